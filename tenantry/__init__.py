@@ -1,0 +1,16 @@
+"""tenantry: an event-sourced organizations (tenants) core for B2B software.
+
+>>> import tenantry
+>>> t = tenantry.connect("memory://")
+>>> org = t.create_organization("Megasoft", external_id="megasoft-1")
+>>> t.get_organization(org.id).display_name
+'Megasoft'
+"""
+
+from tenantry.adapters.database import connect
+from tenantry.application import dto
+from tenantry.application.app import UNSET, Tenantry
+from tenantry.domain import errors
+from tenantry.domain.values import SessionPolicy
+
+__all__ = ["UNSET", "SessionPolicy", "Tenantry", "connect", "dto", "errors"]

@@ -1,0 +1,94 @@
+"""The composition root: one setting, the database URL, builds the whole application.
+
+========================================  ===============================================
+URL                                       store
+========================================  ===============================================
+``sqlite:///tenantry.db`` (default)       embedded SQLite file (WAL, ``synchronous=FULL``)
+``sqlite:///path.db?synchronous=NORMAL``  faster commits; may lose the last ones on power loss
+``postgresql+psycopg://u:p@host/db``      PostgreSQL (``?schema=name`` to use a schema)
+``memory://``                             in memory, for tests and experiments
+========================================  ===============================================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Final
+from urllib.parse import parse_qs, unquote, urlsplit
+from uuid import UUID, uuid4
+
+from tenantry.adapters.sqlite_store import SYNCHRONOUS, SYNCHRONOUS_MODES
+from tenantry.application.app import DEFAULT_INVITATION_LIFETIME, Tenantry, utc_now
+from tenantry.domain.errors import InvalidField
+
+DEFAULT_DATABASE_URL: Final = "sqlite:///tenantry.db"
+DATABASE_URL_ENV: Final = "TENANTRY_DATABASE_URL"
+
+
+def persistence_env(database_url: str) -> dict[str, str]:
+    """Translates a database URL into eventsourcing's persistence settings."""
+    parts = urlsplit(database_url)
+    scheme = parts.scheme.split("+")[0].lower()
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    if scheme == "memory":
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+    if scheme == "sqlite":
+        # sqlite:///relative.db and sqlite:////absolute.db, as in SQLAlchemy.
+        path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
+        if not path:
+            raise InvalidField("database_url", "sqlite URLs look like sqlite:///path/to/file.db")
+        mode = query.get("synchronous", "FULL").upper()
+        if mode not in SYNCHRONOUS_MODES:
+            raise InvalidField(
+                "database_url", f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}"
+            )
+        if path != ":memory:":
+            directory = os.path.dirname(os.path.abspath(path))
+            if not os.path.isdir(directory):
+                raise InvalidField("database_url", f"directory {directory} does not exist")
+        return {
+            "PERSISTENCE_MODULE": "tenantry.adapters.sqlite_store:TenantrySQLiteFactory",
+            "SQLITE_DBNAME": "file:tenantry-memory?mode=memory&cache=shared"
+            if path == ":memory:"
+            else path,
+            "SQLITE_LOCK_TIMEOUT": query.get("timeout", "30"),
+            SYNCHRONOUS: mode,
+        }
+    if scheme in ("postgresql", "postgres"):
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
+            "POSTGRES_HOST": parts.hostname or "localhost",
+            "POSTGRES_PORT": str(parts.port or 5432),
+            "POSTGRES_USER": unquote(parts.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parts.password or ""),
+            "POSTGRES_POOL_SIZE": query.get("pool_size", "10"),
+            "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", "10"),
+            "POSTGRES_LOCK_TIMEOUT": query.get("lock_timeout", "10"),
+        }
+        if "schema" in query:
+            env["POSTGRES_SCHEMA"] = query["schema"]
+        return env
+    raise InvalidField(
+        "database_url", "must start with sqlite:///, postgresql+psycopg:// or memory://"
+    )
+
+
+def connect(
+    database_url: str | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    id_factory: Callable[[], UUID] = uuid4,
+    invitation_lifetime: timedelta = DEFAULT_INVITATION_LIFETIME,
+) -> Tenantry:
+    """Builds tenantry on ``database_url`` (default: ``$TENANTRY_DATABASE_URL``, else the
+    embedded SQLite file ``tenantry.db``). Tables are created if missing."""
+    url = database_url or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+    return Tenantry(
+        persistence_env(url),
+        clock=clock,
+        id_factory=id_factory,
+        invitation_lifetime=invitation_lifetime,
+    )

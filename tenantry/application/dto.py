@@ -1,0 +1,115 @@
+"""What queries return: typed, frozen, JSON-ready models with the hosted API's field names."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from tenantry.domain.values import SessionPolicy
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FeatureSetting(_Frozen):
+    name: str
+    enabled: bool
+
+
+class OrganizationSettings(_Frozen):
+    features: list[FeatureSetting]
+
+
+class Organization(_Frozen):
+    id: str
+    display_name: str
+    external_id: str | None
+    slug: str | None
+    logo_url: str | None
+    region_code: str
+    metadata: dict[str, str]
+    settings: OrganizationSettings
+    create_time: datetime
+    update_time: datetime
+    version: int
+
+
+class UserManagementSettings(_Frozen):
+    """``max_allowed_users``: ``None`` — feature off; ``0`` — no limit; ``n`` — at most n seats."""
+
+    max_allowed_users: int | None
+
+
+class SeatUsage(_Frozen):
+    organization_id: str
+    max_allowed_users: int | None
+    active_members: int
+    pending_invitations: int
+    seats_in_use: int
+    seats_free: int | None  # None when there is no limit
+    at: datetime
+
+
+class SessionPolicyView(SessionPolicy):
+    organization_id: str
+
+
+class SignInMethods(_Frozen):
+    organization_id: str
+    allowed_sign_in_methods: list[str] | None  # None: the application's default
+
+
+class Invitation(_Frozen):
+    id: str
+    status: str
+    created_at: datetime
+    expires_at: datetime
+    resent_at: datetime | None
+    resent_count: int
+
+
+class Membership(_Frozen):
+    organization_id: str
+    user_id: str
+    email: str
+    status: str
+    roles: list[str]
+    metadata: dict[str, str]
+    inviter_email: str | None
+    provisioning_method: str
+    created_at: datetime
+    join_time: datetime | None
+    accepted_at: datetime | None
+    expires_at: datetime | None
+    invitation: Invitation | None
+
+
+class SignUp(_Frozen):
+    organization: Organization
+    membership: Membership
+
+
+class ExpirySweep(_Frozen):
+    organizations_checked: int
+    invitations_expired: int
+
+
+class FieldChange(_Frozen):
+    field: str
+    before: Any
+    after: Any
+
+
+class HistoryEntry(_Frozen):
+    """One recorded event of an organization, with who did it and what it changed."""
+
+    version: int
+    event: str
+    timestamp: datetime
+    actor: str
+    reason: str | None
+    data: dict[str, Any]
+    changes: list[FieldChange]

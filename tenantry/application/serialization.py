@@ -1,0 +1,76 @@
+"""How events become stored records: readable JSON through pydantic, with upcasting.
+
+An event class that changes its schema raises its ``class_version`` and defines
+``upcast_v1_v2(state: dict) -> None`` (and so on); old records are upcast on load. A class that
+moves gets ``eventsourcing.utils.register_topic(old_topic, new_class)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+from uuid import UUID
+
+import pydantic_core
+from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.persistence import Mapper, MapperDeserialisationError, StoredEvent, Transcoder
+from eventsourcing.utils import get_topic, resolve_topic
+from pydantic import BaseModel, ValidationError
+
+
+class JSONTranscoder(Transcoder):
+    """Plain JSON bytes (pydantic-core's serializer: fast, and readable in the database)."""
+
+    def encode(self, obj: Any) -> bytes:
+        return pydantic_core.to_json(obj)
+
+    def decode(self, data: bytes) -> Any:
+        return pydantic_core.from_json(data)
+
+
+class PydanticMapper(Mapper[UUID]):
+    def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
+        event = cast(BaseModel, domain_event)
+        state = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
+        class_version = getattr(type(event), "class_version", 1)
+        if class_version > 1:
+            state["class_version"] = class_version
+        data = self.transcoder.encode(state)
+        if self.compressor:
+            data = self.compressor.compress(data)
+        if self.cipher:
+            data = self.cipher.encrypt(data)
+        return StoredEvent(
+            originator_id=domain_event.originator_id,
+            originator_version=domain_event.originator_version,
+            topic=get_topic(type(event)),
+            state=data,
+        )
+
+    def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
+        cls = resolve_topic(stored_event.topic)
+        data = stored_event.state
+        if self.cipher:
+            data = self.cipher.decrypt(data)
+        if self.compressor:
+            data = self.compressor.decompress(data)
+        state: dict[str, Any] = self.transcoder.decode(data)
+        upcast(cls, state)
+        state["originator_id"] = stored_event.originator_id
+        state["originator_version"] = stored_event.originator_version
+        try:
+            return cast(DomainEventProtocol[UUID], cls.model_validate(state))
+        except ValidationError as e:
+            msg = (
+                f"stored event {stored_event.topic} of {stored_event.originator_id} "
+                f"v{stored_event.originator_version} does not fit its class: {e}"
+            )
+            raise MapperDeserialisationError(msg) from e
+
+
+def upcast(cls: type[Any], state: dict[str, Any]) -> None:
+    """Upcasts a stored event's state, in place, to the class's current ``class_version``."""
+    version = state.pop("class_version", 1)
+    target = getattr(cls, "class_version", 1)
+    while version < target:
+        getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
+        version += 1

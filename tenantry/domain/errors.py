@@ -1,0 +1,278 @@
+"""Errors raised by tenantry.
+
+One base error (:class:`TenantryError`), four kinds (:class:`InvalidArgument`, :class:`NotFound`,
+:class:`Conflict`, :class:`FailedPrecondition`) and concrete errors with typed fields. Every error
+carries a stable machine-readable ``code``; adapters translate the *kind* once, through one table,
+into an HTTP status or a CLI exit code. No refusal records an event.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+
+class ErrorKind(StrEnum):
+    INVALID_ARGUMENT = "invalid_argument"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    FAILED_PRECONDITION = "failed_precondition"
+
+
+class TenantryError(Exception):
+    """Raised for every refusal tenantry makes; never raised directly."""
+
+    kind: ClassVar[ErrorKind]
+    code: ClassVar[str] = "error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """The error's typed fields, JSON-friendly."""
+        return {
+            k: (v.isoformat() if isinstance(v, datetime) else v)
+            for k, v in vars(self).items()
+            if k != "message" and not k.startswith("_")
+        }
+
+
+class InvalidArgument(TenantryError):
+    """Raised when an argument breaks a rule of the domain."""
+
+    kind = ErrorKind.INVALID_ARGUMENT
+    code = "invalid_argument"
+
+
+class NotFound(TenantryError):
+    """Raised when the thing asked for does not exist (or no longer does)."""
+
+    kind = ErrorKind.NOT_FOUND
+    code = "not_found"
+
+
+class Conflict(TenantryError):
+    """Raised when a command collides with existing state or with a concurrent command."""
+
+    kind = ErrorKind.CONFLICT
+    code = "conflict"
+
+
+class FailedPrecondition(TenantryError):
+    """Raised when the current state does not allow the command."""
+
+    kind = ErrorKind.FAILED_PRECONDITION
+    code = "failed_precondition"
+
+
+# --- invalid argument -------------------------------------------------------------------------
+
+
+class InvalidField(InvalidArgument):
+    """Raised when a field's value breaks its rule; names the field and the rule."""
+
+    code = "invalid_field"
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field}: {rule}")
+        self.field = field
+        self.rule = rule
+
+
+class UnknownFeature(InvalidField):
+    """Raised when a feature name is not one of the known features."""
+
+    code = "unknown_feature"
+
+    def __init__(self, name: str, known: tuple[str, ...]) -> None:
+        super().__init__(
+            "settings.features.name", f"must be one of {', '.join(known)}; got {name!r}"
+        )
+        self.name = name
+
+
+class ImmutableField(InvalidField):
+    """Raised when a command tries to change a field that is fixed at creation."""
+
+    code = "immutable_field"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field, "is set at creation and cannot change")
+
+
+# --- not found --------------------------------------------------------------------------------
+
+
+class OrganizationNotFound(NotFound):
+    """Raised when no live organization has the given id or external id."""
+
+    code = "organization_not_found"
+
+    def __init__(self, organization: str) -> None:
+        super().__init__(f"organization {organization!r} not found")
+        self.organization = organization
+
+
+class MembershipNotFound(NotFound):
+    """Raised when the user is not a member (nor invited) of the organization."""
+
+    code = "membership_not_found"
+
+    def __init__(self, organization_id: str, user: str) -> None:
+        super().__init__(f"{user!r} is not a member of organization {organization_id!r}")
+        self.organization_id = organization_id
+        self.user = user
+
+
+class UserNotFound(NotFound):
+    """Raised when no user has the given id."""
+
+    code = "user_not_found"
+
+    def __init__(self, user_id: str) -> None:
+        super().__init__(f"user {user_id!r} not found")
+        self.user_id = user_id
+
+
+class VersionNotFound(NotFound):
+    """Raised when an organization's history has no such version or moment."""
+
+    code = "version_not_found"
+
+    def __init__(self, organization_id: str, at: str) -> None:
+        super().__init__(f"organization {organization_id!r} did not exist at {at}")
+        self.organization_id = organization_id
+        self.at = at
+
+
+# --- conflict ---------------------------------------------------------------------------------
+
+
+class ExternalIdTaken(Conflict):
+    """Raised when another live organization already has the external id."""
+
+    code = "external_id_taken"
+
+    def __init__(self, external_id: str) -> None:
+        super().__init__(f"external_id {external_id!r} is already used by another organization")
+        self.external_id = external_id
+
+
+class SlugTaken(Conflict):
+    """Raised when another live organization already has the slug."""
+
+    code = "slug_taken"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"slug {slug!r} is already used by another organization")
+        self.slug = slug
+
+
+class AlreadyMember(Conflict):
+    """Raised when inviting or adding someone who is already active or has a pending invite."""
+
+    code = "already_member"
+
+    def __init__(self, organization_id: str, email: str, status: str) -> None:
+        super().__init__(f"{email!r} is already {status} in organization {organization_id!r}")
+        self.organization_id = organization_id
+        self.email = email
+        self.status = status
+
+
+class ConcurrentModification(Conflict):
+    """Raised when a command kept losing races with concurrent commands and gave up."""
+
+    code = "concurrent_modification"
+
+    def __init__(self, attempts: int) -> None:
+        super().__init__(f"gave up after {attempts} attempts lost to concurrent changes")
+        self.attempts = attempts
+
+
+# --- failed precondition ----------------------------------------------------------------------
+
+
+class NothingChanged(FailedPrecondition):
+    """Raised when a command would not change anything; nothing is recorded."""
+
+    code = "nothing_changed"
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} already has the requested value; nothing changed")
+        self.what = what
+
+
+class SeatLimitReached(FailedPrecondition):
+    """Raised when an admission would take a seat beyond the organization's seat limit."""
+
+    code = "seat_limit_reached"
+
+    def __init__(self, organization_id: str, limit: int, in_use: int) -> None:
+        super().__init__(
+            f"organization {organization_id!r} has {in_use} of {limit} seats in use; "
+            "no seat is free"
+        )
+        self.organization_id = organization_id
+        self.limit = limit
+        self.in_use = in_use
+
+
+class InvitationNotPending(FailedPrecondition):
+    """Raised when an invitation is accepted, resent or revoked but is not pending."""
+
+    code = "invitation_not_pending"
+
+    def __init__(self, email: str, status: str) -> None:
+        super().__init__(f"the invitation of {email!r} is {status}, not pending")
+        self.email = email
+        self.status = status
+
+
+class InvitationHasExpired(FailedPrecondition):
+    """Raised when accepting an invitation whose expiry time has passed."""
+
+    code = "invitation_expired"
+
+    def __init__(self, email: str, expired_at: datetime) -> None:
+        super().__init__(
+            f"the invitation of {email!r} expired at {expired_at.isoformat()}; "
+            "ask for a new invitation"
+        )
+        self.email = email
+        self.expired_at = expired_at
+
+
+class InvitationWasRevoked(FailedPrecondition):
+    """Raised when accepting an invitation that an admin revoked."""
+
+    code = "invitation_revoked"
+
+    def __init__(self, email: str) -> None:
+        super().__init__(f"the invitation of {email!r} was revoked")
+        self.email = email
+
+
+class MemberNotActive(FailedPrecondition):
+    """Raised when a command needs an active member (e.g. deactivation) and it is not."""
+
+    code = "member_not_active"
+
+    def __init__(self, email: str, status: str) -> None:
+        super().__init__(f"{email!r} is {status}, not active")
+        self.email = email
+        self.status = status
+
+
+class MemberNotInactive(FailedPrecondition):
+    """Raised when reactivating a member that is not inactive."""
+
+    code = "member_not_inactive"
+
+    def __init__(self, email: str, status: str) -> None:
+        super().__init__(f"{email!r} is {status}, not inactive")
+        self.email = email
+        self.status = status

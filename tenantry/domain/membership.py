@@ -1,0 +1,526 @@
+"""Membership, User and KeyClaim aggregates.
+
+A membership is keyed by ``uuid5(organization, user)`` so that it is found without an index and
+an organization's size never enters its cost. A user is keyed by ``uuid5(namespace, e-mail)``, so
+e-mails are unique by construction and one user belongs to many organizations. A key claim keeps
+a natural key (external id, slug) unique among live organizations.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from eventsourcing.domain import CanInitAggregate
+
+from tenantry.domain import ids
+from tenantry.domain.base import Aggregate, AggregateState
+from tenantry.domain.errors import (
+    AlreadyMember,
+    InvitationHasExpired,
+    InvitationNotPending,
+    InvitationWasRevoked,
+    MemberNotActive,
+    MemberNotInactive,
+    MembershipNotFound,
+    NothingChanged,
+)
+from tenantry.domain.values import InvitationStatus, MembershipStatus
+
+
+class MembershipState(AggregateState):
+    organization_id: UUID
+    user_id: UUID
+    email: str
+    status: MembershipStatus | None  # None: removed
+    roles: list[str] = []
+    metadata: dict[str, str] = {}
+    inviter_email: str | None = None
+    provisioning_method: str
+    created_at: datetime
+    join_time: datetime | None = None
+    invitation_id: UUID | None = None
+    invitation_status: InvitationStatus | None = None
+    invited_at: datetime | None = None
+    expires_at: datetime | None = None
+    accepted_at: datetime | None = None
+    resent_at: datetime | None = None
+    resent_count: int = 0
+
+
+class Membership(Aggregate):
+    """One user's membership of one organization, with its current invitation."""
+
+    State = MembershipState
+    if TYPE_CHECKING:
+        state: MembershipState
+
+    class Event(Aggregate.Event):
+        def apply(self, aggregate: Any) -> None:
+            self.apply_to(aggregate.state)
+
+        def apply_to(self, s: MembershipState) -> None:
+            pass
+
+    class Invited(Event, CanInitAggregate[UUID]):
+        """The first invitation of this user to this organization."""
+
+        originator_topic: str
+        organization_id: UUID
+        user_id: UUID
+        email: str
+        roles: list[str]
+        metadata: dict[str, str]
+        inviter_email: str | None
+        invitation_id: UUID
+        expires_at: datetime
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.state = MembershipState(
+                organization_id=self.organization_id,
+                user_id=self.user_id,
+                email=self.email,
+                status=MembershipStatus.PENDING_INVITE,
+                roles=list(self.roles),
+                metadata=dict(self.metadata),
+                inviter_email=self.inviter_email,
+                provisioning_method="invitation",
+                created_at=self.timestamp,
+                invitation_id=self.invitation_id,
+                invitation_status=InvitationStatus.PENDING,
+                invited_at=self.timestamp,
+                expires_at=self.expires_at,
+            )
+
+    class Provisioned(Event, CanInitAggregate[UUID]):
+        """The user was made an active member directly (sign-up, direct, SCIM, JIT)."""
+
+        originator_topic: str
+        organization_id: UUID
+        user_id: UUID
+        email: str
+        roles: list[str]
+        metadata: dict[str, str]
+        provisioning_method: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.state = MembershipState(
+                organization_id=self.organization_id,
+                user_id=self.user_id,
+                email=self.email,
+                status=MembershipStatus.ACTIVE,
+                roles=list(self.roles),
+                metadata=dict(self.metadata),
+                provisioning_method=self.provisioning_method,
+                created_at=self.timestamp,
+                join_time=self.timestamp,
+            )
+
+    class Reinvited(Event):
+        """A new invitation, after an expired, revoked or removed one."""
+
+        roles: list[str]
+        metadata: dict[str, str]
+        inviter_email: str | None
+        invitation_id: UUID
+        expires_at: datetime
+
+        def apply_to(self, s: MembershipState) -> None:
+            s.status = MembershipStatus.PENDING_INVITE
+            s.roles = list(self.roles)
+            s.metadata = dict(self.metadata)
+            s.inviter_email = self.inviter_email
+            s.provisioning_method = "invitation"
+            s.invitation_id = self.invitation_id
+            s.invitation_status = InvitationStatus.PENDING
+            s.invited_at = self.timestamp
+            s.expires_at = self.expires_at
+            s.accepted_at = None
+            s.resent_at = None
+            s.resent_count = 0
+            s.join_time = None
+
+    class Reprovisioned(Event):
+        roles: list[str]
+        metadata: dict[str, str]
+        provisioning_method: str
+
+        def apply_to(self, s: MembershipState) -> None:
+            s.status = MembershipStatus.ACTIVE
+            s.roles = list(self.roles)
+            s.metadata = dict(self.metadata)
+            s.provisioning_method = self.provisioning_method
+            s.invitation_status = None
+            s.join_time = self.timestamp
+
+    class InvitationAccepted(Event):
+        def apply_to(self, s: MembershipState) -> None:
+            s.status = MembershipStatus.ACTIVE
+            s.invitation_status = InvitationStatus.ACCEPTED
+            s.accepted_at = self.timestamp
+            s.join_time = self.timestamp
+
+    class InvitationResent(Event):
+        expires_at: datetime
+
+        def apply_to(self, s: MembershipState) -> None:
+            s.expires_at = self.expires_at
+            s.resent_at = self.timestamp
+            s.resent_count += 1
+
+    class InvitationRevoked(Event):
+        def apply_to(self, s: MembershipState) -> None:
+            s.status = None
+            s.invitation_status = InvitationStatus.REVOKED
+
+    class InvitationExpired(Event):
+        def apply_to(self, s: MembershipState) -> None:
+            s.status = MembershipStatus.INVITE_EXPIRED
+            s.invitation_status = InvitationStatus.EXPIRED
+
+    class RolesChanged(Event):
+        roles: list[str]
+
+        def apply_to(self, s: MembershipState) -> None:
+            s.roles = list(self.roles)
+
+    class MetadataChanged(Event):
+        metadata: dict[str, str]
+
+        def apply_to(self, s: MembershipState) -> None:
+            s.metadata = dict(self.metadata)
+
+    class Deactivated(Event):
+        def apply_to(self, s: MembershipState) -> None:
+            s.status = MembershipStatus.INACTIVE
+
+    class Reactivated(Event):
+        def apply_to(self, s: MembershipState) -> None:
+            s.status = MembershipStatus.ACTIVE
+
+    class Removed(Event):
+        def apply_to(self, s: MembershipState) -> None:
+            s.status = None
+            if s.invitation_status == InvitationStatus.PENDING:
+                s.invitation_status = InvitationStatus.REVOKED
+
+    # --- queries -------------------------------------------------------------------------------
+
+    def status_at(self, now: datetime) -> MembershipStatus | None:
+        """The status at ``now``: a pending invite past its expiry reads as INVITE_EXPIRED even
+        before the sweep has recorded it."""
+        s = self.state
+        if (
+            s.status == MembershipStatus.PENDING_INVITE
+            and s.expires_at is not None
+            and s.expires_at <= now
+        ):
+            return MembershipStatus.INVITE_EXPIRED
+        return s.status
+
+    def is_pending_at(self, now: datetime) -> bool:
+        return self.status_at(now) == MembershipStatus.PENDING_INVITE
+
+    def invitation(self) -> tuple[UUID, datetime]:
+        """The current invitation's id and expiry."""
+        s = self.state
+        if s.invitation_id is None or s.expires_at is None:
+            raise InvitationNotPending(s.email, "none")
+        return s.invitation_id, s.expires_at
+
+    @property
+    def _org_public_id(self) -> str:
+        return ids.encode(ids.ORG, self.state.organization_id)
+
+    def check_can_be_admitted(self, now: datetime) -> None:
+        """Raises :class:`AlreadyMember` if active, inactive or holding a pending invitation."""
+        status = self.status_at(now)
+        if status in (
+            MembershipStatus.ACTIVE,
+            MembershipStatus.INACTIVE,
+            MembershipStatus.PENDING_INVITE,
+        ):
+            raise AlreadyMember(self._org_public_id, self.state.email, str(status))
+
+    # --- commands ------------------------------------------------------------------------------
+
+    @classmethod
+    def invite(
+        cls,
+        *,
+        id: UUID,
+        organization_id: UUID,
+        user_id: UUID,
+        email: str,
+        roles: list[str],
+        metadata: dict[str, str],
+        inviter_email: str | None,
+        invitation_id: UUID,
+        expires_at: datetime,
+        now: datetime,
+        actor: str,
+        reason: str | None,
+    ) -> Membership:
+        return cls._create(
+            cls.Invited,
+            id=id,
+            timestamp=now,
+            actor=actor,
+            reason=reason,
+            organization_id=organization_id,
+            user_id=user_id,
+            email=email,
+            roles=roles,
+            metadata=metadata,
+            inviter_email=inviter_email,
+            invitation_id=invitation_id,
+            expires_at=expires_at,
+        )
+
+    @classmethod
+    def provision(
+        cls,
+        *,
+        id: UUID,
+        organization_id: UUID,
+        user_id: UUID,
+        email: str,
+        roles: list[str],
+        metadata: dict[str, str],
+        provisioning_method: str,
+        now: datetime,
+        actor: str,
+        reason: str | None,
+    ) -> Membership:
+        return cls._create(
+            cls.Provisioned,
+            id=id,
+            timestamp=now,
+            actor=actor,
+            reason=reason,
+            organization_id=organization_id,
+            user_id=user_id,
+            email=email,
+            roles=roles,
+            metadata=metadata,
+            provisioning_method=provisioning_method,
+        )
+
+    def reinvite(
+        self,
+        *,
+        roles: list[str],
+        metadata: dict[str, str],
+        inviter_email: str | None,
+        invitation_id: UUID,
+        expires_at: datetime,
+        now: datetime,
+        actor: str,
+        reason: str | None,
+    ) -> None:
+        self.check_can_be_admitted(now)
+        self._trigger(
+            self.Reinvited,
+            now,
+            actor,
+            reason=reason,
+            roles=roles,
+            metadata=metadata,
+            inviter_email=inviter_email,
+            invitation_id=invitation_id,
+            expires_at=expires_at,
+        )
+
+    def reprovision(
+        self,
+        *,
+        roles: list[str],
+        metadata: dict[str, str],
+        provisioning_method: str,
+        now: datetime,
+        actor: str,
+        reason: str | None,
+    ) -> None:
+        self.check_can_be_admitted(now)
+        self._trigger(
+            self.Reprovisioned,
+            now,
+            actor,
+            reason=reason,
+            roles=roles,
+            metadata=metadata,
+            provisioning_method=provisioning_method,
+        )
+
+    def _check_pending(self) -> None:
+        s = self.state
+        if s.status is None and s.invitation_status != InvitationStatus.REVOKED:
+            raise MembershipNotFound(self._org_public_id, s.email)
+        if s.invitation_status != InvitationStatus.PENDING:
+            raise InvitationNotPending(s.email, str(s.invitation_status or "none"))
+
+    def accept(self, now: datetime, actor: str) -> None:
+        s = self.state
+        if s.invitation_status == InvitationStatus.REVOKED:
+            raise InvitationWasRevoked(s.email)
+        if s.invitation_status == InvitationStatus.EXPIRED and s.expires_at is not None:
+            raise InvitationHasExpired(s.email, s.expires_at)
+        self._check_pending()
+        if s.expires_at is not None and s.expires_at <= now:
+            raise InvitationHasExpired(s.email, s.expires_at)
+        self._trigger(self.InvitationAccepted, now, actor)
+
+    def extend(self, expires_at: datetime, now: datetime, actor: str, reason: str | None) -> None:
+        """Resends a still-pending invitation, extending its expiry."""
+        self._check_pending()
+        self._trigger(self.InvitationResent, now, actor, reason=reason, expires_at=expires_at)
+
+    def revoke(self, now: datetime, actor: str, reason: str | None) -> None:
+        self._check_pending()
+        self._trigger(self.InvitationRevoked, now, actor, reason=reason)
+
+    def expire(self, now: datetime, actor: str) -> None:
+        """Records the expiry of a pending invitation whose time has passed."""
+        self._check_pending()
+        self._trigger(self.InvitationExpired, now, actor)
+
+    def change_roles(self, roles: list[str], now: datetime, actor: str, reason: str | None) -> None:
+        self.check_exists()
+        if roles == self.state.roles:
+            raise NothingChanged("roles")
+        self._trigger(self.RolesChanged, now, actor, reason=reason, roles=roles)
+
+    def change_metadata(
+        self, metadata: dict[str, str], now: datetime, actor: str, reason: str | None
+    ) -> None:
+        self.check_exists()
+        if metadata == self.state.metadata:
+            raise NothingChanged("metadata")
+        self._trigger(self.MetadataChanged, now, actor, reason=reason, metadata=metadata)
+
+    def deactivate(self, now: datetime, actor: str, reason: str | None) -> None:
+        self.check_exists()
+        if self.state.status != MembershipStatus.ACTIVE:
+            raise MemberNotActive(self.state.email, str(self.status_at(now)))
+        self._trigger(self.Deactivated, now, actor, reason=reason)
+
+    def reactivate(self, now: datetime, actor: str, reason: str | None) -> None:
+        self.check_exists()
+        if self.state.status != MembershipStatus.INACTIVE:
+            raise MemberNotInactive(self.state.email, str(self.status_at(now)))
+        self._trigger(self.Reactivated, now, actor, reason=reason)
+
+    def remove(self, now: datetime, actor: str, reason: str | None) -> None:
+        self.check_exists()
+        self._trigger(self.Removed, now, actor, reason=reason)
+
+    def check_exists(self) -> None:
+        if self.state.status is None:
+            raise MembershipNotFound(self._org_public_id, self.state.email)
+
+
+class UserState(AggregateState):
+    email: str
+
+
+class User(Aggregate):
+    """A person, identified across organizations by e-mail."""
+
+    State = UserState
+    if TYPE_CHECKING:
+        state: UserState
+
+    class Event(Aggregate.Event):
+        pass
+
+    class Registered(Event, CanInitAggregate[UUID]):
+        originator_topic: str
+        email: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.state = UserState(email=self.email)
+
+    @classmethod
+    def register(cls, email: str, now: datetime, actor: str) -> User:
+        return cls._create(
+            cls.Registered, id=ids.user_uuid(email), timestamp=now, actor=actor, email=email
+        )
+
+    @property
+    def public_id(self) -> str:
+        return ids.encode(ids.USER, self.id)
+
+
+class KeyClaimState(AggregateState):
+    kind: str
+    key: str
+    organization_id: UUID | None
+
+
+class KeyClaim(Aggregate):
+    """Holds one natural key (an external id or a slug) for at most one live organization.
+
+    Its id is ``uuid5(namespace-of-kind, key)``: two racing claims of the same key write the same
+    aggregate version, and the store lets only one of them commit.
+    """
+
+    State = KeyClaimState
+    if TYPE_CHECKING:
+        state: KeyClaimState
+
+    class Event(Aggregate.Event):
+        def apply(self, aggregate: Any) -> None:
+            self.apply_to(aggregate.state)
+
+        def apply_to(self, s: KeyClaimState) -> None:
+            pass
+
+    class Claimed(Event, CanInitAggregate[UUID]):
+        originator_topic: str
+        kind: str
+        key: str
+        organization_id: UUID
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.state = KeyClaimState(
+                kind=self.kind, key=self.key, organization_id=self.organization_id
+            )
+
+    class Released(Event):
+        def apply_to(self, s: KeyClaimState) -> None:
+            s.organization_id = None
+
+    class Reclaimed(Event):
+        """Claimed again, after a release."""
+
+        organization_id: UUID
+
+        def apply_to(self, s: KeyClaimState) -> None:
+            s.organization_id = self.organization_id
+
+    @classmethod
+    def claim(
+        cls, *, id: UUID, kind: str, key: str, organization_id: UUID, now: datetime, actor: str
+    ) -> KeyClaim:
+        return cls._create(
+            cls.Claimed,
+            id=id,
+            timestamp=now,
+            actor=actor,
+            kind=kind,
+            key=key,
+            organization_id=organization_id,
+        )
+
+    @property
+    def holder(self) -> UUID | None:
+        return self.state.organization_id
+
+    def reclaim(self, organization_id: UUID, now: datetime, actor: str) -> None:
+        """The caller checks :attr:`holder` first (and raises the kind's Conflict error)."""
+        self._trigger(self.Reclaimed, now, actor, organization_id=organization_id)
+
+    def release(self, organization_id: UUID, now: datetime, actor: str) -> None:
+        if self.state.organization_id == organization_id:
+            self._trigger(self.Released, now, actor)

@@ -7,10 +7,9 @@
 'Megasoft'
 """
 
+from tenantry import dto, errors
 from tenantry.adapters.database import connect
-from tenantry.application import dto
 from tenantry.application.app import UNSET, Tenantry
-from tenantry.domain import errors
 from tenantry.domain.values import SessionPolicy
 
 __all__ = ["UNSET", "SessionPolicy", "Tenantry", "connect", "dto", "errors"]

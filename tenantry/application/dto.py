@@ -9,6 +9,22 @@ from pydantic import BaseModel, ConfigDict
 
 from tenantry.domain.values import SessionPolicy
 
+__all__ = [
+    "ExpirySweep",
+    "FeatureSetting",
+    "FieldChange",
+    "HistoryEntry",
+    "Invitation",
+    "Membership",
+    "Organization",
+    "OrganizationSettings",
+    "SeatUsage",
+    "SessionPolicyView",
+    "SignInMethods",
+    "SignUp",
+    "UserManagementSettings",
+]
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")

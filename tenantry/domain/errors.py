@@ -12,6 +12,33 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
 
+__all__ = [
+    "AlreadyMember",
+    "ConcurrentModification",
+    "Conflict",
+    "ErrorKind",
+    "ExternalIdTaken",
+    "FailedPrecondition",
+    "ImmutableField",
+    "InvalidArgument",
+    "InvalidField",
+    "InvitationHasExpired",
+    "InvitationNotPending",
+    "InvitationWasRevoked",
+    "MemberNotActive",
+    "MemberNotInactive",
+    "MembershipNotFound",
+    "NotFound",
+    "NothingChanged",
+    "OrganizationNotFound",
+    "SeatLimitReached",
+    "SlugTaken",
+    "TenantryError",
+    "UnknownFeature",
+    "UserNotFound",
+    "VersionNotFound",
+]
+
 
 class ErrorKind(StrEnum):
     INVALID_ARGUMENT = "invalid_argument"

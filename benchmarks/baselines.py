@@ -72,8 +72,11 @@ __all__ = [
     "bare_es_invite",
     "crud_create",
     "crud_invite",
+    "fresh_postgres_db",
+    "fresh_storage",
     "measure",
     "measurements_for",
+    "psycopg_conninfo",
     "raw_insert",
     "run_baselines",
 ]
@@ -159,7 +162,7 @@ def _fresh_sqlite_file(workdir: Path) -> Iterator[Path]:
                 Path(f"{path}{suffix}").unlink()
 
 
-def _psycopg_conninfo(url: URL) -> str:
+def psycopg_conninfo(url: URL) -> str:
     return psycopg.conninfo.make_conninfo(
         host=url.host or "127.0.0.1",
         port=str(url.port or 5432),
@@ -170,23 +173,23 @@ def _psycopg_conninfo(url: URL) -> str:
 
 
 @contextlib.contextmanager
-def _fresh_postgres_db(pg_url: str) -> Iterator[URL]:
+def fresh_postgres_db(pg_url: str) -> Iterator[URL]:
     """Create a scratch database next to ``pg_url``'s; drop it afterwards."""
     admin_url = make_url(pg_url)
     name = f"tenantry_bench_{uuid.uuid4().hex[:16]}"
-    with psycopg.connect(_psycopg_conninfo(admin_url), autocommit=True) as admin:
+    with psycopg.connect(psycopg_conninfo(admin_url), autocommit=True) as admin:
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
         yield admin_url.set(database=name)
     finally:
-        with psycopg.connect(_psycopg_conninfo(admin_url), autocommit=True) as admin:
+        with psycopg.connect(psycopg_conninfo(admin_url), autocommit=True) as admin:
             admin.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
 
 
 @contextlib.contextmanager
-def _fresh_storage(backend: str, workdir: Path, pg_url: str | None) -> Iterator[URL]:
+def fresh_storage(backend: str, workdir: Path, pg_url: str | None) -> Iterator[URL]:
     """Yield an SQLAlchemy URL for fresh, empty storage on ``backend``."""
     if backend == "sqlite":
         with _fresh_sqlite_file(workdir) as path:
@@ -195,7 +198,7 @@ def _fresh_storage(backend: str, workdir: Path, pg_url: str | None) -> Iterator[
         if pg_url is None:
             msg = "backend 'postgres' requires pg_url"
             raise ValueError(msg)
-        with _fresh_postgres_db(pg_url) as url:
+        with fresh_postgres_db(pg_url) as url:
             yield url
     else:
         msg = f"unknown backend {backend!r}; expected one of {BACKENDS}"
@@ -266,7 +269,7 @@ def crud_create(backend: str, workdir: Path, pg_url: str | None) -> CommandFacto
 
     @contextlib.contextmanager
     def factory() -> Iterator[Command]:
-        with _fresh_storage(backend, workdir, pg_url) as url:
+        with fresh_storage(backend, workdir, pg_url) as url:
             engine = _crud_engine(url)
             insert = organizations.insert()
 
@@ -287,7 +290,7 @@ def crud_invite(backend: str, workdir: Path, pg_url: str | None) -> CommandFacto
 
     @contextlib.contextmanager
     def factory() -> Iterator[Command]:
-        with _fresh_storage(backend, workdir, pg_url) as url:
+        with fresh_storage(backend, workdir, pg_url) as url:
             engine = _crud_engine(url)
             org_ids: list[uuid.UUID] = []
             with engine.begin() as conn:
@@ -407,7 +410,7 @@ def _close_app(app: BareOrgs) -> None:
 
 @contextlib.contextmanager
 def _bare_app(module: str, backend: str, workdir: Path, pg_url: str | None) -> Iterator[BareOrgs]:
-    with _fresh_storage(backend, workdir, pg_url) as url:
+    with fresh_storage(backend, workdir, pg_url) as url:
         app = BareOrgs(env=_es_env(module, url))
         try:
             yield app
@@ -484,8 +487,8 @@ def raw_insert(backend: str, workdir: Path, pg_url: str | None) -> CommandFactor
             msg = "backend 'postgres' requires pg_url"
             raise ValueError(msg)
         with (
-            _fresh_postgres_db(pg_url) as url,
-            psycopg.connect(_psycopg_conninfo(url), autocommit=False) as conn,
+            fresh_postgres_db(pg_url) as url,
+            psycopg.connect(psycopg_conninfo(url), autocommit=False) as conn,
         ):
             conn.execute(
                 "CREATE TABLE raw_rows (id BIGSERIAL PRIMARY KEY, "

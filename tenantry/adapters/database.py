@@ -13,7 +13,8 @@ URL                                       store
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Final
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -86,9 +87,43 @@ def connect(
     """Builds tenantry on ``database_url`` (default: ``$TENANTRY_DATABASE_URL``, else the
     embedded SQLite file ``tenantry.db``). Tables are created if missing."""
     url = database_url or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
-    return Tenantry(
-        persistence_env(url),
-        clock=clock,
-        id_factory=id_factory,
-        invitation_lifetime=invitation_lifetime,
-    )
+    env = persistence_env(url)
+    with schema_setup_lock(env):
+        return Tenantry(
+            env,
+            clock=clock,
+            id_factory=id_factory,
+            invitation_lifetime=invitation_lifetime,
+        )
+
+
+# Any fixed 64-bit number: the advisory lock that serializes schema setup on one PostgreSQL server.
+_SETUP_LOCK_KEY: Final = 0x7E4A_4E72_7953_6574
+
+
+@contextmanager
+def schema_setup_lock(env: Mapping[str, str]) -> Iterator[None]:
+    """Serializes table creation across processes starting at once on one PostgreSQL database.
+
+    eventsourcing's setup runs ``CREATE TABLE IF NOT EXISTS`` and ``CREATE OR REPLACE FUNCTION``
+    on every start; run concurrently (several web workers booting together) PostgreSQL refuses
+    some of them ("tuple concurrently updated"). SQLite and memory need no lock.
+    """
+    if env.get("PERSISTENCE_MODULE") != "eventsourcing.postgres":
+        yield
+        return
+    import psycopg
+
+    with psycopg.connect(
+        dbname=env["POSTGRES_DBNAME"],
+        host=env["POSTGRES_HOST"],
+        port=env["POSTGRES_PORT"],
+        user=env["POSTGRES_USER"],
+        password=env["POSTGRES_PASSWORD"] or None,
+        autocommit=True,
+    ) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_SETUP_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))

@@ -7,6 +7,7 @@ moves gets ``eventsourcing.utils.register_topic(old_topic, new_class)``.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, cast
 from uuid import UUID
 
@@ -70,7 +71,14 @@ class PydanticMapper(Mapper[UUID]):
 def upcast(cls: type[Any], state: dict[str, Any]) -> None:
     """Upcasts a stored event's state, in place, to the class's current ``class_version``."""
     version = state.pop("class_version", 1)
-    target = getattr(cls, "class_version", 1)
+    target = _class_version(cls)
     while version < target:
         getattr(cls, f"upcast_v{version}_v{version + 1}")(state)
         version += 1
+
+
+@cache
+def _class_version(cls: type[Any]) -> int:
+    # Cached: a missing attribute on a pydantic model class goes through a slow __getattr__,
+    # and every event loaded asks (a projection rebuild loads millions).
+    return int(getattr(cls, "class_version", 1))

@@ -30,6 +30,7 @@ __all__ = [
     "MembershipNotFound",
     "NotFound",
     "NothingChanged",
+    "OrganizationAlreadyExists",
     "OrganizationNotFound",
     "SeatLimitReached",
     "SlugTaken",
@@ -210,6 +211,16 @@ class AlreadyMember(Conflict):
         self.status = status
 
 
+class OrganizationAlreadyExists(Conflict):
+    """Raised when importing an organization whose id the target database already holds."""
+
+    code = "organization_already_exists"
+
+    def __init__(self, organization_id: str) -> None:
+        super().__init__(f"organization {organization_id!r} already exists in this database")
+        self.organization_id = organization_id
+
+
 class ConcurrentModification(Conflict):
     """Raised when a command kept losing races with concurrent commands and gave up."""
 
@@ -303,3 +314,20 @@ class MemberNotInactive(FailedPrecondition):
         super().__init__(f"{email!r} is {status}, not inactive")
         self.email = email
         self.status = status
+
+
+class ProjectionBehind(FailedPrecondition):
+    """Raised when a read-your-writes query times out waiting for a projection to reach a
+    position of the log."""
+
+    code = "projection_behind"
+
+    def __init__(self, projection: str, position: int, reached: int, timeout: float) -> None:
+        super().__init__(
+            f"projection {projection!r} reached log position {reached}, not {position}, "
+            f"within {timeout:g} s; run `tenantry projections follow` or retry"
+        )
+        self.projection = projection
+        self.position = position
+        self.reached = reached
+        self.timeout = timeout

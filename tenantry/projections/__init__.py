@@ -1,0 +1,41 @@
+"""Read models fed by events: pure event→row functions.
+
+Stored by :mod:`tenantry.adapters.projections`.
+
+The four built-in projections: :class:`OrganizationsProjection` (listing and search),
+:class:`SeatsProjection` (seat counting), :class:`MembershipsProjection` (memberships per user and
+per organization) and :class:`AuditProjection` (audit log). Write a new one by subclassing
+:class:`Projection` (see ``docs/projections.md``).
+"""
+
+from tenantry.projections.audit import AuditProjection
+from tenantry.projections.base import Projection, Row, RowRef, Tables, Writes, fold, fold_event
+from tenantry.projections.memberships import MembershipsProjection
+from tenantry.projections.organizations import OrganizationsProjection
+from tenantry.projections.seats import SeatsProjection
+
+
+def builtin_projections() -> list[Projection]:
+    """Fresh instances of the built-in projections."""
+    return [
+        OrganizationsProjection(),
+        SeatsProjection(),
+        MembershipsProjection(),
+        AuditProjection(),
+    ]
+
+
+__all__ = [
+    "AuditProjection",
+    "MembershipsProjection",
+    "OrganizationsProjection",
+    "Projection",
+    "Row",
+    "RowRef",
+    "SeatsProjection",
+    "Tables",
+    "Writes",
+    "builtin_projections",
+    "fold",
+    "fold_event",
+]

@@ -30,9 +30,7 @@ def stored(app: Tenantry, after: int = 0) -> list[tuple[int, str, dict[str, Any]
     out: list[tuple[int, str, dict[str, Any]]] = []
     start: int | None = after
     while True:
-        page = app.recorder.select_notifications(
-            start=start, limit=500, inclusive_of_start=False
-        )
+        page = app.recorder.select_notifications(start=start, limit=500, inclusive_of_start=False)
         out += [(n.id, n.topic, json.loads(n.state)) for n in page]
         if len(page) < 500:
             return out

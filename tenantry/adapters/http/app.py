@@ -1,0 +1,198 @@
+"""The standalone server: the REST router behind OAuth 2.0 client credentials.
+
+``create_app(database_url)`` builds everything (nothing is built at import time); ``tenantry
+serve`` runs it with uvicorn. ``POST /oauth/token`` issues tokens, ``GET /keys`` serves the JWKS,
+``/docs`` the interactive docs and ``/openapi.json`` the spec.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Annotated, Any, Final
+
+from fastapi import Depends, FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
+from fastapi.responses import JSONResponse
+from fastapi.security import OAuth2
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tenantry.adapters.database import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, connect
+from tenantry.adapters.http import schemas
+from tenantry.adapters.http.auth import DEFAULT_TOKEN_TTL, ClientAuth, Principal
+from tenantry.adapters.http.errors import (
+    Unauthenticated,
+    error_response,
+    status_response,
+    validation_response,
+)
+from tenantry.adapters.http.idempotency import IdempotencyStore
+from tenantry.adapters.http.router import DEFAULT_MAX_BODY_BYTES, create_router
+from tenantry.adapters.http.store import engine_for
+from tenantry.adapters.projections import ProjectionStore
+from tenantry.application.app import Tenantry
+
+TOKEN_PATH: Final = "/oauth/token"
+TOKEN_TTL_ENV: Final = "TENANTRY_HTTP_TOKEN_TTL_SECONDS"
+
+
+def _token_error(status_code: int, error: str, description: str) -> JSONResponse:
+    body = schemas.TokenError(
+        error=error, error_description=description, code=error, message=description, details={}
+    )
+    headers = {"WWW-Authenticate": "Basic"} if status_code == 401 else None
+    return JSONResponse(body.model_dump(), status_code=status_code, headers=headers)
+
+
+def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, sep, secret = base64.b64decode(value, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return (client_id, secret) if sep else None
+
+
+def create_app(
+    database_url: str | None = None,
+    *,
+    tenantry: Tenantry | None = None,
+    token_ttl: timedelta = DEFAULT_TOKEN_TTL,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> FastAPI:
+    """The REST API on ``database_url`` (default ``$TENANTRY_DATABASE_URL``, else
+    ``sqlite:///tenantry.db``), with its API clients and idempotency keys in the same database.
+    Pass ``tenantry`` to serve an application you built (it is then yours to close)."""
+    url = database_url or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+    owned = tenantry is None
+    t = tenantry if tenantry is not None else connect(url)
+    engine = engine_for(url)
+    clients = ClientAuth(engine, token_ttl=token_ttl)
+    store = IdempotencyStore(engine)
+
+    bearer = OAuth2(
+        flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_PATH)),
+        scheme_name="client_credentials",
+        description="OAuth 2.0 client credentials: POST /oauth/token for a bearer token.",
+        auto_error=False,
+    )
+
+    async def authenticate(authorization: str | None = Depends(bearer)) -> Principal:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthenticated("a bearer token is required (POST /oauth/token)")
+        return await run_in_threadpool(clients.verify, token.strip())
+
+    views = ProjectionStore(t, url)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # The projections run alongside, in every worker (each batch is applied exactly once).
+        stop = threading.Event()
+        follower = threading.Thread(
+            target=views.follow, kwargs={"stop": stop}, name="tenantry-projections", daemon=True
+        )
+        follower.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            follower.join(timeout=30)
+            views.close()
+            if owned:
+                t.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="tenantry",
+        version="1",
+        summary="Organizations, settings, seat limits, members and invitations.",
+        lifespan=lifespan,
+    )
+    app.state.tenantry = t
+    app.state.clients = clients
+    app.state.projections = views
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return status_response(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return validation_response(exc)
+
+    @app.exception_handler(Unauthenticated)
+    async def unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:
+        return error_response(exc)
+
+    @app.post(
+        TOKEN_PATH,
+        tags=["auth"],
+        summary="Get an access token (client credentials)",
+        response_model=schemas.TokenResponse,
+        responses={400: {"model": schemas.TokenError}, 401: {"model": schemas.TokenError}},
+    )
+    async def token(
+        request: Request,
+        grant_type: Annotated[str | None, Form()] = None,
+        client_id: Annotated[str | None, Form()] = None,
+        client_secret: Annotated[str | None, Form()] = None,
+    ) -> Any:
+        if grant_type != "client_credentials":
+            return _token_error(
+                400, "unsupported_grant_type", "grant_type must be client_credentials"
+            )
+        if client_id is None or client_secret is None:
+            basic = _basic_credentials(request)
+            if basic is None:
+                return _token_error(
+                    400, "invalid_request", "client_id and client_secret are required"
+                )
+            client_id, client_secret = basic
+        if len(client_id) > 200 or len(client_secret) > 500:
+            return _token_error(400, "invalid_request", "client_id or client_secret is too long")
+        try:
+            access, expires_in = await run_in_threadpool(
+                clients.issue_token, client_id, client_secret
+            )
+        except Unauthenticated:
+            return _token_error(401, "invalid_client", "invalid client credentials")
+        return JSONResponse(
+            schemas.TokenResponse(access_token=access, expires_in=expires_in).model_dump(),
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+        )
+
+    @app.get("/keys", tags=["auth"], summary="The public signing keys (JWKS)")
+    async def keys() -> dict[str, Any]:
+        return await run_in_threadpool(clients.jwks)
+
+    @app.get("/healthz", tags=["auth"], summary="Liveness", include_in_schema=False)
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.include_router(
+        create_router(
+            t,
+            auth=authenticate,
+            idempotency=store,
+            principal_scope=lambda p: p.client_id,
+            max_body_bytes=max_body_bytes,
+            projections=views,
+        )
+    )
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The factory ``tenantry serve`` gives uvicorn, so every worker builds its own app."""
+    ttl = int(os.environ.get(TOKEN_TTL_ENV, int(DEFAULT_TOKEN_TTL.total_seconds())))
+    return create_app(token_ttl=timedelta(seconds=ttl))

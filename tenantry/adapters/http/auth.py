@@ -1,0 +1,265 @@
+"""OAuth 2.0 client credentials for the standalone server.
+
+A client is an id and a secret; only an scrypt hash of the secret is stored. ``POST /oauth/token``
+trades them for a short-lived RS256 JWT, whose public key is served as a JWKS at ``GET /keys``.
+Each token carries the client's ``secret_version``: rotating the secret (or deleting the client)
+makes every token issued before it fail on the next request, in every worker.
+The signing key is generated on first start and kept in the database, so workers share it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+import jwt
+import sqlalchemy as sa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+
+from tenantry.adapters.http.errors import Unauthenticated
+from tenantry.adapters.http.store import clients, create_tables, signing_keys
+from tenantry.domain.errors import InvalidField, NotFound
+
+ALGORITHM: Final = "RS256"
+AUDIENCE: Final = "tenantry-api"
+DEFAULT_TOKEN_TTL: Final = timedelta(minutes=15)
+_SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
+_CLIENT_PREFIX: Final = "cli_"
+_SECRET_PREFIX: Final = "sec_"
+
+
+class ClientNotFound(NotFound):
+    """Raised when no API client has the given id."""
+
+    code = "client_not_found"
+
+    def __init__(self, client_id: str) -> None:
+        super().__init__(f"API client {client_id!r} not found")
+        self.client_id = client_id
+
+
+@dataclass(frozen=True)
+class ClientInfo:
+    client_id: str
+    name: str
+    secret_version: int
+    created_at: datetime
+    rotated_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewSecret:
+    """What ``create`` and ``rotate`` return: the only time the secret is seen."""
+
+    client_id: str
+    name: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller of an API route."""
+
+    client_id: str
+
+
+def _hash(secret: str, salt: bytes) -> str:
+    digest = hashlib.scrypt(secret.encode(), salt=salt, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def _matches(secret: str, stored: str) -> bool:
+    _, salt, _digest = stored.split("$")
+    return hmac.compare_digest(_hash(secret, bytes.fromhex(salt)), stored)
+
+
+_DUMMY_HASH: Final = _hash("not-a-secret", b"\0" * 16)
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class ClientAuth:
+    """API clients, the signing key and the tokens, in one database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        token_ttl: timedelta = DEFAULT_TOKEN_TTL,
+        issuer: str = "tenantry",
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        if token_ttl <= timedelta(0):
+            raise InvalidField("token_ttl", "must be positive")
+        self.engine = engine
+        self.token_ttl = token_ttl
+        self.issuer = issuer
+        self.clock = clock
+        self._key_lock = threading.Lock()
+        self._key: tuple[str, rsa.RSAPrivateKey] | None = None
+        create_tables(engine)
+
+    # --- clients -------------------------------------------------------------------------------
+
+    def create_client(self, name: str) -> NewSecret:
+        name = name.strip()
+        if not 1 <= len(name) <= 200:
+            raise InvalidField("name", "must be 1-200 characters")
+        client_id = _CLIENT_PREFIX + secrets.token_hex(12)
+        secret = _SECRET_PREFIX + secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            conn.execute(
+                clients.insert().values(
+                    client_id=client_id,
+                    name=name,
+                    secret_hash=_hash(secret, secrets.token_bytes(16)),
+                    secret_version=1,
+                    created_at=self.clock(),
+                )
+            )
+        return NewSecret(client_id=client_id, name=name, client_secret=secret)
+
+    def list_clients(self) -> list[ClientInfo]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(clients.select().order_by(clients.c.created_at)).all()
+        return [
+            ClientInfo(
+                client_id=r.client_id,
+                name=r.name,
+                secret_version=r.secret_version,
+                created_at=_utc(r.created_at),
+                rotated_at=_utc(r.rotated_at) if r.rotated_at else None,
+            )
+            for r in rows
+        ]
+
+    def rotate_secret(self, client_id: str) -> NewSecret:
+        """A new secret; the old one and every token issued with it stop working."""
+        secret = _SECRET_PREFIX + secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                clients.update()
+                .where(clients.c.client_id == client_id)
+                .values(
+                    secret_hash=_hash(secret, secrets.token_bytes(16)),
+                    secret_version=clients.c.secret_version + 1,
+                    rotated_at=self.clock(),
+                )
+                .returning(clients.c.name)
+            ).first()
+        if row is None:
+            raise ClientNotFound(client_id)
+        return NewSecret(client_id=client_id, name=row.name, client_secret=secret)
+
+    def delete_client(self, client_id: str) -> None:
+        with self.engine.begin() as conn:
+            deleted = conn.execute(clients.delete().where(clients.c.client_id == client_id))
+        if deleted.rowcount == 0:
+            raise ClientNotFound(client_id)
+
+    # --- keys and tokens -----------------------------------------------------------------------
+
+    def _signing_key(self) -> tuple[str, rsa.RSAPrivateKey]:
+        with self._key_lock:
+            if self._key is None:
+                self._key = self._load_or_create_key()
+            return self._key
+
+    def _load_or_create_key(self) -> tuple[str, rsa.RSAPrivateKey]:
+        query = signing_keys.select().where(signing_keys.c.slot == 1)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            pem = key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ).decode()
+            try:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        signing_keys.insert().values(
+                            slot=1,
+                            kid=secrets.token_hex(8),
+                            private_key_pem=pem,
+                            created_at=self.clock(),
+                        )
+                    )
+            except IntegrityError:  # another worker stored its key first: use that one
+                pass
+            with self.engine.connect() as conn:
+                row = conn.execute(query).one()
+        loaded = serialization.load_pem_private_key(row.private_key_pem.encode(), password=None)
+        if not isinstance(loaded, rsa.RSAPrivateKey):  # pragma: no cover - we only store RSA
+            raise TypeError("the stored signing key is not an RSA key")
+        return row.kid, loaded
+
+    def jwks(self) -> dict[str, Any]:
+        kid, key = self._signing_key()
+        jwk: dict[str, Any] = jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+        jwk.update({"kid": kid, "use": "sig", "alg": ALGORITHM})
+        return {"keys": [jwk]}
+
+    def issue_token(self, client_id: str, client_secret: str) -> tuple[str, int]:
+        """Returns ``(access_token, expires_in seconds)``; :class:`Unauthenticated` if the
+        credentials are wrong (the same answer, in the same time, for an unknown client)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(clients.c.secret_hash, clients.c.secret_version).where(
+                    clients.c.client_id == client_id
+                )
+            ).first()
+        ok = _matches(client_secret, row.secret_hash if row else _DUMMY_HASH)
+        if row is None or not ok:
+            raise Unauthenticated("invalid client credentials")
+        now = self.clock()
+        kid, key = self._signing_key()
+        claims = {
+            "iss": self.issuer,
+            "aud": AUDIENCE,
+            "sub": client_id,
+            "sv": row.secret_version,
+            "iat": int(now.timestamp()),
+            "exp": int((now + self.token_ttl).timestamp()),
+            "jti": secrets.token_hex(8),
+        }
+        token = jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
+        return token, int(self.token_ttl.total_seconds())
+
+    def verify(self, token: str) -> Principal:
+        """The caller of a valid, unexpired token whose client still has that secret."""
+        _, key = self._signing_key()
+        try:
+            claims = jwt.decode(
+                token,
+                key.public_key(),
+                algorithms=[ALGORITHM],
+                audience=AUDIENCE,
+                issuer=self.issuer,
+                options={"require": ["exp", "sub", "sv"]},
+                leeway=0,
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthenticated("the access token has expired") from None
+        except jwt.PyJWTError:
+            raise Unauthenticated("the access token is not valid") from None
+        client_id = claims["sub"]
+        with self.engine.connect() as conn:
+            version = conn.execute(
+                sa.select(clients.c.secret_version).where(clients.c.client_id == client_id)
+            ).scalar()
+        if version is None or version != claims["sv"]:
+            raise Unauthenticated("the access token was revoked (client deleted or rotated)")
+        return Principal(client_id=client_id)

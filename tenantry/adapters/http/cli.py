@@ -1,0 +1,180 @@
+"""``tenantry serve`` and ``tenantry clients create|list|rotate|delete``."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Column, Table
+
+from tenantry.adapters.database import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, persistence_env
+from tenantry.domain.errors import TenantryError
+
+if TYPE_CHECKING:  # the server's libraries load only when a command needs them
+    from tenantry.adapters.http.auth import ClientAuth, NewSecret
+
+console = Console()
+err = Console(stderr=True)
+
+DatabaseUrl = Annotated[
+    str,
+    typer.Option("--database-url", envvar=DATABASE_URL_ENV, help="Where the events live."),
+]
+
+clients_app = typer.Typer(
+    help="API clients of the HTTP server (OAuth 2.0 client credentials).", no_args_is_help=True
+)
+
+
+def _require_http_extra() -> None:
+    """The server's libraries are the ``http`` extra: say so rather than show a traceback."""
+    import importlib.util
+
+    missing = [m for m in ("fastapi", "uvicorn", "jwt") if importlib.util.find_spec(m) is None]
+    if missing:
+        err.print(
+            f"[red]missing {', '.join(missing)}[/]: install the HTTP server with "
+            "pip install 'tenantry[http]'"
+        )
+        raise typer.Exit(2)
+
+
+def _clients(database_url: str) -> ClientAuth:
+    _require_http_extra()
+    from tenantry.adapters.http.auth import ClientAuth
+    from tenantry.adapters.http.store import engine_for
+
+    if database_url.startswith("memory:"):
+        err.print("[red]memory:// keeps clients inside the server process; use a database URL")
+        raise typer.Exit(2)
+    return ClientAuth(engine_for(database_url))
+
+
+def _print_secret(new: NewSecret) -> None:
+    console.print(f"client_id: {new.client_id}", highlight=False)
+    console.print(f"client_secret: {new.client_secret}", highlight=False)
+
+
+def _fail(e: TenantryError) -> typer.Exit:
+    err.print(f"[red]{e.code}[/]: {e.message}")
+    return typer.Exit(1 if e.kind != "invalid_argument" else 2)
+
+
+@clients_app.command("create")
+def create_client(
+    name: Annotated[str, typer.Argument(help="A name for people, e.g. billing-service.")],
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+) -> None:
+    """Creates a client and prints its id and secret (shown this once only)."""
+    try:
+        new = _clients(database_url).create_client(name)
+    except TenantryError as e:
+        raise _fail(e) from None
+    _print_secret(new)
+    err.print("store the secret now: it is not shown again")
+
+
+@clients_app.command("list")
+def list_clients(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
+    """Lists the API clients (never their secrets)."""
+    client_id = Column("client_id", no_wrap=True, min_width=28)
+    table = Table(client_id, "name", "secret version", "created", "rotated")
+    for c in _clients(database_url).list_clients():
+        table.add_row(
+            c.client_id,
+            c.name,
+            str(c.secret_version),
+            c.created_at.isoformat(timespec="seconds"),
+            c.rotated_at.isoformat(timespec="seconds") if c.rotated_at else "",
+        )
+    console.print(table)
+
+
+@clients_app.command("rotate")
+def rotate_client(client_id: str, database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
+    """Gives a client a new secret; the old secret and its tokens stop working at once."""
+    try:
+        new = _clients(database_url).rotate_secret(client_id)
+    except TenantryError as e:
+        raise _fail(e) from None
+    _print_secret(new)
+
+
+@clients_app.command("delete")
+def delete_client(client_id: str, database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
+    """Deletes a client; its tokens stop working at once."""
+    try:
+        _clients(database_url).delete_client(client_id)
+    except TenantryError as e:
+        raise _fail(e) from None
+    console.print(f"deleted {client_id}")
+
+
+def serve(
+    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    token_ttl: Annotated[
+        int, typer.Option("--token-ttl", min=1, help="Access token lifetime, seconds.")
+    ] = 900,
+    create_client: Annotated[
+        str | None,
+        typer.Option(help="Create an API client of this name at start and print its secret."),
+    ] = None,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Serves the REST API (uvicorn). SIGTERM stops it gracefully: requests in flight finish."""
+    _require_http_extra()
+    import uvicorn
+
+    from tenantry.adapters.http.app import TOKEN_TTL_ENV, app_from_env
+    from tenantry.adapters.http.store import engine_for
+
+    try:
+        persistence_env(database_url)
+    except TenantryError as e:
+        raise _fail(e) from None
+    in_memory = database_url.startswith("memory:")
+    if in_memory and workers > 1:
+        err.print("[red]memory:// cannot be shared by several workers; use --workers 1")
+        raise typer.Exit(2)
+    os.environ[DATABASE_URL_ENV] = database_url
+    os.environ[TOKEN_TTL_ENV] = str(token_ttl)
+    if workers == 1:
+        app = app_from_env()
+        clients: ClientAuth = app.state.clients
+        if create_client:
+            _print_secret(clients.create_client(create_client))
+        clients.jwks()  # the signing key exists before the first request
+        uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30)
+        return
+    # Several workers: prepare the shared tables and key once, then let each worker build its app.
+    engine = engine_for(database_url)
+    clients = ClientAuth(engine)
+    if create_client:
+        _print_secret(clients.create_client(create_client))
+    clients.jwks()
+    engine.dispose()
+    uvicorn.run(
+        "tenantry.adapters.http.app:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        timeout_graceful_shutdown=30,
+    )
+
+
+http_app = typer.Typer(help="The HTTP API server and its clients.", no_args_is_help=True)
+http_app.command("serve")(serve)
+http_app.add_typer(clients_app, name="clients")
+
+
+def register_http_commands(app: typer.Typer) -> None:
+    """Adds ``serve`` and ``clients`` to the main ``tenantry`` command."""
+    app.command("serve")(serve)
+    app.add_typer(clients_app, name="clients")

@@ -1,0 +1,157 @@
+"""Errors over HTTP: one table maps every error kind to a status, one JSON shape for all.
+
+``{"code": "seat_limit_reached", "message": "...", "details": {...}}`` — ``code`` is the stable,
+machine-readable code of the tenantry error (or of the HTTP-layer error below); ``details`` holds
+its typed fields. Request validation errors are ``400 invalid_field`` naming the field, like the
+core's own :class:`~tenantry.domain.errors.InvalidField`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Final
+
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from starlette import status
+
+from tenantry.domain.errors import ErrorKind, TenantryError
+
+UNAUTHENTICATED: Final = "unauthenticated"
+PERMISSION_DENIED: Final = "permission_denied"
+PAYLOAD_TOO_LARGE: Final = "payload_too_large"
+UNAVAILABLE: Final = "unavailable"
+
+STATUS_BY_KIND: Final[Mapping[str, int]] = {
+    ErrorKind.INVALID_ARGUMENT: status.HTTP_400_BAD_REQUEST,
+    UNAUTHENTICATED: status.HTTP_401_UNAUTHORIZED,
+    PERMISSION_DENIED: status.HTTP_403_FORBIDDEN,
+    ErrorKind.NOT_FOUND: status.HTTP_404_NOT_FOUND,
+    ErrorKind.CONFLICT: status.HTTP_409_CONFLICT,
+    PAYLOAD_TOO_LARGE: status.HTTP_413_CONTENT_TOO_LARGE,
+    ErrorKind.FAILED_PRECONDITION: status.HTTP_422_UNPROCESSABLE_CONTENT,
+    UNAVAILABLE: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+"""The one translation of error kinds into HTTP statuses."""
+
+
+class ErrorBody(BaseModel):
+    """Every error response."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(description="Stable machine-readable code, e.g. seat_limit_reached.")
+    message: str = Field(description="One line for people.")
+    details: dict[str, Any] = Field(description="The error's typed fields.")
+
+
+class HttpError(Exception):
+    """Raised by the HTTP layer for what the core does not know about (tokens, body size)."""
+
+    kind: ClassVar[str]
+    code: ClassVar[str]
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class Unauthenticated(HttpError):
+    """Raised when a request has no valid, unexpired bearer token."""
+
+    kind = UNAUTHENTICATED
+    code = "unauthenticated"
+
+
+class PayloadTooLarge(HttpError):
+    """Raised when a request body exceeds the configured maximum size."""
+
+    kind = PAYLOAD_TOO_LARGE
+    code = "payload_too_large"
+
+
+class Unavailable(HttpError):
+    """Raised when the database cannot be reached or is overloaded; the request may be retried
+    (with its Idempotency-Key, safely)."""
+
+    kind = UNAVAILABLE
+    code = "unavailable"
+
+
+class IdempotencyKeyReused(HttpError):
+    """Raised when an Idempotency-Key is sent again with a different request."""
+
+    kind = ErrorKind.FAILED_PRECONDITION
+    code = "idempotency_key_reused"
+
+
+class IdempotencyKeyInUse(HttpError):
+    """Raised when a request with the same Idempotency-Key is still being processed."""
+
+    kind = ErrorKind.CONFLICT
+    code = "idempotency_key_in_use"
+
+
+def error_response(error: TenantryError | HttpError) -> JSONResponse:
+    body = ErrorBody(code=error.code, message=error.message, details=error.details)
+    headers = {"WWW-Authenticate": "Bearer"} if error.kind == UNAUTHENTICATED else None
+    if error.kind == UNAVAILABLE:
+        headers = {"Retry-After": "1"}
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=STATUS_BY_KIND[error.kind], headers=headers
+    )
+
+
+def _field(loc: Sequence[int | str]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        where, parts = parts[0], parts[1:]
+        if not parts:
+            return "body" if where == "body" else where
+    return ".".join(parts)
+
+
+_RULES: Final = {
+    "extra_forbidden": "is not a known field",
+    "missing": "is required",
+    "json_invalid": "must be valid JSON",
+}
+
+
+def validation_response(error: RequestValidationError) -> JSONResponse:
+    """``400 invalid_field`` naming the first offending field; every problem in ``details``."""
+    problems = [
+        {
+            "field": "body" if e.get("type") == "json_invalid" else _field(e.get("loc", ())),
+            "rule": _RULES.get(e.get("type", ""), e.get("msg", "")),
+        }
+        for e in error.errors()
+    ] or [{"field": "body", "rule": "is not valid"}]
+    first = problems[0]
+    body = ErrorBody(
+        code="invalid_field",
+        message=f"{first['field']}: {first['rule']}",
+        details={"field": first["field"], "rule": first["rule"], "errors": problems},
+    )
+    return JSONResponse(body.model_dump(mode="json"), status_code=status.HTTP_400_BAD_REQUEST)
+
+
+def status_response(status_code: int, message: str) -> JSONResponse:
+    """The JSON error shape for statuses the framework raises itself (unknown path, method)."""
+    codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
+    body = ErrorBody(code=codes.get(status_code, "http_error"), message=message, details={})
+    return JSONResponse(body.model_dump(mode="json"), status_code=status_code)
+
+
+ERROR_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
+    400: {"model": ErrorBody, "description": "Invalid argument: names the field and the rule."},
+    401: {"model": ErrorBody, "description": "Missing, invalid or expired bearer token."},
+    404: {"model": ErrorBody, "description": "Not found."},
+    409: {"model": ErrorBody, "description": "Conflict (e.g. external_id_taken)."},
+    413: {"model": ErrorBody, "description": "Request body too large."},
+    422: {"model": ErrorBody, "description": "Failed precondition (e.g. seat_limit_reached)."},
+    503: {"model": ErrorBody, "description": "The database is unreachable; retry."},
+}
+"""The error responses every API route documents in OpenAPI."""

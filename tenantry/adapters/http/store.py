@@ -1,0 +1,89 @@
+"""The HTTP adapter's own tables (API clients, signing keys, idempotency keys), kept with SQLAlchemy
+Core in the same database as the events: the SQLite file, the PostgreSQL schema, or — for
+``memory://`` — an in-memory SQLite database that lives as long as the process."""
+
+from __future__ import annotations
+
+from typing import Final
+from urllib.parse import parse_qs, urlsplit, urlunsplit
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import StaticPool
+
+from tenantry.adapters.database import persistence_env
+
+metadata = sa.MetaData()
+
+clients = sa.Table(
+    "tenantry_http_clients",
+    metadata,
+    sa.Column("client_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("secret_hash", sa.String(512), nullable=False),
+    sa.Column("secret_version", sa.Integer, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("rotated_at", sa.DateTime(timezone=True), nullable=True),
+)
+
+signing_keys = sa.Table(
+    "tenantry_http_signing_keys",
+    metadata,
+    sa.Column("slot", sa.Integer, primary_key=True),
+    sa.Column("kid", sa.String(64), nullable=False),
+    sa.Column("private_key_pem", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+idempotency_keys = sa.Table(
+    "tenantry_http_idempotency_keys",
+    metadata,
+    sa.Column("scope", sa.String(255), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),  # NULL while the request runs
+    sa.Column("media_type", sa.String(100), nullable=True),
+    sa.Column("body", sa.LargeBinary, nullable=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
+)
+
+_TENANTRY_PARAMS: Final = ("schema", "pool_size", "max_overflow", "lock_timeout", "synchronous")
+
+
+def engine_for(database_url: str) -> Engine:
+    """A SQLAlchemy engine on the same database as ``tenantry.connect(database_url)``."""
+    env = persistence_env(database_url)  # validates the URL the same way
+    parts = urlsplit(database_url)
+    scheme = parts.scheme.split("+")[0].lower()
+    if scheme == "memory":
+        return sa.create_engine(
+            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+    if scheme == "sqlite":
+        name = env["SQLITE_DBNAME"]
+        if name.startswith("file:"):
+            return sa.create_engine(
+                f"sqlite:///{name}&uri=true",
+                poolclass=StaticPool,
+                connect_args={"check_same_thread": False},
+            )
+        return sa.create_engine(f"sqlite:///{name}", connect_args={"timeout": 30})
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    rest = "&".join(f"{k}={v}" for k, v in query.items() if k not in _TENANTRY_PARAMS)
+    url = urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, rest, ""))
+    engine = sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=6)
+    if "schema" in query:
+        engine = engine.execution_options(schema_translate_map={None: query["schema"]})
+    return engine
+
+
+def create_tables(engine: Engine) -> None:
+    """Creates the tables if missing; safe when several workers start at once."""
+    for attempt in range(3):
+        try:
+            metadata.create_all(engine, checkfirst=True)
+            return
+        except DBAPIError:  # another process created them between the check and the create
+            if attempt == 2:
+                raise

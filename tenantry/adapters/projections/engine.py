@@ -1,0 +1,86 @@
+"""SQLAlchemy engines for the projections, on the same database as the events.
+
+``sqlite:///path.db`` → the same file (writes take the lock up front, ``BEGIN IMMEDIATE``, so a
+projection never fails to upgrade a read lock); ``postgresql+psycopg://…?schema=s`` → schema ``s``
+through ``search_path``; ``memory://`` → a private in-memory SQLite database (events in memory
+cannot share a transaction with anything, so nothing is lost by that).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.pool import StaticPool
+
+from tenantry.adapters.database import persistence_env
+
+WRITE = "tenantry_write"
+"""Execution option that makes a SQLite transaction take the write lock when it begins."""
+
+
+def make_engine(database_url: str) -> sa.Engine:
+    """The engine for ``database_url`` (a tenantry URL, validated like :func:`connect` does)."""
+    env = persistence_env(database_url)
+    module = env["PERSISTENCE_MODULE"]
+    if module == "eventsourcing.popo":
+        engine = sa.create_engine(
+            "sqlite+pysqlite://",
+            poolclass=StaticPool,
+            connect_args={"check_same_thread": False},
+        )
+        return _sqlite_transactions(engine)
+    if module.startswith("tenantry.adapters.sqlite_store"):
+        db = env["SQLITE_DBNAME"]
+        connect_args: dict[str, Any] = {
+            "timeout": float(env["SQLITE_LOCK_TIMEOUT"]),
+            "check_same_thread": False,
+        }
+        if db.startswith("file:"):
+            connect_args["uri"] = True
+        engine = sa.create_engine(f"sqlite+pysqlite:///{db}", connect_args=connect_args)
+        synchronous = env.get("TENANTRY_SQLITE_SYNCHRONOUS", "FULL")
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _: Any) -> None:
+            dbapi_conn.execute("PRAGMA journal_mode=WAL")
+            dbapi_conn.execute(f"PRAGMA synchronous={synchronous}")
+
+        return _sqlite_transactions(engine)
+    parts = urlsplit(database_url)
+    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    schema = query.get("schema")
+    url = urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, "", ""))
+    args: dict[str, Any] = {}
+    if schema:
+        args["options"] = f"-csearch_path={unquote(schema)}"
+    return sa.create_engine(url, connect_args=args, pool_size=5, max_overflow=5, pool_pre_ping=True)
+
+
+def _sqlite_transactions(engine: sa.Engine) -> sa.Engine:
+    """pysqlite's own transaction handling is replaced by explicit BEGINs (SQLAlchemy's recipe),
+    so reads see one snapshot and writes lock at BEGIN."""
+
+    @event.listens_for(engine, "connect")
+    def _autocommit(dbapi_conn: Any, _: Any) -> None:
+        dbapi_conn.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        write = conn.get_execution_options().get(WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def writer(engine: sa.Engine) -> sa.Engine:
+    return engine.execution_options(**{WRITE: True})
+
+
+def reader(engine: sa.Engine) -> sa.Engine:
+    if engine.dialect.name == "postgresql":
+        # One snapshot for a page and its total.
+        return engine.execution_options(isolation_level="REPEATABLE READ")
+    return engine

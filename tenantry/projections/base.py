@@ -1,0 +1,106 @@
+"""The projection framework: a projection is a plug-in made of pure functions.
+
+A projection has a ``name``, a ``version`` (raised when its rows change shape, which makes the next
+catch-up rebuild it beside the live tables), the event classes it ``handles``, the logical
+``tables`` it keeps (each keyed by one column) and two pure functions:
+
+* :meth:`Projection.reads` — the rows an event needs to see (``(table, key)`` references), and
+* :meth:`Projection.apply` — given the event, its log position and those rows, the rows to write
+  (a row, or ``None`` to delete it).
+
+Rows are plain dicts of JSON-friendly values (times are integer microseconds since the epoch, so
+comparisons are exact on every database). Nothing here touches a database: :func:`fold` runs a
+projection over events in memory, which is what the unit tests and the property tests compare
+the stored views against. The storage side lives in :mod:`tenantry.adapters.projections`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Hashable, Iterable, Mapping
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any, ClassVar, TypeAlias
+from uuid import UUID
+
+from eventsourcing.utils import get_topic
+
+from tenantry.domain import ids
+from tenantry.domain.base import DomainEvent, micros
+
+Row: TypeAlias = dict[str, Any]
+RowRef: TypeAlias = tuple[str, Hashable]
+"""A row's address: the logical table name and the value of its key column."""
+Writes: TypeAlias = dict[RowRef, Row | None]
+"""Rows to write: a full row (insert or replace), or ``None`` (delete)."""
+Tables: TypeAlias = dict[str, dict[Hashable, Row]]
+"""A projection's whole state: rows by key, by logical table."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@lru_cache(maxsize=65_536)
+def public_id(prefix: str, value: UUID) -> str:
+    """:func:`tenantry.domain.ids.encode`, cached: a batch names the same ids many times."""
+    return ids.encode(prefix, value)
+
+
+def to_micros(dt: datetime) -> int:
+    return micros(dt)
+
+
+def from_micros(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+class Projection(ABC):
+    """A read model fed by events. Subclass it, then register it (see :mod:`.registry`)."""
+
+    name: ClassVar[str]
+    version: ClassVar[int]
+    handles: ClassVar[tuple[type[DomainEvent], ...]]
+    tables: ClassVar[dict[str, str]]
+    """Logical table name → name of its key column."""
+
+    @abstractmethod
+    def reads(self, event: DomainEvent) -> Iterable[RowRef]:
+        """The rows :meth:`apply` needs to see for ``event``."""
+
+    @abstractmethod
+    def apply(self, event: DomainEvent, position: int, rows: Mapping[RowRef, Row | None]) -> Writes:
+        """The rows ``event`` (at log ``position``) writes, given the rows it :meth:`reads`
+        (``None`` for a row that does not exist). Must be pure: same input, same output."""
+
+    @classmethod
+    def topics(cls) -> frozenset[str]:
+        """The stored-event topics of every class this projection handles (and subclasses)."""
+        out: set[str] = set()
+        todo: list[type[DomainEvent]] = list(cls.handles)
+        while todo:
+            c = todo.pop()
+            out.add(get_topic(c))
+            todo.extend(c.__subclasses__())
+        return frozenset(out)
+
+    def accepts(self, event: DomainEvent) -> bool:
+        return isinstance(event, self.handles)
+
+
+def fold_event(projection: Projection, state: Tables, event: DomainEvent, position: int) -> None:
+    """Applies one event to an in-memory ``state`` (the reference the stores must equal)."""
+    if not projection.accepts(event):
+        return
+    rows = {ref: state.get(ref[0], {}).get(ref[1]) for ref in projection.reads(event)}
+    for (table, key), row in projection.apply(event, position, rows).items():
+        if row is None:
+            state.get(table, {}).pop(key, None)
+        else:
+            state.setdefault(table, {})[key] = row
+
+
+def fold(projection: Projection, events: Iterable[tuple[int, DomainEvent]]) -> Tables:
+    """The state a projection reaches from scratch over ``(position, event)`` pairs."""
+    state: Tables = {t: {} for t in projection.tables}
+    for position, event in events:
+        fold_event(projection, state, event, position)
+    return state

@@ -1,0 +1,529 @@
+"""The REST API in process (FastAPI's test client over memory://): every route, every error kind,
+tokens, idempotent retries and the mountable router."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Header, HTTPException
+from fastapi.testclient import TestClient
+
+import tenantry
+from tenantry.adapters.http import ClientAuth, create_app, create_router
+from tenantry.adapters.http.auth import ClientNotFound
+from tenantry.application.app import Tenantry
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+ORGS = "/api/v1/organizations"
+
+
+class Api:
+    """A test client with a bearer token."""
+
+    def __init__(self, client: TestClient, headers: dict[str, str]) -> None:
+        self.client = client
+        self.headers = headers
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def create_org(self, **body: Any) -> dict[str, Any]:
+        r = self.call("POST", ORGS, json={"display_name": "Acme", **body})
+        assert r.status_code == 201, r.text
+        org: dict[str, Any] = r.json()["organization"]
+        return org
+
+
+def token(client: TestClient, client_id: str, secret: str) -> Any:
+    return client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[FastAPI, TestClient]]:
+    app = create_app("memory://")
+    with TestClient(app) as client:
+        yield app, client
+
+
+@pytest.fixture
+def api(server: tuple[FastAPI, TestClient]) -> Api:
+    app, client = server
+    new = app.state.clients.create_client("tests")
+    r = token(client, new.client_id, new.client_secret)
+    return Api(client, {"Authorization": f"Bearer {r.json()['access_token']}"})
+
+
+def assert_error(r: Any, status: int, code: str) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    body: dict[str, Any] = r.json()
+    assert set(body) == {"code", "message", "details"}
+    assert body["code"] == code
+    return body
+
+
+# --- tokens ---------------------------------------------------------------------------------------
+
+
+def test_a_token_is_issued_for_valid_client_credentials(server: tuple[FastAPI, TestClient]) -> None:
+    app, client = server
+    new = app.state.clients.create_client("billing")
+    r = token(client, new.client_id, new.client_secret)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 900
+    assert r.headers["cache-control"] == "no-store"
+    keys = client.get("/keys").json()["keys"]
+    assert keys[0]["kty"] == "RSA"
+    assert keys[0]["alg"] == "RS256"
+
+
+def test_a_wrong_secret_gets_no_token(server: tuple[FastAPI, TestClient]) -> None:
+    app, client = server
+    new = app.state.clients.create_client("billing")
+    r = token(client, new.client_id, new.client_secret + "x")
+    assert r.status_code == 401
+    assert r.json()["error"] == "invalid_client"
+    assert token(client, "cli_unknown", "whatever").json()["error"] == "invalid_client"
+
+
+def test_the_token_endpoint_refuses_other_grant_types(server: tuple[FastAPI, TestClient]) -> None:
+    _, client = server
+    r = client.post("/oauth/token", data={"grant_type": "password"})
+    assert r.status_code == 400
+    assert r.json()["error"] == "unsupported_grant_type"
+
+
+def test_http_basic_client_authentication_is_accepted(server: tuple[FastAPI, TestClient]) -> None:
+    app, client = server
+    new = app.state.clients.create_client("billing")
+    r = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(new.client_id, new.client_secret),
+    )
+    assert r.status_code == 200
+
+
+def test_api_routes_need_a_valid_token(server: tuple[FastAPI, TestClient]) -> None:
+    _, client = server
+    assert_error(client.get(f"{ORGS}/org_x"), 401, "unauthenticated")
+    r = client.get(f"{ORGS}/org_x", headers={"Authorization": "Bearer not.a.jwt"})
+    assert_error(r, 401, "unauthenticated")
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert_error(client.post(ORGS, json={"display_name": "x"}), 401, "unauthenticated")
+
+
+def test_rotating_a_secret_revokes_the_old_secret_and_its_tokens(
+    server: tuple[FastAPI, TestClient],
+) -> None:
+    app, client = server
+    clients: ClientAuth = app.state.clients
+    old = clients.create_client("billing")
+    access = token(client, old.client_id, old.client_secret).json()["access_token"]
+    headers = {"Authorization": f"Bearer {access}"}
+    org = client.post(ORGS, json={"display_name": "Acme"}, headers=headers).json()["organization"]
+    new = clients.rotate_secret(old.client_id)
+    assert_error(client.get(f"{ORGS}/{org['id']}", headers=headers), 401, "unauthenticated")
+    assert token(client, old.client_id, old.client_secret).status_code == 401
+    fresh = token(client, new.client_id, new.client_secret).json()["access_token"]
+    r = client.get(f"{ORGS}/{org['id']}", headers={"Authorization": f"Bearer {fresh}"})
+    assert r.json()["organization"]["id"] == org["id"]
+    assert [c.secret_version for c in clients.list_clients()] == [2]
+
+
+def test_a_deleted_client_can_no_longer_call(server: tuple[FastAPI, TestClient]) -> None:
+    app, client = server
+    clients: ClientAuth = app.state.clients
+    new = clients.create_client("billing")
+    access = token(client, new.client_id, new.client_secret).json()["access_token"]
+    clients.delete_client(new.client_id)
+    r = client.get(f"{ORGS}/org_x", headers={"Authorization": f"Bearer {access}"})
+    assert_error(r, 401, "unauthenticated")
+    with pytest.raises(ClientNotFound) as e:
+        clients.delete_client(new.client_id)
+    assert e.value.client_id == new.client_id
+
+
+def test_an_expired_token_is_refused(server: tuple[FastAPI, TestClient]) -> None:
+    app, client = server
+    clients: ClientAuth = app.state.clients
+    new = clients.create_client("billing")
+    past = ClientAuth(clients.engine, clock=lambda: datetime.now(UTC) - timedelta(hours=1))
+    access, _ = past.issue_token(new.client_id, new.client_secret)
+    body = assert_error(
+        client.get(f"{ORGS}/org_x", headers={"Authorization": f"Bearer {access}"}),
+        401,
+        "unauthenticated",
+    )
+    assert "expired" in body["message"]
+
+
+# --- organizations ----------------------------------------------------------------------------
+
+
+def test_an_organization_is_created_read_updated_and_deleted(api: Api) -> None:
+    org = api.create_org(external_id="acme-1", metadata={"plan": "pro"}, slug="acme")
+    assert org["id"].startswith("org_")
+    assert org["create_time"].endswith("Z")
+    got = api.call("GET", f"{ORGS}/{org['id']}").json()["organization"]
+    assert got == org
+    by_ext = api.call("GET", f"{ORGS}:external/acme-1").json()["organization"]
+    assert by_ext["id"] == org["id"]
+    r = api.call("PATCH", f"{ORGS}/{org['id']}", json={"display_name": "Acme Inc", "slug": ""})
+    assert r.status_code == 200
+    updated = r.json()["organization"]
+    assert (updated["display_name"], updated["slug"], updated["external_id"]) == (
+        "Acme Inc",
+        None,
+        "acme-1",
+    )
+    assert int(r.headers["x-tenantry-position"]) > 0
+    assert api.call("DELETE", f"{ORGS}/{org['id']}").status_code == 204
+    assert_error(api.call("GET", f"{ORGS}/{org['id']}"), 404, "organization_not_found")
+    assert_error(api.call("GET", f"{ORGS}:external/acme-1"), 404, "organization_not_found")
+
+
+def test_a_patch_that_changes_nothing_returns_the_organization_unchanged(api: Api) -> None:
+    org = api.create_org()
+    r = api.call("PATCH", f"{ORGS}/{org['id']}", json={"display_name": "Acme"})
+    assert r.status_code == 200
+    assert r.json()["organization"]["version"] == org["version"]
+
+
+def test_features_are_turned_on_and_unknown_features_refused(api: Api) -> None:
+    org = api.create_org()
+    body = {"features": [{"name": "sso", "enabled": True}]}
+    r = api.call("PATCH", f"{ORGS}/{org['id']}/settings", json=body)
+    features = {f["name"]: f["enabled"] for f in r.json()["organization"]["settings"]["features"]}
+    assert features["sso"] is True
+    bad = {"features": [{"name": "teleport", "enabled": True}]}
+    err = assert_error(
+        api.call("PATCH", f"{ORGS}/{org['id']}/settings", json=bad), 400, "unknown_feature"
+    )
+    assert err["details"]["name"] == "teleport"
+
+
+def test_the_seat_limit_is_set_and_read(api: Api) -> None:
+    org = api.create_org()
+    path = f"{ORGS}/{org['id']}/settings/usermanagement"
+    assert api.call("GET", path).json() == {"settings": {"max_allowed_users": None}}
+    r = api.call("PATCH", path, json={"settings": {"max_allowed_users": 2}})
+    assert r.json() == {"settings": {"max_allowed_users": 2}}
+    assert api.call("GET", path).json() == {"settings": {"max_allowed_users": 2}}
+    assert_error(
+        api.call("PATCH", path, json={"settings": {"max_allowed_users": -1}}), 400, "invalid_field"
+    )
+    usage = api.call("GET", f"{ORGS}/{org['id']}/seat-usage").json()
+    assert (usage["seats_in_use"], usage["seats_free"]) == (0, 2)
+
+
+def test_the_session_policy_is_set_and_read(api: Api) -> None:
+    org = api.create_org()
+    path = f"{ORGS}/{org['id']}/session-policy"
+    assert api.call("GET", path).json()["policy_source"] == "APPLICATION"
+    policy = {
+        "policy_source": "CUSTOM",
+        "absolute_session_timeout": 7,
+        "absolute_session_timeout_unit": "DAYS",
+        "idle_session_timeout_enabled": True,
+        "idle_session_timeout": 30,
+        "idle_session_timeout_unit": "MINUTES",
+    }
+    r = api.call("PATCH", path, json=policy)
+    assert r.status_code == 200, r.text
+    assert api.call("GET", path).json() == {"organization_id": org["id"], **policy}
+    bad = {**policy, "idle_session_timeout": 8, "idle_session_timeout_unit": "DAYS"}
+    err = assert_error(api.call("PATCH", path, json=bad), 400, "invalid_field")
+    assert err["details"]["field"] == "session_policy.idle_session_timeout"
+    wrong_unit = {**policy, "absolute_session_timeout_unit": "WEEKS"}
+    err = assert_error(api.call("PATCH", path, json=wrong_unit), 400, "invalid_field")
+    assert err["details"]["field"] == "absolute_session_timeout_unit"
+
+
+def test_allowed_sign_in_methods_are_set_and_read(api: Api) -> None:
+    org = api.create_org()
+    path = f"{ORGS}/{org['id']}/sign-in-methods"
+    assert api.call("GET", path).json()["allowed_sign_in_methods"] is None
+    r = api.call("PATCH", path, json={"allowed_sign_in_methods": ["sso", "passkey"]})
+    assert r.json()["allowed_sign_in_methods"] == ["passkey", "sso"]
+    err = assert_error(
+        api.call("PATCH", path, json={"allowed_sign_in_methods": ["pigeon"]}), 400, "invalid_field"
+    )
+    assert err["details"]["field"] == "allowed_sign_in_methods"
+
+
+# --- members -------------------------------------------------------------------------------------
+
+
+def test_an_invitation_holds_a_seat_and_the_next_is_refused(api: Api) -> None:
+    org = api.create_org()
+    api.call(
+        "PATCH",
+        f"{ORGS}/{org['id']}/settings/usermanagement",
+        json={"settings": {"max_allowed_users": 1}},
+    )
+    r = api.call(
+        "POST",
+        f"{ORGS}/{org['id']}/users",
+        json={"email": "ada@acme.example", "membership": {"roles": ["admin"]}},
+    )
+    assert r.status_code == 201
+    user = r.json()["user"]
+    assert user["email"] == "ada@acme.example"
+    assert user["memberships"][0]["status"] == "PENDING_INVITE"
+    assert user["memberships"][0]["invitation"]["status"] == "pending"
+    err = assert_error(
+        api.call("POST", f"{ORGS}/{org['id']}/users", json={"email": "bob@acme.example"}),
+        422,
+        "seat_limit_reached",
+    )
+    assert err["details"] == {"organization_id": org["id"], "limit": 1, "in_use": 1}
+    again = api.call("POST", f"{ORGS}/{org['id']}/users", json={"email": "ada@acme.example"})
+    assert_error(again, 409, "already_member")
+
+
+def test_a_membership_is_resent_accepted_changed_suspended_and_removed(api: Api) -> None:
+    org = api.create_org()
+    user = api.call("POST", f"{ORGS}/{org['id']}/users", json={"email": "ada@acme.example"}).json()[
+        "user"
+    ]
+    path = f"/api/v1/memberships/organizations/{org['id']}/users/{user['id']}"
+    resent = api.call(
+        "PATCH", f"/api/v1/invites/organizations/{org['id']}/users/{user['id']}/resend"
+    )
+    assert resent.json()["user"]["memberships"][0]["invitation"]["resent_count"] == 1
+    active = api.call("PATCH", path, json={"status": "ACTIVE", "roles": ["admin", "member"]})
+    membership = active.json()["user"]["memberships"][0]
+    assert (membership["status"], membership["roles"]) == ("ACTIVE", ["admin", "member"])
+    resend_active = api.call(
+        "PATCH", f"/api/v1/invites/organizations/{org['id']}/users/{user['id']}/resend"
+    )
+    assert_error(resend_active, 422, "invitation_not_pending")
+    inactive = api.call("PATCH", path, json={"status": "INACTIVE"})
+    assert inactive.json()["user"]["memberships"][0]["status"] == "INACTIVE"
+    assert api.call("GET", path).json()["user"]["memberships"][0]["status"] == "INACTIVE"
+    assert api.call("DELETE", path).status_code == 204
+    assert_error(api.call("GET", path), 404, "membership_not_found")
+    again = api.call("POST", path, params={"send_invitation_email": "false"})
+    assert again.status_code == 201, again.text
+    assert again.json()["user"]["memberships"][0]["provisioning_method"] == "direct_provision"
+
+
+def test_an_unknown_user_or_membership_is_not_found(api: Api) -> None:
+    org = api.create_org()
+    other = api.call("POST", f"{ORGS}/{org['id']}/users", json={"email": "ada@acme.example"})
+    user_id = other.json()["user"]["id"]
+    second = api.create_org(display_name="Globex")
+    path = f"/api/v1/memberships/organizations/{second['id']}/users/{user_id}"
+    assert_error(api.call("GET", path), 404, "membership_not_found")
+    ghost = "usr_" + "0" * 26
+    missing = f"/api/v1/memberships/organizations/{second['id']}/users/{ghost}"
+    assert_error(api.call("POST", missing), 404, "user_not_found")
+
+
+# --- validation ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"display_name": ""}, "display_name"),
+        ({"display_name": 5}, "display_name"),
+        ({}, "display_name"),
+        ({"display_name": "Acme", "colour": "red"}, "colour"),
+        ({"display_name": "Acme", "metadata": {"k": "v"}}, "metadata.k"),
+        ({"display_name": "Acme", "logo_url": "http://x.example/l.png"}, "logo_url"),
+        ({"display_name": "Acme", "region_code": "MARS"}, "region_code"),
+        ({"display_name": "Acme", "slug": "Not A Slug"}, "slug"),
+    ],
+)
+def test_a_bad_organization_names_the_field_and_records_nothing(
+    api: Api, body: dict[str, Any], field: str
+) -> None:
+    err = assert_error(api.call("POST", ORGS, json=body), 400, "invalid_field")
+    assert err["details"]["field"] == field
+    assert err["message"].startswith(f"{field}:")
+
+
+def test_malformed_json_and_malformed_ids_are_invalid_arguments(api: Api) -> None:
+    r = api.call("POST", ORGS, content=b"{nope", headers={"content-type": "application/json"})
+    assert assert_error(r, 400, "invalid_field")["details"]["field"] == "body"
+    err = assert_error(api.call("GET", f"{ORGS}/org_short"), 400, "invalid_field")
+    assert err["details"]["field"] == "organization_id"
+
+
+def test_an_oversize_body_is_refused_with_413(api: Api) -> None:
+    r = api.call("POST", ORGS, content=b"x" * 70_000, headers={"content-type": "application/json"})
+    assert_error(r, 413, "payload_too_large")
+
+
+def test_unknown_paths_and_methods_answer_in_the_error_shape(api: Api) -> None:
+    assert_error(api.call("GET", "/api/v1/nothing"), 404, "not_found")
+    assert_error(api.call("PUT", ORGS), 405, "method_not_allowed")
+
+
+# --- idempotency --------------------------------------------------------------------------------
+
+
+def test_a_retry_with_the_same_idempotency_key_returns_the_first_response(
+    server: tuple[FastAPI, TestClient], api: Api
+) -> None:
+    app, _ = server
+    t: Tenantry = app.state.tenantry
+    key = {"Idempotency-Key": "create-acme-1"}
+    first = api.call("POST", ORGS, json={"display_name": "Acme", "external_id": "a1"}, headers=key)
+    position = t.recorder.max_notification_id()
+    retry = api.call("POST", ORGS, json={"external_id": "a1", "display_name": "Acme"}, headers=key)
+    assert retry.status_code == 201
+    assert retry.json() == first.json()
+    assert retry.headers["idempotent-replayed"] == "true"
+    assert t.recorder.max_notification_id() == position
+
+
+def test_the_same_idempotency_key_with_another_body_is_refused(api: Api) -> None:
+    key = {"Idempotency-Key": "k-1"}
+    api.call("POST", ORGS, json={"display_name": "Acme"}, headers=key)
+    r = api.call("POST", ORGS, json={"display_name": "Globex"}, headers=key)
+    assert assert_error(r, 422, "idempotency_key_reused")["details"] == {"key": "k-1"}
+
+
+def test_an_error_response_is_replayed_too(api: Api) -> None:
+    key = {"Idempotency-Key": "dup"}
+    api.create_org(external_id="taken")
+    first = api.call("POST", ORGS, json={"display_name": "B", "external_id": "taken"}, headers=key)
+    assert_error(first, 409, "external_id_taken")
+    again = api.call("POST", ORGS, json={"display_name": "B", "external_id": "taken"}, headers=key)
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+
+
+def test_idempotency_keys_are_scoped_per_client(server: tuple[FastAPI, TestClient]) -> None:
+    app, client = server
+    calls = []
+    for name in ("a", "b"):
+        new = app.state.clients.create_client(name)
+        access = token(client, new.client_id, new.client_secret).json()["access_token"]
+        calls.append(
+            client.post(
+                ORGS,
+                json={"display_name": "Acme"},
+                headers={"Authorization": f"Bearer {access}", "Idempotency-Key": "same"},
+            ).json()["organization"]["id"]
+        )
+    assert calls[0] != calls[1]
+
+
+# --- mounting ----------------------------------------------------------------------------------
+
+
+def test_the_router_mounts_in_a_host_app_behind_the_hosts_own_auth() -> None:
+    t = tenantry.connect("memory://")
+
+    def host_auth(x_api_key: str = Header(default="")) -> str:
+        if x_api_key != "let-me-in":
+            raise HTTPException(status_code=403, detail="forbidden")
+        return "host-user"
+
+    host = FastAPI()
+    host.include_router(create_router(t, auth=host_auth), prefix="/orgs-api")
+    try:
+        with TestClient(host) as client:
+            refused = client.post("/orgs-api/api/v1/organizations", json={"display_name": "A"})
+            assert refused.status_code == 403
+            ok = client.post(
+                "/orgs-api/api/v1/organizations",
+                json={"display_name": "A"},
+                headers={"X-Api-Key": "let-me-in"},
+            )
+            assert ok.status_code == 201
+            org_id = ok.json()["organization"]["id"]
+            assert t.get_organization(org_id).display_name == "A"
+            bad = client.post(
+                "/orgs-api/api/v1/organizations",
+                json={"display_name": ""},
+                headers={"X-Api-Key": "let-me-in"},
+            )
+            assert_error(bad, 400, "invalid_field")
+    finally:
+        t.close()
+
+
+def test_the_openapi_document_describes_every_route_and_its_errors(api: Api) -> None:
+    spec = api.call("GET", "/openapi.json").json()
+    paths = spec["paths"]
+    assert set(paths) >= {
+        ORGS,
+        f"{ORGS}/{{organization_id}}",
+        f"{ORGS}:external/{{external_id}}",
+        f"{ORGS}/{{organization_id}}/settings",
+        f"{ORGS}/{{organization_id}}/settings/usermanagement",
+        f"{ORGS}/{{organization_id}}/session-policy",
+        f"{ORGS}/{{organization_id}}/users",
+        "/api/v1/memberships/organizations/{organization_id}/users/{user_id}",
+        "/api/v1/invites/organizations/{organization_id}/users/{user_id}/resend",
+        "/oauth/token",
+        "/keys",
+    }
+    create = paths[ORGS]["post"]
+    assert {"201", "400", "401", "409", "413", "422"} <= set(create["responses"])
+    assert create["responses"]["400"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/ErrorBody"
+    )
+    assert "client_credentials" in spec["components"]["securitySchemes"]
+    assert api.call("GET", "/docs").status_code == 200
+
+
+# --- lists (from the projections) ---------------------------------------------------------------
+
+
+def test_a_created_organization_is_listed_and_found_at_once(api: Api) -> None:
+    made = [api.create_org(display_name=f"Org {i}", external_id=f"ext-{i}") for i in range(12)]
+    page = api.call("GET", ORGS, params={"page_size": 10}).json()
+    assert page["total_size"] == 12
+    assert [o["id"] for o in page["organizations"]] == [o["id"] for o in made[:10]]
+    rest = api.call("GET", ORGS, params={"page_size": 10, "page_token": page["next_page_token"]})
+    assert [o["id"] for o in rest.json()["organizations"]] == [o["id"] for o in made[10:]]
+    by_ext = api.call("GET", ORGS, params={"external_id": "ext-3"}).json()
+    assert [o["id"] for o in by_ext["organizations"]] == [made[3]["id"]]
+    found = api.call("GET", f"{ORGS}:search", params={"query": "org 1"}).json()
+    assert {o["display_name"] for o in found["organizations"]} == {"Org 1", "Org 10", "Org 11"}
+
+
+def test_bad_page_tokens_and_page_sizes_are_invalid_arguments(api: Api) -> None:
+    err = assert_error(
+        api.call("GET", ORGS, params={"page_token": "garbage"}), 400, "invalid_field"
+    )
+    assert err["details"]["field"] == "page_token"
+    err = assert_error(api.call("GET", ORGS, params={"page_size": 1000}), 400, "invalid_field")
+    assert err["details"]["field"] == "page_size"
+    err = assert_error(
+        api.call("GET", f"{ORGS}:search", params={"query": "ab"}), 400, "invalid_field"
+    )
+    assert err["details"]["field"] == "query"
+
+
+def test_an_invited_member_is_listed_at_once(api: Api) -> None:
+    org = api.create_org()
+    api.call("POST", f"{ORGS}/{org['id']}/users", json={"email": "ada@acme.example"})
+    api.call(
+        "POST",
+        f"{ORGS}/{org['id']}/users",
+        json={"email": "bob@acme.example"},
+        params={"send_invitation_email": "false"},
+    )
+    page = api.call("GET", f"{ORGS}/{org['id']}/users").json()
+    assert {(m["email"], m["status"]) for m in page["members"]} == {
+        ("ada@acme.example", "PENDING_INVITE"),
+        ("bob@acme.example", "ACTIVE"),
+    }
+    active = api.call("GET", f"{ORGS}/{org['id']}/users", params={"status": "ACTIVE"}).json()
+    assert [m["email"] for m in active["members"]] == ["bob@acme.example"]

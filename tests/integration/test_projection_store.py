@@ -1,0 +1,287 @@
+"""The projections stored on every backend: exactly once, rebuildable, read-your-writes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tenantry.adapters.projections import ProjectionStore
+from tenantry.application.app import Tenantry
+from tenantry.domain.errors import (
+    InvalidField,
+    OrganizationNotFound,
+    ProjectionBehind,
+)
+from tests.integration.projection_support import assert_views_equal_the_fold, expected
+from tests.support import FakeClock
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Tenantry], database_url: str) -> Tenantry:
+    return make_app(database_url)
+
+
+@pytest.fixture
+def store(app: Tenantry, database_url: str) -> Iterator[ProjectionStore]:
+    s = ProjectionStore(app, database_url, batch_size=7)
+    yield s
+    s.close()
+
+
+def populate(app: Tenantry, n: int = 25) -> list[str]:
+    org_ids = [app.create_organization(f"Org {i:02d}", external_id=f"ext-{i}").id for i in range(n)]
+    first = org_ids[0]
+    app.upsert_user_management_settings(first, 4)
+    app.invite_member(first, "ada@acme.io", roles=["member"])
+    app.add_member(first, "bob@acme.io", roles=["admin"])
+    app.add_member(org_ids[1], "bob@acme.io")
+    app.accept_invitation(first, "ada@acme.io")
+    app.invite_member(first, "cy@acme.io", expires_in=timedelta(hours=1))
+    app.invite_member(first, "dee@acme.io")
+    app.revoke_invitation(first, "dee@acme.io")
+    app.delete_organization(org_ids[2])
+    return org_ids
+
+
+def test_catch_up_makes_every_view_equal_a_fold_of_the_log(
+    app: Tenantry, store: ProjectionStore
+) -> None:
+    populate(app)
+    assert store.catch_up() > 0
+    assert_views_equal_the_fold(store)
+    assert store.catch_up() == 0
+    assert all(s.lag == 0 and s.position == store.head() for s in store.status())
+
+
+def test_a_batch_delivered_twice_is_applied_once(app: Tenantry, store: ProjectionStore) -> None:
+    org = app.create_organization("Acme")
+    store.catch_up("organizations")
+    notes = app.recorder.select_notifications(start=1, limit=10)
+    view = store.view("organizations")
+    gen = store._live_generation(view)
+    app.update_organization(org.id, display_name="Acme 2")
+    store.catch_up("organizations")
+    before = store.dump("organizations")
+    with pytest.raises(Exception) as e:  # noqa: PT011 - the private _Lost signal, not an error
+        store._process(view, gen, 0, notes)
+    assert type(e.value).__name__ == "_Lost"
+    assert store.dump("organizations") == before
+    assert before["orgs_count"]["live"]["n"] == 1
+
+
+def test_list_pages_forward_and_back_with_a_total(app: Tenantry, store: ProjectionStore) -> None:
+    org_ids = populate(app)
+    live = [i for i in org_ids if i != org_ids[2]]
+    first = store.list_organizations(page_size=10, min_position=app.last_position)
+    assert [o.id for o in first.organizations] == live[:10]
+    assert (first.total_size, first.prev_page_token) == (24, "")
+    second = store.list_organizations(page_size=10, page_token=first.next_page_token)
+    third = store.list_organizations(page_size=10, page_token=second.next_page_token)
+    assert [o.id for o in second.organizations + third.organizations] == live[10:]
+    assert third.next_page_token == ""
+    assert store.list_organizations(page_size=10, page_token=second.prev_page_token) == first
+    assert store.list_organizations().organizations[0] == app.get_organization(live[0])
+
+
+def test_list_filters_by_external_id(app: Tenantry, store: ProjectionStore) -> None:
+    org_ids = populate(app, 12)
+    page = store.list_organizations(external_id="ext-7", min_position=app.last_position)
+    assert ([o.id for o in page.organizations], page.total_size) == ([org_ids[7]], 1)
+
+
+@pytest.mark.parametrize("size", [9, 101, 0])
+def test_a_list_page_size_outside_10_to_100_is_refused(store: ProjectionStore, size: int) -> None:
+    with pytest.raises(InvalidField) as e:
+        store.list_organizations(page_size=size)
+    assert e.value.field == "page_size"
+
+
+def test_a_token_of_another_listing_or_a_forged_one_is_an_invalid_page_token(
+    app: Tenantry, store: ProjectionStore
+) -> None:
+    populate(app)
+    token = store.list_organizations(page_size=10, min_position=app.last_position).next_page_token
+    for bad in (token[:-3] + "abc", "garbage"):
+        with pytest.raises(InvalidField) as e:
+            store.list_organizations(page_size=10, page_token=bad)
+        assert e.value.field == "page_token"
+    with pytest.raises(InvalidField) as e:
+        store.list_organizations(page_size=10, page_token=token, external_id="ext-1")
+    assert e.value.field == "page_token"
+
+
+def test_search_is_case_insensitive_over_name_id_and_external_id(
+    app: Tenantry, store: ProjectionStore
+) -> None:
+    a = app.create_organization("Blue Whale Ltd", external_id="BW-100")
+    b = app.create_organization("Orca 50% off", external_id="orca")
+    app.create_organization("Unrelated")
+    pos = app.last_position
+    assert [o.id for o in store.search_organizations("WHALE", min_position=pos).organizations] == [
+        a.id
+    ]
+    assert [o.id for o in store.search_organizations("bw-1").organizations] == [a.id]
+    assert [o.id for o in store.search_organizations(b.id.upper()).organizations] == [b.id]
+    assert store.search_organizations("50%").total_size == 1  # wildcards are literal
+    page = store.search_organizations("org_", page_size=1)
+    assert (len(page.organizations), page.total_size) == (1, 3)
+    rest = store.search_organizations("org_", page_size=1, page_token=page.next_page_token)
+    assert rest.organizations[0].id == b.id
+
+
+@pytest.mark.parametrize(("query", "size"), [("ab", 10), ("x" * 101, 10), ("abc", 31)])
+def test_search_refuses_short_queries_and_big_pages(
+    store: ProjectionStore, query: str, size: int
+) -> None:
+    with pytest.raises(InvalidField) as e:
+        store.search_organizations(query, page_size=size)
+    assert e.value.field in ("query", "page_size")
+
+
+def test_the_seat_view_equals_the_aggregate_rule_as_invitations_expire(
+    app: Tenantry, store: ProjectionStore, clock: FakeClock
+) -> None:
+    org_ids = populate(app)
+    first = org_ids[0]
+    for step in (timedelta(0), timedelta(minutes=59), timedelta(minutes=2), timedelta(days=30)):
+        clock.advance(step)
+        at = clock()
+        assert store.get_seat_usage(first, at=at, min_position=app.last_position) == (
+            app.get_seat_usage(first, at=at)
+        )
+    with pytest.raises(OrganizationNotFound):
+        store.get_seat_usage(org_ids[2])
+
+
+def test_members_are_paginated_filtered_by_status_and_equal_the_application(
+    app: Tenantry, store: ProjectionStore, clock: FakeClock
+) -> None:
+    first = populate(app)[0]
+    clock.advance(timedelta(hours=2))
+    page = store.list_members(first, page_size=2, min_position=app.last_position)
+    rest = store.list_members(first, page_size=2, page_token=page.next_page_token)
+    members = page.members + rest.members
+    assert [m.email for m in members] == ["ada@acme.io", "bob@acme.io", "cy@acme.io"]
+    assert page.total_size == 3
+    for m in members:
+        assert m == app.get_membership(first, m.email)
+    expired = store.list_members(first, status="INVITE_EXPIRED")
+    assert [m.email for m in expired.members] == ["cy@acme.io"]
+    assert store.list_members(first, status="PENDING_INVITE").total_size == 0
+    with pytest.raises(InvalidField) as e:
+        store.list_members(first, status="GONE")
+    assert e.value.field == "status"
+
+
+def test_a_user_sees_each_organization_they_belong_to(
+    app: Tenantry, store: ProjectionStore
+) -> None:
+    org_ids = populate(app)
+    mine = store.list_user_memberships("bob@acme.io", min_position=app.last_position)
+    assert [(m.organization_id, m.roles) for m in mine] == [
+        (org_ids[0], ["admin"]),
+        (org_ids[1], ["member"]),
+    ]
+    app.delete_organization(org_ids[1])
+    after = store.list_user_memberships("BOB@acme.io", min_position=app.last_position)
+    assert [m.organization_id for m in after] == [org_ids[0]]
+
+
+def test_the_audit_log_filters_by_organization_actor_and_time(
+    app: Tenantry, store: ProjectionStore, clock: FakeClock
+) -> None:
+    org = app.create_organization("Acme", actor="vendor@x.io")
+    t1 = clock.advance(timedelta(minutes=1))
+    app.add_member(org.id, "a@acme.io", actor="it@acme.io")
+    clock.advance(timedelta(minutes=1))
+    app.update_member_roles(org.id, "a@acme.io", ["admin"], actor="it@acme.io")
+    other = app.create_organization("Other", actor="vendor@x.io")
+    pos = app.last_position
+    by_it = store.list_audit_log(actor="it@acme.io", min_position=pos)
+    assert {e.actor for e in by_it.entries} == {"it@acme.io"}
+    assert by_it.entries[-1].event == "Membership.RolesChanged"
+    assert by_it.entries[-1].organization_id == org.id
+    window = store.list_audit_log(organization_id=org.id, since=t1, until=t1 + timedelta(seconds=1))
+    assert {e.event for e in window.entries} == {
+        "Organization.MemberAdded",
+        "Membership.Provisioned",
+    }
+    assert all(
+        e.organization_id != other.id for e in store.list_audit_log(organization_id=org.id).entries
+    )
+    first = store.list_audit_log(page_size=2)
+    second = store.list_audit_log(page_size=2, page_token=first.next_page_token)
+    assert [e.position for e in first.entries] < [e.position for e in second.entries]
+
+
+def test_a_rebuild_builds_beside_the_live_tables_and_swaps(
+    app: Tenantry, store: ProjectionStore
+) -> None:
+    populate(app)
+    store.catch_up()
+    before = {s.name: s.generation for s in store.status()}
+    seen: list[int] = []
+    store.rebuild("memberships", progress=lambda pos, head: seen.append(pos))
+    status = {s.name: s for s in store.status()}
+    assert status["memberships"].generation == (before["memberships"] or 0) + 1
+    assert status["memberships"].lag == 0
+    assert not status["memberships"].rebuilding
+    assert seen == sorted(seen)
+    assert seen[-1] == store.head()
+    assert store.dump("memberships") == expected(store, "memberships")
+    names = sa.inspect(store.engine).get_table_names()
+    assert not any(n.startswith("proj_members_v1_g1") for n in names)  # the old one is gone
+
+
+def test_a_rebuild_interrupted_midway_resumes_where_it_stopped(
+    app: Tenantry, store: ProjectionStore
+) -> None:
+    populate(app)
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_two(pos: int, head: int) -> None:
+        if pos >= 14:
+            raise Stop
+
+    with pytest.raises(Stop):
+        store.rebuild("audit", progress=stop_after_two)
+    status = {s.name: s for s in store.status()}["audit"]
+    assert status.rebuilding
+    assert status.rebuild_position == 14
+    store.rebuild("audit")
+    assert store.dump("audit") == expected(store, "audit")
+    assert not {s.name: s for s in store.status()}["audit"].rebuilding
+
+
+def test_a_query_waits_for_its_own_write_and_get_after_create_never_misses(
+    app: Tenantry, store: ProjectionStore
+) -> None:
+    for i in range(5):
+        org = app.create_organization(f"Acme {i}")
+        assert store.get_organization(org.id, min_position=app.last_position) == org
+
+
+def test_waiting_for_a_position_the_log_never_reaches_times_out_clearly(
+    app: Tenantry, store: ProjectionStore
+) -> None:
+    app.create_organization("Acme")
+    beyond = (app.last_position or 0) + 1000
+    with pytest.raises(ProjectionBehind) as e:
+        store.list_organizations(min_position=beyond, timeout=0.05)
+    assert (e.value.projection, e.value.position, e.value.code) == (
+        "organizations",
+        beyond,
+        "projection_behind",
+    )
+    assert e.value.reached == app.last_position
+
+
+def test_an_unknown_projection_name_is_refused(store: ProjectionStore) -> None:
+    with pytest.raises(InvalidField) as e:
+        store.rebuild("nope")
+    assert e.value.field == "projection"

@@ -1,21 +1,30 @@
-"""HTTP overhead: create and get over HTTP (``tenantry serve``, 8 concurrent clients) against the
-same operations called directly on the library in process, on SQLite and PostgreSQL.
+"""HTTP overhead: create and get over HTTP (``tenantry serve``, 8 concurrent connections) against
+the same operations called directly on the library in process (8 threads), on SQLite and
+PostgreSQL, side by side in one run.
 
-    python -m benchmarks.http                    # 200 operations per client, both backends
-    python -m benchmarks.http --ops 30 --backends sqlite   # a quick look
+    python -m benchmarks.http                                   # both backends, 3 rounds x 5 s
+    python -m benchmarks.http --seconds 2 --rounds 1 --backends sqlite   # a quick look
 
-PostgreSQL runs in a fresh schema of ``$TENANTRY_BENCH_POSTGRES_URL`` (default
+The load generator is ``wrk`` (C, event loop; ``apt-get install wrk``), so the client costs the
+two sides' shared CPU as little as possible: ``wrk -t2 -c8 --latency -s <script>`` with a Lua
+script that posts unique names (create) or cycles through the created ids (get). The library
+side is 8 threads calling ``Tenantry`` directly. The phases alternate (library create, HTTP
+create, library get, HTTP get) for ``--rounds`` rounds, so a busy neighbour slows both sides
+alike; rates are pooled over the rounds. The ratio (HTTP/s over library/s) is the figure to
+compare between machines, not the absolute rates.
+
+PostgreSQL runs in fresh schemas of ``$TENANTRY_BENCH_POSTGRES_URL`` (default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/test``), dropped afterwards. Loopback only.
-Figures depend on the machine; run it when the machine is quiet.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
+import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -24,6 +33,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -32,55 +42,165 @@ import tenantry
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 ORGS = "/api/v1/organizations"
+GET_IDS = 800  # ids cycled through by the get phases (fits the aggregate cache of 1000)
+
+NUMBERED_THREADS = """
+local n = 0
+function setup(thread)
+  n = n + 1
+  thread:set("tid", n)
+end
+"""
+
+CREATE_LUA = (
+    NUMBERED_THREADS
+    + """
+function init(args)
+  wrk.method = "POST"
+  wrk.headers["Authorization"] = "Bearer " .. args[1]
+  wrk.headers["Content-Type"] = "application/json"
+  prefix = args[2] .. "-" .. tid
+  count = 0
+end
+function request()
+  count = count + 1
+  local body = '{"display_name": "wrk ' .. prefix .. '-' .. count .. '"}'
+  return wrk.format(nil, "/api/v1/organizations", nil, body)
+end
+"""
+)
+
+GET_LUA = (
+    NUMBERED_THREADS
+    + """
+function init(args)
+  wrk.headers["Authorization"] = "Bearer " .. args[1]
+  ids = {}
+  for line in io.lines(args[2]) do ids[#ids + 1] = line end
+  i = tid * 97
+end
+function request()
+  i = i % #ids + 1
+  return wrk.format("GET", "/api/v1/organizations/" .. ids[i])
+end
+"""
+)
 
 
-def run_clients(
-    clients: int, ops: int, op: Callable[[int, int], None]
-) -> tuple[float, list[float]]:
-    """Runs ``op(client, i)`` ops times in each of ``clients`` threads; (ops/s, latencies)."""
+@dataclass
+class Tally:
+    """Operations, seconds and latency percentiles (ms) pooled over the rounds."""
+
+    ops: int = 0
+    seconds: float = 0.0
+    p50: list[float] = field(default_factory=list)
+    p99: list[float] = field(default_factory=list)
+
+    def add(self, ops: int, seconds: float, p50: float, p99: float) -> None:
+        self.ops += ops
+        self.seconds += seconds
+        self.p50.append(p50)
+        self.p99.append(p99)
+
+    @property
+    def rate(self) -> float:
+        return self.ops / self.seconds if self.seconds else 0.0
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(q * len(sorted_values)))]
+
+
+# --- the library, in process ------------------------------------------------------------------
+
+
+def run_threads(
+    threads: int, seconds: float, op: Callable[[int, int], None]
+) -> tuple[int, float, float, float]:
+    """``op(thread, i)`` in ``threads`` threads for ``seconds``: (ops, elapsed, p50 ms, p99 ms)."""
     latencies: list[float] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(clients + 1)
+    barrier = threading.Barrier(threads + 1)
+    deadline = 0.0
 
-    def client(n: int) -> None:
-        mine = []
+    def worker(n: int) -> None:
+        mine: list[float] = []
         barrier.wait()
-        for i in range(ops):
-            start = time.perf_counter()
+        i = 0
+        while (start := time.perf_counter()) < deadline:
             op(n, i)
             mine.append(time.perf_counter() - start)
+            i += 1
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for t in threads:
+    pool = [threading.Thread(target=worker, args=(n,)) for n in range(threads)]
+    for t in pool:
         t.start()
+    started = time.perf_counter()
+    deadline = started + seconds
     barrier.wait()
-    start = time.perf_counter()
-    for t in threads:
+    for t in pool:
         t.join()
-    return clients * ops / (time.perf_counter() - start), latencies
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    ms = [v * 1000 for v in latencies]
+    return len(ms), elapsed, percentile(ms, 0.50), percentile(ms, 0.99)
 
 
-def quantiles(values: list[float]) -> tuple[float, float]:
-    q = statistics.quantiles(values, n=100)
-    return q[49] * 1000, q[98] * 1000
+class Library:
+    def __init__(self, url: str, threads: int) -> None:
+        self.app = tenantry.connect(url)
+        self.threads = threads
+        self.ids: list[str] = []
+        self.round = 0
+
+    def create(self, seconds: float) -> tuple[int, float, float, float]:
+        self.round += 1
+        made: list[list[str]] = [[] for _ in range(self.threads)]
+
+        def op(n: int, i: int) -> None:
+            made[n].append(self.app.create_organization(f"lib {self.round}-{n}-{i}").id)
+
+        result = run_threads(self.threads, seconds, op)
+        self.ids = [i for ids in made for i in ids][:GET_IDS]
+        return result
+
+    def get(self, seconds: float) -> tuple[int, float, float, float]:
+        ids = self.ids
+
+        def op(n: int, i: int) -> None:
+            self.app.get_organization(ids[(n * 97 + i) % len(ids)])
+
+        return run_threads(self.threads, seconds, op)
+
+    def close(self) -> None:
+        self.app.close()
 
 
-def bench_library(url: str, clients: int, ops: int) -> dict[str, tuple[float, list[float]]]:
-    app = tenantry.connect(url)
-    ids: list[list[str]] = [[] for _ in range(clients)]
-    try:
+# --- HTTP, through wrk --------------------------------------------------------------------------
 
-        def create(n: int, i: int) -> None:
-            ids[n].append(app.create_organization(f"lib {n}-{i}").id)
 
-        def get(n: int, i: int) -> None:
-            app.get_organization(ids[n][i])
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
-        return {"create": run_clients(clients, ops, create), "get": run_clients(clients, ops, get)}
-    finally:
-        app.close()
+
+def parse_wrk(out: str) -> tuple[int, float, float, float]:
+    """(requests, seconds, p50 ms, p99 ms) from ``wrk --latency`` output; refuses errors."""
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if bad or "Socket errors" in out:
+        raise RuntimeError(f"wrk saw failed requests:\n{out}")
+    total = re.search(r"(\d+) requests in ([\d.]+)(ms|s|m),", out)
+    if total is None:
+        raise RuntimeError(f"unexpected wrk output:\n{out}")
+    elapsed = float(total[2]) * {"ms": 0.001, "s": 1.0, "m": 60.0}[total[3]]
+
+    def latency(p: str) -> float:
+        found = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)$", out, re.M)
+        if found is None:
+            raise RuntimeError(f"no {p}% latency in wrk output:\n{out}")
+        return float(found[1]) * _UNITS[found[2]]
+
+    return int(total[1]), elapsed, latency("50"), latency("99")
 
 
 def free_port() -> int:
@@ -91,7 +211,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(url: str) -> Iterator[tuple[str, str]]:
+def served(url: str, workers: int = 1) -> Iterator[tuple[str, str]]:
     """``tenantry serve`` on ``url``; yields (base URL, bearer token)."""
     exe = str(Path(sys.executable).with_name("tenantry"))
     made = subprocess.run(
@@ -103,7 +223,10 @@ def served(url: str) -> Iterator[tuple[str, str]]:
     creds = dict(line.split(": ", 1) for line in made.stdout.splitlines() if ": " in line)
     port = free_port()
     proc = subprocess.Popen(
-        [exe, "serve", "--database-url", url, "--port", str(port), "--log-level", "warning"],
+        [
+            *(exe, "serve", "--database-url", url, "--port", str(port)),
+            *("--workers", str(workers), "--log-level", "warning"),
+        ],
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -123,30 +246,47 @@ def served(url: str) -> Iterator[tuple[str, str]]:
         proc.wait(60)
 
 
-def bench_http(url: str, clients: int, ops: int) -> dict[str, tuple[float, list[float]]]:
-    ids: list[list[str]] = [[] for _ in range(clients)]
-    with served(url) as (base, token):
-        sessions = [
-            httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60)
-            for _ in range(clients)
-        ]
-        try:
+class Http:
+    def __init__(self, base: str, token: str, connections: int, tmp: Path) -> None:
+        self.base, self.token, self.connections = base, token, connections
+        self.create_lua = tmp / "create.lua"
+        self.get_lua = tmp / "get.lua"
+        self.ids = tmp / f"ids-{uuid.uuid4().hex}.txt"
+        self.create_lua.write_text(CREATE_LUA)
+        self.get_lua.write_text(GET_LUA)
+        self.round = 0
 
-            def create(n: int, i: int) -> None:
-                r = sessions[n].post(ORGS, json={"display_name": f"http {n}-{i}"})
-                r.raise_for_status()
-                ids[n].append(r.json()["organization"]["id"])
+    def wrk(self, script: Path, seconds: float, *args: str) -> tuple[int, float, float, float]:
+        command = [
+            "wrk", "-t2", f"-c{self.connections}", f"-d{max(1, round(seconds))}s",
+            "--latency", "-s", str(script), self.base, "--", self.token, *args,
+        ]  # fmt: skip
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        return parse_wrk(out)
 
-            def get(n: int, i: int) -> None:
-                sessions[n].get(f"{ORGS}/{ids[n][i]}").raise_for_status()
+    def create(self, seconds: float) -> tuple[int, float, float, float]:
+        self.round += 1
+        result = self.wrk(self.create_lua, seconds, f"r{self.round}")
+        ids: list[str] = []
+        with httpx.Client(
+            base_url=self.base, headers={"Authorization": f"Bearer {self.token}"}, timeout=60
+        ) as c:
+            token = None
+            while len(ids) < GET_IDS:
+                params = {"page_size": 100, **({"page_token": token} if token else {})}
+                page = c.get(ORGS, params=params).raise_for_status().json()
+                ids += [o["id"] for o in page["organizations"]]
+                token = page.get("next_page_token")
+                if not token:
+                    break
+        self.ids.write_text("\n".join(ids[:GET_IDS]) + "\n")
+        return result
 
-            return {
-                "create": run_clients(clients, ops, create),
-                "get": run_clients(clients, ops, get),
-            }
-        finally:
-            for s in sessions:
-                s.close()
+    def get(self, seconds: float) -> tuple[int, float, float, float]:
+        return self.wrk(self.get_lua, seconds, str(self.ids))
+
+
+# --- the run ------------------------------------------------------------------------------------
 
 
 @contextmanager
@@ -173,35 +313,52 @@ def backend(name: str, tmp: Path) -> Iterator[str | None]:
             conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
+def compare(name: str, tmp: Path, args: argparse.Namespace) -> list[str]:
+    tallies = {(side, op): Tally() for side in ("lib", "http") for op in ("create", "get")}
+    with backend(name, tmp) as lib_url, backend(name, tmp) as http_url:
+        if lib_url is None or http_url is None:
+            return []
+        library = Library(lib_url, args.clients)
+        try:
+            with served(http_url, args.workers) as (base, token):
+                http = Http(base, token, args.clients, tmp)
+                for _ in range(args.rounds):
+                    for op in ("create", "get"):
+                        for side, runner in (("lib", library), ("http", http)):
+                            tallies[side, op].add(*getattr(runner, op)(args.seconds))
+        finally:
+            library.close()
+    rows = []
+    for op in ("create", "get"):
+        lib, over = tallies["lib", op], tallies["http", op]
+        rows.append(
+            f"| {name} | {op} | {lib.rate:.0f} | {over.rate:.0f} | {over.rate / lib.rate:.2f} "
+            f"| {max(lib.p50):.2f} / {max(lib.p99):.2f} "
+            f"| {max(over.p50):.2f} / {max(over.p99):.2f} |"
+        )
+    return rows
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--ops", type=int, default=200, help="operations per client and kind")
-    parser.add_argument("--clients", type=int, default=8)
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--seconds", type=float, default=5, help="per phase and round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=8, help="threads / connections")
     parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--workers", type=int, default=1, help="of tenantry serve")
     args = parser.parse_args()
-    print(f"{args.clients} clients x {args.ops} operations each")
-    header = f"{'backend':9} {'op':7} {'library/s':>10} {'http/s':>8} {'ratio':>6} "
-    header += f"{'lib p50':>8} {'lib p99':>8} {'http p50':>9} {'http p99':>9}  (ms)"
+    if shutil.which("wrk") is None:
+        sys.exit("this benchmark needs wrk: apt-get install wrk")
+    print(
+        f"{args.clients} clients, {args.rounds} rounds x {args.seconds:g} s per phase; "
+        "p50 / p99: the worst round's, in ms"
+    )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.backends.split(","):
-            with backend(name, Path(tmp)) as lib_url:
-                if lib_url is None:
-                    continue
-                lib = bench_library(lib_url, args.clients, args.ops)
-            with backend(name, Path(tmp)) as http_url:
-                if http_url is None:
-                    continue
-                over = bench_http(http_url, args.clients, args.ops)
-            for op in ("create", "get"):
-                (lr, ll), (hr, hl) = lib[op], over[op]
-                lp50, lp99 = quantiles(ll)
-                hp50, hp99 = quantiles(hl)
-                rows.append(
-                    f"{name:9} {op:7} {lr:10.0f} {hr:8.0f} {hr / lr:6.2f} "
-                    f"{lp50:8.2f} {lp99:8.2f} {hp50:9.2f} {hp99:9.2f}"
-                )
-    print(header)
+            rows += compare(name, Path(tmp), args)
+    print("| backend | op | library/s | HTTP/s | ratio | library p50 / p99 | HTTP p50 / p99 |")
+    print("|---|---|---|---|---|---|---|")
     print("\n".join(rows))
 
 

@@ -7,7 +7,6 @@ moves gets ``eventsourcing.utils.register_topic(old_topic, new_class)``.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any, cast
 from uuid import UUID
 
@@ -77,8 +76,13 @@ def upcast(cls: type[Any], state: dict[str, Any]) -> None:
         version += 1
 
 
-@cache
+_class_versions: dict[type[Any], int] = {}
+
+
 def _class_version(cls: type[Any]) -> int:
     # Cached: a missing attribute on a pydantic model class goes through a slow __getattr__,
     # and every event loaded asks (a projection rebuild loads millions).
-    return int(getattr(cls, "class_version", 1))
+    version = _class_versions.get(cls)
+    if version is None:
+        version = _class_versions[cls] = int(getattr(cls, "class_version", 1))
+    return version

@@ -2,7 +2,7 @@
 
 Public methods check the rules and raise; the events' ``apply`` only assigns. The organization
 keeps of its members only what the seat rule needs — a count of active members and an
-:class:`~tenantry.domain.base.ExpiryLedger` of pending invitations (expiry and user id) — so
+:class:`~tenantry.domain.base.ExpiryLedger` of the pending invitations' expiry times — so
 commanding and loading it cost the same for 10 members as for 100,000. Each membership is its own
 small aggregate (:mod:`tenantry.domain.membership`), saved in the same transaction as the
 organization.
@@ -149,14 +149,14 @@ class Organization(Aggregate):
 
         def _release_pending(self, s: OrganizationState, expires_at: datetime | None) -> None:
             if expires_at is not None:
-                s.pending_invitations.discard(expires_at, self.user_id)
+                s.pending_invitations.discard(expires_at)
 
     class MemberInvited(SeatEvent):
         invitation_id: UUID
         expires_at: datetime
 
         def book(self, s: OrganizationState) -> None:
-            s.pending_invitations.add(self.expires_at, self.user_id)
+            s.pending_invitations.add(self.expires_at)
 
     class MemberAdded(SeatEvent):
         provisioning_method: str
@@ -179,7 +179,7 @@ class Organization(Aggregate):
 
         def book(self, s: OrganizationState) -> None:
             self._release_pending(s, self.previous_expires_at)
-            s.pending_invitations.add(self.expires_at, self.user_id)
+            s.pending_invitations.add(self.expires_at)
 
     class InvitationRevoked(SeatEvent):
         invitation_id: UUID

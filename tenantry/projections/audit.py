@@ -8,27 +8,35 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from tenantry.domain import ids
-from tenantry.domain.base import DomainEvent, micros
+from tenantry.domain.base import DomainEvent
 from tenantry.domain.membership import KeyClaim, Membership, User
 from tenantry.domain.organization import Organization
-from tenantry.projections.base import Projection, Row, RowRef, Writes, public_id
+from tenantry.projections.base import Projection, Row, RowRef, Writes, public_id, to_micros
 
-_BASE_FIELDS = frozenset(
-    {"originator_id", "originator_version", "timestamp", "actor", "reason", "originator_topic"}
-)
+_BASE_FIELDS = {
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "actor",
+    "reason",
+    "originator_topic",
+}
 
 
 def event_data(event: DomainEvent) -> dict[str, Any]:
     """The event's own fields, JSON-ready: what the change was."""
-    return {k: v for k, v in event.model_dump(mode="json").items() if k not in _BASE_FIELDS}
+    return event.model_dump(mode="json", exclude=_BASE_FIELDS)
+
+
+_NAMES_ITS_ORGANIZATION = (Membership.Invited, Membership.Provisioned, KeyClaim.Event)
 
 
 def _owner(event: DomainEvent) -> UUID | None:
     """The organization an event names itself (creation of a membership, a key claim)."""
     if isinstance(event, Organization.Event):
         return event.originator_id
-    org: UUID | None = getattr(event, "organization_id", None)
-    if isinstance(event, Membership.Invited | Membership.Provisioned | KeyClaim.Event):
+    if isinstance(event, _NAMES_ITS_ORGANIZATION):
+        org: UUID | None = getattr(event, "organization_id", None)
         return org
     return None
 
@@ -62,14 +70,15 @@ class AuditProjection(Projection):
         else:
             known = rows.get(("audit_owners", event.originator_id.hex))
             org_id = known["organization_id"] if known else None
+        name = type(event).__qualname__
         out[("audit", position)] = {
             "position": position,
             "organization_id": org_id,
-            "aggregate": type(event).__qualname__.split(".")[0],
+            "aggregate": name.partition(".")[0],
             "aggregate_id": event.originator_id.hex,
             "version": event.originator_version,
-            "event": type(event).__qualname__,
-            "timestamp": micros(event.timestamp),
+            "event": name,
+            "timestamp": to_micros(event.timestamp),
             "actor": event.actor,
             "reason": event.reason,
             "data": event_data(event),

@@ -23,10 +23,8 @@ from functools import lru_cache
 from typing import Any, ClassVar, TypeAlias
 from uuid import UUID
 
-from eventsourcing.utils import get_topic
-
 from tenantry.domain import ids
-from tenantry.domain.base import DomainEvent, micros
+from tenantry.domain.base import DomainEvent
 
 Row: TypeAlias = dict[str, Any]
 RowRef: TypeAlias = tuple[str, Hashable]
@@ -39,14 +37,25 @@ Tables: TypeAlias = dict[str, dict[Hashable, Row]]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+# Ten bits at a time (two base32 characters): twice as fast as ids.encode's loop, which
+# matters when a rebuild names millions of ids. A unit test holds it equal to ids.encode.
+_PAIRS = tuple(ids.encode("x", UUID(int=i))[-2:] for i in range(1024))
+_SHIFTS = tuple(range(120, -10, -10))
+_MICROSECOND = timedelta(microseconds=1)
+
+
 @lru_cache(maxsize=65_536)
 def public_id(prefix: str, value: UUID) -> str:
-    """:func:`tenantry.domain.ids.encode`, cached: a batch names the same ids many times."""
-    return ids.encode(prefix, value)
+    """:func:`tenantry.domain.ids.encode`, faster and cached: a batch names the same ids often."""
+    n = value.int
+    return f"{prefix}_{''.join([_PAIRS[(n >> s) & 1023] for s in _SHIFTS])}"
 
 
 def to_micros(dt: datetime) -> int:
-    return micros(dt)
+    """:func:`tenantry.domain.base.micros` (microseconds since the epoch), in one C call."""
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return (dt - _EPOCH) // _MICROSECOND
 
 
 def from_micros(value: int) -> datetime:
@@ -70,17 +79,6 @@ class Projection(ABC):
     def apply(self, event: DomainEvent, position: int, rows: Mapping[RowRef, Row | None]) -> Writes:
         """The rows ``event`` (at log ``position``) writes, given the rows it :meth:`reads`
         (``None`` for a row that does not exist). Must be pure: same input, same output."""
-
-    @classmethod
-    def topics(cls) -> frozenset[str]:
-        """The stored-event topics of every class this projection handles (and subclasses)."""
-        out: set[str] = set()
-        todo: list[type[DomainEvent]] = list(cls.handles)
-        while todo:
-            c = todo.pop()
-            out.add(get_topic(c))
-            todo.extend(c.__subclasses__())
-        return frozenset(out)
 
     def accepts(self, event: DomainEvent) -> bool:
         return isinstance(event, self.handles)

@@ -12,6 +12,7 @@ from tenantry.domain.values import Feature
 from tenantry.projections.base import Projection, Row, RowRef, Writes, public_id, to_micros
 
 COUNT_KEY = "live"
+_COUNTED = (Organization.Created, Organization.Deleted)
 
 
 def search_text(row: Mapping[str, Any]) -> str:
@@ -30,15 +31,16 @@ class OrganizationsProjection(Projection):
     tables: ClassVar[dict[str, str]] = {"orgs": "id", "orgs_count": "key"}
 
     def reads(self, event: DomainEvent) -> Iterable[RowRef]:
-        refs: list[RowRef] = [("orgs", public_id(ids.ORG, event.originator_id))]
-        if isinstance(event, Organization.Created | Organization.Deleted):
-            refs.append(("orgs_count", COUNT_KEY))
-        return refs
+        ref: RowRef = ("orgs", public_id(ids.ORG, event.originator_id))
+        if isinstance(event, _COUNTED):
+            return [ref, ("orgs_count", COUNT_KEY)]
+        return [ref]
 
     def apply(self, event: DomainEvent, position: int, rows: Mapping[RowRef, Row | None]) -> Writes:
         org_id = public_id(ids.ORG, event.originator_id)
         ref: RowRef = ("orgs", org_id)
         count_ref: RowRef = ("orgs_count", COUNT_KEY)
+        at = to_micros(event.timestamp)
         if isinstance(event, Organization.Created):
             row: Row = {
                 "id": org_id,
@@ -50,8 +52,8 @@ class OrganizationsProjection(Projection):
                 "region_code": event.region_code,
                 "metadata": dict(event.metadata),
                 "features": {},
-                "create_time": to_micros(event.timestamp),
-                "update_time": to_micros(event.timestamp),
+                "create_time": at,
+                "update_time": at,
                 "version": event.originator_version,
             }
             row["search"] = search_text(row)
@@ -61,15 +63,13 @@ class OrganizationsProjection(Projection):
             return {}
         if isinstance(event, Organization.Deleted):
             return {ref: None, count_ref: _count(rows.get(count_ref), -1)}
-        new = {
-            **old,
-            "update_time": to_micros(event.timestamp),
-            "version": event.originator_version,
-        }
+        new = {**old, "update_time": at, "version": event.originator_version}
         if isinstance(event, Organization.Renamed):
             new["display_name"] = event.display_name
+            new["search"] = search_text(new)
         elif isinstance(event, Organization.ExternalIdChanged):
             new["external_id"] = event.external_id
+            new["search"] = search_text(new)
         elif isinstance(event, Organization.SlugChanged):
             new["slug"] = event.slug
         elif isinstance(event, Organization.LogoChanged):
@@ -78,7 +78,6 @@ class OrganizationsProjection(Projection):
             new["metadata"] = dict(event.metadata)
         elif isinstance(event, Organization.FeatureToggled):
             new["features"] = {**old["features"], event.name: event.enabled}
-        new["search"] = search_text(new)
         return {ref: new}
 
 

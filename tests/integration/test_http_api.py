@@ -12,11 +12,23 @@ from fastapi import FastAPI, Header, HTTPException
 from fastapi.testclient import TestClient
 
 import tenantry
-from tenantry.adapters.http import ClientAuth, create_app, create_router
+from tenantry.adapters.http import (
+    ClientAuth,
+    IdempotencyStore,
+    Principal,
+    create_app,
+    create_router,
+    engine_for,
+)
 from tenantry.adapters.http.auth import ClientNotFound
+from tenantry.adapters.http.errors import (
+    IdempotencyKeyInUse,
+    IdempotencyOutcomeUnknown,
+    Unauthenticated,
+)
+from tenantry.adapters.http.idempotency import STALE_AFTER, Reservation
+from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import Tenantry
-
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 ORGS = "/api/v1/organizations"
 
@@ -138,6 +150,30 @@ def test_rotating_a_secret_revokes_the_old_secret_and_its_tokens(
     r = client.get(f"{ORGS}/{org['id']}", headers={"Authorization": f"Bearer {fresh}"})
     assert r.json()["organization"]["id"] == org["id"]
     assert [c.secret_version for c in clients.list_clients()] == [2]
+
+
+def test_another_process_rotating_a_secret_revokes_tokens_within_the_revocation_delay(
+    server: tuple[FastAPI, TestClient],
+) -> None:
+    app, client = server
+    now = [1000.0]
+    delay = timedelta(seconds=5)
+    worker = ClientAuth(app.state.clients.engine, revocation_delay=delay, monotonic=lambda: now[0])
+    other_process = ClientAuth(app.state.clients.engine)
+    new = other_process.create_client("billing")
+    access = token(client, new.client_id, new.client_secret).json()["access_token"]
+    assert worker.cached(access) is None  # never verified here: no shortcut
+    assert worker.verify(access) == Principal(client_id=new.client_id)
+    assert worker.cached(access) == Principal(client_id=new.client_id)
+    other_process.rotate_secret(new.client_id)
+    now[0] += 4.9
+    assert worker.cached(access) == Principal(client_id=new.client_id)  # the documented lag
+    now[0] += 0.1
+    assert worker.cached(access) is None
+    with pytest.raises(Unauthenticated) as e:
+        worker.verify(access)
+    assert e.value.code == "unauthenticated"
+    assert "revoked" in e.value.message
 
 
 def test_a_deleted_client_can_no_longer_call(server: tuple[FastAPI, TestClient]) -> None:
@@ -318,6 +354,40 @@ def test_a_membership_is_resent_accepted_changed_suspended_and_removed(api: Api)
     assert again.json()["user"]["memberships"][0]["provisioning_method"] == "direct_provision"
 
 
+def test_a_membership_patch_changes_roles_and_metadata_together_or_not_at_all(
+    server: tuple[FastAPI, TestClient], api: Api
+) -> None:
+    app, _ = server
+    t: Tenantry = app.state.tenantry
+    org = api.create_org()
+    added = api.call(
+        "POST",
+        f"{ORGS}/{org['id']}/users",
+        params={"send_invitation_email": "false"},
+        json={"email": "ada@acme.example"},
+    )
+    path = f"/api/v1/memberships/organizations/{org['id']}/users/{added.json()['user']['id']}"
+    before = t.recorder.max_notification_id()
+    bad = api.call("PATCH", path, json={"roles": ["admin"], "metadata": {"x": "too short a key"}})
+    assert assert_error(bad, 400, "invalid_field")["details"]["field"].startswith(
+        "membership.metadata"
+    )
+    assert t.recorder.max_notification_id() == before
+    assert api.call("GET", path).json()["user"]["memberships"][0]["roles"] == ["member"]
+    ok = api.call("PATCH", path, json={"roles": ["admin"], "metadata": {"team": "ops"}})
+    membership = ok.json()["user"]["memberships"][0]
+    assert (membership["roles"], membership["metadata"]) == (["admin"], {"team": "ops"})
+    assert int(ok.headers["x-tenantry-position"]) == t.recorder.max_notification_id()
+    records = t.recorder.select_notifications(start=before, limit=10, inclusive_of_start=False)
+    assert [r.topic.rpartition(":")[2] for r in records] == [
+        "Membership.RolesChanged",
+        "Membership.MetadataChanged",
+    ]
+    same = api.call("PATCH", path, json={"roles": ["admin"], "metadata": {"team": "ops"}})
+    assert same.status_code == 200
+    assert same.json()["user"]["memberships"][0]["roles"] == ["admin"]
+
+
 def test_an_unknown_user_or_membership_is_not_found(api: Api) -> None:
     org = api.create_org()
     other = api.call("POST", f"{ORGS}/{org['id']}/users", json={"email": "ada@acme.example"})
@@ -420,6 +490,46 @@ def test_idempotency_keys_are_scoped_per_client(server: tuple[FastAPI, TestClien
             ).json()["organization"]["id"]
         )
     assert calls[0] != calls[1]
+
+
+def test_a_stale_reservation_is_taken_over_only_if_nothing_was_recorded_since() -> None:
+    now = [datetime(2026, 1, 1, tzinfo=UTC)]
+    store = IdempotencyStore(engine_for("memory://"), clock=lambda: now[0])
+    try:
+        assert store.begin("client", "k", "print", 7) == Reservation("client", "k")
+        with pytest.raises(IdempotencyKeyInUse) as in_use:
+            store.begin("client", "k", "print", 7)
+        assert in_use.value.code == "idempotency_key_in_use"
+        now[0] += STALE_AFTER  # the first request died without answering
+        with pytest.raises(IdempotencyOutcomeUnknown) as unknown:
+            store.begin("client", "k", "print", 8)  # something was recorded since: maybe it
+        assert (unknown.value.code, unknown.value.details) == (
+            "idempotency_outcome_unknown",
+            {"key": "k"},
+        )
+        assert store.begin("client", "k", "print", 7) == Reservation("client", "k")
+    finally:
+        store.engine.dispose()
+
+
+def test_a_list_that_cannot_catch_up_in_time_answers_503_with_retry_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    t = tenantry.connect("memory://")
+    views = ProjectionStore(t, "memory://")
+    monkeypatch.setattr(views, "catch_up", lambda *args, **kwargs: None)  # a stuck projection
+    host = FastAPI()
+    host.include_router(create_router(t, auth=None, projections=views, read_timeout=0.05))
+    try:
+        with TestClient(host) as client:
+            assert client.post(ORGS, json={"display_name": "A"}).status_code == 201
+            r = client.get(ORGS)
+            body = assert_error(r, 503, "projection_behind")
+            assert r.headers["retry-after"] == "1"
+            assert body["details"]["position"] == t.recorder.max_notification_id()
+    finally:
+        views.close()
+        t.close()
 
 
 # --- mounting ----------------------------------------------------------------------------------

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from uuid import UUID
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tenantry.application.app import Tenantry
 from tenantry.domain import ids
-from tenantry.domain.base import DomainEvent
+from tenantry.domain.base import DomainEvent, micros
 from tenantry.domain.errors import InvalidField
 from tenantry.domain.organization import Organization
 from tenantry.projections import (
@@ -19,7 +22,7 @@ from tenantry.projections import (
     fold,
     tokens,
 )
-from tenantry.projections.base import to_micros
+from tenantry.projections.base import public_id, to_micros
 from tests.support import FakeClock
 
 
@@ -168,3 +171,17 @@ def test_a_forged_or_stale_page_token_is_an_invalid_page_token(mutate: object) -
     with pytest.raises(InvalidField) as e:
         tokens.decode(bad, kind="orgs", scope="ext", version=1)
     assert e.value.field == "page_token"
+
+
+@given(st.uuids(), st.sampled_from([ids.ORG, ids.USER, ids.INVITATION]))
+def test_the_fast_public_id_is_the_domain_encoding(value: UUID, prefix: str) -> None:
+    public_id.cache_clear()
+    assert public_id(prefix, value) == ids.encode(prefix, value)
+
+
+@given(
+    st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=-7, minutes=-30))]))
+    | st.datetimes()
+)
+def test_to_micros_is_the_domain_clock_arithmetic(at: datetime) -> None:
+    assert to_micros(at) == micros(at)

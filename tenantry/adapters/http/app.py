@@ -90,7 +90,12 @@ def create_app(
         scheme, _, token = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("a bearer token is required (POST /oauth/token)")
-        return await run_in_threadpool(clients.verify, token.strip())
+        token = token.strip()
+        # Verified before and checked recently: answered here, without a thread hop.
+        principal = clients.cached(token)
+        if principal is None:
+            principal = await run_in_threadpool(clients.verify, token)
+        return principal
 
     views = ProjectionStore(t, url)
 

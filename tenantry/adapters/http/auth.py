@@ -3,7 +3,10 @@
 A client is an id and a secret; only an scrypt hash of the secret is stored. ``POST /oauth/token``
 trades them for a short-lived RS256 JWT, whose public key is served as a JWKS at ``GET /keys``.
 Each token carries the client's ``secret_version``: rotating the secret (or deleting the client)
-makes every token issued before it fail on the next request, in every worker.
+makes every token issued before it fail — at once in the process that rotated it, and within
+``revocation_delay`` (default 1 s) in every other worker, which re-reads a client's secret version
+at most that often (a database read per request otherwise). A verified token is remembered until
+it expires, so its RS256 signature is checked once per worker, not on every request.
 The signing key is generated on first start and kept in the database, so workers share it.
 """
 
@@ -13,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,6 +39,9 @@ DEFAULT_TOKEN_TTL: Final = timedelta(minutes=15)
 _SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 _CLIENT_PREFIX: Final = "cli_"
 _SECRET_PREFIX: Final = "sec_"
+REVOCATION_DELAY: Final = timedelta(seconds=1)
+"""The longest a worker keeps accepting tokens of a client rotated or deleted by another process."""
+_TOKEN_CACHE_MAX: Final = 4096
 
 
 class ClientNotFound(NotFound):
@@ -99,15 +106,24 @@ class ClientAuth:
         token_ttl: timedelta = DEFAULT_TOKEN_TTL,
         issuer: str = "tenantry",
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        revocation_delay: timedelta = REVOCATION_DELAY,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         if token_ttl <= timedelta(0):
             raise InvalidField("token_ttl", "must be positive")
+        if revocation_delay < timedelta(0):
+            raise InvalidField("revocation_delay", "must not be negative")
         self.engine = engine
         self.token_ttl = token_ttl
         self.issuer = issuer
         self.clock = clock
+        self.revocation_delay = revocation_delay.total_seconds()
+        self.monotonic = monotonic
         self._key_lock = threading.Lock()
         self._key: tuple[str, rsa.RSAPrivateKey] | None = None
+        self._cache_lock = threading.Lock()
+        self._tokens: dict[str, tuple[str, int, int]] = {}  # token -> (client, version, exp)
+        self._versions: dict[str, tuple[int | None, float]] = {}  # client -> (version, read at)
         create_tables(engine)
 
     # --- clients -------------------------------------------------------------------------------
@@ -158,6 +174,7 @@ class ClientAuth:
                 )
                 .returning(clients.c.name)
             ).first()
+        self._versions.pop(client_id, None)
         if row is None:
             raise ClientNotFound(client_id)
         return NewSecret(client_id=client_id, name=row.name, client_secret=secret)
@@ -165,6 +182,7 @@ class ClientAuth:
     def delete_client(self, client_id: str) -> None:
         with self.engine.begin() as conn:
             deleted = conn.execute(clients.delete().where(clients.c.client_id == client_id))
+        self._versions.pop(client_id, None)
         if deleted.rowcount == 0:
             raise ClientNotFound(client_id)
 
@@ -238,8 +256,35 @@ class ClientAuth:
         token = jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
         return token, int(self.token_ttl.total_seconds())
 
+    def cached(self, token: str) -> Principal | None:
+        """The caller of ``token`` if this worker verified it before and checked its client's
+        secret version within ``revocation_delay`` — no I/O, no signature check; else ``None``
+        (then :meth:`verify` decides)."""
+        hit = self._tokens.get(token)
+        if hit is None:
+            return None
+        client_id, version, expires = hit
+        known = self._versions.get(client_id)
+        if (
+            expires <= self.clock().timestamp()
+            or known is None
+            or known[0] != version
+            or self.monotonic() - known[1] >= self.revocation_delay
+        ):
+            return None
+        return Principal(client_id=client_id)
+
     def verify(self, token: str) -> Principal:
         """The caller of a valid, unexpired token whose client still has that secret."""
+        hit = self._tokens.get(token) or self._decode(token)
+        client_id, version, expires = hit
+        if expires <= self.clock().timestamp():
+            raise Unauthenticated("the access token has expired")
+        if self._secret_version(client_id) != version:
+            raise Unauthenticated("the access token was revoked (client deleted or rotated)")
+        return Principal(client_id=client_id)
+
+    def _decode(self, token: str) -> tuple[str, int, int]:
         _, key = self._signing_key()
         try:
             claims = jwt.decode(
@@ -255,11 +300,26 @@ class ClientAuth:
             raise Unauthenticated("the access token has expired") from None
         except jwt.PyJWTError:
             raise Unauthenticated("the access token is not valid") from None
-        client_id = claims["sub"]
+        verified = (str(claims["sub"]), int(claims["sv"]), int(claims["exp"]))
+        with self._cache_lock:
+            if len(self._tokens) >= _TOKEN_CACHE_MAX:
+                now = self.clock().timestamp()
+                self._tokens = {t: v for t, v in self._tokens.items() if v[2] > now}
+                if len(self._tokens) >= _TOKEN_CACHE_MAX:
+                    self._tokens = {}
+            self._tokens[token] = verified
+        return verified
+
+    def _secret_version(self, client_id: str) -> int | None:
+        """The client's secret version (``None``: no such client), read at most once per
+        ``revocation_delay``."""
+        started = self.monotonic()
+        known = self._versions.get(client_id)
+        if known is not None and started - known[1] < self.revocation_delay:
+            return known[0]
         with self.engine.connect() as conn:
-            version = conn.execute(
+            version: int | None = conn.execute(
                 sa.select(clients.c.secret_version).where(clients.c.client_id == client_id)
             ).scalar()
-        if version is None or version != claims["sv"]:
-            raise Unauthenticated("the access token was revoked (client deleted or rotated)")
-        return Principal(client_id=client_id)
+        self._versions[client_id] = (version, started)
+        return version

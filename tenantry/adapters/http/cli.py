@@ -131,6 +131,7 @@ def serve(
     import uvicorn
 
     from tenantry.adapters.http.app import TOKEN_TTL_ENV, app_from_env
+    from tenantry.adapters.http.auth import ClientAuth
     from tenantry.adapters.http.store import engine_for
 
     try:

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette import status
 
-from tenantry.domain.errors import ErrorKind, TenantryError
+from tenantry.domain.errors import ErrorKind, ProjectionBehind, TenantryError
 
 UNAUTHENTICATED: Final = "unauthenticated"
 PERMISSION_DENIED: Final = "permission_denied"
@@ -33,7 +33,21 @@ STATUS_BY_KIND: Final[Mapping[str, int]] = {
     ErrorKind.FAILED_PRECONDITION: status.HTTP_422_UNPROCESSABLE_CONTENT,
     UNAVAILABLE: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
-"""The one translation of error kinds into HTTP statuses."""
+"""The one translation of error kinds into HTTP statuses..."""
+
+STATUS_BY_CODE: Final[Mapping[str, int]] = {
+    # A read-your-writes wait that timed out: the write is safe, the read model is late.
+    # Not the caller's fault, and a retry soon succeeds.
+    ProjectionBehind.code: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+"""...with these exceptions, by error code (checked first)."""
+
+RETRY_AFTER_SECONDS: Final = 1
+"""``Retry-After`` of every 503."""
+
+
+def status_for(error: TenantryError | HttpError) -> int:
+    return STATUS_BY_CODE.get(error.code) or STATUS_BY_KIND[error.kind]
 
 
 class ErrorBody(BaseModel):
@@ -94,14 +108,21 @@ class IdempotencyKeyInUse(HttpError):
     code = "idempotency_key_in_use"
 
 
+class IdempotencyOutcomeUnknown(HttpError):
+    """Raised when the request that reserved an Idempotency-Key stopped before answering and
+    writes were recorded since, so whether it made its change is unknown."""
+
+    kind = ErrorKind.CONFLICT
+    code = "idempotency_outcome_unknown"
+
+
 def error_response(error: TenantryError | HttpError) -> JSONResponse:
     body = ErrorBody(code=error.code, message=error.message, details=error.details)
+    status_code = status_for(error)
     headers = {"WWW-Authenticate": "Bearer"} if error.kind == UNAUTHENTICATED else None
-    if error.kind == UNAVAILABLE:
-        headers = {"Retry-After": "1"}
-    return JSONResponse(
-        body.model_dump(mode="json"), status_code=STATUS_BY_KIND[error.kind], headers=headers
-    )
+    if status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return JSONResponse(body.model_dump(mode="json"), status_code=status_code, headers=headers)
 
 
 def _field(loc: Sequence[int | str]) -> str:
@@ -152,6 +173,11 @@ ERROR_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     409: {"model": ErrorBody, "description": "Conflict (e.g. external_id_taken)."},
     413: {"model": ErrorBody, "description": "Request body too large."},
     422: {"model": ErrorBody, "description": "Failed precondition (e.g. seat_limit_reached)."},
-    503: {"model": ErrorBody, "description": "The database is unreachable; retry."},
+    503: {
+        "model": ErrorBody,
+        "description": "The database is unreachable, or a list could not yet include the "
+        "writes made before it (projection_behind); retry after Retry-After seconds.",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
 }
 """The error responses every API route documents in OpenAPI."""

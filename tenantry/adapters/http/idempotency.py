@@ -5,6 +5,12 @@ with the same key and the same request gets that response again (header
 ``Idempotent-Replayed: true``) and changes nothing; the same key with another request is refused
 (``422 idempotency_key_reused``); a retry while the first is still running gets
 ``409 idempotency_key_in_use``. Keys are kept for 24 hours.
+
+A request that fails releases its key. One whose process dies between its write and storing its
+response leaves the key reserved; after ``STALE_AFTER`` a retry runs it again only if nothing at
+all was recorded in the log since the key was reserved (so the first attempt cannot have
+committed); otherwise it is refused with ``409 idempotency_outcome_unknown`` rather than risk
+making the change twice.
 """
 
 from __future__ import annotations
@@ -20,7 +26,11 @@ from typing import Final
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from tenantry.adapters.http.errors import IdempotencyKeyInUse, IdempotencyKeyReused
+from tenantry.adapters.http.errors import (
+    IdempotencyKeyInUse,
+    IdempotencyKeyReused,
+    IdempotencyOutcomeUnknown,
+)
 from tenantry.adapters.http.store import create_tables, engine_for, idempotency_keys
 from tenantry.domain.errors import InvalidField
 
@@ -84,8 +94,11 @@ class IdempotencyStore:
         """A store private to this process (enough for one worker and for tests)."""
         return cls(engine_for("memory://"))
 
-    def begin(self, scope: str, key: str, print_: str) -> Reservation | StoredResponse:
-        """Reserves ``key`` for this request, or returns the response stored for it."""
+    def begin(
+        self, scope: str, key: str, print_: str, position: int
+    ) -> Reservation | StoredResponse:
+        """Reserves ``key`` for this request, or returns the response stored for it.
+        ``position`` is the log's head now (before the request runs)."""
         now = self.clock()
         t = idempotency_keys
         if random.random() < 0.01:
@@ -94,7 +107,9 @@ class IdempotencyStore:
         try:
             with self.engine.begin() as conn:
                 conn.execute(
-                    t.insert().values(scope=scope, key=key, fingerprint=print_, created_at=now)
+                    t.insert().values(
+                        scope=scope, key=key, fingerprint=print_, position=position, created_at=now
+                    )
                 )
             return Reservation(scope, key)
         except IntegrityError:
@@ -104,7 +119,9 @@ class IdempotencyStore:
             row = conn.execute(t.select().where(where)).first()
             if row is None:  # purged in between: try once more
                 conn.execute(
-                    t.insert().values(scope=scope, key=key, fingerprint=print_, created_at=now)
+                    t.insert().values(
+                        scope=scope, key=key, fingerprint=print_, position=position, created_at=now
+                    )
                 )
                 return Reservation(scope, key)
             if row.fingerprint != print_:
@@ -118,6 +135,12 @@ class IdempotencyStore:
             )
             if now - created < STALE_AFTER:
                 raise _in_use(key)
+            if row.position != position:
+                raise IdempotencyOutcomeUnknown(
+                    f"the request that reserved {HEADER} {key!r} stopped before answering and "
+                    "changes were recorded since; read the resource, then retry with a new key",
+                    key=key,
+                )
             taken = conn.execute(
                 t.update()
                 .where(where & (t.c.created_at == row.created_at) & t.c.status_code.is_(None))

@@ -13,7 +13,7 @@ the host application), limits body size, and honours ``Idempotency-Key``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, Literal, TypeVar
 
@@ -21,6 +21,7 @@ from eventsourcing import persistence as es_persistence
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from sqlalchemy import exc as sa_exc
 from starlette.concurrency import run_in_threadpool
 
@@ -154,6 +155,20 @@ async def _release(request: Request, store: IdempotencyStore) -> None:
         await run_in_threadpool(store.release, reservation)
 
 
+def _json(
+    body: BaseModel, status_code: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """``body`` as JSON, serialized once by pydantic. The routes declare ``response_model`` for
+    OpenAPI but return this, which FastAPI sends as is; returning the model would have it
+    validated again (in another thread hop for sync routes) and then encoded."""
+    return Response(
+        body.__pydantic_serializer__.to_json(body),
+        status_code=status_code,
+        headers=headers,
+        media_type="application/json",
+    )
+
+
 def _unchanged_ok(write: Callable[[], T], read: Callable[[], T]) -> T:
     """PATCH is idempotent: asking for what already is returns it (and records nothing)."""
     try:
@@ -170,6 +185,7 @@ def create_router(
     principal_scope: Callable[[Any], str] = str,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     projections: ProjectionStore | None = None,
+    read_timeout: float = 5.0,
 ) -> APIRouter:
     """The REST API over ``tenantry``.
 
@@ -179,7 +195,8 @@ def create_router(
     ``idempotency`` stores ``Idempotency-Key`` responses (default: in this process's memory;
     pass ``IdempotencyStore(engine_for(database_url))`` when several workers serve the API).
     ``projections`` (the application's :class:`ProjectionStore`) adds the list and search routes;
-    they wait until the projection includes every write committed before the request.
+    they wait until the projection includes every write committed before the request, at most
+    ``read_timeout`` seconds (then ``503 projection_behind`` with ``Retry-After``).
     """
     store = idempotency or IdempotencyStore.in_memory()
     settings = _Settings(store=store, max_body_bytes=max_body_bytes)
@@ -200,7 +217,12 @@ def create_router(
         check_key(key)
         body = await request.body()
         print_ = fingerprint(request.method, request.url.path, request.url.query, body)
-        outcome = await run_in_threadpool(store.begin, principal_scope(principal), key, print_)
+        scope = principal_scope(principal)
+
+        def begin() -> Reservation | StoredResponse:
+            return store.begin(scope, key, print_, tenantry.recorder.max_notification_id() or 0)
+
+        outcome = await run_in_threadpool(begin)
         if isinstance(outcome, StoredResponse):
             raise _Replay(outcome)
         request.state.idempotency = outcome
@@ -212,25 +234,27 @@ def create_router(
     )
     t = tenantry
 
-    def written(response: Response) -> None:
+    def written(body: BaseModel | None, status_code: int = 200) -> Response:
+        """The answer to a write, with the log position of its last event."""
         position = t.last_position
-        if position is not None:
-            response.headers[POSITION_HEADER] = str(position)
+        headers = {POSITION_HEADER: str(position)} if position is not None else None
+        if body is None:
+            return Response(status_code=status_code, headers=headers)
+        return _json(body, status_code, headers)
 
     # --- organizations ---------------------------------------------------------------------------
 
     if projections is not None:
-        _list_routes(router, projections)
+        _list_routes(router, projections, read_timeout)
 
     @router.post(
         "/api/v1/organizations",
         status_code=201,
         tags=["organizations"],
         summary="Create an organization",
+        response_model=schemas.OrganizationResponse,
     )
-    def create_organization(
-        body: schemas.CreateOrganization, response: Response
-    ) -> schemas.OrganizationResponse:
+    def create_organization(body: schemas.CreateOrganization) -> Response:
         org = t.create_organization(
             body.display_name,
             external_id=body.external_id,
@@ -239,28 +263,31 @@ def create_router(
             logo_url=body.logo_url,
             region_code=body.region_code,
         )
-        written(response)
-        return schemas.OrganizationResponse(organization=org)
+        return written(schemas.OrganizationResponse(organization=org), 201)
 
     @router.get(
         "/api/v1/organizations:external/{external_id}",
         tags=["organizations"],
         summary="Get an organization by external id",
+        response_model=schemas.OrganizationResponse,
     )
     def get_organization_by_external_id(
         external_id: Annotated[str, Path(max_length=255)],
-    ) -> schemas.OrganizationResponse:
-        return schemas.OrganizationResponse(
-            organization=t.get_organization_by_external_id(external_id)
+    ) -> Response:
+        return _json(
+            schemas.OrganizationResponse(
+                organization=t.get_organization_by_external_id(external_id)
+            )
         )
 
     @router.get(
         "/api/v1/organizations/{organization_id}",
         tags=["organizations"],
         summary="Get an organization",
+        response_model=schemas.OrganizationResponse,
     )
-    def get_organization(organization_id: OrgId) -> schemas.OrganizationResponse:
-        return schemas.OrganizationResponse(organization=t.get_organization(organization_id))
+    def get_organization(organization_id: OrgId) -> Response:
+        return _json(schemas.OrganizationResponse(organization=t.get_organization(organization_id)))
 
     @router.patch(
         "/api/v1/organizations/{organization_id}",
@@ -268,10 +295,9 @@ def create_router(
         summary="Update an organization",
         description='Only the fields present change; null or "" clears an optional field. '
         "Asking for the values it already has returns the organization unchanged.",
+        response_model=schemas.OrganizationResponse,
     )
-    def update_organization(
-        organization_id: OrgId, body: schemas.UpdateOrganization, response: Response
-    ) -> schemas.OrganizationResponse:
+    def update_organization(organization_id: OrgId, body: schemas.UpdateOrganization) -> Response:
         given = body.model_fields_set
         if "display_name" in given and body.display_name is None:
             raise InvalidField("display_name", "must not be null")
@@ -283,8 +309,7 @@ def create_router(
             lambda: t.update_organization(organization_id, **changes),
             lambda: t.get_organization(organization_id),
         )
-        written(response)
-        return schemas.OrganizationResponse(organization=org)
+        return written(schemas.OrganizationResponse(organization=org))
 
     @router.delete(
         "/api/v1/organizations/{organization_id}",
@@ -293,26 +318,26 @@ def create_router(
         tags=["organizations"],
         summary="Delete an organization",
     )
-    def delete_organization(organization_id: OrgId, response: Response) -> None:
+    def delete_organization(organization_id: OrgId) -> Response:
         t.delete_organization(organization_id)
-        written(response)
+        return written(None, 204)
 
     @router.patch(
         "/api/v1/organizations/{organization_id}/settings",
         tags=["organizations"],
         summary="Turn features on or off",
+        response_model=schemas.OrganizationResponse,
     )
     def update_organization_settings(
-        organization_id: OrgId, body: schemas.UpdateFeatures, response: Response
-    ) -> schemas.OrganizationResponse:
+        organization_id: OrgId, body: schemas.UpdateFeatures
+    ) -> Response:
         org = _unchanged_ok(
             lambda: t.update_organization_settings(
                 organization_id, [(f.name, f.enabled) for f in body.features]
             ),
             lambda: t.get_organization(organization_id),
         )
-        written(response)
-        return schemas.OrganizationResponse(organization=org)
+        return written(schemas.OrganizationResponse(organization=org))
 
     # --- seat limit and policies -------------------------------------------------------------
 
@@ -320,82 +345,82 @@ def create_router(
         "/api/v1/organizations/{organization_id}/settings/usermanagement",
         tags=["settings"],
         summary="Get the seat limit",
+        response_model=schemas.UserManagementResponse,
     )
-    def get_user_management(organization_id: OrgId) -> schemas.UserManagementResponse:
-        return schemas.UserManagementResponse(
-            settings=t.get_user_management_settings(organization_id)
+    def get_user_management(organization_id: OrgId) -> Response:
+        return _json(
+            schemas.UserManagementResponse(settings=t.get_user_management_settings(organization_id))
         )
 
     @router.patch(
         "/api/v1/organizations/{organization_id}/settings/usermanagement",
         tags=["settings"],
         summary="Set the seat limit",
+        response_model=schemas.UserManagementResponse,
     )
     def update_user_management(
-        organization_id: OrgId, body: schemas.UserManagementBody, response: Response
-    ) -> schemas.UserManagementResponse:
+        organization_id: OrgId, body: schemas.UserManagementBody
+    ) -> Response:
         settings = _unchanged_ok(
             lambda: t.upsert_user_management_settings(
                 organization_id, body.settings.max_allowed_users
             ),
             lambda: t.get_user_management_settings(organization_id),
         )
-        written(response)
-        return schemas.UserManagementResponse(settings=settings)
+        return written(schemas.UserManagementResponse(settings=settings))
 
     @router.get(
         "/api/v1/organizations/{organization_id}/seat-usage",
         tags=["settings"],
         summary="Seats in use and free (tenantry extension)",
+        response_model=dto.SeatUsage,
     )
-    def get_seat_usage(organization_id: OrgId) -> dto.SeatUsage:
-        return t.get_seat_usage(organization_id)
+    def get_seat_usage(organization_id: OrgId) -> Response:
+        return _json(t.get_seat_usage(organization_id))
 
     @router.get(
         "/api/v1/organizations/{organization_id}/session-policy",
         tags=["settings"],
         summary="Get the session policy",
+        response_model=dto.SessionPolicyView,
     )
-    def get_session_policy(organization_id: OrgId) -> dto.SessionPolicyView:
-        return t.get_session_policy(organization_id)
+    def get_session_policy(organization_id: OrgId) -> Response:
+        return _json(t.get_session_policy(organization_id))
 
     @router.patch(
         "/api/v1/organizations/{organization_id}/session-policy",
         tags=["settings"],
         summary="Set the session policy",
+        response_model=dto.SessionPolicyView,
     )
-    def update_session_policy(
-        organization_id: OrgId, body: schemas.SessionPolicyBody, response: Response
-    ) -> dto.SessionPolicyView:
+    def update_session_policy(organization_id: OrgId, body: schemas.SessionPolicyBody) -> Response:
         policy = _unchanged_ok(
             lambda: t.update_session_policy(organization_id, body.model_dump()),
             lambda: t.get_session_policy(organization_id),
         )
-        written(response)
-        return policy
+        return written(policy)
 
     @router.get(
         "/api/v1/organizations/{organization_id}/sign-in-methods",
         tags=["settings"],
         summary="Get the allowed sign-in methods (tenantry extension)",
+        response_model=dto.SignInMethods,
     )
-    def get_sign_in_methods(organization_id: OrgId) -> dto.SignInMethods:
-        return t.get_allowed_sign_in_methods(organization_id)
+    def get_sign_in_methods(organization_id: OrgId) -> Response:
+        return _json(t.get_allowed_sign_in_methods(organization_id))
 
     @router.patch(
         "/api/v1/organizations/{organization_id}/sign-in-methods",
         tags=["settings"],
         summary="Set the allowed sign-in methods (tenantry extension)",
+        response_model=dto.SignInMethods,
     )
-    def update_sign_in_methods(
-        organization_id: OrgId, body: schemas.SignInMethodsBody, response: Response
-    ) -> dto.SignInMethods:
+    def update_sign_in_methods(organization_id: OrgId, body: schemas.SignInMethodsBody) -> Response:
         methods = _unchanged_ok(
             lambda: t.set_allowed_sign_in_methods(organization_id, body.allowed_sign_in_methods),
             lambda: t.get_allowed_sign_in_methods(organization_id),
         )
-        written(response)
-        return methods
+        return written(methods)
 
     # --- members and invitations ---------------------------------------------------------------
 
@@ -427,16 +452,15 @@ def create_router(
         status_code=201,
         tags=["members"],
         summary="Create a user and their membership (invite)",
+        response_model=schemas.UserResponse,
     )
     def create_user(
         organization_id: OrgId,
         body: schemas.CreateUser,
-        response: Response,
         send_invitation_email: SendInvitation = True,
-    ) -> schemas.UserResponse:
+    ) -> Response:
         membership = admit(organization_id, body.email, body.membership, send_invitation_email)
-        written(response)
-        return user_response(membership)
+        return written(user_response(membership), 201)
 
     membership_path = "/api/v1/memberships/organizations/{organization_id}/users/{user_id}"
 
@@ -445,43 +469,48 @@ def create_router(
         status_code=201,
         tags=["members"],
         summary="Add an existing user to an organization",
+        response_model=schemas.UserResponse,
     )
     def create_membership(
         organization_id: OrgId,
         user_id: UserRef,
-        response: Response,
         body: Annotated[schemas.MembershipFields | None, Body()] = None,
         send_invitation_email: SendInvitation = True,
-    ) -> schemas.UserResponse:
+    ) -> Response:
         _, email = t.get_user(user_id)
         membership = admit(organization_id, email, body, send_invitation_email)
-        written(response)
-        return user_response(membership)
+        return written(user_response(membership), 201)
 
-    @router.get(membership_path, tags=["members"], summary="Get a membership (tenantry extension)")
-    def get_membership(organization_id: OrgId, user_id: UserRef) -> schemas.UserResponse:
-        return user_response(t.get_membership(organization_id, user_id))
+    @router.get(
+        membership_path,
+        tags=["members"],
+        summary="Get a membership (tenantry extension)",
+        response_model=schemas.UserResponse,
+    )
+    def get_membership(organization_id: OrgId, user_id: UserRef) -> Response:
+        return _json(user_response(t.get_membership(organization_id, user_id)))
 
     @router.patch(
         membership_path,
         tags=["members"],
         summary="Update a membership: roles, metadata, status",
+        response_model=schemas.UserResponse,
     )
     def update_membership(
         organization_id: OrgId,
         user_id: UserRef,
         body: schemas.UpdateMembership,
-        response: Response,
-    ) -> schemas.UserResponse:
+    ) -> Response:
         def current() -> dto.Membership:
             return t.get_membership(organization_id, user_id)
 
-        if body.roles is not None:
-            roles = body.roles
-            _unchanged_ok(lambda: t.update_member_roles(organization_id, user_id, roles), current)
-        if body.metadata is not None:
-            md = body.metadata
-            _unchanged_ok(lambda: t.update_member_metadata(organization_id, user_id, md), current)
+        fields: dict[str, Any] = {
+            name: value
+            for name, value in (("roles", body.roles), ("metadata", body.metadata))
+            if value is not None
+        }
+        if fields:  # both fields in one save: all or nothing
+            _unchanged_ok(lambda: t.update_membership(organization_id, user_id, **fields), current)
         if body.status is not None:
             status = current().status
             if body.status == "INACTIVE" and status != "INACTIVE":
@@ -490,8 +519,7 @@ def create_router(
                 t.reactivate_member(organization_id, user_id)
             elif body.status == "ACTIVE" and status != "ACTIVE":
                 t.accept_invitation(organization_id, user_id)
-        written(response)
-        return user_response(current())
+        return written(user_response(current()))
 
     @router.delete(
         membership_path,
@@ -500,9 +528,9 @@ def create_router(
         tags=["members"],
         summary="Remove a member (or withdraw a pending invitation)",
     )
-    def delete_membership(organization_id: OrgId, user_id: UserRef, response: Response) -> None:
+    def delete_membership(organization_id: OrgId, user_id: UserRef) -> Response:
         t.remove_member(organization_id, user_id)
-        written(response)
+        return written(None, 204)
 
     @router.patch(
         "/api/v1/invites/organizations/{organization_id}/users/{user_id}/resend",
@@ -510,18 +538,16 @@ def create_router(
         summary="Resend an invitation",
         description="A pending invitation is extended; an expired one is replaced by a new "
         "invitation, which needs a free seat.",
+        response_model=schemas.UserResponse,
     )
-    def resend_invitation(
-        organization_id: OrgId, user_id: UserRef, response: Response
-    ) -> schemas.UserResponse:
+    def resend_invitation(organization_id: OrgId, user_id: UserRef) -> Response:
         membership = t.resend_invitation(organization_id, user_id)
-        written(response)
-        return user_response(membership)
+        return written(user_response(membership))
 
     return router
 
 
-def _list_routes(router: APIRouter, views: ProjectionStore) -> None:
+def _list_routes(router: APIRouter, views: ProjectionStore, timeout: float) -> None:
     """Lists and search, read from the projections. Read your writes: each waits until the
     projection includes the log's head as of the request (so every write acknowledged before it)."""
 
@@ -530,17 +556,21 @@ def _list_routes(router: APIRouter, views: ProjectionStore) -> None:
         tags=["organizations"],
         summary="List organizations",
         description="page_size 10-100 (default 30), oldest first.",
+        response_model=pdto.OrganizationPage,
     )
     def list_organizations(
         page_size: PageSize = None,
         page_token: PageToken = None,
         external_id: Annotated[str | None, Query(max_length=255)] = None,
-    ) -> pdto.OrganizationPage:
-        return views.list_organizations(
-            page_size=page_size,
-            page_token=page_token,
-            external_id=external_id,
-            min_position=views.head(),
+    ) -> Response:
+        return _json(
+            views.list_organizations(
+                page_size=page_size,
+                page_token=page_token,
+                external_id=external_id,
+                min_position=views.head(),
+                timeout=timeout,
+            )
         )
 
     @router.get(
@@ -549,14 +579,21 @@ def _list_routes(router: APIRouter, views: ProjectionStore) -> None:
         summary="Search organizations",
         description="query: 3-100 characters, case-insensitive over name, id and external id; "
         "page_size 1-30.",
+        response_model=pdto.OrganizationPage,
     )
     def search_organizations(
         query: Annotated[str, Query(max_length=100)],
         page_size: PageSize = None,
         page_token: PageToken = None,
-    ) -> pdto.OrganizationPage:
-        return views.search_organizations(
-            query, page_size=page_size, page_token=page_token, min_position=views.head()
+    ) -> Response:
+        return _json(
+            views.search_organizations(
+                query,
+                page_size=page_size,
+                page_token=page_token,
+                min_position=views.head(),
+                timeout=timeout,
+            )
         )
 
     @router.get(
@@ -564,17 +601,21 @@ def _list_routes(router: APIRouter, views: ProjectionStore) -> None:
         tags=["members"],
         summary="List an organization's members",
         description="page_size 1-100 (default 30).",
+        response_model=pdto.MemberPage,
     )
     def list_members(
         organization_id: OrgId,
         page_size: PageSize = None,
         page_token: PageToken = None,
         status: Annotated[MemberStatus | None, Query()] = None,
-    ) -> pdto.MemberPage:
-        return views.list_members(
-            organization_id,
-            status=status,
-            page_size=page_size,
-            page_token=page_token,
-            min_position=views.head(),
+    ) -> Response:
+        return _json(
+            views.list_members(
+                organization_id,
+                status=status,
+                page_size=page_size,
+                page_token=page_token,
+                min_position=views.head(),
+                timeout=timeout,
+            )
         )

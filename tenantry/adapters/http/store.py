@@ -43,6 +43,9 @@ idempotency_keys = sa.Table(
     sa.Column("key", sa.String(255), primary_key=True),
     sa.Column("fingerprint", sa.String(64), nullable=False),
     sa.Column("status_code", sa.Integer, nullable=True),  # NULL while the request runs
+    # The log's head when the key was reserved: tells whether a request that died could have
+    # recorded anything.
+    sa.Column("position", sa.BigInteger, nullable=False),
     sa.Column("media_type", sa.String(100), nullable=True),
     sa.Column("body", sa.LargeBinary, nullable=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),

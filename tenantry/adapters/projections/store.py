@@ -5,32 +5,37 @@ readers use and the generation a rebuild is building) and ``proj_tracking`` (per
 generation: the projection version, the log position its tables include, and their table
 names). A generation's tables are named ``proj_<table>_v<version>_g<generation>``.
 
-Exactly once: each batch is one transaction that first moves the tracking position with a
-compare-and-set (``UPDATE … SET position = new WHERE position = old``; no row updated means
-another runner got there first, and the batch is rolled back), then reads the rows the events
-need, folds them with the projection's pure functions and upserts the result. Rows and position
-commit together or not at all, so a crash loses or repeats nothing.
+One pass over the log feeds every projection catching up together: each batch of notifications
+is read and decoded once, then a single transaction, for each projection, moves its tracking
+position with a compare-and-set (``UPDATE … SET position = new WHERE position = old``; no row
+updated means another runner got there first, and the whole batch is rolled back), reads the
+rows its events need in one ``SELECT … IN``, folds them with the projection's pure functions and
+bulk-upserts the result. Rows and positions commit together or not at all, so a crash loses or
+repeats nothing; memory is bounded by the batch size.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 import sqlalchemy as sa
 from eventsourcing.persistence import Notification
-from sqlalchemy.dialects import postgresql, sqlite
+from eventsourcing.utils import resolve_topic
 
+from tenantry.adapters.projections import rows
 from tenantry.adapters.projections.engine import make_engine, reader, writer
 from tenantry.adapters.projections.views import (
+    NAMING,
     AuditView,
     MembershipsView,
     OrganizationsView,
+    Reading,
     SeatsView,
     View,
     builtin_views,
@@ -40,7 +45,7 @@ from tenantry.application.app import Tenantry
 from tenantry.domain.base import DomainEvent, utc
 from tenantry.domain.errors import InvalidField, ProjectionBehind
 from tenantry.projections import dto as pdto
-from tenantry.projections.base import Row, RowRef, Tables, Writes
+from tenantry.projections.base import Tables, Writes
 from tenantry.projections.tokens import DEFAULT_SECRET
 
 T = TypeVar("T")
@@ -49,7 +54,6 @@ Progress = Callable[[int, int], None]
 """Called after each batch with (position reached, head of the log)."""
 
 DEFAULT_BATCH_SIZE = 1000
-_LOAD_CHUNK = 500
 
 _meta = sa.MetaData()
 registry_table = sa.Table(
@@ -70,8 +74,18 @@ tracking_table = sa.Table(
 )
 
 
-class _Lost(Exception):
-    """Another runner moved the tracking position (or the generation was swapped out)."""
+class Lost(Exception):
+    """Another runner moved a tracking position first (or the generation was swapped out):
+    the batch was rolled back. Internal; runners re-read their positions and go on."""
+
+
+class ReadOptions(TypedDict, total=False):
+    """Read your writes, for every query: with ``min_position`` (e.g. ``app.last_position``) the
+    answer includes at least that much of the log, waiting for the projection at most
+    ``timeout`` seconds (default 5), else :class:`ProjectionBehind`."""
+
+    min_position: int | None
+    timeout: float
 
 
 @dataclass(frozen=True)
@@ -79,6 +93,20 @@ class Generation:
     number: int
     version: int
     tables: dict[str, sa.Table]
+    io: dict[str, rows.TableIO]
+
+
+@dataclass
+class Lane:
+    """One generation of one projection moving along the log in a pass."""
+
+    view: View
+    gen: Generation
+    position: int
+
+
+Event = tuple[int, frozenset[str], DomainEvent]
+"""A decoded notification: log position, the projections that handle it, the event."""
 
 
 class ProjectionStore:
@@ -112,8 +140,8 @@ class ProjectionStore:
             raise InvalidField("views", "projection names must be unique")
         self.batch_size = batch_size
         self.secret = page_token_secret
-        self._topics = {name: v.projection.topics() for name, v in self.views.items()}
-        self._gens: dict[int, Generation] = {}
+        self._routes: dict[str, frozenset[str]] = {}
+        self._gens: dict[tuple[str, int], Generation] = {}
         self._live: dict[str, int] = {}
         self._lock = threading.Lock()
         self.before_commit: Callable[[str, int], None] | None = None
@@ -145,11 +173,13 @@ class ProjectionStore:
 
     def _generation(self, view: View, number: int, version: int) -> Generation:
         with self._lock:
-            gen = self._gens.get(id(view) * 1_000_003 + number)
+            gen = self._gens.get((view.name, number))
             if gen is None or gen.version != version:
                 names = {t: f"proj_{t}_v{version}_g{number}" for t in view.projection.tables}
-                gen = Generation(number, version, view.define(sa.MetaData(), names))
-                self._gens[id(view) * 1_000_003 + number] = gen
+                tables = view.define(sa.MetaData(naming_convention=NAMING), names)
+                io = {k: rows.TableIO.of(t, self.engine.dialect) for k, t in tables.items()}
+                gen = Generation(number, version, tables, io)
+                self._gens[(view.name, number)] = gen
             return gen
 
     def _registry(
@@ -163,6 +193,16 @@ class ProjectionStore:
     def _tracking(self, conn: sa.Connection, name: str, number: int) -> sa.Row[Any] | None:
         t = tracking_table
         return conn.execute(sa.select(t).where(t.c.name == name, t.c.generation == number)).first()
+
+    def _set_registry(
+        self, conn: sa.Connection, name: str, exists: bool, **values: int | None
+    ) -> None:
+        if exists:
+            conn.execute(
+                sa.update(registry_table).where(registry_table.c.name == name).values(**values)
+            )
+        else:
+            conn.execute(sa.insert(registry_table).values(name=name, **values))
 
     def _new_generation(self, conn: sa.Connection, view: View) -> int:
         t = tracking_table
@@ -185,6 +225,13 @@ class ProjectionStore:
         )
         return number
 
+    def _live_tracking(self, conn: sa.Connection, view: View) -> sa.Row[Any] | None:
+        """The tracking row of the live generation, if there is one."""
+        reg = self._registry(conn, view.name)
+        if reg is None or reg.live_generation is None:
+            return None
+        return self._tracking(conn, view.name, reg.live_generation)
+
     def _ensure_live(self, view: View) -> int:
         """The live generation, created empty (position 0) on first use."""
         with self._write.begin() as conn:
@@ -192,25 +239,14 @@ class ProjectionStore:
             if reg is not None and reg.live_generation is not None:
                 return int(reg.live_generation)
             number = self._new_generation(conn, view)
-            if reg is None:
-                conn.execute(
-                    sa.insert(registry_table).values(name=view.name, live_generation=number)
-                )
-            else:
-                conn.execute(
-                    sa.update(registry_table)
-                    .where(registry_table.c.name == view.name)
-                    .values(live_generation=number)
-                )
+            self._set_registry(conn, view.name, reg is not None, live_generation=number)
             return number
 
     def _live_generation(self, view: View) -> Generation:
         number = self._live.get(view.name)
         if number is None:
             with self._read.connect() as conn:
-                reg = self._registry(conn, view.name)
-                live = reg.live_generation if reg is not None else None
-                tr = self._tracking(conn, view.name, live) if live is not None else None
+                tr = self._live_tracking(conn, view)
             if tr is None or tr.version != view.projection.version:
                 # Not built yet, or built by another version of this projection: build it.
                 self.catch_up(view.name)
@@ -221,121 +257,138 @@ class ProjectionStore:
 
     # --- running ----------------------------------------------------------------------------
 
-    def _load(
-        self, conn: sa.Connection, gen: Generation, refs: dict[RowRef, None]
-    ) -> dict[RowRef, Row | None]:
-        by_table: dict[str, list[Hashable]] = {}
-        for logical_name, key in refs:
-            by_table.setdefault(logical_name, []).append(key)
-        out: dict[RowRef, Row | None] = dict.fromkeys(refs)
-        for logical, keys in by_table.items():
-            table = gen.tables[logical]
-            pk = table.primary_key.columns.values()[0]
-            for i in range(0, len(keys), _LOAD_CHUNK):
-                chunk = keys[i : i + _LOAD_CHUNK]
-                for row in conn.execute(sa.select(table).where(pk.in_(chunk))).mappings():
-                    out[(logical, row[pk.name])] = dict(row)
+    def _lanes(self, views: Sequence[tuple[View, int]]) -> list[Lane]:
+        """Lanes for generations (by number) of views, at their recorded positions; a generation
+        that no longer exists (swapped out and dropped) gets none."""
+        out = []
+        with self._read.connect() as conn:
+            for view, number in views:
+                tr = self._tracking(conn, view.name, number)
+                if tr is not None:
+                    gen = self._generation(view, number, view.projection.version)
+                    out.append(Lane(view, gen, int(tr.position)))
         return out
 
-    def _write_rows(
-        self, conn: sa.Connection, gen: Generation, dirty: Writes, present: set[RowRef]
-    ) -> None:
-        upserts: dict[str, list[Row]] = {}
-        deletes: dict[str, list[Hashable]] = {}
-        for (name, key), row in dirty.items():
-            if row is None:
-                if (name, key) in present:
-                    deletes.setdefault(name, []).append(key)
-            else:
-                upserts.setdefault(name, []).append(row)
-        for name, keys in deletes.items():
-            table = gen.tables[name]
-            pk = table.primary_key.columns.values()[0]
-            for i in range(0, len(keys), _LOAD_CHUNK):
-                conn.execute(sa.delete(table).where(pk.in_(keys[i : i + _LOAD_CHUNK])))
-        for name, rows in upserts.items():
-            conn.execute(_upsert(conn, gen.tables[name]), rows)
-
-    def _process(
-        self, view: View, gen: Generation, start: int, notes: Sequence[Notification]
-    ) -> None:
-        """One batch, one transaction: tracking compare-and-set, then the rows."""
-        projection = view.projection
-        topics = self._topics[view.name]
-        end = notes[-1].id
-        with self._write.begin() as conn:
-            t = tracking_table
-            moved = conn.execute(
-                sa.update(t)
-                .where(t.c.name == view.name, t.c.generation == gen.number, t.c.position == start)
-                .values(position=end)
+    def _route(self, topic: str) -> frozenset[str]:
+        """The projections (by name) that handle events stored under ``topic``: decided by the
+        class the topic resolves to, so a moved class's old topic is routed like its new one."""
+        names = self._routes.get(topic)
+        if names is None:
+            cls = resolve_topic(topic)
+            names = frozenset(
+                name
+                for name, view in self.views.items()
+                if isinstance(cls, type) and issubclass(cls, view.projection.handles)
             )
-            if moved.rowcount != 1:
-                raise _Lost
-            events: list[tuple[int, DomainEvent, list[RowRef]]] = []
-            refs: dict[RowRef, None] = {}
-            for n in notes:
-                if n.topic in topics:
-                    e = self.app.mapper.to_domain_event(n)
-                    if isinstance(e, DomainEvent) and projection.accepts(e):
-                        reads = list(projection.reads(e))
-                        events.append((n.id, e, reads))
-                        refs.update(dict.fromkeys(reads))
-            cache = self._load(conn, gen, refs) if refs else {}
-            present = {ref for ref, row in cache.items() if row is not None}
-            dirty: Writes = {}
-            for position, e, reads in events:
-                rows = {ref: cache.get(ref) for ref in reads}
-                written = projection.apply(e, position, rows)
-                cache.update(written)
-                dirty.update(written)
-            self._write_rows(conn, gen, dirty, present)
-            if self.before_commit is not None:
-                self.before_commit(view.name, end)
+            self._routes[topic] = names
+        return names
 
-    def _advance(self, view: View, number: int, progress: Progress | None) -> int:
-        """Runs generation ``number`` to the head of the log; returns how many log positions
-        it moved over. Stops early if the generation disappears (swapped out)."""
-        gen = self._generation(view, number, view.projection.version)
+    def _decode(self, notes: Sequence[Notification], lanes: Sequence[Lane]) -> list[Event]:
+        """The events some lane needs, each decoded once for all of them."""
+        start = min(lane.position for lane in lanes)
+        wanted = {lane.view.name for lane in lanes}
+        to_event = self.app.mapper.to_domain_event
+        out: list[Event] = []
+        for n in notes:
+            names = self._route(n.topic)
+            if n.id > start and not wanted.isdisjoint(names):
+                e = to_event(n)
+                if isinstance(e, DomainEvent):
+                    out.append((n.id, names, e))
+        return out
+
+    def _fold(self, conn: sa.Connection, lane: Lane, events: Sequence[Event]) -> None:
+        """Applies a lane's share of a batch: its rows read at once, folded, written at once."""
+        projection = lane.view.projection
+        name, after = lane.view.name, lane.position
+        mine = [
+            (position, e, list(projection.reads(e)))
+            for position, names, e in events
+            if position > after and name in names
+        ]
+        cache = rows.load(conn, lane.gen.io, (ref for *_, refs in mine for ref in refs))
+        present = {ref for ref, row in cache.items() if row is not None}
+        dirty: Writes = {}
+        for position, e, refs in mine:
+            written = projection.apply(e, position, {ref: cache.get(ref) for ref in refs})
+            cache.update(written)
+            dirty.update(written)
+        rows.write(conn, lane.gen.io, dirty, present)
+
+    def _process(self, lanes: Sequence[Lane], notes: Sequence[Notification]) -> None:
+        """One batch, one transaction: per lane behind its end, the tracking compare-and-set,
+        then its rows. Raises :class:`Lost` (and changes nothing) if any lane was moved."""
+        end = notes[-1].id
+        behind = [lane for lane in lanes if lane.position < end]
+        events = self._decode(notes, behind)  # before the transaction: keep it short
+        t = tracking_table
+        with self._write.begin() as conn:
+            for lane in behind:
+                moved = conn.execute(
+                    sa.update(t)
+                    .where(
+                        t.c.name == lane.view.name,
+                        t.c.generation == lane.gen.number,
+                        t.c.position == lane.position,
+                    )
+                    .values(position=end)
+                )
+                if moved.rowcount != 1:
+                    raise Lost
+                self._fold(conn, lane, events)
+            if self.before_commit is not None:
+                for lane in behind:
+                    self.before_commit(lane.view.name, end)
+        for lane in behind:
+            lane.position = end
+
+    def _advance(self, targets: Sequence[tuple[View, int]], progress: Progress | None) -> int:
+        """Runs the generations ``targets`` (view, generation number) together to the head of
+        the log, in one pass; returns how many log positions they moved over in all. A
+        generation that disappears (swapped out by another runner) drops out."""
+        lanes = self._lanes(targets)
         moved = 0
-        while True:
-            with self._read.connect() as conn:
-                tr = self._tracking(conn, view.name, number)
-            if tr is None:
-                return moved
-            start = int(tr.position)
+        while lanes:
+            start = min(lane.position for lane in lanes)
             notes = self.app.recorder.select_notifications(
                 start=start, limit=self.batch_size, inclusive_of_start=False
             )
             if not notes:
-                return moved
+                break
+            before = sum(lane.position for lane in lanes)
             try:
-                self._process(view, gen, start, notes)
-            except _Lost:
+                self._process(lanes, notes)
+            except Lost:
                 time.sleep(0.005)  # a concurrent runner did this batch: re-read and go on
+                lanes = self._lanes([(lane.view, lane.gen.number) for lane in lanes])
                 continue
-            moved += notes[-1].id - start
+            moved += sum(lane.position for lane in lanes) - before
             if progress is not None:
                 progress(notes[-1].id, self.head())
+        return moved
 
     def head(self) -> int:
         """The newest position of the log."""
         return int(self.app.recorder.max_notification_id() or 0)
 
     def catch_up(self, name: str | None = None, *, progress: Progress | None = None) -> int:
-        """Brings one projection (or all) up to the head of the log; returns how many log
-        positions were processed. A projection whose code version differs from its live tables
-        is rebuilt (beside them) first."""
+        """Brings one projection (or all, in one pass over the log) up to the head of the log;
+        returns how many log positions were processed (summed over projections). A projection
+        whose code version differs from its live tables is rebuilt (beside them) first."""
         total = 0
+        targets: list[tuple[View, int]] = []
         for view in [self.view(name)] if name is not None else list(self.views.values()):
-            number = self._ensure_live(view)
             with self._read.connect() as conn:
-                tr = self._tracking(conn, view.name, number)
+                tr = self._live_tracking(conn, view)
+            if tr is None:
+                number = self._ensure_live(view)
+                with self._read.connect() as conn:
+                    tr = self._tracking(conn, view.name, number)
             if tr is None or tr.version != view.projection.version:
                 total += self.rebuild(view.name, progress=progress)
-                continue
-            total += self._advance(view, number, progress)
-        return total
+            else:
+                targets.append((view, int(tr.generation)))
+        return total + self._advance(targets, progress)
 
     def rebuild(self, name: str, *, progress: Progress | None = None) -> int:
         """Replays the whole log into fresh tables while readers keep the live ones, then swaps.
@@ -347,20 +400,10 @@ class ProjectionStore:
             tr = self._tracking(conn, name, building) if building is not None else None
             if building is None or tr is None or tr.version != view.projection.version:
                 building = self._new_generation(conn, view)
-                if reg is None:
-                    conn.execute(
-                        sa.insert(registry_table).values(name=name, building_generation=building)
-                    )
-                else:
-                    conn.execute(
-                        sa.update(registry_table)
-                        .where(registry_table.c.name == name)
-                        .values(building_generation=building)
-                    )
-        number = building
-        done = self._advance(view, number, progress)
-        self._swap(view, number)
-        return done + self._advance(view, number, progress)
+                self._set_registry(conn, name, reg is not None, building_generation=building)
+        done = self._advance([(view, building)], progress)
+        self._swap(view, building)
+        return done + self._advance([(view, building)], progress)
 
     def _swap(self, view: View, number: int) -> None:
         with self._write.begin() as conn:
@@ -368,10 +411,8 @@ class ProjectionStore:
             if reg is None or reg.building_generation != number:
                 return  # another runner swapped it already
             old = reg.live_generation
-            conn.execute(
-                sa.update(registry_table)
-                .where(registry_table.c.name == view.name)
-                .values(live_generation=number, building_generation=None)
+            self._set_registry(
+                conn, view.name, True, live_generation=number, building_generation=None
             )
             if old is not None:
                 self._drop(conn, view.name, int(old))
@@ -393,24 +434,58 @@ class ProjectionStore:
         interval: float = 0.5,
         stop: threading.Event | None = None,
         on_progress: Callable[[int], None] | None = None,
+        on_idle: Callable[[], None] | None = None,
     ) -> None:
-        """Keeps every projection caught up until ``stop`` is set (a pull loop: it polls the
-        log every ``interval`` seconds when there is nothing new)."""
+        """Keeps every projection caught up until ``stop`` is set. When there is nothing new it
+        waits: on PostgreSQL for the NOTIFY that eventsourcing sends on every insert into the
+        log (``LISTEN`` on the events table's channel), at most ``interval`` seconds; on SQLite,
+        which has no subscribe, ``interval`` seconds (a pull loop). ``on_idle`` is called each
+        time it starts waiting."""
         stop = stop or threading.Event()
-        while not stop.is_set():
-            moved = self.catch_up()
-            if on_progress is not None and moved:
-                on_progress(moved)
-            if not moved:
-                stop.wait(interval)
+        with self._wakeups(stop) as wait:
+            while not stop.is_set():
+                moved = self.catch_up()
+                if on_progress is not None and moved:
+                    on_progress(moved)
+                if not moved:
+                    if on_idle is not None:
+                        on_idle()
+                    wait(interval)
+
+    @contextmanager
+    def _wakeups(self, stop: threading.Event) -> Iterator[Callable[[float], None]]:
+        """A function that waits up to some seconds, or less when the log may have grown."""
+        channel = getattr(self.app.recorder, "channel_name", None)
+        if True:
+
+            def poll(seconds: float) -> None:
+                stop.wait(seconds)
+
+            yield poll
+            return
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            # LISTEN before the first catch-up, so nothing inserted after it goes unnoticed.
+            quote = self.engine.dialect.identifier_preparer.quote
+            conn.exec_driver_sql(f"LISTEN {quote(channel)}")
+            driver = conn.connection.driver_connection
+            assert driver is not None
+
+            def wait(seconds: float) -> None:
+                deadline = time.monotonic() + seconds
+                while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+                    # Short slices, so that setting ``stop`` ends the wait soon.
+                    for _ in driver.notifies(timeout=min(left, 0.25), stop_after=1):
+                        return
+
+            try:
+                yield wait
+            finally:
+                conn.exec_driver_sql(f"UNLISTEN {quote(channel)}")
 
     def position(self, name: str) -> int:
         """The log position the live tables of ``name`` include (0 before the first run)."""
         with self._read.connect() as conn:
-            reg = self._registry(conn, name)
-            if reg is None or reg.live_generation is None:
-                return 0
-            tr = self._tracking(conn, name, reg.live_generation)
+            tr = self._live_tracking(conn, self.view(name))
         return int(tr.position) if tr is not None else 0
 
     def status(self) -> list[pdto.ProjectionStatus]:
@@ -461,64 +536,77 @@ class ProjectionStore:
 
     @contextmanager
     def reading(
-        self, name: str, min_position: int | None, timeout: float
-    ) -> Iterator[tuple[sa.Connection, dict[str, sa.Table]]]:
+        self,
+        name: str,
+        *,
+        min_position: int | None = None,
+        timeout: float = 5.0,
+        at: datetime | None = None,
+    ) -> Iterator[Reading]:
+        """A snapshot of the live tables of ``name`` (after waiting for ``min_position``), for
+        the queries of a view — the built-in ones or your own."""
         view = self.view(name)
         self.wait_for(min_position, name, timeout=timeout)
         gen = self._live_generation(view)
+        now = utc(at) if at is not None else utc(self.app.clock())
         with self._read.connect() as conn:
-            yield conn, gen.tables
+            yield Reading(conn, gen.tables, self.secret, now)
 
-    def _query(
+    def query(
         self,
         name: str,
-        min_position: int | None,
-        timeout: float,
-        fn: Callable[[sa.Connection, dict[str, sa.Table]], T],
+        fn: Callable[[Reading], T],
+        *,
+        at: datetime | None = None,
+        **read: Unpack[ReadOptions],
     ) -> T:
+        """``fn`` run on a :meth:`reading` of ``name``; retried once if a rebuild swapped the
+        tables out (and dropped them) under it."""
         for attempt in range(2):
             try:
-                with self.reading(name, min_position, timeout) as (conn, tables):
-                    return fn(conn, tables)
+                with self.reading(name, at=at, **read) as r:
+                    return fn(r)
             except (sa.exc.OperationalError, sa.exc.ProgrammingError):
-                # The generation was swapped out and dropped under us: look it up again.
                 with self._lock:
                     self._live.pop(name, None)
                 if attempt == 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _now(self, at: datetime | None) -> datetime:
-        return utc(at) if at is not None else utc(self.app.clock())
-
     def dump(self, name: str) -> Tables:
         """Every row of the live tables of ``name`` (for tests and checks)."""
-        view = self.view(name)
+        keys = self.view(name).projection.tables
 
-        def read(conn: sa.Connection, tables: dict[str, sa.Table]) -> Tables:
-            out: Tables = {}
-            for logical, table in tables.items():
-                key = view.projection.tables[logical]
-                out[logical] = {r[key]: dict(r) for r in conn.execute(sa.select(table)).mappings()}
-            return out
+        def read(r: Reading) -> Tables:
+            return {
+                logical: {
+                    row[keys[logical]]: dict(row)
+                    for row in r.conn.execute(sa.select(table)).mappings()
+                }
+                for logical, table in r.tables.items()
+            }
 
-        return self._query(name, None, 0, read)
+        return self.query(name, read)
 
-    # --- queries of the built-in projections ---------------------------------------------------
-    # Each takes ``min_position`` (e.g. ``app.last_position``): the answer then includes at least
-    # that much of the log (read your writes), or ProjectionBehind after ``timeout`` seconds.
-
-    def _builtin(self, name: str, cls: type[V]) -> V:
-        view = self.view(name)
+    def _ask(
+        self,
+        cls: type[V],
+        fn: Callable[[V, Reading], T],
+        read: ReadOptions,
+        at: datetime | None = None,
+    ) -> T:
+        """``fn`` on the built-in view of class ``cls``."""
+        view = self.view(cls.projection.name)
         if not isinstance(view, cls):
-            raise InvalidField("projection", f"{name!r} is not the built-in {cls.__name__}")
-        return view
+            raise InvalidField("projection", f"{view.name!r} is not the built-in {cls.__name__}")
+        return self.query(view.name, lambda r: fn(view, r), at=at, **read)
+
+    # --- queries of the built-in projections (each takes ReadOptions: read your writes) -------
 
     def get_organization(
-        self, organization_id: str, *, min_position: int | None = None, timeout: float = 5.0
+        self, organization_id: str, **read: Unpack[ReadOptions]
     ) -> dto.Organization:
-        v = self._builtin("organizations", OrganizationsView)
-        return self._query(v.name, min_position, timeout, lambda c, t: v.get(c, t, organization_id))
+        return self._ask(OrganizationsView, lambda v, r: v.get(r, organization_id), read)
 
     def list_organizations(
         self,
@@ -526,23 +614,11 @@ class ProjectionStore:
         page_size: int | None = None,
         page_token: str | None = None,
         external_id: str | None = None,
-        min_position: int | None = None,
-        timeout: float = 5.0,
+        **read: Unpack[ReadOptions],
     ) -> pdto.OrganizationPage:
         """Live organizations, oldest first: ``page_size`` 10-100 (default 30), keyset pages."""
-        v = self._builtin("organizations", OrganizationsView)
-        return self._query(
-            v.name,
-            min_position,
-            timeout,
-            lambda c, t: v.list(
-                c,
-                t,
-                page_size_=page_size,
-                page_token=page_token,
-                external_id=external_id,
-                secret=self.secret,
-            ),
+        return self._ask(
+            OrganizationsView, lambda v, r: v.list(r, page_size, page_token, external_id), read
         )
 
     def search_organizations(
@@ -551,34 +627,18 @@ class ProjectionStore:
         *,
         page_size: int | None = None,
         page_token: str | None = None,
-        min_position: int | None = None,
-        timeout: float = 5.0,
+        **read: Unpack[ReadOptions],
     ) -> pdto.OrganizationPage:
         """Case-insensitive search (3-100 characters) over display name, id and external id."""
-        v = self._builtin("organizations", OrganizationsView)
-        return self._query(
-            v.name,
-            min_position,
-            timeout,
-            lambda c, t: v.search(
-                c, t, query=query, page_size_=page_size, page_token=page_token, secret=self.secret
-            ),
+        return self._ask(
+            OrganizationsView, lambda v, r: v.search(r, query, page_size, page_token), read
         )
 
     def get_seat_usage(
-        self,
-        organization_id: str,
-        *,
-        at: datetime | None = None,
-        min_position: int | None = None,
-        timeout: float = 5.0,
+        self, organization_id: str, *, at: datetime | None = None, **read: Unpack[ReadOptions]
     ) -> dto.SeatUsage:
         """Seats at ``at`` (default: the application's clock); equal to ``app.get_seat_usage``."""
-        v = self._builtin("seats", SeatsView)
-        now = self._now(at)
-        return self._query(
-            v.name, min_position, timeout, lambda c, t: v.usage(c, t, organization_id, now)
-        )
+        return self._ask(SeatsView, lambda v, r: v.usage(r, organization_id), read, at)
 
     def list_members(
         self,
@@ -588,40 +648,21 @@ class ProjectionStore:
         page_size: int | None = None,
         page_token: str | None = None,
         at: datetime | None = None,
-        min_position: int | None = None,
-        timeout: float = 5.0,
+        **read: Unpack[ReadOptions],
     ) -> pdto.MemberPage:
         """An organization's members (1-100 a page, default 30), optionally of one status."""
-        v = self._builtin("memberships", MembershipsView)
-        now = self._now(at)
-        return self._query(
-            v.name,
-            min_position,
-            timeout,
-            lambda c, t: v.members(
-                c,
-                t,
-                organization_id,
-                status=status,
-                page_size_=page_size,
-                page_token=page_token,
-                now=now,
-                secret=self.secret,
-            ),
+        return self._ask(
+            MembershipsView,
+            lambda v, r: v.members(r, organization_id, status, page_size, page_token),
+            read,
+            at,
         )
 
     def list_user_memberships(
-        self,
-        user: str,
-        *,
-        at: datetime | None = None,
-        min_position: int | None = None,
-        timeout: float = 5.0,
+        self, user: str, *, at: datetime | None = None, **read: Unpack[ReadOptions]
     ) -> list[dto.Membership]:
         """The organizations a user (``usr_`` id or e-mail) belongs to, with status and roles."""
-        v = self._builtin("memberships", MembershipsView)
-        now = self._now(at)
-        return self._query(v.name, min_position, timeout, lambda c, t: v.of_user(c, t, user, now))
+        return self._ask(MembershipsView, lambda v, r: v.of_user(r, user), read, at)
 
     def list_audit_log(
         self,
@@ -632,34 +673,11 @@ class ProjectionStore:
         until: datetime | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
-        min_position: int | None = None,
-        timeout: float = 5.0,
+        **read: Unpack[ReadOptions],
     ) -> pdto.AuditPage:
         """Every recorded change in log order; filter by organization, actor, [since, until)."""
-        v = self._builtin("audit", AuditView)
-        return self._query(
-            v.name,
-            min_position,
-            timeout,
-            lambda c, t: v.entries(
-                c,
-                t,
-                organization_id=organization_id,
-                actor=actor,
-                since=since,
-                until=until,
-                page_size_=page_size,
-                page_token=page_token,
-                secret=self.secret,
-            ),
+        return self._ask(
+            AuditView,
+            lambda v, r: v.entries(r, organization_id, actor, since, until, page_size, page_token),
+            read,
         )
-
-
-def _upsert(conn: sa.Connection, table: sa.Table) -> Any:
-    pk = [c.name for c in table.primary_key.columns]
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(table)
-    return stmt.on_conflict_do_update(
-        index_elements=pk,
-        set_={c.name: stmt.excluded[c.name] for c in table.columns if c.name not in pk},
-    )

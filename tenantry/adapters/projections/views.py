@@ -1,23 +1,24 @@
 """SQLAlchemy views of the built-in projections: their tables and their queries.
 
-A view is the storage half of a projection plug-in: :meth:`View.define` declares the tables
-(named by the store, which versions them) whose columns are exactly the keys of the projection's
-rows, and the view's query methods read them. Every query takes a connection from the store and
-the tables of the generation that is live.
+A view is the storage half of a projection plug-in: :meth:`View.schema` declares the columns
+(exactly the keys of the projection's rows) and indexes of each table, and the store names the
+tables (it versions them). The view's query methods read the tables of the live generation
+through a :class:`Reading` the store gives them.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
+from sqlalchemy.schema import SchemaItem
 
 from tenantry.application import dto
 from tenantry.domain import ids, values
-from tenantry.domain.base import utc
 from tenantry.domain.errors import InvalidField, OrganizationNotFound
 from tenantry.domain.values import MembershipStatus
 from tenantry.projections import (
@@ -32,8 +33,10 @@ from tenantry.projections import dto as pdto
 from tenantry.projections.base import from_micros, to_micros
 from tenantry.projections.organizations import COUNT_KEY, feature_list
 
-TableMap = Mapping[str, sa.Table]
 Record = Mapping[Any, Any]
+
+NAMING: dict[str, str] = {"ix": "ix_%(table_name)s_%(column_0_N_name)s"}
+"""Index names follow from the (versioned) table name, so every generation's are unique."""
 
 ORG_PAGE_SIZE = (10, 100, 30)
 SEARCH_PAGE_SIZE = (1, 30, 30)
@@ -42,22 +45,71 @@ AUDIT_PAGE_SIZE = (1, 100, 50)
 QUERY_LENGTH = (3, 100)
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What a query reads through: a connection (one snapshot), the live tables by logical
+    name, the page-token secret and the instant that invitation expiry is judged at."""
+
+    conn: sa.Connection
+    tables: Mapping[str, sa.Table]
+    secret: bytes
+    now: datetime
+
+
 class View:
     """The storage half of a projection plug-in (subclass it with your projection)."""
 
     projection: ClassVar[Projection]
 
+    def schema(self) -> dict[str, list[SchemaItem]]:
+        """Columns and indexes of each table, by logical name (``sa.Index(None, "col")``: the
+        name is made from the table's)."""
+        raise NotImplementedError
+
     def define(self, metadata: sa.MetaData, names: Mapping[str, str]) -> dict[str, sa.Table]:
         """The projection's tables, by logical name, named ``names[logical]``."""
-        raise NotImplementedError
+        return {t: sa.Table(names[t], metadata, *items) for t, items in self.schema().items()}
 
     @property
     def name(self) -> str:
         return self.projection.name
 
+    def page(
+        self,
+        r: Reading,
+        query: sa.Select[Any],
+        seq: sa.Column[Any],
+        *,
+        size: int,
+        token: str | None,
+        kind: str,
+        scope: str,
+    ) -> tuple[list[sa.RowMapping], str, str]:
+        """One page of ``query`` in ``seq`` order, with next and prev tokens (empty if none)."""
+        after, direction, first = 0, "next", True
+        version = self.projection.version
+        if token:
+            t = tokens.decode(token, kind=kind, scope=scope, version=version, secret=r.secret)
+            after, direction, first = t.after, t.direction, False
+        if direction == "next":
+            q = query.where(seq > after).order_by(seq.asc())
+        else:
+            q = query.where(seq < after).order_by(seq.desc())
+        rows = list(r.conn.execute(q.limit(size + 1)).mappings())
+        more = len(rows) > size
+        rows = rows[:size]
+        if direction == "prev":
+            rows.reverse()
+        if not rows:
+            return rows, "", ""
 
-def _ix(table: str, *cols: str, unique: bool = False) -> sa.Index:
-    return sa.Index(f"ix_{table}_{'_'.join(cols)}", *cols, unique=unique)
+        def make(at: int, d: tokens.Direction) -> str:
+            return tokens.encode(tokens.PageToken(kind, scope, at, d, version), r.secret)
+
+        has_next = more if direction == "next" else True
+        has_prev = (not first) if direction == "next" else more
+        lo, hi = rows[0][seq.name], rows[-1][seq.name]
+        return rows, make(hi, "next") if has_next else "", make(lo, "prev") if has_prev else ""
 
 
 def page_size(value: int | None, bounds: tuple[int, int, int]) -> int:
@@ -69,46 +121,30 @@ def page_size(value: int | None, bounds: tuple[int, int, int]) -> int:
     return value
 
 
+def count(r: Reading, table: sa.Table, where: sa.ColumnElement[bool]) -> int:
+    query = sa.select(sa.func.count()).select_from(table).where(where)
+    return int(r.conn.execute(query).scalar_one())
+
+
 def _like_escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def keyset_page(
-    conn: sa.Connection,
-    query: sa.Select[Any],
-    seq: sa.ColumnElement[int],
-    *,
-    size: int,
-    token: str | None,
-    kind: str,
-    scope: str,
-    version: int,
-    secret: bytes,
-) -> tuple[list[sa.RowMapping], str, str]:
-    """One page of ``query`` in ``seq`` order, with next and prev tokens (empty when none)."""
-    after, direction, first = 0, "next", True
-    if token:
-        t = tokens.decode(token, kind=kind, scope=scope, version=version, secret=secret)
-        after, direction, first = t.after, t.direction, False
-    if direction == "next":
-        q = query.where(seq > after).order_by(seq.asc())
-    else:
-        q = query.where(seq < after).order_by(seq.desc())
-    rows = list(conn.execute(q.limit(size + 1)).mappings())
-    more = len(rows) > size
-    rows = rows[:size]
-    if direction == "prev":
-        rows.reverse()
-    if not rows:
-        return rows, "", ""
-    lo, hi = rows[0]["seq"], rows[-1]["seq"]
+def _key(name: str, length: int) -> sa.Column[Any]:
+    return sa.Column(name, sa.String(length), primary_key=True)
 
-    def make(at: int, d: tokens.Direction) -> str:
-        return tokens.encode(tokens.PageToken(kind, scope, at, d, version), secret)
 
-    has_next = more if direction == "next" else True
-    has_prev = (not first) if direction == "next" else more
-    return rows, make(hi, "next") if has_next else "", make(lo, "prev") if has_prev else ""
+def _id(name: str, *, null: bool = False) -> sa.Column[Any]:
+    """A column holding a public id (``org_…``, ``usr_…``) or a UUID in hex."""
+    return sa.Column(name, sa.String(32), nullable=null)
+
+
+def _micros(name: str, *, null: bool = True) -> sa.Column[Any]:
+    return sa.Column(name, sa.BigInteger, nullable=null)
+
+
+def _json(name: str) -> sa.Column[Any]:
+    return sa.Column(name, sa.JSON, nullable=False)
 
 
 # --- organizations ---------------------------------------------------------------------------
@@ -117,34 +153,26 @@ def keyset_page(
 class OrganizationsView(View):
     projection = OrganizationsProjection()
 
-    def define(self, metadata: sa.MetaData, names: Mapping[str, str]) -> dict[str, sa.Table]:
-        orgs, count = names["orgs"], names["orgs_count"]
+    def schema(self) -> dict[str, list[SchemaItem]]:
         return {
-            "orgs": sa.Table(
-                orgs,
-                metadata,
-                sa.Column("id", sa.String(32), primary_key=True),
+            "orgs": [
+                _key("id", 32),
                 sa.Column("seq", sa.BigInteger, nullable=False),
                 sa.Column("display_name", sa.String(200), nullable=False),
                 sa.Column("external_id", sa.String(255)),
                 sa.Column("slug", sa.String(253)),
                 sa.Column("logo_url", sa.String(1024)),
                 sa.Column("region_code", sa.String(8), nullable=False),
-                sa.Column("metadata", sa.JSON, nullable=False),
-                sa.Column("features", sa.JSON, nullable=False),
+                _json("metadata"),
+                _json("features"),
                 sa.Column("search", sa.Text, nullable=False),
-                sa.Column("create_time", sa.BigInteger, nullable=False),
-                sa.Column("update_time", sa.BigInteger, nullable=False),
+                _micros("create_time", null=False),
+                _micros("update_time", null=False),
                 sa.Column("version", sa.Integer, nullable=False),
-                _ix(orgs, "seq", unique=True),
-                _ix(orgs, "external_id", "seq"),
-            ),
-            "orgs_count": sa.Table(
-                count,
-                metadata,
-                sa.Column("key", sa.String(16), primary_key=True),
-                sa.Column("n", sa.BigInteger, nullable=False),
-            ),
+                sa.Index(None, "seq", unique=True),
+                sa.Index(None, "external_id", "seq"),
+            ],
+            "orgs_count": [_key("key", 16), sa.Column("n", sa.BigInteger, nullable=False)],
         }
 
     @staticmethod
@@ -167,90 +195,65 @@ class OrganizationsView(View):
             version=r["version"],
         )
 
-    def get(self, conn: sa.Connection, t: TableMap, organization_id: str) -> dto.Organization:
+    def get(self, r: Reading, organization_id: str) -> dto.Organization:
         ids.decode(ids.ORG, organization_id, "organization_id")
-        orgs = t["orgs"]
-        row = conn.execute(sa.select(orgs).where(orgs.c.id == organization_id)).mappings().first()
+        orgs = r.tables["orgs"]
+        row = r.conn.execute(sa.select(orgs).where(orgs.c.id == organization_id)).mappings().first()
         if row is None:
             raise OrganizationNotFound(organization_id)
         return self.to_dto(row)
 
-    def list(
+    def _page(
         self,
-        conn: sa.Connection,
-        t: TableMap,
-        *,
-        page_size_: int | None,
-        page_token: str | None,
-        external_id: str | None,
-        secret: bytes,
+        r: Reading,
+        where: sa.ColumnElement[bool],
+        total: int,
+        size: int,
+        token: str | None,
+        kind: str,
+        scope: str,
     ) -> pdto.OrganizationPage:
-        size = page_size(page_size_, ORG_PAGE_SIZE)
-        ext = values.external_id(external_id) if external_id is not None else None
-        orgs = t["orgs"]
-        query = sa.select(orgs)
-        if ext is not None:
-            query = query.where(orgs.c.external_id == ext)
-            total = conn.execute(
-                sa.select(sa.func.count()).select_from(orgs).where(orgs.c.external_id == ext)
-            ).scalar_one()
-        else:
-            count = t["orgs_count"]
-            n = conn.execute(sa.select(count.c.n).where(count.c.key == COUNT_KEY)).scalar()
-            total = n or 0
-        rows, nxt, prev = keyset_page(
-            conn,
-            query,
+        orgs = r.tables["orgs"]
+        rows, nxt, prev = self.page(
+            r,
+            sa.select(orgs).where(where),
             orgs.c.seq,
             size=size,
-            token=page_token,
-            kind="orgs",
-            scope=ext or "",
-            version=self.projection.version,
-            secret=secret,
+            token=token,
+            kind=kind,
+            scope=scope,
         )
         return pdto.OrganizationPage(
-            organizations=[self.to_dto(r) for r in rows],
+            organizations=[self.to_dto(row) for row in rows],
             next_page_token=nxt,
             prev_page_token=prev,
             total_size=total,
         )
 
+    def list(
+        self, r: Reading, size: int | None, token: str | None, external_id: str | None
+    ) -> pdto.OrganizationPage:
+        checked = page_size(size, ORG_PAGE_SIZE)
+        orgs = r.tables["orgs"]
+        ext = values.external_id(external_id) if external_id is not None else None
+        if ext is None:
+            n = r.tables["orgs_count"].c.n
+            total = r.conn.execute(sa.select(n).where(n.table.c.key == COUNT_KEY)).scalar() or 0
+            return self._page(r, sa.true(), total, checked, token, "orgs", "")
+        match = orgs.c.external_id == ext
+        return self._page(r, match, count(r, orgs, match), checked, token, "orgs", ext)
+
     def search(
-        self,
-        conn: sa.Connection,
-        t: TableMap,
-        *,
-        query: str,
-        page_size_: int | None,
-        page_token: str | None,
-        secret: bytes,
+        self, r: Reading, query: str, size: int | None, token: str | None
     ) -> pdto.OrganizationPage:
         lo, hi = QUERY_LENGTH
         if not isinstance(query, str) or not lo <= len(query.strip()) <= hi:
             raise InvalidField("query", f"must be {lo}-{hi} characters")
-        size = page_size(page_size_, SEARCH_PAGE_SIZE)
+        checked = page_size(size, SEARCH_PAGE_SIZE)
         q = query.strip().lower()
-        orgs = t["orgs"]
+        orgs = r.tables["orgs"]
         match = orgs.c.search.like(f"%{_like_escape(q)}%", escape="\\")
-        total = conn.execute(sa.select(sa.func.count()).select_from(orgs).where(match)).scalar_one()
-        rows, nxt, prev = keyset_page(
-            conn,
-            sa.select(orgs).where(match),
-            orgs.c.seq,
-            size=size,
-            token=page_token,
-            kind="search",
-            scope=q,
-            version=self.projection.version,
-            secret=secret,
-        )
-        return pdto.OrganizationPage(
-            organizations=[self.to_dto(r) for r in rows],
-            next_page_token=nxt,
-            prev_page_token=prev,
-            total_size=total,
-        )
+        return self._page(r, match, count(r, orgs, match), checked, token, "search", q)
 
 
 # --- seats -----------------------------------------------------------------------------------
@@ -259,41 +262,33 @@ class OrganizationsView(View):
 class SeatsView(View):
     projection = SeatsProjection()
 
-    def define(self, metadata: sa.MetaData, names: Mapping[str, str]) -> dict[str, sa.Table]:
-        pending = names["seat_pending"]
+    def schema(self) -> dict[str, list[SchemaItem]]:
         return {
-            "seats": sa.Table(
-                names["seats"],
-                metadata,
-                sa.Column("organization_id", sa.String(32), primary_key=True),
+            "seats": [
+                _key("organization_id", 32),
                 sa.Column("max_allowed_users", sa.Integer),
                 sa.Column("active", sa.Integer, nullable=False),
-            ),
-            "seat_pending": sa.Table(
-                pending,
-                metadata,
-                sa.Column("key", sa.String(80), primary_key=True),
-                sa.Column("organization_id", sa.String(32), nullable=False),
-                sa.Column("user_id", sa.String(32), nullable=False),
-                sa.Column("expires_at", sa.BigInteger, nullable=False),
-                _ix(pending, "organization_id", "expires_at"),
-            ),
+            ],
+            "seat_pending": [
+                _key("key", 80),
+                _id("organization_id"),
+                _id("user_id"),
+                _micros("expires_at", null=False),
+                sa.Index(None, "organization_id", "expires_at"),
+            ],
         }
 
-    def usage(
-        self, conn: sa.Connection, t: TableMap, organization_id: str, at: datetime
-    ) -> dto.SeatUsage:
+    def usage(self, r: Reading, organization_id: str) -> dto.SeatUsage:
         ids.decode(ids.ORG, organization_id, "organization_id")
-        seats, pending = t["seats"], t["seat_pending"]
-        now = utc(at)
+        seats, pending = r.tables["seats"], r.tables["seat_pending"]
         counted = (
             sa.select(sa.func.count())
             .select_from(pending)
             .where(pending.c.organization_id == organization_id)
-            .where(pending.c.expires_at > to_micros(now))
+            .where(pending.c.expires_at > to_micros(r.now))
             .scalar_subquery()
         )
-        row = conn.execute(
+        row = r.conn.execute(
             sa.select(seats.c.max_allowed_users, seats.c.active, counted).where(
                 seats.c.organization_id == organization_id
             )
@@ -309,7 +304,7 @@ class SeatsView(View):
             pending_invitations=waiting,
             seats_in_use=in_use,
             seats_free=max(limit - in_use, 0) if limit else None,
-            at=now,
+            at=r.now,
         )
 
 
@@ -323,40 +318,35 @@ def _when(v: int | None) -> datetime | None:
 class MembershipsView(View):
     projection = MembershipsProjection()
 
-    def define(self, metadata: sa.MetaData, names: Mapping[str, str]) -> dict[str, sa.Table]:
-        members = names["members"]
+    def schema(self) -> dict[str, list[SchemaItem]]:
         return {
-            "members": sa.Table(
-                members,
-                metadata,
-                sa.Column("key", sa.String(32), primary_key=True),
+            "members": [
+                _key("key", 32),
                 sa.Column("seq", sa.BigInteger, nullable=False),
-                sa.Column("organization_id", sa.String(32), nullable=False),
-                sa.Column("user_id", sa.String(32), nullable=False),
+                _id("organization_id"),
+                _id("user_id"),
                 sa.Column("email", sa.String(254), nullable=False),
                 sa.Column("status", sa.String(16)),
-                sa.Column("roles", sa.JSON, nullable=False),
-                sa.Column("metadata", sa.JSON, nullable=False),
+                _json("roles"),
+                _json("metadata"),
                 sa.Column("inviter_email", sa.String(254)),
                 sa.Column("provisioning_method", sa.String(32), nullable=False),
-                sa.Column("created_at", sa.BigInteger, nullable=False),
-                sa.Column("join_time", sa.BigInteger),
-                sa.Column("accepted_at", sa.BigInteger),
-                sa.Column("invitation_id", sa.String(32)),
+                _micros("created_at", null=False),
+                _micros("join_time"),
+                _micros("accepted_at"),
+                _id("invitation_id", null=True),
                 sa.Column("invitation_status", sa.String(16)),
-                sa.Column("invited_at", sa.BigInteger),
-                sa.Column("expires_at", sa.BigInteger),
-                sa.Column("resent_at", sa.BigInteger),
+                _micros("invited_at"),
+                _micros("expires_at"),
+                _micros("resent_at"),
                 sa.Column("resent_count", sa.Integer, nullable=False),
-                _ix(members, "organization_id", "seq"),
-                _ix(members, "user_id", "seq"),
-            ),
-            "member_orgs": sa.Table(
-                names["member_orgs"],
-                metadata,
-                sa.Column("organization_id", sa.String(32), primary_key=True),
+                sa.Index(None, "organization_id", "seq"),
+                sa.Index(None, "user_id", "seq"),
+            ],
+            "member_orgs": [
+                _key("organization_id", 32),
                 sa.Column("deleted", sa.Boolean, nullable=False),
-            ),
+            ],
         }
 
     @staticmethod
@@ -412,10 +402,10 @@ class MembershipsView(View):
             return sa.or_(m.c.status == wanted.value, sa.and_(pending, m.c.expires_at <= now))
         return m.c.status == wanted.value
 
-    def _check_org(self, conn: sa.Connection, t: TableMap, organization_id: str) -> None:
+    def _check_org(self, r: Reading, organization_id: str) -> None:
         ids.decode(ids.ORG, organization_id, "organization_id")
-        orgs = t["member_orgs"]
-        deleted = conn.execute(
+        orgs = r.tables["member_orgs"]
+        deleted = r.conn.execute(
             sa.select(orgs.c.deleted).where(orgs.c.organization_id == organization_id)
         ).scalar()
         if deleted is None or deleted:
@@ -423,57 +413,48 @@ class MembershipsView(View):
 
     def members(
         self,
-        conn: sa.Connection,
-        t: TableMap,
+        r: Reading,
         organization_id: str,
-        *,
         status: str | None,
-        page_size_: int | None,
-        page_token: str | None,
-        now: datetime,
-        secret: bytes,
+        size: int | None,
+        token: str | None,
     ) -> pdto.MemberPage:
-        size = page_size(page_size_, MEMBER_PAGE_SIZE)
-        m = t["members"]
+        checked = page_size(size, MEMBER_PAGE_SIZE)
+        m = r.tables["members"]
         where = sa.and_(
             m.c.organization_id == organization_id,
-            self._status_filter(m, status, to_micros(now)),
+            self._status_filter(m, status, to_micros(r.now)),
         )
-        self._check_org(conn, t, organization_id)
-        total = conn.execute(sa.select(sa.func.count()).select_from(m).where(where)).scalar_one()
-        rows, nxt, prev = keyset_page(
-            conn,
+        self._check_org(r, organization_id)
+        rows, nxt, prev = self.page(
+            r,
             sa.select(m).where(where),
             m.c.seq,
-            size=size,
-            token=page_token,
+            size=checked,
+            token=token,
             kind="members",
             scope=f"{organization_id}|{status or ''}",
-            version=self.projection.version,
-            secret=secret,
         )
         return pdto.MemberPage(
-            members=[self.to_dto(r, now) for r in rows],
+            members=[self.to_dto(row, r.now) for row in rows],
             next_page_token=nxt,
             prev_page_token=prev,
-            total_size=total,
+            total_size=count(r, m, where),
         )
 
-    def of_user(
-        self, conn: sa.Connection, t: TableMap, user: str, now: datetime
-    ) -> list[dto.Membership]:
+    def of_user(self, r: Reading, user: str) -> list[dto.Membership]:
         if user.startswith(f"{ids.USER}_"):
             user_id = ids.encode(ids.USER, ids.decode(ids.USER, user, "user_id"))
         else:
             user_id = ids.encode(ids.USER, ids.user_uuid(values.email(user, "user")))
-        m, orgs = t["members"], t["member_orgs"]
+        m, orgs = r.tables["members"], r.tables["member_orgs"]
         q = (
             sa.select(m)
             .join(orgs, orgs.c.organization_id == m.c.organization_id)
             .where(m.c.user_id == user_id, m.c.status.is_not(None), orgs.c.deleted.is_(False))
             .order_by(m.c.seq)
         )
-        return [self.to_dto(r, now) for r in conn.execute(q).mappings()]
+        return [self.to_dto(row, r.now) for row in r.conn.execute(q).mappings()]
 
 
 # --- audit -----------------------------------------------------------------------------------
@@ -482,49 +463,38 @@ class MembershipsView(View):
 class AuditView(View):
     projection = AuditProjection()
 
-    def define(self, metadata: sa.MetaData, names: Mapping[str, str]) -> dict[str, sa.Table]:
-        audit = names["audit"]
+    def schema(self) -> dict[str, list[SchemaItem]]:
         return {
-            "audit": sa.Table(
-                audit,
-                metadata,
+            "audit": [
                 sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
-                sa.Column("organization_id", sa.String(32)),
+                _id("organization_id", null=True),
                 sa.Column("aggregate", sa.String(32), nullable=False),
-                sa.Column("aggregate_id", sa.String(32), nullable=False),
+                _id("aggregate_id"),
                 sa.Column("version", sa.Integer, nullable=False),
                 sa.Column("event", sa.String(64), nullable=False),
-                sa.Column("timestamp", sa.BigInteger, nullable=False),
+                _micros("timestamp", null=False),
                 sa.Column("actor", sa.String(255), nullable=False),
                 sa.Column("reason", sa.Text),
-                sa.Column("data", sa.JSON, nullable=False),
-                _ix(audit, "organization_id", "position"),
-                _ix(audit, "actor", "position"),
-                _ix(audit, "timestamp"),
-            ),
-            "audit_owners": sa.Table(
-                names["audit_owners"],
-                metadata,
-                sa.Column("aggregate_id", sa.String(32), primary_key=True),
-                sa.Column("organization_id", sa.String(32), nullable=False),
-            ),
+                _json("data"),
+                sa.Index(None, "organization_id", "position"),
+                sa.Index(None, "actor", "position"),
+                sa.Index(None, "timestamp"),
+            ],
+            "audit_owners": [_key("aggregate_id", 32), _id("organization_id")],
         }
 
     def entries(
         self,
-        conn: sa.Connection,
-        t: TableMap,
-        *,
+        r: Reading,
         organization_id: str | None,
         actor: str | None,
         since: datetime | None,
         until: datetime | None,
-        page_size_: int | None,
-        page_token: str | None,
-        secret: bytes,
+        size: int | None,
+        token: str | None,
     ) -> pdto.AuditPage:
-        size = page_size(page_size_, AUDIT_PAGE_SIZE)
-        a = t["audit"]
+        checked = page_size(size, AUDIT_PAGE_SIZE)
+        a = r.tables["audit"]
         conds: list[sa.ColumnElement[bool]] = []
         if organization_id is not None:
             ids.decode(ids.ORG, organization_id, "organization_id")
@@ -540,41 +510,30 @@ class AuditView(View):
         scope = json.dumps(
             [organization_id, actor, since and to_micros(since), until and to_micros(until)]
         )
-        after = 0
-        if page_token:
-            after = tokens.decode(
-                page_token,
-                kind="audit",
-                scope=scope,
-                version=self.projection.version,
-                secret=secret,
-            ).after
-        q = sa.select(a).where(a.c.position > after, *conds).order_by(a.c.position).limit(size + 1)
-        rows = list(conn.execute(q).mappings())
-        nxt = ""
-        if len(rows) > size:
-            rows = rows[:size]
-            nxt = tokens.encode(
-                tokens.PageToken(
-                    "audit", scope, rows[-1]["position"], "next", self.projection.version
-                ),
-                secret,
-            )
+        rows, nxt, _ = self.page(
+            r,
+            sa.select(a).where(*conds),
+            a.c.position,
+            size=checked,
+            token=token,
+            kind="audit",
+            scope=scope,
+        )
         return pdto.AuditPage(
             entries=[
                 pdto.AuditEntry(
-                    position=r["position"],
-                    organization_id=r["organization_id"],
-                    aggregate=r["aggregate"],
-                    aggregate_id=r["aggregate_id"],
-                    version=r["version"],
-                    event=r["event"],
-                    timestamp=from_micros(r["timestamp"]),
-                    actor=r["actor"],
-                    reason=r["reason"],
-                    data=dict(r["data"]),
+                    position=row["position"],
+                    organization_id=row["organization_id"],
+                    aggregate=row["aggregate"],
+                    aggregate_id=row["aggregate_id"],
+                    version=row["version"],
+                    event=row["event"],
+                    timestamp=from_micros(row["timestamp"]),
+                    actor=row["actor"],
+                    reason=row["reason"],
+                    data=dict(row["data"]),
                 )
-                for r in rows
+                for row in rows
             ],
             next_page_token=nxt,
         )

@@ -33,8 +33,11 @@ def _store(database_url: str, batch_size: int = 1000) -> Iterator[ProjectionStor
     try:
         yield store
     except TenantryError as e:
-        console.print(f"[red]{e.code}[/]: {e.message}")
-        raise typer.Exit(2) from None
+        # Imported here: tenantry.adapters.cli imports this module.
+        from tenantry.adapters.cli import EXIT_CODES
+
+        typer.echo(f"error [{e.code}]: {e.message}", err=True)
+        raise typer.Exit(EXIT_CODES[e.kind]) from None
     finally:
         store.close()
         app.close()

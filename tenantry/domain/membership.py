@@ -377,7 +377,11 @@ class Membership(Aggregate):
         self._trigger(self.InvitationResent, now, actor, reason=reason, expires_at=expires_at)
 
     def revoke(self, now: datetime, actor: str, reason: str | None) -> None:
+        """Revokes a pending invitation; one past its expiry is expired, whether or not the
+        sweep has recorded it yet, and is not revoked."""
         self._check_pending()
+        if self.status_at(now) == MembershipStatus.INVITE_EXPIRED:
+            raise InvitationNotPending(self.state.email, "expired")
         self._trigger(self.InvitationRevoked, now, actor, reason=reason)
 
     def expire(self, now: datetime, actor: str) -> None:

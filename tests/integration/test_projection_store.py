@@ -63,6 +63,20 @@ def test_catch_up_makes_every_view_equal_a_fold_of_the_log(
     assert all(s.lag == 0 and s.position == store.head() for s in store.status())
 
 
+def test_one_pass_catches_up_projections_that_stand_at_different_positions(
+    app: Tenantry, store: ProjectionStore
+) -> None:
+    org_ids = populate(app, 6)
+    store.catch_up("seats")
+    app.invite_member(org_ids[0], "late@acme.io")
+    store.catch_up("audit")
+    app.update_organization(org_ids[1], display_name="Renamed")
+    positions = {s.name: s.position for s in store.status()}
+    assert positions["organizations"] == 0 < positions["seats"] < positions["audit"]
+    assert store.catch_up() == sum(store.head() - p for p in positions.values())
+    assert_views_equal_the_fold(store)
+
+
 def test_a_batch_delivered_twice_is_applied_once(app: Tenantry, store: ProjectionStore) -> None:
     org = app.create_organization("Acme")
     store.catch_up("organizations")

@@ -403,12 +403,15 @@ class Model:
             m.invite(expires_at)
         return m
 
-    def predict_revoke(self, org_id: str, email: object) -> Refusal | None:
-        """A pending invitation past its expiry can still be revoked until a sweep records it."""
+    def predict_revoke(self, org_id: str, email: object, now: datetime) -> Refusal | None:
+        """Only a pending invitation can be revoked; past its expiry it is expired, swept or not."""
         _, m, refused = self._member(org_id, email)
         if m is None:
             return refused
-        return self._pending_refusal(org_id, m)
+        pending = self._pending_refusal(org_id, m)
+        if pending is None and m.status_at(now) == EXPIRED:
+            return refusal(e.InvitationNotPending, status="expired")
+        return pending
 
     def apply_revoke(self, org_id: str, email: str) -> None:
         m = self.orgs[org_id].members[email]

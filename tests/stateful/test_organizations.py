@@ -352,8 +352,9 @@ class OrganizationsMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.model.has_invitations())
     @rule(member=anyone, form=USER_FORMS)
     def revoke_invitation(self, member: Member, form: str) -> None:
-        """Still possible for a pending invitation past its expiry, until a sweep records it."""
-        ok, _ = self.on_member(member, form, self.model.predict_revoke, self.app.revoke_invitation)
+        """Only a pending invitation; one past its expiry is refused, swept or not."""
+        predict = partial(self.model.predict_revoke, now=self.clock())
+        ok, _ = self.on_member(member, form, predict, self.app.revoke_invitation)
         if ok:
             self.model.apply_revoke(*member)
 

@@ -26,7 +26,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tenantry.adapters.database import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, connect
 from tenantry.adapters.http import schemas
-from tenantry.adapters.http.auth import DEFAULT_TOKEN_TTL, ClientAuth, Principal
+from tenantry.adapters.http.auth import (
+    DEFAULT_TOKEN_TTL,
+    REVOCATION_DELAY,
+    ClientAuth,
+    Principal,
+)
 from tenantry.adapters.http.errors import (
     Unauthenticated,
     error_response,
@@ -67,16 +72,19 @@ def create_app(
     *,
     tenantry: Tenantry | None = None,
     token_ttl: timedelta = DEFAULT_TOKEN_TTL,
+    revocation_delay: timedelta = REVOCATION_DELAY,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
     """The REST API on ``database_url`` (default ``$TENANTRY_DATABASE_URL``, else
     ``sqlite:///tenantry.db``), with its API clients and idempotency keys in the same database.
-    Pass ``tenantry`` to serve an application you built (it is then yours to close)."""
+    Pass ``tenantry`` to serve an application you built (it is then yours to close).
+    ``revocation_delay``: how long a client rotated or deleted by another process may still call
+    (this worker re-reads secret versions that often)."""
     url = database_url or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
     owned = tenantry is None
     t = tenantry if tenantry is not None else connect(url)
     engine = engine_for(url)
-    clients = ClientAuth(engine, token_ttl=token_ttl)
+    clients = ClientAuth(engine, token_ttl=token_ttl, revocation_delay=revocation_delay)
     store = IdempotencyStore(engine)
 
     bearer = OAuth2(

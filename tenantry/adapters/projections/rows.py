@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
+from operator import itemgetter
 from typing import Any
 
 import pydantic_core
@@ -85,18 +87,21 @@ class TableIO:
 
     def upsert_rows(self, conn: sa.Connection, rows: Sequence[Row]) -> None:
         """Inserts or replaces ``rows`` (distinct keys)."""
-        cols = self.columns
-        values = [[_json(r[c]) if js else r[c] for c, js in cols] for r in rows]
-        if self.arrays:
-            by_column = tuple(list(col) for col in zip(*values, strict=True))
-            conn.exec_driver_sql(self.upsert[0], by_column)
-            return
-        step = max(1, MAX_PARAMS // len(cols))
-        for i in range(0, len(values), step):
-            chunk = values[i : i + step]
-            marks = _marks(len(chunk), len(cols))
-            flat = tuple(v for row in chunk for v in row)
-            conn.exec_driver_sql(self.upsert[0] + marks + self.upsert[1], flat)
+        step = len(rows) if self.arrays else max(1, MAX_PARAMS // len(self.columns))
+        for i in range(0, len(rows), step):
+            # Column by column with map(): the per-value work stays in C.
+            columns = [
+                list(map(_json, map(itemgetter(c), rows[i : i + step])))
+                if js
+                else list(map(itemgetter(c), rows[i : i + step]))
+                for c, js in self.columns
+            ]
+            if self.arrays:
+                conn.exec_driver_sql(self.upsert[0], tuple(columns))
+            else:
+                marks = _marks(len(columns[0]), len(columns))
+                flat = tuple(chain.from_iterable(zip(*columns, strict=True)))
+                conn.exec_driver_sql(self.upsert[0] + marks + self.upsert[1], flat)
 
     def _by_keys(
         self, conn: sa.Connection, sql: tuple[str, str], keys: Sequence[Hashable]

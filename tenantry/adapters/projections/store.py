@@ -26,7 +26,7 @@ from typing import Any, TypedDict, TypeVar, Unpack
 
 import sqlalchemy as sa
 from eventsourcing.persistence import Notification
-from eventsourcing.utils import resolve_topic
+from eventsourcing.utils import TopicError, resolve_topic
 
 from tenantry.adapters.projections import rows
 from tenantry.adapters.projections.engine import make_engine, reader, writer
@@ -274,7 +274,10 @@ class ProjectionStore:
         class the topic resolves to, so a moved class's old topic is routed like its new one."""
         names = self._routes.get(topic)
         if names is None:
-            cls = resolve_topic(topic)
+            try:
+                cls = resolve_topic(topic)
+            except TopicError:  # no class of this process: no projection of it either
+                cls = None
             names = frozenset(
                 name
                 for name, view in self.views.items()
@@ -456,7 +459,7 @@ class ProjectionStore:
     def _wakeups(self, stop: threading.Event) -> Iterator[Callable[[float], None]]:
         """A function that waits up to some seconds, or less when the log may have grown."""
         channel = getattr(self.app.recorder, "channel_name", None)
-        if True:
+        if self.engine.dialect.name != "postgresql" or not isinstance(channel, str):
 
             def poll(seconds: float) -> None:
                 stop.wait(seconds)

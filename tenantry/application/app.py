@@ -10,6 +10,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Final, TypeVar, cast
@@ -69,6 +70,37 @@ def _expiry(now: datetime, lifetime: timedelta) -> datetime:
     return at if not at.microsecond else at.replace(microsecond=0) + timedelta(seconds=1)
 
 
+@dataclass(frozen=True)
+class _OrganizationFields:
+    """An organization's creation fields, validated and normalized."""
+
+    display_name: str
+    external_id: str | None
+    metadata: dict[str, str]
+    slug: str | None
+    logo_url: str | None
+    region_code: str
+
+    @classmethod
+    def check(
+        cls,
+        display_name: str,
+        external_id: str | None,
+        metadata: Mapping[str, str] | None,
+        slug: str | None,
+        logo_url: str | None,
+        region_code: str | None,
+    ) -> _OrganizationFields:
+        return cls(
+            display_name=values.display_name(display_name),
+            external_id=values.external_id(external_id),
+            metadata=values.metadata(metadata),
+            slug=values.slug(slug),
+            logo_url=values.logo_url(logo_url),
+            region_code=values.region_code(region_code),
+        )
+
+
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:
     """Folds events into an aggregate (eventsourcing's default also asserts a Protocol per event,
     which costs more than applying the event on Python 3.11)."""
@@ -84,7 +116,7 @@ class Tenantry(Application[UUID]):
     """
 
     name = "tenantry"
-    snapshotting_intervals = {Organization: 100, Membership: 50}
+    snapshotting_intervals = {Organization: 50, Membership: 50}
     snapshotting_projectors = {Organization: _project, Membership: _project}
     env = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
 
@@ -104,6 +136,7 @@ class Tenantry(Application[UUID]):
         self.invitation_lifetime = invitation_lifetime
         self.max_attempts = max_attempts
         self._local = threading.local()
+        self._known_users: set[UUID] = set()  # bounded below; only ever a shortcut
         super().__init__(env)
 
     # --- infrastructure ----------------------------------------------------------------------
@@ -141,6 +174,9 @@ class Tenantry(Application[UUID]):
             processing.aggregates[obj.id] = obj
         processing.saved_kwargs.update(kwargs)
         recordings = self._record(processing)
+        for aggregate in processing.aggregates.values():
+            if isinstance(aggregate, User):  # committed: it exists from now on
+                self._remember_user(aggregate.id)
         self._snapshot(processing)
         self._notify(recordings)
         return recordings
@@ -165,6 +201,7 @@ class Tenantry(Application[UUID]):
     def _run(self, command: Callable[[], T]) -> T:
         self._local.position = None  # a command that records nothing has no position
         for attempt in range(1, self.max_attempts + 1):
+            self._local.retrying = attempt > 1
             try:
                 return command()
             except IntegrityError:
@@ -216,33 +253,14 @@ class Tenantry(Application[UUID]):
         actor: str = "system",
         reason: str | None = None,
     ) -> dto.Organization:
-        name = values.display_name(display_name)
-        ext = values.external_id(external_id)
-        md = values.metadata(metadata)
-        slug_ = values.slug(slug)
-        logo = values.logo_url(logo_url)
-        region = values.region_code(region_code)
+        fields = _OrganizationFields.check(
+            display_name, external_id, metadata, slug, logo_url, region_code
+        )
         who, why = values.actor(actor), values.reason(reason)
         org_id = self._new_id()
 
         def command() -> dto.Organization:
-            now = self._now()
-            org = Organization.create(
-                id=org_id,
-                now=now,
-                actor=who,
-                reason=why,
-                display_name=name,
-                external_id=ext,
-                slug=slug_,
-                logo_url=logo,
-                region_code=region,
-                metadata=md,
-            )
-            claims = [
-                self._claim("external_id", ext, org_id, now, who),
-                self._claim("slug", slug_, org_id, now, who),
-            ]
+            org, claims = self._new_organization(org_id, self._now(), who, why, fields)
             self._save(org, *claims)
             return self._org_dto(org)
 
@@ -893,34 +911,16 @@ class Tenantry(Application[UUID]):
     ) -> dto.SignUp:
         """Creates an organization and makes ``email`` its first active admin, atomically."""
         address = values.email(email)
-        name = values.display_name(display_name)
-        ext = values.external_id(external_id)
-        md = values.metadata(metadata)
-        slug_ = values.slug(slug)
-        logo = values.logo_url(logo_url)
-        region = values.region_code(region_code)
+        fields = _OrganizationFields.check(
+            display_name, external_id, metadata, slug, logo_url, region_code
+        )
         why = values.reason(reason)
         org_id = self._new_id()
         user_id = ids.user_uuid(address)
 
         def command() -> dto.SignUp:
             now = self._now()
-            org = Organization.create(
-                id=org_id,
-                now=now,
-                actor=address,
-                reason=why,
-                display_name=name,
-                external_id=ext,
-                slug=slug_,
-                logo_url=logo,
-                region_code=region,
-                metadata=md,
-            )
-            claims = [
-                self._claim("external_id", ext, org_id, now, address),
-                self._claim("slug", slug_, org_id, now, address),
-            ]
+            org, claims = self._new_organization(org_id, now, address, why, fields)
             user = self._ensure_user(user_id, address, now, address)
             org.record_member_added(
                 user_id=user_id,
@@ -1145,11 +1145,25 @@ class Tenantry(Application[UUID]):
         return self._get(membership_id, Membership)
 
     def _ensure_user(self, user_id: UUID, email: str, now: datetime, actor: str) -> User | None:
-        """Returns a new User to save, or None if the user exists already."""
-        # A user is one event and never snapshotted: one query says whether it exists.
-        if any(True for _ in self.events.get(user_id, limit=1)):
+        """Returns a new User to save, or None if the user exists already.
+
+        Users never change once registered, so one known to exist stays known. An unknown one is
+        registered optimistically, without a read: if it did exist, the save fails as a lost race
+        and the retry (``_local.retrying``) asks the store.
+        """
+        if user_id in self._known_users:
+            return None
+        if getattr(self._local, "retrying", False) and any(
+            True for _ in self.events.get(user_id, limit=1)
+        ):
+            self._remember_user(user_id)
             return None
         return User.register(email, now, actor)
+
+    def _remember_user(self, user_id: UUID) -> None:
+        if len(self._known_users) >= 100_000:
+            self._known_users.clear()
+        self._known_users.add(user_id)
 
     def _expire_if_due(
         self, org: Organization, membership: Membership, now: datetime, actor: str
@@ -1171,6 +1185,28 @@ class Tenantry(Application[UUID]):
                 now=now,
                 actor=actor,
             )
+
+    def _new_organization(
+        self, org_id: UUID, now: datetime, actor: str, reason: str | None, f: _OrganizationFields
+    ) -> tuple[Organization, list[KeyClaim | None]]:
+        """A new organization and the claims of its natural keys, to be saved together."""
+        org = Organization.create(
+            id=org_id,
+            now=now,
+            actor=actor,
+            reason=reason,
+            display_name=f.display_name,
+            external_id=f.external_id,
+            slug=f.slug,
+            logo_url=f.logo_url,
+            region_code=f.region_code,
+            metadata=f.metadata,
+        )
+        claims = [
+            self._claim("external_id", f.external_id, org_id, now, actor),
+            self._claim("slug", f.slug, org_id, now, actor),
+        ]
+        return org, claims
 
     def _claim(
         self, kind: str, key: str | None, org_id: UUID, now: datetime, actor: str

@@ -20,7 +20,7 @@ MakeApp = Callable[..., Tenantry]
 
 
 def busy_organization(app: Tenantry, clock: FakeClock) -> str:
-    """An organization past its first snapshot (100 events), with pending invitations that
+    """An organization past its first snapshots (every 50 events), with pending invitations that
     expire at different times, some before and some after the snapshot."""
     org = app.create_organization("Acme").id
     app.upsert_user_management_settings(org, 200)

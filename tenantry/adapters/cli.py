@@ -72,7 +72,6 @@ app.add_typer(sign_in_app, name="sign-in-methods")
 app.add_typer(members_app, name="members")
 app.add_typer(users_app, name="users")
 app.add_typer(projections_app, name="projections")
-app.add_typer(projections_app, name="projections")
 register_http_commands(app)  # serve, clients (tenantry.adapters.http)
 
 console = Console()

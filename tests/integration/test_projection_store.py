@@ -351,3 +351,31 @@ def test_follow_keeps_every_view_caught_up_until_it_is_stopped(
         follower.join(30)
     assert not follower.is_alive()
     assert_views_equal_the_fold(store)
+
+
+def test_two_runners_catching_up_at_once_apply_every_event_once(
+    app: Tenantry, store: ProjectionStore, database_url: str
+) -> None:
+    if database_url.startswith("memory"):
+        pytest.skip("memory:// projections are private to one store")
+    populate(app, 30)
+    other = ProjectionStore(app, database_url, batch_size=5)
+    errors: list[BaseException] = []
+
+    def run(s: ProjectionStore) -> None:
+        try:
+            s.catch_up()
+        except BaseException as e:  # reported below, with the other runner's outcome
+            errors.append(e)
+
+    runners = [threading.Thread(target=run, args=(s,)) for s in (store, other)]
+    try:
+        for r in runners:
+            r.start()
+        for r in runners:
+            r.join(120)
+    finally:
+        other.close()
+    assert errors == []
+    assert all(s.lag == 0 for s in store.status())
+    assert_views_equal_the_fold(store)

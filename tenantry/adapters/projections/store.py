@@ -74,6 +74,11 @@ tracking_table = sa.Table(
 )
 
 
+_BOOKKEEPING_LOCK = sa.text(
+    "SELECT pg_advisory_xact_lock(hashtext(current_schema() || '.proj_registry'))"
+)
+
+
 class Lost(Exception):
     """Another runner moved a tracking position first (or the generation was swapped out):
     the batch was rolled back. Internal; runners re-read their positions and go on."""
@@ -185,9 +190,12 @@ class ProjectionStore:
     def _registry(
         self, conn: sa.Connection, name: str, *, lock: bool = False
     ) -> sa.Row[Any] | None:
-        q = sa.select(registry_table).where(registry_table.c.name == name)
         if lock and conn.dialect.name == "postgresql":
-            q = q.with_for_update()
+            # Generations are created, swapped and dropped one runner at a time (a row lock
+            # cannot guard a registry row that does not exist yet). SQLite's write transactions
+            # are serialized already (BEGIN IMMEDIATE).
+            conn.execute(_BOOKKEEPING_LOCK)
+        q = sa.select(registry_table).where(registry_table.c.name == name)
         return conn.execute(q).first()
 
     def _tracking(self, conn: sa.Connection, name: str, number: int) -> sa.Row[Any] | None:

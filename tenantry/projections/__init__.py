@@ -5,7 +5,7 @@ Stored by :mod:`tenantry.adapters.projections`.
 The four built-in projections: :class:`OrganizationsProjection` (listing and search),
 :class:`SeatsProjection` (seat counting), :class:`MembershipsProjection` (memberships per user and
 per organization) and :class:`AuditProjection` (audit log). Write a new one by subclassing
-:class:`Projection` (see ``docs/projections.md``).
+:class:`Projection` (see "Writing a new projection" in README.md).
 """
 
 from tenantry.projections.audit import AuditProjection

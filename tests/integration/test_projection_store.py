@@ -273,6 +273,15 @@ def test_a_rebuild_builds_beside_the_live_tables_and_swaps(
     assert store.dump("memberships") == expected(store, "memberships")
     names = sa.inspect(store.engine).get_table_names()
     assert not any(n.startswith("proj_members_v1_g1") for n in names)  # the old one is gone
+    assert_live_tables_have_their_indexes(store, "memberships")
+
+
+def assert_live_tables_have_their_indexes(store: ProjectionStore, name: str) -> None:
+    """A rebuild loads its tables without secondary indexes: they must exist before the swap."""
+    inspector = sa.inspect(store.engine)
+    for table in store._live_generation(store.view(name)).tables.values():
+        have = {index["name"] for index in inspector.get_indexes(table.name)}
+        assert {index.name for index in table.indexes} <= have, table.name
 
 
 def test_a_rebuild_interrupted_midway_resumes_where_it_stopped(
@@ -295,6 +304,7 @@ def test_a_rebuild_interrupted_midway_resumes_where_it_stopped(
     store.rebuild("audit")
     assert store.dump("audit") == expected(store, "audit")
     assert not {s.name: s for s in store.status()}["audit"].rebuilding
+    assert_live_tables_have_their_indexes(store, "audit")
 
 
 def test_a_query_waits_for_its_own_write_and_get_after_create_never_misses(

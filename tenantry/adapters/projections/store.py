@@ -212,7 +212,9 @@ class ProjectionStore:
         else:
             conn.execute(sa.insert(registry_table).values(name=name, **values))
 
-    def _new_generation(self, conn: sa.Connection, view: View) -> int:
+    def _new_generation(self, conn: sa.Connection, view: View, *, indexes: bool = True) -> int:
+        """A new generation's empty tables, at position 0; without their secondary indexes if
+        ``indexes`` is false (a rebuild adds them once its bulk load is done)."""
         t = tracking_table
         top = conn.execute(
             sa.select(sa.func.max(t.c.generation)).where(t.c.name == view.name)
@@ -221,7 +223,10 @@ class ProjectionStore:
         gen = self._generation(view, number, view.projection.version)
         for table in gen.tables.values():
             table.drop(conn, checkfirst=True)  # left over from an abandoned attempt
-            table.create(conn)
+            if indexes:
+                table.create(conn)
+            else:
+                conn.execute(sa.schema.CreateTable(table))
         conn.execute(
             sa.insert(t).values(
                 name=view.name,
@@ -410,11 +415,27 @@ class ProjectionStore:
             building: int | None = reg.building_generation if reg is not None else None
             tr = self._tracking(conn, name, building) if building is not None else None
             if building is None or tr is None or tr.version != view.projection.version:
-                building = self._new_generation(conn, view)
+                building = self._new_generation(conn, view, indexes=False)
                 self._set_registry(conn, name, reg is not None, building_generation=building)
         done = self._advance([(view, building)], progress)
+        self._add_indexes(view, building)
         self._swap(view, building)
         return done + self._advance([(view, building)], progress)
+
+    def _add_indexes(self, view: View, number: int) -> None:
+        """The secondary indexes of a rebuilt generation, built once from its loaded rows
+        (cheaper than keeping them up to date row by row), in their own transaction so that
+        the swap's stays short. Readers never see a generation before it has them."""
+        gen = self._generation(view, number, view.projection.version)
+        with self._write.begin() as conn:
+            # Under the bookkeeping lock: two runners finishing the same rebuild add each index
+            # once, and none to a generation another runner already swapped in (or dropped).
+            reg = self._registry(conn, view.name, lock=True)
+            if reg is None or reg.building_generation != number:
+                return
+            for table in gen.tables.values():
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
 
     def _swap(self, view: View, number: int) -> None:
         with self._write.begin() as conn:

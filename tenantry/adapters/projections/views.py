@@ -466,7 +466,14 @@ class AuditView(View):
     def schema(self) -> dict[str, list[SchemaItem]]:
         return {
             "audit": [
-                sa.Column("position", sa.BigInteger, primary_key=True, autoincrement=False),
+                # On SQLite ``INTEGER PRIMARY KEY`` is the rowid itself (64-bit): rows arrive
+                # in log order, so the table is appended to, not a B-tree beside it.
+                sa.Column(
+                    "position",
+                    sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+                    primary_key=True,
+                    autoincrement=False,
+                ),
                 _id("organization_id", null=True),
                 sa.Column("aggregate", sa.String(32), nullable=False),
                 _id("aggregate_id"),

@@ -23,6 +23,7 @@ from eventsourcing.application import (
 )
 from eventsourcing.persistence import IntegrityError, Mapper, Recording, Transcoder
 from eventsourcing.utils import Environment, EnvType, get_topic
+from pydantic import ValidationError
 
 from tenantry.application import dto
 from tenantry.application.serialization import JSONTranscoder, PydanticMapper
@@ -99,6 +100,10 @@ class _OrganizationFields:
             logo_url=values.logo_url(logo_url),
             region_code=values.region_code(region_code),
         )
+
+
+def _claim_uuid(kind: str, key: str) -> UUID:
+    return ids.external_id_index_uuid(key) if kind == "external_id" else ids.slug_index_uuid(key)
 
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:
@@ -438,8 +443,6 @@ class Tenantry(Application[UUID]):
         reason: str | None = None,
     ) -> dto.SessionPolicyView:
         if not isinstance(policy, SessionPolicy):
-            from pydantic import ValidationError
-
             try:
                 policy = SessionPolicy.model_validate(dict(policy))
             except ValidationError as e:
@@ -507,17 +510,10 @@ class Tenantry(Application[UUID]):
         who, why = values.actor(actor), values.reason(reason)
         user_id = ids.user_uuid(address)
 
-        def command() -> dto.Membership:
-            org = self._org(organization_id)
-            membership_id = ids.membership_uuid(org.id, user_id)
-            membership = self._find_membership(membership_id)
-            now = self._now(org, membership)
-            if membership is not None:
-                membership.check_can_be_admitted(now)
-            user = None if membership else self._ensure_user(user_id, address, now, who)
+        def admit(
+            org: Organization, membership: Membership | None, membership_id: UUID, now: datetime
+        ) -> Membership:
             invitation_id, expires_at = self._new_id(), _expiry(now, lifetime)
-            if membership is not None:
-                self._expire_if_due(org, membership, now, who)
             org.record_invitation(
                 user_id=user_id,
                 email=address,
@@ -528,7 +524,7 @@ class Tenantry(Application[UUID]):
                 reason=why,
             )
             if membership is None:
-                membership = Membership.invite(
+                return Membership.invite(
                     id=membership_id,
                     organization_id=org.id,
                     user_id=user_id,
@@ -542,21 +538,19 @@ class Tenantry(Application[UUID]):
                     actor=who,
                     reason=why,
                 )
-            else:
-                membership.reinvite(
-                    roles=roles_,
-                    metadata=md,
-                    inviter_email=inviter,
-                    invitation_id=invitation_id,
-                    expires_at=expires_at,
-                    now=now,
-                    actor=who,
-                    reason=why,
-                )
-            self._save(org, membership, user)
-            return self._membership_dto(membership, now)
+            membership.reinvite(
+                roles=roles_,
+                metadata=md,
+                inviter_email=inviter,
+                invitation_id=invitation_id,
+                expires_at=expires_at,
+                now=now,
+                actor=who,
+                reason=why,
+            )
+            return membership
 
-        return self._run(command)
+        return self._admit(organization_id, user_id, address, who, admit)
 
     def add_member(
         self,
@@ -583,16 +577,9 @@ class Tenantry(Application[UUID]):
         who, why = values.actor(actor), values.reason(reason)
         user_id = ids.user_uuid(address)
 
-        def command() -> dto.Membership:
-            org = self._org(organization_id)
-            membership_id = ids.membership_uuid(org.id, user_id)
-            membership = self._find_membership(membership_id)
-            now = self._now(org, membership)
-            if membership is not None:
-                membership.check_can_be_admitted(now)
-            user = None if membership else self._ensure_user(user_id, address, now, who)
-            if membership is not None:
-                self._expire_if_due(org, membership, now, who)
+        def admit(
+            org: Organization, membership: Membership | None, membership_id: UUID, now: datetime
+        ) -> Membership:
             org.record_member_added(
                 user_id=user_id,
                 email=address,
@@ -602,7 +589,7 @@ class Tenantry(Application[UUID]):
                 reason=why,
             )
             if membership is None:
-                membership = Membership.provision(
+                return Membership.provision(
                     id=membership_id,
                     organization_id=org.id,
                     user_id=user_id,
@@ -614,19 +601,17 @@ class Tenantry(Application[UUID]):
                     actor=who,
                     reason=why,
                 )
-            else:
-                membership.reprovision(
-                    roles=roles_,
-                    metadata=md,
-                    provisioning_method=method,
-                    now=now,
-                    actor=who,
-                    reason=why,
-                )
-            self._save(org, membership, user)
-            return self._membership_dto(membership, now)
+            membership.reprovision(
+                roles=roles_,
+                metadata=md,
+                provisioning_method=method,
+                now=now,
+                actor=who,
+                reason=why,
+            )
+            return membership
 
-        return self._run(command)
+        return self._admit(organization_id, user_id, address, who, admit)
 
     def accept_invitation(
         self, organization_id: str, user: str, *, actor: str | None = None
@@ -815,15 +800,9 @@ class Tenantry(Application[UUID]):
     ) -> dto.Membership:
         roles_ = values.roles(roles)
         who, why = values.actor(actor), values.reason(reason)
-
-        def command() -> dto.Membership:
-            _, membership = self._member(organization_id, user)
-            now = self._now(membership)
-            membership.change_roles(roles_, now, who, why)
-            self._save(membership)
-            return self._membership_dto(membership, now)
-
-        return self._run(command)
+        return self._change_member(
+            organization_id, user, lambda m, now: m.change_roles(roles_, now, who, why)
+        )
 
     def update_member_metadata(
         self,
@@ -836,15 +815,9 @@ class Tenantry(Application[UUID]):
     ) -> dto.Membership:
         md = values.metadata(metadata, "membership.metadata")
         who, why = values.actor(actor), values.reason(reason)
-
-        def command() -> dto.Membership:
-            _, membership = self._member(organization_id, user)
-            now = self._now(membership)
-            membership.change_metadata(md, now, who, why)
-            self._save(membership)
-            return self._membership_dto(membership, now)
-
-        return self._run(command)
+        return self._change_member(
+            organization_id, user, lambda m, now: m.change_metadata(md, now, who, why)
+        )
 
     def update_membership(
         self,
@@ -866,19 +839,29 @@ class Tenantry(Application[UUID]):
         )
         who, why = values.actor(actor), values.reason(reason)
 
-        def command() -> dto.Membership:
-            _, membership = self._member(organization_id, user)
+        def change(membership: Membership, now: datetime) -> None:
             membership.check_exists()
-            now = self._now(membership)
-            changed = False
             if not isinstance(roles_, _Unset) and roles_ != membership.state.roles:
                 membership.change_roles(roles_, now, who, why)
-                changed = True
             if not isinstance(md, _Unset) and md != membership.state.metadata:
                 membership.change_metadata(md, now, who, why)
-                changed = True
-            if not changed:
+            if not membership.pending_events:
                 raise NothingChanged("membership")
+
+        return self._change_member(organization_id, user, change)
+
+    def _change_member(
+        self,
+        organization_id: str,
+        user: str,
+        change: Callable[[Membership, datetime], None],
+    ) -> dto.Membership:
+        """A command on one membership alone (its organization must be live)."""
+
+        def command() -> dto.Membership:
+            _, membership = self._member(organization_id, user)
+            now = self._now(membership)
+            change(membership, now)
             self._save(membership)
             return self._membership_dto(membership, now)
 
@@ -1137,6 +1120,36 @@ class Tenantry(Application[UUID]):
             raise MembershipNotFound(organization_id, user)
         return org, membership
 
+    def _admit(
+        self,
+        organization_id: str,
+        user_id: UUID,
+        email: str,
+        actor: str,
+        admit: Callable[[Organization, Membership | None, UUID, datetime], Membership],
+    ) -> dto.Membership:
+        """Runs an admission (invite or direct provisioning): refuses someone already active,
+        inactive or pending, records the expiry of a lapsed invitation first, registers a new
+        user, then lets ``admit`` take the seat on the organization and open or reopen the
+        membership; all saved together."""
+
+        def command() -> dto.Membership:
+            org = self._org(organization_id)
+            membership_id = ids.membership_uuid(org.id, user_id)
+            membership = self._find_membership(membership_id)
+            now = self._now(org, membership)
+            user = None
+            if membership is None:
+                user = self._ensure_user(user_id, email, now, actor)
+            else:
+                membership.check_can_be_admitted(now)
+                self._expire_if_due(org, membership, now, actor)
+            membership = admit(org, membership, membership_id, now)
+            self._save(org, membership, user)
+            return self._membership_dto(membership, now)
+
+        return self._run(command)
+
     def _find_membership(self, membership_id: UUID) -> Membership | None:
         """Like ``_get``, but a membership that does not exist (the usual case when admitting
         someone new) costs one query instead of a snapshot lookup and an event read."""
@@ -1213,9 +1226,7 @@ class Tenantry(Application[UUID]):
     ) -> KeyClaim | None:
         if key is None:
             return None
-        claim_id = (
-            ids.external_id_index_uuid(key) if kind == "external_id" else ids.slug_index_uuid(key)
-        )
+        claim_id = _claim_uuid(kind, key)
         claim = self._get(claim_id, KeyClaim)
         if claim is None:
             return KeyClaim.claim(
@@ -1234,12 +1245,7 @@ class Tenantry(Application[UUID]):
         """Claims ``new`` and releases ``old``, to be saved with the organization."""
         out: list[KeyClaim | None] = [self._claim(kind, new, org_id, now, actor)]
         if old is not None:
-            old_id = (
-                ids.external_id_index_uuid(old)
-                if kind == "external_id"
-                else ids.slug_index_uuid(old)
-            )
-            claim = self._get(old_id, KeyClaim)
+            claim = self._get(_claim_uuid(kind, old), KeyClaim)
             if claim is not None:
                 claim.release(org_id, self._now(claim), actor)
                 out.append(claim)

@@ -67,28 +67,40 @@ def kill_mid_batch(url: str, mode: str, tmp_path: Path) -> None:
     assert child.returncode == -signal.SIGKILL
 
 
-@pytest.mark.parametrize("mode", ["catch-up", "rebuild"])
+@pytest.mark.parametrize("mode", ["catch-up", "first catch-up", "rebuild"])
 def test_a_projection_killed_mid_batch_restarts_to_a_fold_of_the_log(
     url: str, mode: str, tmp_path: Path
 ) -> None:
     app = tenantry.connect(url)
-    for i in range(8):
-        org = app.create_organization(f"Org {i}")
-        app.add_member(org.id, f"m{i}@x.io")
     store = ProjectionStore(app, url)
     try:
+        if mode == "catch-up":  # live tables exist and follow the log
+            app.create_organization("Before")
+            store.catch_up("audit")
+        start = store.head()
+        for i in range(8):
+            org = app.create_organization(f"Org {i}")
+            app.add_member(org.id, f"m{i}@x.io")
         if mode == "rebuild":
             store.catch_up("audit")
-        kill_mid_batch(url, mode, tmp_path)
+        kill_mid_batch(url, "rebuild" if mode == "rebuild" else "catch-up", tmp_path)
         audit = {s.name: s for s in store.status()}["audit"]
-        if mode == "rebuild":
-            # Two batches committed, the third died with its transaction; live tables untouched.
-            assert (audit.rebuilding, audit.rebuild_position, audit.lag) == (True, 10, 0)
-            store.rebuild("audit")
-        else:
-            assert audit.position == 10
-            assert len(store.dump("audit")["audit"]) == 10  # rows and position agree
+        if mode == "catch-up":
+            # Two batches of five committed, the third died with its transaction.
+            assert (audit.position, audit.rebuilding) == (start + 10, False)
+            assert len(store.dump("audit")["audit"]) == start + 10  # rows and position agree
             store.catch_up("audit")
+        else:
+            # Built beside the live tables (none yet on a first catch-up): two batches
+            # committed, the third died; the live tables were not touched.
+            assert (audit.rebuilding, audit.rebuild_position) == (True, 10)
+            assert audit.generation == (None if mode == "first catch-up" else 1)
+            if mode == "rebuild":
+                assert audit.lag == 0
+                resumed = store.rebuild("audit")
+            else:
+                resumed = store.catch_up("audit")
+            assert resumed == store.head() - 10  # resumed where it died, not from scratch
         assert_views_equal_the_fold(store)
         assert not {s.name: s for s in store.status()}["audit"].rebuilding
     finally:

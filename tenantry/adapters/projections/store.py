@@ -245,16 +245,6 @@ class ProjectionStore:
             return None
         return self._tracking(conn, view.name, reg.live_generation)
 
-    def _ensure_live(self, view: View) -> int:
-        """The live generation, created empty (position 0) on first use."""
-        with self._write.begin() as conn:
-            reg = self._registry(conn, view.name, lock=True)
-            if reg is not None and reg.live_generation is not None:
-                return int(reg.live_generation)
-            number = self._new_generation(conn, view)
-            self._set_registry(conn, view.name, reg is not None, live_generation=number)
-            return number
-
     def _live_generation(self, view: View) -> Generation:
         number = self._live.get(view.name)
         if number is None:
@@ -390,37 +380,44 @@ class ProjectionStore:
     def catch_up(self, name: str | None = None, *, progress: Progress | None = None) -> int:
         """Brings one projection (or all, in one pass over the log) up to the head of the log;
         returns how many log positions were processed (summed over projections). A projection
-        whose code version differs from its live tables is rebuilt (beside them) first."""
-        total = 0
+        that has no tables yet, or whose code version differs from its live tables, is built
+        like a rebuild: beside the live tables, without secondary indexes until its bulk load is
+        done, then swapped in."""
         targets: list[tuple[View, int]] = []
+        builds: list[View] = []
         for view in [self.view(name)] if name is not None else list(self.views.values()):
             with self._read.connect() as conn:
                 tr = self._live_tracking(conn, view)
-            if tr is None:
-                number = self._ensure_live(view)
-                with self._read.connect() as conn:
-                    tr = self._tracking(conn, view.name, number)
             if tr is None or tr.version != view.projection.version:
-                total += self.rebuild(view.name, progress=progress)
+                builds.append(view)
             else:
                 targets.append((view, int(tr.generation)))
+        total = self._build(builds, progress) if builds else 0
         return total + self._advance(targets, progress)
 
     def rebuild(self, name: str, *, progress: Progress | None = None) -> int:
         """Replays the whole log into fresh tables while readers keep the live ones, then swaps.
         An interrupted rebuild resumes where it stopped. Returns log positions processed."""
-        view = self.view(name)
-        with self._write.begin() as conn:
-            reg = self._registry(conn, name, lock=True)
-            building: int | None = reg.building_generation if reg is not None else None
-            tr = self._tracking(conn, name, building) if building is not None else None
-            if building is None or tr is None or tr.version != view.projection.version:
-                building = self._new_generation(conn, view, indexes=False)
-                self._set_registry(conn, name, reg is not None, building_generation=building)
-        done = self._advance([(view, building)], progress)
-        self._add_indexes(view, building)
-        self._swap(view, building)
-        return done + self._advance([(view, building)], progress)
+        return self._build([self.view(name)], progress)
+
+    def _build(self, views: Sequence[View], progress: Progress | None) -> int:
+        """Builds new generations of ``views`` together in one pass over the log (resuming the
+        generations an interrupted build left), adds their indexes and swaps them in."""
+        building: list[tuple[View, int]] = []
+        for view in views:
+            with self._write.begin() as conn:
+                reg = self._registry(conn, view.name, lock=True)
+                number: int | None = reg.building_generation if reg is not None else None
+                tr = self._tracking(conn, view.name, number) if number is not None else None
+                if number is None or tr is None or tr.version != view.projection.version:
+                    number = self._new_generation(conn, view, indexes=False)
+                    self._set_registry(conn, view.name, reg is not None, building_generation=number)
+            building.append((view, number))
+        done = self._advance(building, progress)
+        for view, number in building:
+            self._add_indexes(view, number)
+            self._swap(view, number)
+        return done + self._advance(building, progress)
 
     def _add_indexes(self, view: View, number: int) -> None:
         """The secondary indexes of a rebuilt generation, built once from its loaded rows

@@ -20,7 +20,7 @@ from tenantry.adapters.http import (
     create_router,
     engine_for,
 )
-from tenantry.adapters.http.auth import ClientNotFound
+from tenantry.adapters.http.auth import ClientNotFound, NewSecret
 from tenantry.adapters.http.errors import (
     IdempotencyKeyInUse,
     IdempotencyOutcomeUnknown,
@@ -134,15 +134,23 @@ def test_api_routes_need_a_valid_token(server: tuple[FastAPI, TestClient]) -> No
     assert_error(client.post(ORGS, json={"display_name": "x"}), 401, "unauthenticated")
 
 
+def client_with_an_organization(
+    clients: ClientAuth, client: TestClient
+) -> tuple[NewSecret, dict[str, str], dict[str, Any]]:
+    """A new API client, its bearer header, and an organization it created."""
+    new = clients.create_client("billing")
+    access = token(client, new.client_id, new.client_secret).json()["access_token"]
+    headers = {"Authorization": f"Bearer {access}"}
+    org = client.post(ORGS, json={"display_name": "Acme"}, headers=headers).json()["organization"]
+    return new, headers, org
+
+
 def test_rotating_a_secret_revokes_the_old_secret_and_its_tokens(
     server: tuple[FastAPI, TestClient],
 ) -> None:
     app, client = server
     clients: ClientAuth = app.state.clients
-    old = clients.create_client("billing")
-    access = token(client, old.client_id, old.client_secret).json()["access_token"]
-    headers = {"Authorization": f"Bearer {access}"}
-    org = client.post(ORGS, json={"display_name": "Acme"}, headers=headers).json()["organization"]
+    old, headers, org = client_with_an_organization(clients, client)
     new = clients.rotate_secret(old.client_id)
     assert_error(client.get(f"{ORGS}/{org['id']}", headers=headers), 401, "unauthenticated")
     assert token(client, old.client_id, old.client_secret).status_code == 401
@@ -152,8 +160,9 @@ def test_rotating_a_secret_revokes_the_old_secret_and_its_tokens(
     assert [c.secret_version for c in clients.list_clients()] == [2]
 
 
-def test_another_process_rotating_a_secret_revokes_tokens_within_the_revocation_delay(
-    server: tuple[FastAPI, TestClient],
+@pytest.mark.parametrize("change", ["rotate", "delete"])
+def test_another_process_rotating_or_deleting_a_client_revokes_tokens_within_the_delay(
+    server: tuple[FastAPI, TestClient], change: str
 ) -> None:
     app, client = server
     now = [1000.0]
@@ -164,8 +173,11 @@ def test_another_process_rotating_a_secret_revokes_tokens_within_the_revocation_
     access = token(client, new.client_id, new.client_secret).json()["access_token"]
     assert worker.cached(access) is None  # never verified here: no shortcut
     assert worker.verify(access) == Principal(client_id=new.client_id)
-    assert worker.cached(access) == Principal(client_id=new.client_id)
-    other_process.rotate_secret(new.client_id)
+    assert worker.cached(access) == Principal(client_id=new.client_id)  # remembered
+    if change == "rotate":
+        other_process.rotate_secret(new.client_id)
+    else:
+        other_process.delete_client(new.client_id)
     now[0] += 4.9
     assert worker.cached(access) == Principal(client_id=new.client_id)  # the documented lag
     now[0] += 0.1
@@ -174,6 +186,37 @@ def test_another_process_rotating_a_secret_revokes_tokens_within_the_revocation_
         worker.verify(access)
     assert e.value.code == "unauthenticated"
     assert "revoked" in e.value.message
+
+
+def test_a_remembered_token_is_refused_once_it_expires(
+    server: tuple[FastAPI, TestClient],
+) -> None:
+    app, client = server
+    now = [datetime.now(UTC)]
+    worker = ClientAuth(app.state.clients.engine, clock=lambda: now[0])
+    new = worker.create_client("billing")
+    access = token(client, new.client_id, new.client_secret).json()["access_token"]
+    assert worker.verify(access) == Principal(client_id=new.client_id)
+    assert worker.cached(access) == Principal(client_id=new.client_id)  # remembered
+    now[0] += worker.token_ttl
+    assert worker.cached(access) is None
+    with pytest.raises(Unauthenticated) as e:
+        worker.verify(access)
+    assert "expired" in e.value.message
+
+
+def test_a_remembered_token_is_answered_by_the_server_and_refused_there_once_revoked(
+    server: tuple[FastAPI, TestClient],
+) -> None:
+    app, client = server
+    clients: ClientAuth = app.state.clients
+    new, headers, org = client_with_an_organization(clients, client)
+    access = headers["Authorization"].removeprefix("Bearer ")
+    assert clients.cached(access) == Principal(client_id=new.client_id)
+    assert client.get(f"{ORGS}/{org['id']}", headers=headers).status_code == 200
+    clients.delete_client(new.client_id)  # in this process: refused at once
+    assert clients.cached(access) is None
+    assert_error(client.get(f"{ORGS}/{org['id']}", headers=headers), 401, "unauthenticated")
 
 
 def test_a_deleted_client_can_no_longer_call(server: tuple[FastAPI, TestClient]) -> None:

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Annotated, Any, Final
 
-from fastapi import Depends, FastAPI, Form, Request
+from fastapi import FastAPI, Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
 from fastapi.responses import JSONResponse
@@ -46,6 +46,8 @@ from tenantry.application.app import Tenantry
 
 TOKEN_PATH: Final = "/oauth/token"
 TOKEN_TTL_ENV: Final = "TENANTRY_HTTP_TOKEN_TTL_SECONDS"
+FOLLOW_ENV: Final = "TENANTRY_HTTP_FOLLOW_PROJECTIONS"
+"""``0``: the workers leave the projections to the follower process ``tenantry serve`` runs."""
 
 
 def _token_error(status_code: int, error: str, description: str) -> JSONResponse:
@@ -67,6 +69,33 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
     return (client_id, secret) if sep else None
 
 
+class BearerAuth(OAuth2):
+    """The API routes' authentication: the bearer token of ``Authorization``, checked by
+    :class:`ClientAuth`. One dependency (it is also the OAuth 2.0 security scheme of the OpenAPI
+    document). A token this worker verified before, whose client's secret version it read within
+    ``revocation_delay``, is answered on the event loop; anything else is checked in a thread
+    (signature, database read)."""
+
+    def __init__(self, clients: ClientAuth) -> None:
+        super().__init__(
+            flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_PATH)),
+            scheme_name="client_credentials",
+            description="OAuth 2.0 client credentials: POST /oauth/token for a bearer token.",
+            auto_error=False,
+        )
+        self.clients = clients
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthenticated("a bearer token is required (POST /oauth/token)")
+        principal = self.clients.cached(token)
+        if principal is None:
+            principal = await run_in_threadpool(self.clients.verify, token)
+        return principal
+
+
 def create_app(
     database_url: str | None = None,
     *,
@@ -74,12 +103,16 @@ def create_app(
     token_ttl: timedelta = DEFAULT_TOKEN_TTL,
     revocation_delay: timedelta = REVOCATION_DELAY,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    follow_projections: bool = True,
 ) -> FastAPI:
     """The REST API on ``database_url`` (default ``$TENANTRY_DATABASE_URL``, else
     ``sqlite:///tenantry.db``), with its API clients and idempotency keys in the same database.
     Pass ``tenantry`` to serve an application you built (it is then yours to close).
     ``revocation_delay``: how long a client rotated or deleted by another process may still call
-    (this worker re-reads secret versions that often)."""
+    (this worker re-reads secret versions that often).
+    ``follow_projections``: keep the projections (lists, search) caught up in a thread of this
+    application while it runs; ``False`` when another process follows them (``tenantry serve``
+    runs one follower process for all its workers). Lists read their writes either way."""
     url = database_url or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
     owned = tenantry is None
     t = tenantry if tenantry is not None else connect(url)
@@ -87,39 +120,23 @@ def create_app(
     clients = ClientAuth(engine, token_ttl=token_ttl, revocation_delay=revocation_delay)
     store = IdempotencyStore(engine)
 
-    bearer = OAuth2(
-        flows=OAuthFlows(clientCredentials=OAuthFlowClientCredentials(tokenUrl=TOKEN_PATH)),
-        scheme_name="client_credentials",
-        description="OAuth 2.0 client credentials: POST /oauth/token for a bearer token.",
-        auto_error=False,
-    )
-
-    async def authenticate(authorization: str | None = Depends(bearer)) -> Principal:
-        scheme, _, token = (authorization or "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise Unauthenticated("a bearer token is required (POST /oauth/token)")
-        token = token.strip()
-        # Verified before and checked recently: answered here, without a thread hop.
-        principal = clients.cached(token)
-        if principal is None:
-            principal = await run_in_threadpool(clients.verify, token)
-        return principal
-
+    authenticate = BearerAuth(clients)
     views = ProjectionStore(t, url)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # The projections run alongside, in every worker (each batch is applied exactly once).
         stop = threading.Event()
         follower = threading.Thread(
             target=views.follow, kwargs={"stop": stop}, name="tenantry-projections", daemon=True
         )
-        follower.start()
+        if follow_projections:
+            follower.start()
         try:
             yield
         finally:
             stop.set()
-            follower.join(timeout=30)
+            if follow_projections:
+                follower.join(timeout=30)
             views.close()
             if owned:
                 t.close()
@@ -208,4 +225,5 @@ def create_app(
 def app_from_env() -> FastAPI:
     """The factory ``tenantry serve`` gives uvicorn, so every worker builds its own app."""
     ttl = int(os.environ.get(TOKEN_TTL_ENV, int(DEFAULT_TOKEN_TTL.total_seconds())))
-    return create_app(token_ttl=timedelta(seconds=ttl))
+    follow = os.environ.get(FOLLOW_ENV, "1") != "0"
+    return create_app(token_ttl=timedelta(seconds=ttl), follow_projections=follow)

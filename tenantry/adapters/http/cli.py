@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Annotated
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -126,11 +130,13 @@ def serve(
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
-    """Serves the REST API (uvicorn). SIGTERM stops it gracefully: requests in flight finish."""
+    """Serves the REST API (uvicorn). SIGTERM stops it gracefully: requests in flight finish.
+    The projections (lists, search) are kept up to date by one follower process beside the
+    workers (in the server process itself for memory://)."""
     _require_http_extra()
     import uvicorn
 
-    from tenantry.adapters.http.app import TOKEN_TTL_ENV, app_from_env
+    from tenantry.adapters.http.app import FOLLOW_ENV, TOKEN_TTL_ENV, app_from_env
     from tenantry.adapters.http.auth import ClientAuth
     from tenantry.adapters.http.store import engine_for
 
@@ -144,13 +150,22 @@ def serve(
         raise typer.Exit(2)
     os.environ[DATABASE_URL_ENV] = database_url
     os.environ[TOKEN_TTL_ENV] = str(token_ttl)
+    # Events in memory live in this process only: its own thread follows them.
+    os.environ[FOLLOW_ENV] = "1" if in_memory else "0"
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "timeout_graceful_shutdown": 30,
+    }
     if workers == 1:
         app = app_from_env()
         clients: ClientAuth = app.state.clients
         if create_client:
             _print_secret(clients.create_client(create_client))
         clients.jwks()  # the signing key exists before the first request
-        uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30)
+        with _projections_beside(None if in_memory else database_url):
+            uvicorn.run(app, **options)
         return
     # Several workers: prepare the shared tables and key once, then let each worker build its app.
     engine = engine_for(database_url)
@@ -159,15 +174,47 @@ def serve(
         _print_secret(clients.create_client(create_client))
     clients.jwks()
     engine.dispose()
-    uvicorn.run(
-        "tenantry.adapters.http.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        timeout_graceful_shutdown=30,
-    )
+    with _projections_beside(database_url):
+        uvicorn.run(
+            "tenantry.adapters.http.app:app_from_env",
+            factory=True,
+            workers=workers,
+            **options,
+        )
+
+
+@contextmanager
+def _projections_beside(database_url: str | None) -> Iterator[None]:
+    """Runs the projection follower process (if ``database_url``) while the server runs, and
+    stops it after the server stopped. uvicorn, once shut down by SIGTERM or SIGINT, raises the
+    signal again to end the process: the handler installed here stops the follower first, then
+    lets the signal end the process as before."""
+    if database_url is None:
+        yield
+        return
+    from tenantry.adapters.http import follower
+
+    process = follower.spawn(database_url)
+    stopped = False
+
+    def stop() -> None:
+        nonlocal stopped
+        if not stopped:
+            stopped = True
+            follower.stop_process(process)
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop()
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 http_app = typer.Typer(help="The HTTP API server and its clients.", no_args_is_help=True)

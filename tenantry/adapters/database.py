@@ -20,6 +20,9 @@ from typing import Final
 from urllib.parse import parse_qs, unquote, urlsplit
 from uuid import UUID, uuid4
 
+import sqlalchemy as sa
+from sqlalchemy.pool import QueuePool
+
 from tenantry.adapters.sqlite_store import SYNCHRONOUS, SYNCHRONOUS_MODES
 from tenantry.application.app import DEFAULT_INVITATION_LIFETIME, Tenantry, utc_now
 from tenantry.domain.errors import InvalidField
@@ -127,3 +130,19 @@ def schema_setup_lock(env: Mapping[str, str]) -> Iterator[None]:
             yield
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (_SETUP_LOCK_KEY,))
+
+
+def one_connection_engine(url: str = "sqlite://", **connect_args: object) -> sa.Engine:
+    """An engine over a single SQLite connection (an in-memory database lives in its connection)
+    that the threads of the process take in turn: a pool of exactly one, so one thread's
+    transaction never interleaves with another's on it — a thread waits for the connection
+    (at most a minute) instead. Nothing in tenantry holds two connections of one engine at once,
+    which would wait for itself."""
+    return sa.create_engine(
+        url,
+        poolclass=QueuePool,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=60,
+        connect_args={"check_same_thread": False, **connect_args},
+    )

@@ -389,3 +389,29 @@ def test_two_runners_catching_up_at_once_apply_every_event_once(
     assert errors == []
     assert all(s.lag == 0 for s in store.status())
     assert_views_equal_the_fold(store)
+
+
+def test_threads_sharing_one_store_apply_every_event_once(
+    app: Tenantry, store: ProjectionStore
+) -> None:
+    # A server's follower thread and its request threads share one store: on memory:// that is
+    # one SQLite connection, whose transactions must not interleave.
+    populate(app, 30)
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def run() -> None:
+        try:
+            start.wait(10)
+            store.catch_up()
+            store.list_organizations(min_position=app.last_position)
+        except BaseException as e:  # reported below, with the other threads' outcome
+            errors.append(e)
+
+    runners = [threading.Thread(target=run) for _ in range(4)]
+    for r in runners:
+        r.start()
+    for r in runners:
+        r.join(120)
+    assert errors == []
+    assert_views_equal_the_fold(store)  # the organization count included

@@ -10,9 +10,8 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.pool import StaticPool
 
-from tenantry.adapters.database import persistence_env
+from tenantry.adapters.database import one_connection_engine, persistence_env
 
 metadata = sa.MetaData()
 
@@ -60,17 +59,11 @@ def engine_for(database_url: str) -> Engine:
     parts = urlsplit(database_url)
     scheme = parts.scheme.split("+")[0].lower()
     if scheme == "memory":
-        return sa.create_engine(
-            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-        )
+        return one_connection_engine()
     if scheme == "sqlite":
         name = env["SQLITE_DBNAME"]
         if name.startswith("file:"):
-            return sa.create_engine(
-                f"sqlite:///{name}&uri=true",
-                poolclass=StaticPool,
-                connect_args={"check_same_thread": False},
-            )
+            return one_connection_engine(f"sqlite:///{name}&uri=true")
         return sa.create_engine(f"sqlite:///{name}", connect_args={"timeout": 30})
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     rest = "&".join(f"{k}={v}" for k, v in query.items() if k not in _TENANTRY_PARAMS)

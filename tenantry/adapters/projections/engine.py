@@ -13,9 +13,8 @@ from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.pool import StaticPool
 
-from tenantry.adapters.database import persistence_env
+from tenantry.adapters.database import one_connection_engine, persistence_env
 
 CACHE_KIB = 65_536
 """SQLite page cache per connection, in KiB."""
@@ -29,12 +28,7 @@ def make_engine(database_url: str) -> sa.Engine:
     env = persistence_env(database_url)
     module = env["PERSISTENCE_MODULE"]
     if module == "eventsourcing.popo":
-        engine = sa.create_engine(
-            "sqlite+pysqlite://",
-            poolclass=StaticPool,
-            connect_args={"check_same_thread": False},
-        )
-        return _sqlite_transactions(engine)
+        return _sqlite_transactions(one_connection_engine("sqlite+pysqlite://"))
     if module.startswith("tenantry.adapters.sqlite_store"):
         db = env["SQLITE_DBNAME"]
         connect_args: dict[str, Any] = {

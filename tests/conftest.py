@@ -8,7 +8,7 @@ import pytest
 
 import tenantry
 from tenantry.application.app import Tenantry
-from tests.support import BACKENDS, POSTGRES_URL_ENV, FakeClock, postgres_schema, postgres_url
+from tests.support import BACKENDS, POSTGRES_URL_ENV, FakeClock, database, postgres_url
 
 # Tests pin their backend: a stray setting in the environment must not change it.
 for _var in ("TENANTRY_DATABASE_URL", "PERSISTENCE_MODULE"):
@@ -31,16 +31,8 @@ def pg_url() -> str:
 @pytest.fixture(params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The same behaviour, once per backend: in memory, a SQLite file, PostgreSQL."""
-    if request.param == "memory":
-        yield "memory://"
-    elif request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tenantry.db'}"
-    else:
-        url = postgres_url()
-        if url is None:
-            pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_ENV}")
-        with postgres_schema(url) as schema_url:
-            yield schema_url
+    with database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,6 +8,9 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 POSTGRES_URL_ENV = "TENANTRY_TEST_POSTGRES_URL"
 BACKENDS = ("memory", "sqlite", "postgres")
@@ -53,3 +56,19 @@ def postgres_schema(base_url: str) -> Iterator[str]:
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@contextmanager
+def database(kind: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh database URL of one kind of :data:`BACKENDS`: ``memory://``, a SQLite file in
+    ``tmp_path``, or a new PostgreSQL schema (the test is skipped when none is configured)."""
+    if kind == "memory":
+        yield "memory://"
+    elif kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'tenantry.db'}"
+    else:
+        base = postgres_url()
+        if base is None:
+            pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_ENV}")
+        with postgres_schema(base) as url:
+            yield url

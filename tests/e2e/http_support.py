@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support import POSTGRES_URL_ENV, postgres_schema, postgres_url
+from tests.support import database
 
 TENANTRY = str(Path(sys.executable).with_name("tenantry"))
 
@@ -130,14 +130,8 @@ def serve(database_url: str, *, workers: int = 1, log: Path | None = None) -> It
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def served_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database URL for a served API: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'tenantry.db'}"
-        return
-    url = postgres_url()
-    if url is None:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_ENV}")
-    with postgres_schema(url) as schema_url:
-        yield schema_url
+    with database(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

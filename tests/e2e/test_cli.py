@@ -18,7 +18,7 @@ import pytest
 import tenantry
 from tenantry.adapters.cli import EXIT_CODES
 from tenantry.domain.errors import ErrorKind
-from tests.support import FakeClock, postgres_schema, postgres_url
+from tests.support import FakeClock, database, postgres_schema
 
 _EXE = shutil.which("tenantry")
 COMMAND = (
@@ -69,14 +69,8 @@ def _sqlite(tmp_path: Path, name: str = "tenantry.db") -> str:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cli]:
-    if request.param == "sqlite":
-        yield Cli(_sqlite(tmp_path), tmp_path)
-        return
-    url = postgres_url()
-    if url is None:
-        pytest.skip("PostgreSQL tests need TENANTRY_TEST_POSTGRES_URL")
-    with postgres_schema(url) as schema_url:
-        yield Cli(schema_url, tmp_path)
+    with database(request.param, tmp_path) as url:
+        yield Cli(url, tmp_path)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 import tenantry
 from tenantry.adapters.projections import ProjectionStore
 from tests.integration.projection_support import assert_views_equal_the_fold
-from tests.support import postgres_schema, postgres_url
+from tests.support import database
 
 CHILD = """
 import sys, time
@@ -43,14 +43,8 @@ else:
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'crash.db'}"
-        return
-    base = postgres_url()
-    if base is None:
-        pytest.skip("PostgreSQL tests need TENANTRY_TEST_POSTGRES_URL")
-    with postgres_schema(base) as schema_url:
-        yield schema_url
+    with database(request.param, tmp_path) as url:
+        yield url
 
 
 def kill_mid_batch(url: str, mode: str, tmp_path: Path) -> None:

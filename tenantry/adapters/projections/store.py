@@ -29,7 +29,7 @@ from eventsourcing.persistence import Notification
 from eventsourcing.utils import TopicError, resolve_topic
 
 from tenantry.adapters.projections import rows
-from tenantry.adapters.projections.engine import CACHE_KIB, make_engine, reader, writer
+from tenantry.adapters.projections.engine import make_engine, reader, writer
 from tenantry.adapters.projections.views import (
     NAMING,
     AuditView,
@@ -118,18 +118,19 @@ Event = tuple[int, frozenset[str], DomainEvent]
 
 @contextmanager
 def _sorter_memory(conn: sa.Connection) -> Iterator[None]:
-    """On SQLite, a smaller page cache while ``CREATE INDEX`` runs: SQLite sizes the sort behind
-    it by the connection's page cache (64 MB here), which would add that much to the rebuild's
-    peak memory on a large table; sorted in 8 MB runs instead (merged through temporary files),
-    the peak stays that of the bulk load."""
+    """On SQLite, a smaller page cache while ``CREATE INDEX`` runs (then the connection's own
+    again): SQLite sizes the sort behind it by the page cache (64 MB, ``engine.CACHE_KIB``),
+    which would add that much to the rebuild's peak memory on a large table; sorted in 8 MB
+    runs instead (merged through temporary files), the peak stays that of the bulk load."""
     if conn.dialect.name != "sqlite":
         yield
         return
+    before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
     conn.exec_driver_sql(f"PRAGMA cache_size=-{SORT_CACHE_KIB}")
     try:
         yield
     finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size=-{CACHE_KIB}")
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
 
 
 class ProjectionStore:

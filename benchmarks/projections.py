@@ -85,7 +85,7 @@ def write_log(app: Tenantry, events: int) -> None:
     for i in range(max(events // 4, 1)):
         now = T0 + timedelta(seconds=i)
         org = Organization.create(
-            id=uuid.uuid4(),
+            id=ids.new_id(),  # what the application gives an organization
             now=now,
             actor="bench",
             reason=None,
@@ -216,7 +216,7 @@ def top_up_orgs(store: ProjectionStore, total: int) -> None:
     for start in range(have, total, 10_000):
         rows: list[Row] = []
         for i in range(start, min(start + 10_000, total)):
-            org_id = ids.encode(ids.ORG, uuid.uuid4())
+            org_id = ids.encode(ids.ORG, ids.new_id())
             row: Row = {
                 "id": org_id,
                 "seq": top + 1 + i,

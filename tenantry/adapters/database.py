@@ -18,13 +18,14 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Final
 from urllib.parse import parse_qs, unquote, urlsplit
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import sqlalchemy as sa
 from sqlalchemy.pool import QueuePool
 
 from tenantry.adapters.sqlite_store import SYNCHRONOUS, SYNCHRONOUS_MODES
 from tenantry.application.app import DEFAULT_INVITATION_LIFETIME, Tenantry, utc_now
+from tenantry.domain import ids
 from tenantry.domain.errors import InvalidField
 
 DEFAULT_DATABASE_URL: Final = "sqlite:///tenantry.db"
@@ -84,7 +85,7 @@ def connect(
     database_url: str | None = None,
     *,
     clock: Callable[[], datetime] = utc_now,
-    id_factory: Callable[[], UUID] = uuid4,
+    id_factory: Callable[[], UUID] = ids.new_id,
     invitation_lifetime: timedelta = DEFAULT_INVITATION_LIFETIME,
 ) -> Tenantry:
     """Builds tenantry on ``database_url`` (default: ``$TENANTRY_DATABASE_URL``, else the

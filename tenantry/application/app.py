@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, Final, TypeVar, cast
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from eventsourcing.application import (
     AggregateNotFoundError,
@@ -130,7 +130,7 @@ class Tenantry(Application[UUID]):
         env: EnvType | None = None,
         *,
         clock: Clock = utc_now,
-        id_factory: Callable[[], UUID] = uuid4,
+        id_factory: Callable[[], UUID] = ids.new_id,
         invitation_lifetime: timedelta = DEFAULT_INVITATION_LIFETIME,
         # Each race round lets at least one contender commit; with 16 contenders on one
         # organization (PostgreSQL) single commands were measured needing 11 attempts.

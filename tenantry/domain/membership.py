@@ -1,7 +1,8 @@
 """Membership, User and KeyClaim aggregates.
 
-A membership is keyed by ``uuid5(organization, user)`` so that it is found without an index and
-an organization's size never enters its cost. A user is keyed by ``uuid5(namespace, e-mail)``, so
+A membership is keyed by its organization and user (``ids.membership_uuid``: a ``uuid5`` of the
+pair, under the organization's creation time) so that it is found without an index and an
+organization's size never enters its cost. A user is keyed by ``uuid5(namespace, e-mail)``, so
 e-mails are unique by construction and one user belongs to many organizations. A key claim keeps
 a natural key (external id, slug) unique among live organizations.
 """

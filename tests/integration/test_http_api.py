@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import jwt
 import pytest
 from fastapi import FastAPI, Header, HTTPException
 from fastapi.testclient import TestClient
@@ -198,7 +199,13 @@ def test_a_remembered_token_is_refused_once_it_expires(
     access = token(client, new.client_id, new.client_secret).json()["access_token"]
     assert worker.verify(access) == Principal(client_id=new.client_id)
     assert worker.cached(access) == Principal(client_id=new.client_id)  # remembered
-    now[0] += worker.token_ttl
+    # The server stamped the token with its own clock: expiry is the token's "exp" claim.
+    expires = datetime.fromtimestamp(
+        jwt.decode(access, options={"verify_signature": False})["exp"], UTC
+    )
+    now[0] = expires - timedelta(seconds=1)
+    assert worker.cached(access) == Principal(client_id=new.client_id)
+    now[0] = expires
     assert worker.cached(access) is None
     with pytest.raises(Unauthenticated) as e:
         worker.verify(access)

@@ -1,0 +1,54 @@
+"""Ids: time-ordered for new organizations, deterministic and clustered for memberships."""
+
+from __future__ import annotations
+
+import uuid
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+import tenantry
+from tenantry.application.app import Tenantry
+from tenantry.domain import ids
+
+
+def test_new_organizations_get_time_ordered_ids_whose_public_ids_sort_by_creation(
+    app: Tenantry,
+) -> None:
+    created = [app.create_organization(f"Org {i}").id for i in range(40)]
+    assert all(ids.decode(ids.ORG, org).version == 7 for org in created)
+    assert sorted(created) == created
+
+
+def test_a_membership_of_a_time_ordered_organization_carries_the_organizations_time() -> None:
+    org = ids.new_id()
+    alice, bob = ids.user_uuid("alice@acme.io"), ids.user_uuid("bob@acme.io")
+    a, b = ids.membership_uuid(org, alice), ids.membership_uuid(org, bob)
+    assert a == ids.membership_uuid(org, alice)  # found again from the pair, without an index
+    assert a != b
+    assert a.bytes[:8] == b.bytes[:8] == org.bytes[:8]
+    assert (a.version, a.variant) == (7, uuid.RFC_4122)
+    later = ids.new_id()
+    assert ids.membership_uuid(later, alice) > a  # a later organization's sort after
+
+
+@given(st.uuids(version=4), st.emails())
+def test_an_organization_without_a_time_ordered_id_keeps_plain_uuid5_memberships(
+    org: uuid.UUID, email: str
+) -> None:
+    user = ids.user_uuid(email)
+    assert ids.membership_uuid(org, user) == uuid.uuid5(org, user.hex)
+
+
+def test_memberships_work_alike_under_random_organization_ids() -> None:
+    """An application given random ids (like a database made before ids were time-ordered)."""
+    app = tenantry.connect("memory://", id_factory=uuid.uuid4)
+    org = app.create_organization("Acme")
+    assert ids.decode(ids.ORG, org.id).version == 4
+    app.invite_member(org.id, "dana@acme.io")
+    app.accept_invitation(org.id, "dana@acme.io")
+    member = app.get_membership(org.id, "dana@acme.io")
+    assert (member.organization_id, member.status) == (org.id, "ACTIVE")
+    stored = {n.originator_id for n in app.recorder.select_notifications(start=1, limit=100)}
+    org_uuid, dana = ids.decode(ids.ORG, org.id), ids.user_uuid("dana@acme.io")
+    assert uuid.uuid5(org_uuid, dana.hex) in stored  # the id such a membership always had

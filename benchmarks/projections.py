@@ -250,6 +250,31 @@ def ratio(events: int, took: Took, base: Took) -> str:
     )
 
 
+@contextmanager
+def opened(
+    backend: str, workdir: Path, pg_url: str | None
+) -> Iterator[tuple[Tenantry, ProjectionStore]]:
+    """An application and its projection store on a fresh database, closed afterwards."""
+    with fresh_url(backend, workdir, pg_url) as url:
+        app = tenantry.connect(url)
+        store = ProjectionStore(app, url, batch_size=BATCH)
+        try:
+            yield app, store
+        finally:
+            store.close()
+            app.close()
+
+
+def against_baseline(
+    app: Tenantry, store: ProjectionStore, head: int, work: Callable[[], object]
+) -> tuple[str, Took]:
+    """``work`` timed right after a baseline run: its ratio cell, and the baseline's time."""
+    base = baseline(app, store.engine)
+    with clocks() as took:
+        work()
+    return ratio(head, took[0], base), base
+
+
 def run(
     backend: str,
     events: int,
@@ -260,98 +285,77 @@ def run(
     each: bool = True,
 ) -> dict[str, str]:
     out: dict[str, str] = {}
-    with fresh_url(backend, workdir, pg_url) as url:
-        app = tenantry.connect(url)
-        store = ProjectionStore(app, url, batch_size=BATCH)
-        try:
-            t = time.perf_counter()
-            write_log(app, events)
-            head = store.head()
-            out["events in the log"] = f"{head:,} (written in {time.perf_counter() - t:.0f} s)"
-            bases: list[float] = []
+    with opened(backend, workdir, pg_url) as (app, store):
+        t = time.perf_counter()
+        write_log(app, events)
+        head = store.head()
+        out["events in the log"] = f"{head:,} (written in {time.perf_counter() - t:.0f} s)"
+        bases: list[float] = []
 
-            def timed(label: str, work: Callable[[], object]) -> None:
-                base = baseline(app, store.engine)
-                bases.append(head / base.wall)
-                with clocks() as took:
-                    work()
-                out[label] = ratio(head, took[0], base)
+        def timed(label: str, work: Callable[[], object]) -> None:
+            out[label], base = against_baseline(app, store, head, work)
+            bases.append(head / base.wall)
 
-            with RssSampler() as rss:
+        with RssSampler() as rss:
 
-                def progress(pos: int, _: int) -> None:
-                    if rss.at_10pct is None and pos >= head // 10:
-                        rss.at_10pct = rss.proc.memory_info().rss
+            def progress(pos: int, _: int) -> None:
+                if rss.at_10pct is None and pos >= head // 10:
+                    rss.at_10pct = rss.proc.memory_info().rss
 
-                def all_in_one_pass() -> None:
-                    store.catch_up(progress=progress)
+            def all_in_one_pass() -> None:
+                store.catch_up(progress=progress)
 
-                timed("catch-up, all 4 in one pass, events/s vs baseline", all_in_one_pass)
-            out["peak RSS of that pass at 10% / end"] = (
-                f"{(rss.at_10pct or 0) / MB:.0f} / {rss.peak / MB:.0f} MB"
-            )
-            for name in store.views if each else []:
-                timed(f"rebuild {name} alone, events/s vs baseline", partial(store.rebuild, name))
-            out["baseline events/s (median)"] = f"{statistics.median(bases):,.0f}"
+            timed("catch-up, all 4 in one pass, events/s vs baseline", all_in_one_pass)
+        out["peak RSS of that pass at 10% / end"] = (
+            f"{(rss.at_10pct or 0) / MB:.0f} / {rss.peak / MB:.0f} MB"
+        )
+        for name in store.views if each else []:
+            timed(f"rebuild {name} alone, events/s vs baseline", partial(store.rebuild, name))
+        out["baseline events/s (median)"] = f"{statistics.median(bases):,.0f}"
 
-            if orgs:
-                top_up_orgs(store, orgs)
-            page = store.list_organizations(page_size=100)
-            orgs_table = store._live_generation(store.view("organizations")).tables["orgs"]
-            depth = min(50_000, max(page.total_size - 100, 0))
+        if orgs:
+            top_up_orgs(store, orgs)
+        page = store.list_organizations(page_size=100)
+        orgs_table = store._live_generation(store.view("organizations")).tables["orgs"]
+        depth = min(50_000, max(page.total_size - 100, 0))
+        with store.engine.connect() as conn:
+            deep_seq = conn.execute(
+                sa.select(orgs_table.c.seq).order_by(orgs_table.c.seq).offset(depth).limit(1)
+            ).scalar_one()
+        deep = tokens.encode(tokens.PageToken("orgs", "", deep_seq, "next", 1))
+        first_ms = latency_ms(lambda: store.list_organizations(page_size=100), reps)
+        deep_ms = latency_ms(lambda: store.list_organizations(page_size=100, page_token=deep), reps)
+        out["list page of 100: first vs deep page"] = (
+            f"{first_ms:.2f} vs {deep_ms:.2f} ms = **{deep_ms / first_ms:.2f}x** "
+            f"({depth:,} rows deep of {page.total_size:,})"
+        )
+        org_id = page.organizations[0].id
+        seat_ms = latency_ms(lambda: store.get_seat_usage(org_id), reps * 4)
+
+        def pk_read() -> None:
             with store.engine.connect() as conn:
-                deep_seq = conn.execute(
-                    sa.select(orgs_table.c.seq).order_by(orgs_table.c.seq).offset(depth).limit(1)
-                ).scalar_one()
-            deep = tokens.encode(tokens.PageToken("orgs", "", deep_seq, "next", 1))
-            first_ms = latency_ms(lambda: store.list_organizations(page_size=100), reps)
-            deep_ms = latency_ms(
-                lambda: store.list_organizations(page_size=100, page_token=deep), reps
-            )
-            out["list page of 100: first vs deep page"] = (
-                f"{first_ms:.2f} vs {deep_ms:.2f} ms = **{deep_ms / first_ms:.2f}x** "
-                f"({depth:,} rows deep of {page.total_size:,})"
-            )
-            org_id = page.organizations[0].id
-            seat_ms = latency_ms(lambda: store.get_seat_usage(org_id), reps * 4)
+                conn.execute(sa.select(orgs_table).where(orgs_table.c.id == org_id)).first()
 
-            def pk_read() -> None:
-                with store.engine.connect() as conn:
-                    conn.execute(sa.select(orgs_table).where(orgs_table.c.id == org_id)).first()
-
-            pk_ms = latency_ms(pk_read, reps * 4)
-            out["seat read vs primary-key read"] = (
-                f"{seat_ms:.3f} vs {pk_ms:.3f} ms = **{seat_ms / pk_ms:.2f}x**"
-            )
-            return out
-        finally:
-            store.close()
-            app.close()
+        pk_ms = latency_ms(pk_read, reps * 4)
+        out["seat read vs primary-key read"] = (
+            f"{seat_ms:.3f} vs {pk_ms:.3f} ms = **{seat_ms / pk_ms:.2f}x**"
+        )
+        return out
 
 
 def behind(backend: str, events: int, workdir: Path, pg_url: str | None) -> dict[str, str]:
     """Catch-up of live tables (secondary indexes kept up to date row by row) that stand a whole
     log behind — a follower that was down — each projection alone, against the baseline."""
     out: dict[str, str] = {}
-    with fresh_url(backend, workdir, pg_url) as url:
-        app = tenantry.connect(url)
-        store = ProjectionStore(app, url, batch_size=BATCH)
-        try:
-            store.catch_up()  # the live tables, empty, with their indexes
-            write_log(app, events)
-            head = store.head()
-            for name in store.views:
-                base = baseline(app, store.engine)
-                with clocks() as took:
-                    store.catch_up(name)
-                assert store.position(name) == head
-                out[f"catch-up of live {name} {head:,} events behind, events/s vs baseline"] = (
-                    ratio(head, took[0], base)
-                )
-            return out
-        finally:
-            store.close()
-            app.close()
+    with opened(backend, workdir, pg_url) as (app, store):
+        store.catch_up()  # the live tables, empty, with their indexes
+        write_log(app, events)
+        head = store.head()
+        for name in store.views:
+            label = f"catch-up of live {name} {head:,} events behind, events/s vs baseline"
+            out[label], _ = against_baseline(app, store, head, partial(store.catch_up, name))
+            assert store.position(name) == head
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,11 +44,12 @@ def test_memberships_work_alike_under_random_organization_ids() -> None:
     """An application given random ids (like a database made before ids were time-ordered)."""
     app = tenantry.connect("memory://", id_factory=uuid.uuid4)
     org = app.create_organization("Acme")
-    assert ids.decode(ids.ORG, org.id).version == 4
+    org_uuid = ids.decode(ids.ORG, org.id)
+    assert org_uuid.version == 4
     app.invite_member(org.id, "dana@acme.io")
     app.accept_invitation(org.id, "dana@acme.io")
     member = app.get_membership(org.id, "dana@acme.io")
     assert (member.organization_id, member.status) == (org.id, "ACTIVE")
     stored = {n.originator_id for n in app.recorder.select_notifications(start=1, limit=100)}
-    org_uuid, dana = ids.decode(ids.ORG, org.id), ids.user_uuid("dana@acme.io")
+    dana = ids.user_uuid("dana@acme.io")
     assert uuid.uuid5(org_uuid, dana.hex) in stored  # the id such a membership always had

@@ -14,7 +14,7 @@ import zlib
 from array import array
 from bisect import bisect_left, bisect_right
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Self, cast
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, cast
 from uuid import UUID
 
 from eventsourcing.domain import (
@@ -24,7 +24,7 @@ from eventsourcing.domain import (
     CanSnapshotAggregate,
 )
 from eventsourcing.utils import get_topic, resolve_topic
-from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler
+from pydantic import BaseModel, BeforeValidator, ConfigDict, GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 
@@ -41,6 +41,25 @@ def micros(dt: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
+def _iso_utc(value: Any) -> Any:
+    """A stored ``…Z`` timestamp parsed by the standard library, so that it carries
+    :data:`datetime.UTC`: pydantic's own parse gives it pydantic's ``TzInfo``, whose offset is a
+    call back into pydantic on every comparison or subtraction (three times slower). Anything
+    else is left to pydantic."""
+    if type(value) is str:
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if parsed.tzinfo is UTC:
+            return parsed
+    return value
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_iso_utc)]
+"""A datetime field whose stored UTC values load with :data:`datetime.UTC`."""
+
+
 class DomainEvent(BaseModel):
     """Base of every persisted event."""
 
@@ -48,7 +67,7 @@ class DomainEvent(BaseModel):
 
     originator_id: UUID
     originator_version: int
-    timestamp: datetime
+    timestamp: Timestamp
     actor: str
     reason: str | None = None
 

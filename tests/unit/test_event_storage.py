@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from eventsourcing.domain import CanInitAggregate
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import get_topic, resolve_topic
 
+from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import Tenantry
 from tenantry.domain import membership, organization
 from tenantry.domain.base import Aggregate, DomainEvent
@@ -244,3 +245,50 @@ def test_an_organization_with_a_v1_record_loads_through_the_repository(app: Tena
         {"display_name": "Acme Corp", "language": "und"},
     )
     assert "Organization.Created" in topics(app)
+
+
+def test_a_record_as_recorded_is_its_stored_fields_upcast_and_not_validated(app: Tenantry) -> None:
+    org = app.create_organization("Acme")
+    cls, state = app.mapper.to_state(v1_record(app, org.id, 2))  # type: ignore[attr-defined]
+    assert cls is RenamedV2
+    assert state == {
+        "timestamp": "2026-01-02T09:30:00Z",
+        "actor": "ceo@acme.io",
+        "reason": None,
+        "display_name": "Acme Corp",
+        "language": "und",
+    }
+
+
+def test_the_audit_log_shows_an_old_record_upcast(app: Tenantry) -> None:
+    org = app.create_organization("Acme")
+    app.recorder.insert_events([v1_record(app, org.id, 2)])
+    views = ProjectionStore(app, "memory://")
+    entries = views.list_audit_log(organization_id=org.id, min_position=views.head()).entries
+    assert (entries[-1].event, entries[-1].data) == (
+        "RenamedV2",
+        {"display_name": "Acme Corp", "language": "und"},
+    )
+    assert entries[-1].timestamp == datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
+
+
+def test_a_loaded_timestamp_is_in_the_standard_librarys_utc(app: Tenantry) -> None:
+    org = app.create_organization("Acme")
+    event = app.mapper.to_domain_event(v1_record(app, org.id, 2))
+    assert event.timestamp.tzinfo is UTC  # not pydantic's TzInfo: comparisons stay in C
+    assert event.timestamp == datetime(2026, 1, 2, 9, 30, tzinfo=UTC)
+
+
+def test_a_timestamp_recorded_with_another_offset_still_loads_as_its_instant(
+    app: Tenantry,
+) -> None:
+    org = app.create_organization("Acme")
+    record = v1_record(app, org.id, 2)
+    state = {**json.loads(record.state), "timestamp": "2026-01-02T11:30:00+02:00"}
+    shifted = StoredEvent(
+        originator_id=record.originator_id,
+        originator_version=record.originator_version,
+        topic=record.topic,
+        state=json.dumps(state).encode(),
+    )
+    assert app.mapper.to_domain_event(shifted).timestamp == datetime(2026, 1, 2, 9, 30, tzinfo=UTC)

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict, TypeVar, Unpack
+from types import MappingProxyType
+from typing import Any, TypedDict, TypeVar, Unpack, cast
+from uuid import UUID
 
 import sqlalchemy as sa
 from eventsourcing.persistence import Notification
@@ -42,10 +44,11 @@ from tenantry.adapters.projections.views import (
 )
 from tenantry.application import dto
 from tenantry.application.app import Tenantry
+from tenantry.application.serialization import PydanticMapper
 from tenantry.domain.base import DomainEvent, utc
 from tenantry.domain.errors import InvalidField, ProjectionBehind
 from tenantry.projections import dto as pdto
-from tenantry.projections.base import Tables, Writes
+from tenantry.projections.base import Recorded, RecordedProjection, Row, RowRef, Tables, Writes
 from tenantry.projections.tokens import DEFAULT_SECRET
 
 T = TypeVar("T")
@@ -56,6 +59,8 @@ Progress = Callable[[int, int], None]
 DEFAULT_BATCH_SIZE = 1000
 SORT_CACHE_KIB = 8192
 """SQLite page cache, in KiB, while a rebuild builds its indexes (see :func:`_sorter_memory`)."""
+SORT_THREADS = 4
+"""Helper threads SQLite may use to sort a rebuild's indexes."""
 
 _meta = sa.MetaData()
 registry_table = sa.Table(
@@ -112,8 +117,16 @@ class Lane:
     position: int
 
 
-Event = tuple[int, frozenset[str], DomainEvent]
-"""A decoded notification: log position, the projections that handle it, the event."""
+_NOTHING: Mapping[RowRef, Row | None] = MappingProxyType({})
+
+Event = tuple[int, frozenset[str], DomainEvent | None, Recorded | None]
+"""A decoded notification: log position, the projections that handle it, the event as its
+model (if a :class:`Projection` handles it) and as recorded (if a :class:`RecordedProjection`
+does)."""
+
+
+def _recorded(lane: Lane) -> bool:
+    return isinstance(lane.view.projection, RecordedProjection)
 
 
 @contextmanager
@@ -121,15 +134,19 @@ def _sorter_memory(conn: sa.Connection) -> Iterator[None]:
     """On SQLite, a smaller page cache while ``CREATE INDEX`` runs (then the connection's own
     again): SQLite sizes the sort behind it by the page cache (64 MB, ``engine.CACHE_KIB``),
     which would add that much to the rebuild's peak memory on a large table; sorted in 8 MB
-    runs instead (merged through temporary files), the peak stays that of the bulk load."""
+    runs instead (merged through temporary files), the peak stays that of the bulk load. The
+    sort may use up to ``SORT_THREADS`` helper threads (``PRAGMA threads``: a fifth faster on
+    two cores)."""
     if conn.dialect.name != "sqlite":
         yield
         return
     before = conn.exec_driver_sql("PRAGMA cache_size").scalar_one()
     conn.exec_driver_sql(f"PRAGMA cache_size=-{SORT_CACHE_KIB}")
+    conn.exec_driver_sql(f"PRAGMA threads={SORT_THREADS}")
     try:
         yield
     finally:
+        conn.exec_driver_sql("PRAGMA threads=0")
         conn.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
 
 
@@ -309,35 +326,61 @@ class ProjectionStore:
         return names
 
     def _decode(self, notes: Sequence[Notification], lanes: Sequence[Lane]) -> list[Event]:
-        """The events some lane needs, each decoded once for all of them."""
+        """The events some lane needs, each decoded once for all of them: as its model for
+        :class:`Projection` lanes, as recorded for :class:`RecordedProjection` lanes."""
         start = min(lane.position for lane in lanes)
-        wanted = {lane.view.name for lane in lanes}
-        to_event = self.app.mapper.to_domain_event
+        typed = {lane.view.name for lane in lanes if not _recorded(lane)}
+        recorded = {lane.view.name for lane in lanes if _recorded(lane)}
+        mapper = self.app.mapper
+        if not isinstance(mapper, PydanticMapper):  # pragma: no cover - the application's own
+            raise TypeError("projections need the application's PydanticMapper")
+        to_state, from_state = mapper.to_state, mapper.from_state
+        routes = self._routes
         out: list[Event] = []
         for n in notes:
-            names = self._route(n.topic)
-            if n.id > start and not wanted.isdisjoint(names):
-                e = to_event(n)
-                if isinstance(e, DomainEvent):
-                    out.append((n.id, names, e))
+            names = routes.get(n.topic)
+            if names is None:
+                names = self._route(n.topic)
+            if n.id <= start or not names:
+                continue
+            as_model = not typed.isdisjoint(names)
+            as_recorded = not recorded.isdisjoint(names)
+            if not (as_model or as_recorded):
+                continue
+            cls, state = to_state(n)
+            rec = None
+            if as_recorded:
+                rec = Recorded(cls, cast(UUID, n.originator_id), n.originator_version, state)
+            model = None
+            if as_model:
+                model = cast(DomainEvent, from_state(n, dict(state) if rec else state))
+            out.append((n.id, names, model, rec))
         return out
 
     def _fold(self, conn: sa.Connection, lane: Lane, events: Sequence[Event]) -> None:
         """Applies a lane's share of a batch: its rows read at once, folded, written at once."""
         projection = lane.view.projection
         name, after = lane.view.name, lane.position
-        mine = [
-            (position, e, list(projection.reads(e)))
-            for position, names, e in events
-            if position > after and name in names
-        ]
-        cache = rows.load(conn, lane.gen.io, (ref for *_, refs in mine for ref in refs))
-        present = {ref for ref, row in cache.items() if row is not None}
-        dirty: Writes = {}
+        reads, apply = projection.reads, projection.apply
+        mine: list[tuple[int, Any, tuple[RowRef, ...]]] = []
+        wanted: list[RowRef] = []
+        as_recorded = _recorded(lane)
+        for position, names, model, rec in events:
+            if position > after and name in names:
+                e = rec if as_recorded else model
+                refs = tuple(reads(e))
+                mine.append((position, e, refs))
+                wanted += refs
+        loaded = rows.load(conn, lane.gen.io, wanted)
+        present = {ref for ref, row in loaded.items() if row is not None}
+        dirty: Writes = {}  # the rows written so far: what later events of the batch see
         for position, e, refs in mine:
-            written = projection.apply(e, position, {ref: cache.get(ref) for ref in refs})
-            cache.update(written)
-            dirty.update(written)
+            seen = (
+                {ref: dirty[ref] if ref in dirty else loaded[ref] for ref in refs}
+                if refs
+                else _NOTHING
+            )
+            dirty.update(apply(e, position, seen))
         rows.write(conn, lane.gen.io, dirty, present)
 
     def _process(self, lanes: Sequence[Lane], notes: Sequence[Notification]) -> None:

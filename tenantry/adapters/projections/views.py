@@ -25,12 +25,11 @@ from tenantry.projections import (
     AuditProjection,
     MembershipsProjection,
     OrganizationsProjection,
-    Projection,
     SeatsProjection,
     tokens,
 )
 from tenantry.projections import dto as pdto
-from tenantry.projections.base import from_micros, to_micros
+from tenantry.projections.base import BaseProjection, from_micros, to_micros
 from tenantry.projections.organizations import COUNT_KEY, feature_list
 
 Record = Mapping[Any, Any]
@@ -59,7 +58,7 @@ class Reading:
 class View:
     """The storage half of a projection plug-in (subclass it with your projection)."""
 
-    projection: ClassVar[Projection]
+    projection: ClassVar[BaseProjection[Any]]
 
     def schema(self) -> dict[str, list[SchemaItem]]:
         """Columns and indexes of each table, by logical name (``sa.Index(None, "col")``: the

@@ -71,7 +71,8 @@ class PydanticMapper(Mapper[UUID]):
         """A stored event's class and its recorded fields as JSON values, upcast to the class's
         current version; without ``originator_id`` and ``originator_version`` (the record's
         own columns) and without validating them into the class."""
-        cls, _, target = self._decoder(stored_event.topic)
+        topic = stored_event.topic
+        cls, _, target = self._decoders.get(topic) or self._decoder(topic)
         data = stored_event.state
         if self.cipher:
             data = self.cipher.decrypt(data)
@@ -90,7 +91,9 @@ class PydanticMapper(Mapper[UUID]):
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
         try:
-            event: DomainEventProtocol[UUID] = self._decoder(stored_event.topic)[1](state)
+            topic = stored_event.topic
+            validate = (self._decoders.get(topic) or self._decoder(topic))[1]
+            event: DomainEventProtocol[UUID] = validate(state)
             return event  # (not cast(): its subscripted type would be evaluated per call)
         except ValidationError as e:
             msg = (
@@ -102,9 +105,6 @@ class PydanticMapper(Mapper[UUID]):
     def _decoder(self, topic: str) -> tuple[type[Any], Callable[[Any], Any], int]:
         """The class a topic names, its validator and its ``class_version``: looked up once
         per topic (a projection rebuild loads millions of events of a dozen classes)."""
-        found = self._decoders.get(topic)
-        if found is not None:
-            return found
         cls = resolve_topic(topic)
         found = (cls, cls.__pydantic_validator__.validate_python, _class_version(cls))
         self._decoders[topic] = found

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from uuid import UUID
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tenantry.application.app import Tenantry
@@ -174,6 +174,9 @@ def test_a_forged_or_stale_page_token_is_an_invalid_page_token(mutate: object) -
 
 
 @given(st.uuids(), st.sampled_from([ids.ORG, ids.USER, ids.INVITATION]))
+@example(UUID(int=0), ids.ORG)
+@example(UUID(int=(1 << 128) - 1), ids.USER)
+@example(UUID(int=0b10101 << 100), ids.INVITATION)
 def test_the_fast_public_id_is_the_domain_encoding(value: UUID, prefix: str) -> None:
     assert public_id(prefix, value) == ids.encode(prefix, value)
     assert public_id(prefix, value) == ids.encode(prefix, value)  # and again, from the cache

@@ -7,7 +7,6 @@ moves gets ``eventsourcing.utils.register_topic(old_topic, new_class)``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, cast
 from uuid import UUID
 
@@ -43,7 +42,7 @@ class PydanticMapper(Mapper[UUID]):
         cipher: Cipher | None = None,
     ) -> None:
         super().__init__(transcoder, compressor, cipher)
-        self._decoders: dict[str, tuple[type[Any], Callable[[Any], Any], int]] = {}
+        self._classes: dict[str, tuple[type[Any], int]] = {}
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         event = cast(BaseModel, domain_event)
@@ -64,15 +63,15 @@ class PydanticMapper(Mapper[UUID]):
         )
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
-        _, state = self.to_state(stored_event)
-        return self.from_state(stored_event, state)
+        cls, state = self.to_state(stored_event)
+        return self.from_state(stored_event, cls, state)
 
     def to_state(self, stored_event: StoredEvent) -> tuple[type[Any], dict[str, Any]]:
         """A stored event's class and its recorded fields as JSON values, upcast to the class's
         current version; without ``originator_id`` and ``originator_version`` (the record's
         own columns) and without validating them into the class."""
         topic = stored_event.topic
-        cls, _, target = self._decoders.get(topic) or self._decoder(topic)
+        cls, target = self._classes.get(topic) or self._class(topic)
         data = stored_event.state
         if self.cipher:
             data = self.cipher.decrypt(data)
@@ -84,16 +83,14 @@ class PydanticMapper(Mapper[UUID]):
         return cls, state
 
     def from_state(
-        self, stored_event: StoredEvent, state: dict[str, Any]
+        self, stored_event: StoredEvent, cls: type[Any], state: dict[str, Any]
     ) -> DomainEventProtocol[UUID]:
         """The domain event of :meth:`to_state`'s result (``state`` is used up: it becomes the
         event's input)."""
         state["originator_id"] = stored_event.originator_id
         state["originator_version"] = stored_event.originator_version
         try:
-            topic = stored_event.topic
-            validate = (self._decoders.get(topic) or self._decoder(topic))[1]
-            event: DomainEventProtocol[UUID] = validate(state)
+            event: DomainEventProtocol[UUID] = cls.__pydantic_validator__.validate_python(state)
             return event  # (not cast(): its subscripted type would be evaluated per call)
         except ValidationError as e:
             msg = (
@@ -102,12 +99,11 @@ class PydanticMapper(Mapper[UUID]):
             )
             raise MapperDeserialisationError(msg) from e
 
-    def _decoder(self, topic: str) -> tuple[type[Any], Callable[[Any], Any], int]:
-        """The class a topic names, its validator and its ``class_version``: looked up once
-        per topic (a projection rebuild loads millions of events of a dozen classes)."""
+    def _class(self, topic: str) -> tuple[type[Any], int]:
+        """The class a topic names and its ``class_version``: looked up once per topic (a
+        projection rebuild loads millions of events of a dozen classes)."""
         cls = resolve_topic(topic)
-        found = (cls, cls.__pydantic_validator__.validate_python, _class_version(cls))
-        self._decoders[topic] = found
+        found = self._classes[topic] = (cls, _class_version(cls))
         return found
 
 

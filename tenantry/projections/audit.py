@@ -71,13 +71,18 @@ def _kind(cls: type[DomainEvent]) -> _Kind:
     return kind
 
 
+def _names_its_organization(event: Recorded, kind: _Kind) -> bool:
+    return kind.of_organization or (
+        kind.names_organization and event.state.get("organization_id") is not None
+    )
+
+
 def _owner(event: Recorded, kind: _Kind) -> str | None:
     """The ``org_`` id of the organization an event names itself, if it does."""
     if kind.of_organization:
         return public_id(ids.ORG, event.originator_id)
-    if kind.names_organization:
-        named = event.state.get("organization_id")
-        return public_id_of_text(ids.ORG, named) if named is not None else None
+    if _names_its_organization(event, kind):
+        return public_id_of_text(ids.ORG, event.state["organization_id"])
     return None
 
 
@@ -92,11 +97,8 @@ class AuditProjection(RecordedProjection):
     tables: ClassVar[dict[str, str]] = {"audit": "position", "audit_owners": "aggregate_id"}
 
     def reads(self, event: Recorded) -> Iterable[RowRef]:
-        kind = _kind(event.event_type)
-        if kind.of_organization or (
-            kind.names_organization and event.state.get("organization_id") is not None
-        ):
-            return ()  # it names its organization (see _owner)
+        if _names_its_organization(event, _kind(event.event_type)):
+            return ()
         return (("audit_owners", f"{event.originator_id.int:032x}"),)
 
     def apply(self, event: Recorded, position: int, rows: Mapping[RowRef, Row | None]) -> Writes:

@@ -169,6 +169,9 @@ class ProjectionStore:
         page_token_secret: bytes = DEFAULT_SECRET,
     ) -> None:
         self.app = app
+        if not isinstance(app.mapper, PydanticMapper):  # pragma: no cover - the application's own
+            raise TypeError("projections need the application's PydanticMapper")
+        self._mapper = app.mapper
         self.engine = make_engine(database_url)
         self._write = writer(self.engine)
         self._read = reader(self.engine)
@@ -328,10 +331,7 @@ class ProjectionStore:
         start = min(lane.position for lane in lanes)
         typed = {lane.view.name for lane in lanes if not _recorded(lane)}
         recorded = {lane.view.name for lane in lanes if _recorded(lane)}
-        mapper = self.app.mapper
-        if not isinstance(mapper, PydanticMapper):  # pragma: no cover - the application's own
-            raise TypeError("projections need the application's PydanticMapper")
-        to_state, from_state = mapper.to_state, mapper.from_state
+        to_state, from_state = self._mapper.to_state, self._mapper.from_state
         routes = self._routes
         out: list[Event] = []
         for n in notes:
@@ -350,7 +350,7 @@ class ProjectionStore:
                 rec = Recorded(cls, cast(UUID, n.originator_id), n.originator_version, state)
             model = None
             if as_model:
-                model = cast(DomainEvent, from_state(n, dict(state) if rec else state))
+                model = cast(DomainEvent, from_state(n, cls, dict(state) if rec else state))
             out.append((n.id, names, model, rec))
         return out
 

@@ -6,13 +6,14 @@ import json
 import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import register_topic
 
-from tenantry.adapters.projections import ProjectionStore
+from tenantry.adapters.projections import ProjectionStore, View
 from tenantry.adapters.projections.store import Lane, Lost
 from tenantry.application.app import Tenantry
 from tenantry.domain import ids
@@ -415,3 +416,33 @@ def test_threads_sharing_one_store_apply_every_event_once(
         r.join(120)
     assert errors == []
     assert_views_equal_the_fold(store)  # the organization count included
+
+
+def test_a_catch_up_that_finds_the_tables_built_meanwhile_does_not_build_them_again(
+    app: Tenantry, store: ProjectionStore, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if database_url.startswith("memory"):
+        pytest.skip("memory:// projections are private to one store")
+    populate(app)
+    other = ProjectionStore(app, database_url, batch_size=7)
+    real = ProjectionStore._live_tracking
+    stale: list[str] = []
+
+    def looked_up_just_before_the_other_runner_swapped(
+        self: ProjectionStore, conn: sa.Connection, view: View
+    ) -> sa.Row[Any] | None:
+        if self is store and not stale:
+            stale.append(view.name)
+            other.catch_up()  # builds every view and swaps it in
+            return None  # what this runner read a moment earlier
+        return real(self, conn, view)
+
+    monkeypatch.setattr(
+        ProjectionStore, "_live_tracking", looked_up_just_before_the_other_runner_swapped
+    )
+    store.catch_up()
+    status = {s.name: s for s in store.status()}
+    assert status[stale[0]].generation == 1  # the other runner's tables, not rebuilt and dropped
+    assert status[stale[0]].position == store.head()
+    assert_views_equal_the_fold(store)
+    other.close()

@@ -451,7 +451,7 @@ class ProjectionStore:
                 builds.append(view)
             else:
                 targets.append((view, int(tr.generation)))
-        total = self._build(builds, progress) if builds else 0
+        total = self._build(builds, progress, unless_live=True) if builds else 0
         return total + self._advance(targets, progress)
 
     def rebuild(self, name: str, *, progress: Progress | None = None) -> int:
@@ -459,13 +459,25 @@ class ProjectionStore:
         An interrupted rebuild resumes where it stopped. Returns log positions processed."""
         return self._build([self.view(name)], progress)
 
-    def _build(self, views: Sequence[View], progress: Progress | None) -> int:
+    def _build(
+        self, views: Sequence[View], progress: Progress | None, *, unless_live: bool = False
+    ) -> int:
         """Builds new generations of ``views`` together in one pass over the log (resuming the
-        generations an interrupted build left), adds their indexes and swaps them in."""
+        generations an interrupted build left), adds their indexes and swaps them in. With
+        ``unless_live`` (a catch-up that found no live tables of this version), a view whose
+        live tables another runner has built and swapped in meanwhile is caught up instead:
+        building it again would drop tables that readers have just started to use."""
         building: list[tuple[View, int]] = []
+        built: list[tuple[View, int]] = []
         for view in views:
             with self._write.begin() as conn:
                 reg = self._registry(conn, view.name, lock=True)
+                if unless_live and reg is not None and reg.building_generation is None:
+                    live = reg.live_generation
+                    tr = self._tracking(conn, view.name, live) if live is not None else None
+                    if tr is not None and tr.version == view.projection.version:
+                        built.append((view, int(tr.generation)))
+                        continue
                 number: int | None = reg.building_generation if reg is not None else None
                 tr = self._tracking(conn, view.name, number) if number is not None else None
                 if number is None or tr is None or tr.version != view.projection.version:
@@ -476,7 +488,7 @@ class ProjectionStore:
         for view, number in building:
             self._add_indexes(view, number)
             self._swap(view, number)
-        return done + self._advance(building, progress)
+        return done + self._advance(building, progress) + self._advance(built, progress)
 
     def _add_indexes(self, view: View, number: int) -> None:
         """The secondary indexes of a rebuilt generation, built once from its loaded rows

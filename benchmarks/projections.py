@@ -257,7 +257,7 @@ def opened(
     """An application and its projection store on a fresh database, closed afterwards."""
     with fresh_url(backend, workdir, pg_url) as url:
         app = tenantry.connect(url)
-        store = ProjectionStore(app, url, batch_size=BATCH)
+        store = ProjectionStore(app, batch_size=BATCH)
         try:
             yield app, store
         finally:

@@ -298,7 +298,7 @@ def _caught_up(
 ) -> Iterator[ProjectionStore]:
     """The projections, with ``names`` brought up to the head of the log first (a bar shows
     how far), so a query in this short-lived process sees every recorded event."""
-    store = ProjectionStore(t, database_url)
+    store = ProjectionStore(t)
     try:
         for name in names:
             with _bar(store.head(), console_=console_, always=always) as bar:
@@ -1179,7 +1179,7 @@ def _demo(t: Tenantry, database_url: str) -> None:
     console.print(f"  now (version {renamed.version}): [cyan]{renamed.display_name!r}[/]")
 
     console.print("\n[bold]5. Read models[/] — projections rebuilt from the whole log")
-    store = ProjectionStore(t, database_url)
+    store = ProjectionStore(t)
     try:
         with _bar(store.head(), console_=console, always=True) as bar:
             store.rebuild("organizations", progress=_tracker(bar, "rebuild organizations"))

@@ -29,7 +29,7 @@ BatchSize = typer.Option(1000, "--batch-size", min=1, max=100_000, help="Events 
 @contextmanager
 def _store(database_url: str, batch_size: int = 1000) -> Iterator[ProjectionStore]:
     app = connect(database_url)
-    store = ProjectionStore(app, database_url, batch_size=batch_size)
+    store = ProjectionStore(app, batch_size=batch_size)
     try:
         yield store
     except TenantryError as e:

@@ -8,16 +8,21 @@ URL                                       store
 ``postgresql+psycopg://u:p@host/db``      PostgreSQL (``?schema=name`` to use a schema)
 ``memory://``                             in memory, for tests and experiments
 ========================================  ===============================================
+
+:class:`Database` is the one place a URL is read: the event store's settings, the projections'
+engine (:func:`tenantry.adapters.projections.engine.projections_engine`) and the adapters' engine
+(API clients, signing keys, idempotency keys) are all built from it, so they share one database.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Final
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Any, Final, Literal
+from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 from uuid import UUID
 
 import sqlalchemy as sa
@@ -31,54 +36,132 @@ from tenantry.domain.errors import InvalidField
 DEFAULT_DATABASE_URL: Final = "sqlite:///tenantry.db"
 DATABASE_URL_ENV: Final = "TENANTRY_DATABASE_URL"
 
+Kind = Literal["memory", "sqlite", "postgres"]
 
-def persistence_env(database_url: str) -> dict[str, str]:
-    """Translates a database URL into eventsourcing's persistence settings."""
-    parts = urlsplit(database_url)
-    scheme = parts.scheme.split("+")[0].lower()
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    if scheme == "memory":
-        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}
-    if scheme == "sqlite":
-        # sqlite:///relative.db and sqlite:////absolute.db, as in SQLAlchemy.
-        path = unquote(parts.path[1:] if parts.path.startswith("/") else parts.path)
-        if not path:
-            raise InvalidField("database_url", "sqlite URLs look like sqlite:///path/to/file.db")
-        mode = query.get("synchronous", "FULL").upper()
-        if mode not in SYNCHRONOUS_MODES:
-            raise InvalidField(
-                "database_url", f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}"
+
+def resolve_url(url: str | None = None) -> str:
+    """``url``, else ``$TENANTRY_DATABASE_URL``, else the embedded SQLite file."""
+    return url or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+
+
+@dataclass(frozen=True)
+class Database:
+    """A validated tenantry database URL and everything built from it."""
+
+    url: str
+    kind: Kind
+    persistence: dict[str, str]
+    """eventsourcing's persistence settings for the event store."""
+    query: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, url: str | None = None) -> Database:
+        """Reads ``url`` (see :func:`resolve_url` for the default); a URL tenantry cannot use
+        is an :class:`InvalidField` on ``database_url``."""
+        url = resolve_url(url)
+        parts = urlsplit(url)
+        scheme = parts.scheme.split("+")[0].lower()
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        if scheme == "memory":
+            return cls(url, "memory", {"PERSISTENCE_MODULE": "eventsourcing.popo"}, query)
+        if scheme == "sqlite":
+            return cls(url, "sqlite", _sqlite_persistence(parts.path, query), query)
+        if scheme in ("postgresql", "postgres"):
+            return cls(url, "postgres", _postgres_persistence(parts, query), query)
+        raise InvalidField(
+            "database_url", "must start with sqlite:///, postgresql+psycopg:// or memory://"
+        )
+
+    @property
+    def schema(self) -> str | None:
+        """The PostgreSQL schema (``?schema=``), if any."""
+        return self.persistence.get("POSTGRES_SCHEMA")
+
+    def connect(
+        self,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        id_factory: Callable[[], UUID] = ids.new_id,
+        invitation_lifetime: timedelta = DEFAULT_INVITATION_LIFETIME,
+    ) -> Tenantry:
+        """The application on this database; the event store's tables are created if missing."""
+        with schema_setup_lock(self.persistence):
+            app = Tenantry(
+                self.persistence,
+                clock=clock,
+                id_factory=id_factory,
+                invitation_lifetime=invitation_lifetime,
             )
-        if path != ":memory:":
-            directory = os.path.dirname(os.path.abspath(path))
-            if not os.path.isdir(directory):
-                raise InvalidField("database_url", f"directory {directory} does not exist")
-        return {
-            "PERSISTENCE_MODULE": "tenantry.adapters.sqlite_store:TenantrySQLiteFactory",
-            "SQLITE_DBNAME": "file:tenantry-memory?mode=memory&cache=shared"
-            if path == ":memory:"
-            else path,
-            "SQLITE_LOCK_TIMEOUT": query.get("timeout", "30"),
-            SYNCHRONOUS: mode,
-        }
-    if scheme in ("postgresql", "postgres"):
-        env = {
-            "PERSISTENCE_MODULE": "eventsourcing.postgres",
-            "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
-            "POSTGRES_HOST": parts.hostname or "localhost",
-            "POSTGRES_PORT": str(parts.port or 5432),
-            "POSTGRES_USER": unquote(parts.username or "postgres"),
-            "POSTGRES_PASSWORD": unquote(parts.password or ""),
-            "POSTGRES_POOL_SIZE": query.get("pool_size", "10"),
-            "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", "10"),
-            "POSTGRES_LOCK_TIMEOUT": query.get("lock_timeout", "10"),
-        }
-        if "schema" in query:
-            env["POSTGRES_SCHEMA"] = query["schema"]
-        return env
-    raise InvalidField(
-        "database_url", "must start with sqlite:///, postgresql+psycopg:// or memory://"
-    )
+        app.database_url = self.url
+        return app
+
+    def adapters_engine(self) -> sa.Engine:
+        """An engine for the adapters' own tables (API clients, signing keys, idempotency keys):
+        the same SQLite file or PostgreSQL schema as the events; for ``memory://`` an in-memory
+        SQLite database that lives as long as the engine."""
+        if self.kind == "memory":
+            return one_connection_engine()
+        if self.kind == "sqlite":
+            name = self.persistence["SQLITE_DBNAME"]
+            if name.startswith("file:"):
+                return one_connection_engine(f"sqlite:///{name}&uri=true")
+            return sa.create_engine(f"sqlite:///{name}", connect_args={"timeout": 30})
+        engine = sa.create_engine(
+            self.postgres_url(), pool_pre_ping=True, pool_size=2, max_overflow=6
+        )
+        if self.schema:
+            engine = engine.execution_options(schema_translate_map={None: self.schema})
+        return engine
+
+    def postgres_url(self) -> str:
+        """The SQLAlchemy URL: tenantry's own query parameters are not libpq's."""
+        parts = urlsplit(self.url)
+        rest = "&".join(f"{k}={v}" for k, v in self.query.items() if k not in _TENANTRY_PARAMS)
+        return urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, rest, ""))
+
+
+_TENANTRY_PARAMS: Final = ("schema", "pool_size", "max_overflow", "lock_timeout", "synchronous")
+
+
+def _sqlite_persistence(url_path: str, query: dict[str, str]) -> dict[str, str]:
+    # sqlite:///relative.db and sqlite:////absolute.db, as in SQLAlchemy.
+    path = unquote(url_path[1:] if url_path.startswith("/") else url_path)
+    if not path:
+        raise InvalidField("database_url", "sqlite URLs look like sqlite:///path/to/file.db")
+    mode = query.get("synchronous", "FULL").upper()
+    if mode not in SYNCHRONOUS_MODES:
+        raise InvalidField(
+            "database_url", f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}"
+        )
+    if path != ":memory:":
+        directory = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(directory):
+            raise InvalidField("database_url", f"directory {directory} does not exist")
+    return {
+        "PERSISTENCE_MODULE": "tenantry.adapters.sqlite_store:TenantrySQLiteFactory",
+        "SQLITE_DBNAME": "file:tenantry-memory?mode=memory&cache=shared"
+        if path == ":memory:"
+        else path,
+        "SQLITE_LOCK_TIMEOUT": query.get("timeout", "30"),
+        SYNCHRONOUS: mode,
+    }
+
+
+def _postgres_persistence(parts: Any, query: dict[str, str]) -> dict[str, str]:
+    env = {
+        "PERSISTENCE_MODULE": "eventsourcing.postgres",
+        "POSTGRES_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
+        "POSTGRES_HOST": parts.hostname or "localhost",
+        "POSTGRES_PORT": str(parts.port or 5432),
+        "POSTGRES_USER": unquote(parts.username or "postgres"),
+        "POSTGRES_PASSWORD": unquote(parts.password or ""),
+        "POSTGRES_POOL_SIZE": query.get("pool_size", "10"),
+        "POSTGRES_MAX_OVERFLOW": query.get("max_overflow", "10"),
+        "POSTGRES_LOCK_TIMEOUT": query.get("lock_timeout", "10"),
+    }
+    if "schema" in query:
+        env["POSTGRES_SCHEMA"] = query["schema"]
+    return env
 
 
 def connect(
@@ -90,15 +173,16 @@ def connect(
 ) -> Tenantry:
     """Builds tenantry on ``database_url`` (default: ``$TENANTRY_DATABASE_URL``, else the
     embedded SQLite file ``tenantry.db``). Tables are created if missing."""
-    url = database_url or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
-    env = persistence_env(url)
-    with schema_setup_lock(env):
-        return Tenantry(
-            env,
-            clock=clock,
-            id_factory=id_factory,
-            invitation_lifetime=invitation_lifetime,
-        )
+    return Database.parse(database_url).connect(
+        clock=clock, id_factory=id_factory, invitation_lifetime=invitation_lifetime
+    )
+
+
+def database_of(app: Tenantry) -> Database:
+    """The database ``app`` was built on (by :func:`connect`)."""
+    if app.database_url is None:
+        raise InvalidField("app", "must be built by tenantry.connect (it knows its database)")
+    return Database.parse(app.database_url)
 
 
 # Any fixed 64-bit number: the advisory lock that serializes schema setup on one PostgreSQL server.
@@ -106,7 +190,7 @@ _SETUP_LOCK_KEY: Final = 0x7E4A_4E72_7953_6574
 
 
 @contextmanager
-def schema_setup_lock(env: Mapping[str, str]) -> Iterator[None]:
+def schema_setup_lock(env: dict[str, str]) -> Iterator[None]:
     """Serializes table creation across processes starting at once on one PostgreSQL database.
 
     eventsourcing's setup runs ``CREATE TABLE IF NOT EXISTS`` and ``CREATE OR REPLACE FUNCTION``

@@ -142,6 +142,9 @@ class Tenantry(Application[UUID]):
         self.max_attempts = max_attempts
         self._local = threading.local()
         self._known_users: set[UUID] = set()  # bounded below; only ever a shortcut
+        self.database_url: str | None = None
+        """The URL this application was built on (set by ``tenantry.connect``): the adapters
+        that store beside its events (projections, API clients) build their engines from it."""
         super().__init__(env)
 
     # --- infrastructure ----------------------------------------------------------------------

@@ -59,7 +59,7 @@ def url(tmp_path: Path) -> str:
 @pytest.fixture
 def store(url: str) -> Iterator[ProjectionStore]:
     app = tenantry.connect(url)
-    s = ProjectionStore(app, url)
+    s = ProjectionStore(app)
     yield s
     s.close()
     app.close()

@@ -44,7 +44,7 @@ def test_the_follower_process_keeps_every_projection_caught_up_and_stops_on_sigt
 ) -> None:
     url = f"sqlite:///{tmp_path / 't.db'}"
     app = tenantry.connect(url)
-    views = ProjectionStore(app, url)
+    views = ProjectionStore(app)
     process = follower.spawn(url)
     try:
         for i in range(30):

@@ -566,7 +566,7 @@ def test_a_list_that_cannot_catch_up_in_time_answers_503_with_retry_after(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     t = tenantry.connect("memory://")
-    views = ProjectionStore(t, "memory://")
+    views = ProjectionStore(t)
     monkeypatch.setattr(views, "catch_up", lambda *args, **kwargs: None)  # a stuck projection
     host = FastAPI()
     host.include_router(create_router(t, auth=None, projections=views, read_timeout=0.05))

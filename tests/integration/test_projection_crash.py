@@ -25,7 +25,7 @@ import tenantry
 from tenantry.adapters.projections import ProjectionStore
 url, mode, marker = sys.argv[1], sys.argv[2], Path(sys.argv[3])
 app = tenantry.connect(url)
-store = ProjectionStore(app, url, batch_size=5)
+store = ProjectionStore(app, batch_size=5)
 batches = 0
 def hang_in_the_third_batch(name, position):
     global batches
@@ -66,7 +66,7 @@ def test_a_projection_killed_mid_batch_restarts_to_a_fold_of_the_log(
     url: str, mode: str, tmp_path: Path
 ) -> None:
     app = tenantry.connect(url)
-    store = ProjectionStore(app, url)
+    store = ProjectionStore(app)
     try:
         if mode == "catch-up":  # live tables exist and follow the log
             app.create_organization("Before")

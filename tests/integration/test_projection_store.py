@@ -34,7 +34,7 @@ def app(make_app: Callable[..., Tenantry], database_url: str) -> Tenantry:
 
 @pytest.fixture
 def store(app: Tenantry, database_url: str) -> Iterator[ProjectionStore]:
-    s = ProjectionStore(app, database_url, batch_size=7)
+    s = ProjectionStore(app, batch_size=7)
     yield s
     s.close()
 
@@ -370,7 +370,7 @@ def test_two_runners_catching_up_at_once_apply_every_event_once(
     if database_url.startswith("memory"):
         pytest.skip("memory:// projections are private to one store")
     populate(app, 30)
-    other = ProjectionStore(app, database_url, batch_size=5)
+    other = ProjectionStore(app, batch_size=5)
     errors: list[BaseException] = []
 
     def run(s: ProjectionStore) -> None:
@@ -424,7 +424,7 @@ def test_a_catch_up_that_finds_the_tables_built_meanwhile_does_not_build_them_ag
     if database_url.startswith("memory"):
         pytest.skip("memory:// projections are private to one store")
     populate(app)
-    other = ProjectionStore(app, database_url, batch_size=7)
+    other = ProjectionStore(app, batch_size=7)
     real = ProjectionStore._live_tracking
     stale: list[str] = []
 

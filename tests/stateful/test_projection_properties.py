@@ -45,7 +45,7 @@ def test_every_projection_equals_a_fold_of_the_log_and_seats_equal_the_rule(
 ) -> None:
     clock = FakeClock()
     app = tenantry.connect("memory://", clock=clock)
-    store = ProjectionStore(app, "memory://", batch_size=5)
+    store = ProjectionStore(app, batch_size=5)
     orgs: list[str] = []
     try:
         _run(app, store, clock, orgs, ("create",))

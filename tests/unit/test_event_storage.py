@@ -263,7 +263,7 @@ def test_a_record_as_recorded_is_its_stored_fields_upcast_and_not_validated(app:
 def test_the_audit_log_shows_an_old_record_upcast(app: Tenantry) -> None:
     org = app.create_organization("Acme")
     app.recorder.insert_events([v1_record(app, org.id, 2)])
-    views = ProjectionStore(app, "memory://")
+    views = ProjectionStore(app)
     entries = views.list_audit_log(organization_id=org.id, min_position=views.head()).entries
     assert (entries[-1].event, entries[-1].data) == (
         "RenamedV2",

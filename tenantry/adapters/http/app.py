@@ -24,7 +24,7 @@ from fastapi.security import OAuth2
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from tenantry.adapters.database import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, connect
+from tenantry.adapters.database import connect, database_of
 from tenantry.adapters.http import schemas
 from tenantry.adapters.http.auth import (
     DEFAULT_TOKEN_TTL,
@@ -40,7 +40,6 @@ from tenantry.adapters.http.errors import (
 )
 from tenantry.adapters.http.idempotency import IdempotencyStore
 from tenantry.adapters.http.router import DEFAULT_MAX_BODY_BYTES, create_router
-from tenantry.adapters.http.store import engine_for
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import Tenantry
 
@@ -107,21 +106,21 @@ def create_app(
 ) -> FastAPI:
     """The REST API on ``database_url`` (default ``$TENANTRY_DATABASE_URL``, else
     ``sqlite:///tenantry.db``), with its API clients and idempotency keys in the same database.
-    Pass ``tenantry`` to serve an application you built (it is then yours to close).
+    Pass ``tenantry`` to serve an application you built (it is then yours to close); its own
+    database is used.
     ``revocation_delay``: how long a client rotated or deleted by another process may still call
     (this worker re-reads secret versions that often).
     ``follow_projections``: keep the projections (lists, search) caught up in a thread of this
     application while it runs; ``False`` when another process follows them (``tenantry serve``
     runs one follower process for all its workers). Lists read their writes either way."""
-    url = database_url or os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
     owned = tenantry is None
-    t = tenantry if tenantry is not None else connect(url)
-    engine = engine_for(url)
+    t = tenantry if tenantry is not None else connect(database_url)
+    engine = database_of(t).adapters_engine()
     clients = ClientAuth(engine, token_ttl=token_ttl, revocation_delay=revocation_delay)
     store = IdempotencyStore(engine)
 
     authenticate = BearerAuth(clients)
-    views = ProjectionStore(t, url)
+    views = ProjectionStore(t)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
-from tenantry.adapters.database import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, persistence_env
+from tenantry.adapters.database import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Database
 from tenantry.domain.errors import TenantryError
 
 if TYPE_CHECKING:  # the server's libraries load only when a command needs them
@@ -48,12 +48,15 @@ def _require_http_extra() -> None:
 def _clients(database_url: str) -> ClientAuth:
     _require_http_extra()
     from tenantry.adapters.http.auth import ClientAuth
-    from tenantry.adapters.http.store import engine_for
 
-    if database_url.startswith("memory:"):
+    try:
+        db = Database.parse(database_url)
+    except TenantryError as e:
+        raise _fail(e) from None
+    if db.kind == "memory":
         err.print("[red]memory:// keeps clients inside the server process; use a database URL")
         raise typer.Exit(2)
-    return ClientAuth(engine_for(database_url))
+    return ClientAuth(db.adapters_engine())
 
 
 def _print_secret(new: NewSecret) -> None:
@@ -138,13 +141,12 @@ def serve(
 
     from tenantry.adapters.http.app import FOLLOW_ENV, TOKEN_TTL_ENV, app_from_env
     from tenantry.adapters.http.auth import ClientAuth
-    from tenantry.adapters.http.store import engine_for
 
     try:
-        persistence_env(database_url)
+        db = Database.parse(database_url)
     except TenantryError as e:
         raise _fail(e) from None
-    in_memory = database_url.startswith("memory:")
+    in_memory = db.kind == "memory"
     if in_memory and workers > 1:
         err.print("[red]memory:// cannot be shared by several workers; use --workers 1")
         raise typer.Exit(2)
@@ -168,7 +170,7 @@ def serve(
             uvicorn.run(app, **options)
         return
     # Several workers: prepare the shared tables and key once, then let each worker build its app.
-    engine = engine_for(database_url)
+    engine = db.adapters_engine()
     clients = ClientAuth(engine)
     if create_client:
         _print_secret(clients.create_client(create_client))

@@ -23,7 +23,7 @@ import threading
 from types import FrameType
 from typing import Final
 
-from tenantry.adapters.database import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, connect
+from tenantry.adapters.database import DATABASE_URL_ENV, connect, resolve_url
 from tenantry.adapters.projections import ProjectionStore
 
 PARENT_ENV: Final = "TENANTRY_HTTP_PARENT_PID"
@@ -48,7 +48,7 @@ def follow(database_url: str, stop: threading.Event, *, parent: int | None = Non
 
     app = connect(database_url)
     try:
-        views = ProjectionStore(app, database_url)
+        views = ProjectionStore(app)
         try:
             views.follow(stop=stop)
         finally:
@@ -87,7 +87,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, _stop)
     parent = os.environ.get(PARENT_ENV)
     follow(
-        os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL,
+        resolve_url(),
         stop,
         parent=int(parent) if parent else None,
     )

@@ -4,14 +4,11 @@ Core in the same database as the events: the SQLite file, the PostgreSQL schema,
 
 from __future__ import annotations
 
-from typing import Final
-from urllib.parse import parse_qs, urlsplit, urlunsplit
-
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
-from tenantry.adapters.database import one_connection_engine, persistence_env
+from tenantry.adapters.database import Database
 
 metadata = sa.MetaData()
 
@@ -50,28 +47,9 @@ idempotency_keys = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, index=True),
 )
 
-_TENANTRY_PARAMS: Final = ("schema", "pool_size", "max_overflow", "lock_timeout", "synchronous")
-
-
 def engine_for(database_url: str) -> Engine:
     """A SQLAlchemy engine on the same database as ``tenantry.connect(database_url)``."""
-    env = persistence_env(database_url)  # validates the URL the same way
-    parts = urlsplit(database_url)
-    scheme = parts.scheme.split("+")[0].lower()
-    if scheme == "memory":
-        return one_connection_engine()
-    if scheme == "sqlite":
-        name = env["SQLITE_DBNAME"]
-        if name.startswith("file:"):
-            return one_connection_engine(f"sqlite:///{name}&uri=true")
-        return sa.create_engine(f"sqlite:///{name}", connect_args={"timeout": 30})
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    rest = "&".join(f"{k}={v}" for k, v in query.items() if k not in _TENANTRY_PARAMS)
-    url = urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, rest, ""))
-    engine = sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=6)
-    if "schema" in query:
-        engine = engine.execution_options(schema_translate_map={None: query["schema"]})
-    return engine
+    return Database.parse(database_url).adapters_engine()
 
 
 def create_tables(engine: Engine) -> None:

@@ -1,20 +1,16 @@
-"""SQLAlchemy engines for the projections, on the same database as the events.
-
-``sqlite:///path.db`` → the same file (writes take the lock up front, ``BEGIN IMMEDIATE``, so a
-projection never fails to upgrade a read lock); ``postgresql+psycopg://…?schema=s`` → schema ``s``
-through ``search_path``; ``memory://`` → a private in-memory SQLite database (events in memory
-cannot share a transaction with anything, so nothing is lost by that).
-"""
+"""The projections' SQLAlchemy engine, built from the application's :class:`Database`, and how
+its transactions begin (SQLite writes take the lock up front, ``BEGIN IMMEDIATE``, so a projection
+never fails to upgrade a read lock)."""
 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from tenantry.adapters.database import one_connection_engine, persistence_env
+from tenantry.adapters.database import Database, one_connection_engine
+from tenantry.adapters.sqlite_store import SYNCHRONOUS
 
 CACHE_KIB = 65_536
 """SQLite page cache per connection, in KiB."""
@@ -24,37 +20,38 @@ WAL_CHECKPOINT_PAGES = 10_000
 commit copies it back into the database file (SQLite's default is 1,000). A catch-up rewrites the
 same index pages batch after batch (a read model keyed by e-mail-derived user ids inserts all
 over its index); a checkpoint copies each page once however often it changed since the last
-one, so ten times fewer checkpoints copy far fewer pages: catching the memberships up from a
-1,000,000-event log behind spent 16 µs an event committing with the default and 9 µs with
-this. ``journal_size_limit`` truncates the log back to ``WAL_LIMIT_BYTES`` after each."""
+one, so ten times fewer checkpoints copy far fewer pages (the benchmark's catch-up of the
+memberships from far behind shows it). ``journal_size_limit`` truncates the log back to
+``WAL_LIMIT_BYTES`` after each."""
 WAL_LIMIT_BYTES = 64 * 1024 * 1024
 
 WRITE = "tenantry_write"
 """Execution option that makes a SQLite transaction take the write lock when it begins."""
 
 
-def make_engine(database_url: str) -> sa.Engine:
-    """The engine for ``database_url`` (a tenantry URL, validated like :func:`connect` does)."""
-    env = persistence_env(database_url)
-    module = env["PERSISTENCE_MODULE"]
-    if module == "eventsourcing.popo":
+def projections_engine(db: Database) -> sa.Engine:
+    """The projections' engine on ``db``: the same SQLite file (writes take the lock at
+    ``BEGIN``), the same PostgreSQL schema (through ``search_path``), or — for ``memory://`` — a
+    private in-memory SQLite database (events in memory share no transaction with anything, so
+    nothing is lost by that)."""
+    if db.kind == "memory":
         return _sqlite_transactions(one_connection_engine("sqlite+pysqlite://"))
-    if module.startswith("tenantry.adapters.sqlite_store"):
-        db = env["SQLITE_DBNAME"]
+    if db.kind == "sqlite":
+        name = db.persistence["SQLITE_DBNAME"]
         connect_args: dict[str, Any] = {
-            "timeout": float(env["SQLITE_LOCK_TIMEOUT"]),
+            "timeout": float(db.persistence["SQLITE_LOCK_TIMEOUT"]),
             "check_same_thread": False,
         }
-        if db.startswith("file:"):
+        if name.startswith("file:"):
             connect_args["uri"] = True
-        engine = sa.create_engine(f"sqlite+pysqlite:///{db}", connect_args=connect_args)
-        synchronous = env.get("TENANTRY_SQLITE_SYNCHRONOUS", "FULL")
+        engine = sa.create_engine(f"sqlite+pysqlite:///{name}", connect_args=connect_args)
+        synchronous = db.persistence[SYNCHRONOUS]
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _: Any) -> None:
             dbapi_conn.execute("PRAGMA journal_mode=WAL")
             dbapi_conn.execute(f"PRAGMA synchronous={synchronous}")
-            # 64 MB of page cache (SQLite's default is 2 MB): the read models keyed by random
+            # A large page cache (SQLite's default is 2 MB): the read models keyed by random
             # ids insert all over their B-trees, and a rebuild of a large log re-reads evicted
             # pages at every batch otherwise. It fills only as pages are used.
             dbapi_conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
@@ -62,14 +59,12 @@ def make_engine(database_url: str) -> sa.Engine:
             dbapi_conn.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
 
         return _sqlite_transactions(engine)
-    parts = urlsplit(database_url)
-    query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    schema = query.get("schema")
-    url = urlunsplit(("postgresql+psycopg", parts.netloc, parts.path, "", ""))
     args: dict[str, Any] = {}
-    if schema:
-        args["options"] = f"-csearch_path={unquote(schema)}"
-    return sa.create_engine(url, connect_args=args, pool_size=5, max_overflow=5, pool_pre_ping=True)
+    if db.schema:
+        args["options"] = f"-csearch_path={db.schema}"
+    return sa.create_engine(
+        db.postgres_url(), connect_args=args, pool_size=5, max_overflow=5, pool_pre_ping=True
+    )
 
 
 def _sqlite_transactions(engine: sa.Engine) -> sa.Engine:

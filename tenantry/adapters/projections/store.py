@@ -30,8 +30,9 @@ import sqlalchemy as sa
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import TopicError, resolve_topic
 
+from tenantry.adapters.database import database_of
 from tenantry.adapters.projections import rows
-from tenantry.adapters.projections.engine import make_engine, reader, writer
+from tenantry.adapters.projections.engine import projections_engine, reader, writer
 from tenantry.adapters.projections.views import (
     NAMING,
     AuditView,
@@ -153,7 +154,7 @@ class ProjectionStore:
     >>> import tenantry
     >>> from tenantry.adapters.projections import ProjectionStore
     >>> app = tenantry.connect("memory://")
-    >>> views = ProjectionStore(app, "memory://")
+    >>> views = ProjectionStore(app)
     >>> org = app.create_organization("Acme")
     >>> views.list_organizations(min_position=app.last_position).total_size
     1
@@ -162,7 +163,6 @@ class ProjectionStore:
     def __init__(
         self,
         app: Tenantry,
-        database_url: str,
         *,
         views: Sequence[View] | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
@@ -172,7 +172,7 @@ class ProjectionStore:
         if not isinstance(app.mapper, PydanticMapper):  # pragma: no cover - the application's own
             raise TypeError("projections need the application's PydanticMapper")
         self._mapper = app.mapper
-        self.engine = make_engine(database_url)
+        self.engine = projections_engine(database_of(app))
         self._write = writer(self.engine)
         self._read = reader(self.engine)
         chosen = list(views) if views is not None else builtin_views()

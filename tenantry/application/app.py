@@ -41,8 +41,10 @@ from tenantry.domain.errors import (
     UserNotFound,
     VersionNotFound,
 )
-from tenantry.domain.membership import KeyClaim, Membership, User
+from tenantry.domain.key_claim import KeyClaim
+from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
+from tenantry.domain.user import User
 from tenantry.domain.values import Feature, MembershipStatus, SessionPolicy
 
 T = TypeVar("T")

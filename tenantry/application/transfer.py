@@ -24,8 +24,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from tenantry.application.app import Tenantry
 from tenantry.domain import ids, values
 from tenantry.domain.errors import InvalidField, OrganizationAlreadyExists, OrganizationNotFound
-from tenantry.domain.membership import KeyClaim, Membership, User
+from tenantry.domain.key_claim import KeyClaim
+from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
+from tenantry.domain.user import User
 
 Progress = Callable[[int], None]
 

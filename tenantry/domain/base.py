@@ -5,14 +5,14 @@ readable JSON. Every event records who did it (``actor``) and may carry a ``reas
 
 An aggregate keeps its whole state in one pydantic model (``self.state``), so a snapshot is that
 model dumped to JSON and loading a snapshot is one ``model_validate`` — no per-class transcoding.
+
+An aggregate that moves to another module keeps the topics its events were first stored under,
+as eventsourcing's explicit ``TOPIC`` on the aggregate and on each of its events: stored bytes do
+not follow the code's layout, so the versions before a move still read what is written after it.
 """
 
 from __future__ import annotations
 
-import base64
-import zlib
-from array import array
-from bisect import bisect_left, bisect_right
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, cast
 from uuid import UUID
@@ -24,8 +24,7 @@ from eventsourcing.domain import (
     CanSnapshotAggregate,
 )
 from eventsourcing.utils import get_topic, resolve_topic
-from pydantic import BaseModel, BeforeValidator, ConfigDict, GetCoreSchemaHandler
-from pydantic_core import core_schema
+from pydantic import BaseModel, BeforeValidator, ConfigDict
 
 
 def utc(dt: datetime) -> datetime:
@@ -76,111 +75,19 @@ class DomainEvent(BaseModel):
         return datetime.now(UTC)
 
 
-def whole_seconds(dt: datetime) -> int:
-    """``dt`` as whole seconds since the epoch, rounded up (an expiry is never moved earlier)."""
-    return -(-micros(dt) // 1_000_000)
-
-
-class ExpiryLedger:
-    """The expiry instants of an organization's pending invitations: a sorted multiset of whole
-    seconds since the epoch.
-
-    It is all the seat rule needs of pending invitations — how many expire after a given moment
-    (a binary search). Invitations expire on whole seconds (the application rounds them up), so
-    the rule stays exact. Stored as zlib-packed 64-bit integers: 10,000 pending invitations take
-    some 30 kB in a snapshot and decode in microseconds, so loading an organization does not grow
-    with its pending invitations by more than that.
-    """
-
-    __slots__ = ("_packed", "_t_")
-
-    def __init__(self, times: array[int] | None = None, packed: str | None = None) -> None:
-        # Decoded lazily: loading an organization to read its settings never unpacks the ledger.
-        self._t_: array[int] | None = times if times is not None or packed else array("q")
-        self._packed: str | None = packed
-
-    @property
-    def _t(self) -> array[int]:
-        if self._t_ is None:
-            t = array("q")
-            t.frombytes(zlib.decompress(base64.b64decode(self._packed or "")))
-            self._t_, self._packed = t, None
-        return self._t_
-
-    def add(self, at: datetime) -> None:
-        v = whole_seconds(at)
-        self._t.insert(bisect_right(self._t, v), v)
-
-    def discard(self, at: datetime) -> None:
-        v = whole_seconds(at)
-        i = bisect_left(self._t, v)
-        if i < len(self._t) and self._t[i] == v:
-            del self._t[i]
-
-    def count_after(self, now: datetime) -> int:
-        """How many expire strictly after ``now`` (one expiring at ``now`` has expired)."""
-        # For whole seconds t: t > now  <=>  t > floor(now).
-        return len(self._t) - bisect_right(self._t, micros(now) // 1_000_000)
-
-    def count_due(self, now: datetime) -> int:
-        """How many have expired at ``now`` but are still recorded as pending."""
-        return len(self._t) - self.count_after(now)
-
-    def __len__(self) -> int:
-        return len(self._t)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ExpiryLedger) and self._t == other._t
-
-    def __deepcopy__(self, memo: dict[int, Any]) -> ExpiryLedger:
-        if self._t_ is None:
-            return ExpiryLedger(packed=self._packed)
-        return ExpiryLedger(array("q", self._t_))
-
-    def __repr__(self) -> str:
-        return f"ExpiryLedger(n={len(self._t)})"
-
-    def to_b64(self) -> str:
-        if self._t_ is None and self._packed is not None:
-            return self._packed
-        return base64.b64encode(zlib.compress(self._t.tobytes(), 1)).decode("ascii")
-
-    @classmethod
-    def from_b64(cls, value: str) -> ExpiryLedger:
-        return cls(packed=value)
-
-    @classmethod
-    def __get_pydantic_core_schema__(
-        cls, source: type[Any], handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        from_str = core_schema.no_info_plain_validator_function(
-            lambda v: v if isinstance(v, ExpiryLedger) else cls.from_b64(v)
-        )
-        return core_schema.json_or_python_schema(
-            json_schema=from_str,
-            python_schema=from_str,
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                lambda v: v.to_b64(), when_used="json"
-            ),
-        )
-
-
 class AggregateState(BaseModel):
     """Base of an aggregate's state model (mutable; only events assign to it).
 
-    Events *replace* containers (``s.roles = [...]``), never change them in place; the one
-    exception, :class:`ExpiryLedger`, is copied by :meth:`copy_for_command`. That keeps copying an
-    aggregate out of the cache for a command a shallow copy instead of a deep one.
+    Events *replace* containers (``s.roles = [...]``), never change them in place. That keeps
+    copying an aggregate out of the cache for a command a shallow copy instead of a deep one; a
+    state holding a value that events do change in place (the organization's expiry ledger)
+    copies that value in its own :meth:`copy_for_command`.
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
 
     def copy_for_command(self) -> Self:
-        new = self.model_copy()
-        for name, value in new.__dict__.items():
-            if isinstance(value, ExpiryLedger):
-                new.__dict__[name] = value.__deepcopy__({})
-        return new
+        return self.model_copy()
 
 
 class Snapshot(DomainEvent, CanSnapshotAggregate[UUID]):

@@ -1,10 +1,8 @@
-"""Membership, User and KeyClaim aggregates.
+"""The Membership aggregate: one user's membership of one organization.
 
 A membership is keyed by its organization and user (``ids.membership_uuid``: a ``uuid5`` of the
 pair, under the organization's creation time) so that it is found without an index and an
-organization's size never enters its cost. A user is keyed by ``uuid5(namespace, e-mail)``, so
-e-mails are unique by construction and one user belongs to many organizations. A key claim keeps
-a natural key (external id, slug) unique among live organizations.
+organization's size never enters its cost.
 """
 
 from __future__ import annotations
@@ -27,6 +25,8 @@ from tenantry.domain.errors import (
     MembershipNotFound,
     NothingChanged,
 )
+from tenantry.domain.key_claim import KeyClaim as KeyClaim  # moved; re-exported for a while
+from tenantry.domain.user import User as User  # moved; re-exported for a while
 from tenantry.domain.values import InvitationStatus, MembershipStatus
 
 
@@ -423,109 +423,3 @@ class Membership(Aggregate):
     def check_exists(self) -> None:
         if self.state.status is None:
             raise MembershipNotFound(self._org_public_id, self.state.email)
-
-
-class UserState(AggregateState):
-    email: str
-
-
-class User(Aggregate):
-    """A person, identified across organizations by e-mail."""
-
-    State = UserState
-    if TYPE_CHECKING:
-        state: UserState
-
-    class Event(Aggregate.Event):
-        pass
-
-    class Registered(Event, CanInitAggregate[UUID]):
-        originator_topic: str
-        email: str
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.state = UserState(email=self.email)
-
-    @classmethod
-    def register(cls, email: str, now: datetime, actor: str) -> User:
-        return cls._create(
-            cls.Registered, id=ids.user_uuid(email), timestamp=now, actor=actor, email=email
-        )
-
-    @property
-    def public_id(self) -> str:
-        return ids.encode(ids.USER, self.id)
-
-
-class KeyClaimState(AggregateState):
-    kind: str
-    key: str
-    organization_id: UUID | None
-
-
-class KeyClaim(Aggregate):
-    """Holds one natural key (an external id or a slug) for at most one live organization.
-
-    Its id is ``uuid5(namespace-of-kind, key)``: two racing claims of the same key write the same
-    aggregate version, and the store lets only one of them commit.
-    """
-
-    State = KeyClaimState
-    if TYPE_CHECKING:
-        state: KeyClaimState
-
-    class Event(Aggregate.Event):
-        def apply(self, aggregate: Any) -> None:
-            self.apply_to(aggregate.state)
-
-        def apply_to(self, s: KeyClaimState) -> None:
-            pass
-
-    class Claimed(Event, CanInitAggregate[UUID]):
-        originator_topic: str
-        kind: str
-        key: str
-        organization_id: UUID
-
-        def apply(self, aggregate: Any) -> None:
-            aggregate.state = KeyClaimState(
-                kind=self.kind, key=self.key, organization_id=self.organization_id
-            )
-
-    class Released(Event):
-        def apply_to(self, s: KeyClaimState) -> None:
-            s.organization_id = None
-
-    class Reclaimed(Event):
-        """Claimed again, after a release."""
-
-        organization_id: UUID
-
-        def apply_to(self, s: KeyClaimState) -> None:
-            s.organization_id = self.organization_id
-
-    @classmethod
-    def claim(
-        cls, *, id: UUID, kind: str, key: str, organization_id: UUID, now: datetime, actor: str
-    ) -> KeyClaim:
-        return cls._create(
-            cls.Claimed,
-            id=id,
-            timestamp=now,
-            actor=actor,
-            kind=kind,
-            key=key,
-            organization_id=organization_id,
-        )
-
-    @property
-    def holder(self) -> UUID | None:
-        return self.state.organization_id
-
-    def reclaim(self, organization_id: UUID, now: datetime, actor: str) -> None:
-        """The caller checks :attr:`holder` first (and raises the kind's Conflict error)."""
-        self._trigger(self.Reclaimed, now, actor, organization_id=organization_id)
-
-    def release(self, organization_id: UUID, now: datetime, actor: str) -> None:
-        if self.state.organization_id == organization_id:
-            self._trigger(self.Released, now, actor)

@@ -2,7 +2,7 @@
 
 Public methods check the rules and raise; the events' ``apply`` only assigns. The organization
 keeps of its members only what the seat rule needs — a count of active members and an
-:class:`~tenantry.domain.base.ExpiryLedger` of the pending invitations' expiry times — so
+:class:`~tenantry.domain.ledger.ExpiryLedger` of the pending invitations' expiry times — so
 commanding and loading it cost the same for 10 members as for 100,000. Each membership is its own
 small aggregate (:mod:`tenantry.domain.membership`), saved in the same transaction as the
 organization.
@@ -11,19 +11,20 @@ organization.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 from uuid import UUID
 
 from eventsourcing.domain import CanInitAggregate
 
 from tenantry.domain import ids
-from tenantry.domain.base import Aggregate, AggregateState, ExpiryLedger
+from tenantry.domain.base import Aggregate, AggregateState
 from tenantry.domain.errors import (
     ImmutableField,
     NothingChanged,
     OrganizationNotFound,
     SeatLimitReached,
 )
+from tenantry.domain.ledger import ExpiryLedger
 from tenantry.domain.values import Feature, SessionPolicy
 
 
@@ -41,6 +42,11 @@ class OrganizationState(AggregateState):
     deleted: bool = False
     active_members: int = 0
     pending_invitations: ExpiryLedger = ExpiryLedger()
+
+    def copy_for_command(self) -> Self:
+        new = super().copy_for_command()
+        new.__dict__["pending_invitations"] = self.pending_invitations.copy()  # changed in place
+        return new
 
 
 class Organization(Aggregate):

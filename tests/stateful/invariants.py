@@ -13,7 +13,7 @@ from tenantry.application.app import Tenantry
 from tenantry.domain import ids
 from tenantry.domain.base import Aggregate
 from tenantry.domain.errors import MembershipNotFound, OrganizationNotFound
-from tenantry.domain.membership import KeyClaim
+from tenantry.domain.key_claim import KeyClaim
 from tests.stateful.model import EXPIRED, Member, Model
 
 

@@ -18,7 +18,8 @@ from tenantry.domain.errors import (
     OrganizationNotFound,
     SeatLimitReached,
 )
-from tenantry.domain.membership import KeyClaim, Membership
+from tenantry.domain.key_claim import KeyClaim
+from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
 from tenantry.domain.values import Feature, InvitationStatus, MembershipStatus
 from tests.unit.helpers import assert_replays_to, replay

@@ -147,6 +147,30 @@ def test_a_deleted_organization_imports_without_claiming_its_keys(
     assert _history(target, org_id) == _history(source, org_id)
 
 
+# A sign-up exported by the version before User and KeyClaim moved out of
+# tenantry.domain.membership (the topics name that module).
+PREVIOUS_VERSION_EXPORT = [
+    '{"originator_id":"01900000-0000-7000-8000-000000000001","originator_version":1,"topic":"tenantry.domain.organization:Organization.Created","state":{"timestamp":"2026-01-01T12:00:00Z","originator_topic":"tenantry.domain.organization:Organization","actor":"ada@acme.example","reason":null,"display_name":"Acme","external_id":"acme","slug":null,"logo_url":null,"region_code":"US","metadata":{}}}',
+    '{"originator_id":"01900000-0000-7000-8000-000000000001","originator_version":2,"topic":"tenantry.domain.organization:Organization.MemberAdded","state":{"timestamp":"2026-01-01T12:00:00Z","actor":"ada@acme.example","reason":null,"user_id":"2aa2e9a1-a3f5-51f5-be9a-ab173868a057","email":"ada@acme.example","provisioning_method":"org_creator"}}',
+    '{"originator_id":"01900000-0000-7000-a13c-54d757657e6b","originator_version":1,"topic":"tenantry.domain.membership:Membership.Provisioned","state":{"timestamp":"2026-01-01T12:00:00Z","originator_topic":"tenantry.domain.membership:Membership","actor":"ada@acme.example","reason":null,"organization_id":"01900000-0000-7000-8000-000000000001","user_id":"2aa2e9a1-a3f5-51f5-be9a-ab173868a057","email":"ada@acme.example","roles":["admin"],"metadata":{},"provisioning_method":"org_creator"}}',
+    '{"originator_id":"2aa2e9a1-a3f5-51f5-be9a-ab173868a057","originator_version":1,"topic":"tenantry.domain.membership:User.Registered","state":{"timestamp":"2026-01-01T12:00:00Z","originator_topic":"tenantry.domain.membership:User","actor":"ada@acme.example","reason":null,"email":"ada@acme.example"}}',
+]
+
+
+def test_an_export_of_the_previous_version_imports_and_exports_again_unchanged(
+    make_app: MakeApp,
+) -> None:
+    target = make_app()
+    summary = transfer.import_organization(target, transfer.parse_lines(PREVIOUS_VERSION_EXPORT))
+    org_id = summary.organization_id
+    assert (summary.events, summary.memberships, summary.users) == (4, 1, 1)
+    assert summary.keys_claimed == ["external_id=acme"]
+    assert target.get_membership(org_id, "ada@acme.example").roles == ["admin"]
+    assert target.get_user("ada@acme.example")[1] == "ada@acme.example"
+    assert target.get_organization_by_external_id("acme").id == org_id
+    assert _lines(target, org_id) == PREVIOUS_VERSION_EXPORT
+
+
 def test_users_the_target_already_has_are_kept_and_not_imported_again(
     make_app: MakeApp, clock: FakeClock
 ) -> None:

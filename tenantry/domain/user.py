@@ -1,0 +1,56 @@
+"""The User aggregate: a person, one identity across every organization they belong to.
+
+A user is keyed by ``uuid5(namespace, e-mail)``, so e-mails are unique by construction. It moved
+here from :mod:`tenantry.domain.membership` and keeps that module's topics (see
+:mod:`tenantry.domain.base`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+from uuid import UUID
+
+from eventsourcing.domain import CanInitAggregate
+
+from tenantry.domain import ids
+from tenantry.domain.base import Aggregate, AggregateState
+
+_STORED_AS = "tenantry.domain.membership:User"
+
+
+class UserState(AggregateState):
+    email: str
+
+
+class User(Aggregate):
+    """A person, identified across organizations by e-mail."""
+
+    TOPIC = _STORED_AS
+    State = UserState
+    if TYPE_CHECKING:
+        state: UserState
+
+    class Event(Aggregate.Event):
+        pass
+
+    class Created(Event, Aggregate.Created):
+        TOPIC: ClassVar[str] = f"{_STORED_AS}.Created"
+
+    class Registered(Event, CanInitAggregate[UUID]):
+        TOPIC: ClassVar[str] = f"{_STORED_AS}.Registered"
+        originator_topic: str
+        email: str
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.state = UserState(email=self.email)
+
+    @classmethod
+    def register(cls, email: str, now: datetime, actor: str) -> User:
+        return cls._create(
+            cls.Registered, id=ids.user_uuid(email), timestamp=now, actor=actor, email=email
+        )
+
+    @property
+    def public_id(self) -> str:
+        return ids.encode(ids.USER, self.id)

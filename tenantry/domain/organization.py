@@ -1,4 +1,5 @@
-"""The Organization aggregate: a tenant's settings and its seat ledger.
+"""The Organization aggregate: a tenant's settings and its seat ledger (the seat commands are in
+:mod:`tenantry.domain.seats`).
 
 Public methods check the rules and raise; the events' ``apply`` only assigns. The organization
 keeps of its members only what the seat rule needs — a count of active members and an
@@ -22,9 +23,9 @@ from tenantry.domain.errors import (
     ImmutableField,
     NothingChanged,
     OrganizationNotFound,
-    SeatLimitReached,
 )
 from tenantry.domain.ledger import ExpiryLedger
+from tenantry.domain.seats import SeatLedger
 from tenantry.domain.values import Feature, SessionPolicy
 
 
@@ -49,7 +50,7 @@ class OrganizationState(AggregateState):
         return new
 
 
-class Organization(Aggregate):
+class Organization(Aggregate, SeatLedger):
     """A customer company: a multi-tenant container with settings and a seat limit."""
 
     State = OrganizationState
@@ -345,193 +346,3 @@ class Organization(Aggregate):
     def delete(self, now: datetime, actor: str, reason: str | None) -> None:
         self.check_live()
         self._trigger(self.Deleted, now, actor, reason=reason)
-
-    # --- seats -----------------------------------------------------------------------------------
-
-    def seats_in_use(self, now: datetime) -> int:
-        """ACTIVE members plus pending invitations that have not expired at ``now``."""
-        return self.state.active_members + self.state.pending_invitations.count_after(now)
-
-    def check_seat_free(self, now: datetime) -> None:
-        """Raises :class:`SeatLimitReached` unless one more seat may be taken at ``now``."""
-        limit = self.state.max_allowed_users
-        if limit:  # None: feature off; 0: no limit
-            in_use = self.seats_in_use(now)
-            if in_use >= limit:
-                raise SeatLimitReached(self.public_id, limit, in_use)
-
-    def record_invitation(
-        self,
-        *,
-        user_id: UUID,
-        email: str,
-        invitation_id: UUID,
-        expires_at: datetime,
-        now: datetime,
-        actor: str,
-        reason: str | None,
-    ) -> None:
-        self.check_live()
-        self.check_seat_free(now)
-        self._trigger(
-            self.MemberInvited,
-            now,
-            actor,
-            reason=reason,
-            user_id=user_id,
-            email=email,
-            invitation_id=invitation_id,
-            expires_at=expires_at,
-        )
-
-    def record_member_added(
-        self,
-        *,
-        user_id: UUID,
-        email: str,
-        provisioning_method: str,
-        now: datetime,
-        actor: str,
-        reason: str | None,
-    ) -> None:
-        self.check_live()
-        self.check_seat_free(now)
-        self._trigger(
-            self.MemberAdded,
-            now,
-            actor,
-            reason=reason,
-            user_id=user_id,
-            email=email,
-            provisioning_method=provisioning_method,
-        )
-
-    def record_acceptance(
-        self,
-        *,
-        user_id: UUID,
-        email: str,
-        invitation_id: UUID,
-        expires_at: datetime,
-        now: datetime,
-        actor: str,
-    ) -> None:
-        """A still-valid invitation already holds its seat: accepting takes no new one."""
-        self.check_live()
-        self._trigger(
-            self.InvitationAccepted,
-            now,
-            actor,
-            user_id=user_id,
-            email=email,
-            invitation_id=invitation_id,
-            expires_at=expires_at,
-        )
-
-    def record_resend(
-        self,
-        *,
-        user_id: UUID,
-        email: str,
-        invitation_id: UUID,
-        previous_expires_at: datetime,
-        expires_at: datetime,
-        now: datetime,
-        actor: str,
-        reason: str | None,
-    ) -> None:
-        self.check_live()
-        self._trigger(
-            self.InvitationResent,
-            now,
-            actor,
-            reason=reason,
-            user_id=user_id,
-            email=email,
-            invitation_id=invitation_id,
-            previous_expires_at=previous_expires_at,
-            expires_at=expires_at,
-        )
-
-    def record_revocation(
-        self,
-        *,
-        user_id: UUID,
-        email: str,
-        invitation_id: UUID,
-        expires_at: datetime,
-        now: datetime,
-        actor: str,
-        reason: str | None,
-    ) -> None:
-        self.check_live()
-        self._trigger(
-            self.InvitationRevoked,
-            now,
-            actor,
-            reason=reason,
-            user_id=user_id,
-            email=email,
-            invitation_id=invitation_id,
-            expires_at=expires_at,
-        )
-
-    def record_expiry(
-        self,
-        *,
-        user_id: UUID,
-        email: str,
-        invitation_id: UUID,
-        expires_at: datetime,
-        now: datetime,
-        actor: str,
-    ) -> None:
-        self._trigger(
-            self.InvitationExpired,
-            now,
-            actor,
-            user_id=user_id,
-            email=email,
-            invitation_id=invitation_id,
-            expires_at=expires_at,
-        )
-
-    def record_removal(
-        self,
-        *,
-        user_id: UUID,
-        email: str,
-        previous_status: str,
-        expires_at: datetime | None,
-        now: datetime,
-        actor: str,
-        reason: str | None,
-    ) -> None:
-        self.check_live()
-        self._trigger(
-            self.MemberRemoved,
-            now,
-            actor,
-            reason=reason,
-            user_id=user_id,
-            email=email,
-            previous_status=previous_status,
-            expires_at=expires_at,
-        )
-
-    def record_deactivation(
-        self, *, user_id: UUID, email: str, now: datetime, actor: str, reason: str | None
-    ) -> None:
-        self.check_live()
-        self._trigger(
-            self.MemberDeactivated, now, actor, reason=reason, user_id=user_id, email=email
-        )
-
-    def record_reactivation(
-        self, *, user_id: UUID, email: str, now: datetime, actor: str, reason: str | None
-    ) -> None:
-        self.check_live()
-        self.check_seat_free(now)
-        self._trigger(
-            self.MemberReactivated, now, actor, reason=reason, user_id=user_id, email=email
-        )

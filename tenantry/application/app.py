@@ -27,24 +27,21 @@ from pydantic import ValidationError
 
 from tenantry.application import dto
 from tenantry.application.serialization import JSONTranscoder, PydanticMapper
-from tenantry.domain import ids, values
-from tenantry.domain.base import Aggregate, utc
+from tenantry.domain import admission, ids, values
+from tenantry.domain.base import Act, Aggregate, utc
 from tenantry.domain.errors import (
     ConcurrentModification,
-    ExternalIdTaken,
     InvalidField,
-    InvitationNotPending,
     MembershipNotFound,
     NothingChanged,
     OrganizationNotFound,
-    SlugTaken,
     UserNotFound,
     VersionNotFound,
 )
-from tenantry.domain.key_claim import KeyClaim
-from tenantry.domain.membership import Membership
+from tenantry.domain.key_claim import EXTERNAL_ID, SLUG, KeyClaim
+from tenantry.domain.membership import Invitation, Membership, Newcomer
 from tenantry.domain.organization import Organization
-from tenantry.domain.user import User
+from tenantry.domain.user import User, parse_user_reference
 from tenantry.domain.values import Feature, MembershipStatus, SessionPolicy
 
 T = TypeVar("T")
@@ -102,10 +99,6 @@ class _OrganizationFields:
             logo_url=values.logo_url(logo_url),
             region_code=values.region_code(region_code),
         )
-
-
-def _claim_uuid(kind: str, key: str) -> UUID:
-    return ids.external_id_index_uuid(key) if kind == "external_id" else ids.slug_index_uuid(key)
 
 
 def _project(aggregate: Any, events: Iterable[Any]) -> Any:
@@ -283,7 +276,7 @@ class Tenantry(Application[UUID]):
         ext = values.external_id(external_id)
         if ext is None:
             raise InvalidField("external_id", "must not be empty")
-        claim = self._get(ids.external_id_index_uuid(ext), KeyClaim, for_update=False)
+        claim = self._get(KeyClaim.create_id(EXTERNAL_ID, ext), KeyClaim, for_update=False)
         if claim is None or claim.holder is None:
             raise OrganizationNotFound(ext)
         org = self._get(claim.holder, Organization, for_update=False)
@@ -324,10 +317,10 @@ class Tenantry(Application[UUID]):
             if not isinstance(name, _Unset) and name != s.display_name:
                 org.rename(name, now, who, why)
             if not isinstance(ext, _Unset) and ext != s.external_id:
-                claims += self._move_claim("external_id", s.external_id, ext, org.id, now, who)
+                claims += self._move_claim(EXTERNAL_ID, s.external_id, ext, org.id, now, who)
                 org.change_external_id(ext, now, who, why)
             if not isinstance(slug_, _Unset) and slug_ != s.slug:
-                claims += self._move_claim("slug", s.slug, slug_, org.id, now, who)
+                claims += self._move_claim(SLUG, s.slug, slug_, org.id, now, who)
                 org.change_slug(slug_, now, who, why)
             if not isinstance(logo, _Unset) and logo != s.logo_url:
                 org.change_logo(logo, now, who, why)
@@ -351,8 +344,8 @@ class Tenantry(Application[UUID]):
             org = self._org(organization_id)
             now = self._now(org)
             claims = [
-                *self._move_claim("external_id", org.state.external_id, None, org.id, now, who),
-                *self._move_claim("slug", org.state.slug, None, org.id, now, who),
+                *self._move_claim(EXTERNAL_ID, org.state.external_id, None, org.id, now, who),
+                *self._move_claim(SLUG, org.state.slug, None, org.id, now, who),
             ]
             org.delete(now, who, why)
             self._save(org, *claims)
@@ -513,49 +506,13 @@ class Tenantry(Application[UUID]):
         inviter = None if inviter_email is None else values.email(inviter_email, "inviter_email")
         lifetime = self._lifetime(expires_in)
         who, why = values.actor(actor), values.reason(reason)
-        user_id = ids.user_uuid(address)
+        newcomer = Newcomer(ids.user_uuid(address), address, roles_, md)
 
-        def admit(
-            org: Organization, membership: Membership | None, membership_id: UUID, now: datetime
-        ) -> Membership:
-            invitation_id, expires_at = self._new_id(), _expiry(now, lifetime)
-            org.record_invitation(
-                user_id=user_id,
-                email=address,
-                invitation_id=invitation_id,
-                expires_at=expires_at,
-                now=now,
-                actor=who,
-                reason=why,
-            )
-            if membership is None:
-                return Membership.invite(
-                    id=membership_id,
-                    organization_id=org.id,
-                    user_id=user_id,
-                    email=address,
-                    roles=roles_,
-                    metadata=md,
-                    inviter_email=inviter,
-                    invitation_id=invitation_id,
-                    expires_at=expires_at,
-                    now=now,
-                    actor=who,
-                    reason=why,
-                )
-            membership.reinvite(
-                roles=roles_,
-                metadata=md,
-                inviter_email=inviter,
-                invitation_id=invitation_id,
-                expires_at=expires_at,
-                now=now,
-                actor=who,
-                reason=why,
-            )
-            return membership
+        def admit(org: Organization, membership: Membership | None, now: datetime) -> Membership:
+            invitation = Invitation(self._new_id(), _expiry(now, lifetime), inviter)
+            return admission.invite(org, membership, newcomer, invitation, Act(now, who, why))
 
-        return self._admit(organization_id, user_id, address, who, admit)
+        return self._admit(organization_id, newcomer, who, admit)
 
     def add_member(
         self,
@@ -580,43 +537,12 @@ class Tenantry(Application[UUID]):
                 "must be one of " + ", ".join(m.value for m in values.ProvisioningMethod),
             ) from None
         who, why = values.actor(actor), values.reason(reason)
-        user_id = ids.user_uuid(address)
+        newcomer = Newcomer(ids.user_uuid(address), address, roles_, md)
 
-        def admit(
-            org: Organization, membership: Membership | None, membership_id: UUID, now: datetime
-        ) -> Membership:
-            org.record_member_added(
-                user_id=user_id,
-                email=address,
-                provisioning_method=method,
-                now=now,
-                actor=who,
-                reason=why,
-            )
-            if membership is None:
-                return Membership.provision(
-                    id=membership_id,
-                    organization_id=org.id,
-                    user_id=user_id,
-                    email=address,
-                    roles=roles_,
-                    metadata=md,
-                    provisioning_method=method,
-                    now=now,
-                    actor=who,
-                    reason=why,
-                )
-            membership.reprovision(
-                roles=roles_,
-                metadata=md,
-                provisioning_method=method,
-                now=now,
-                actor=who,
-                reason=why,
-            )
-            return membership
+        def admit(org: Organization, membership: Membership | None, now: datetime) -> Membership:
+            return admission.add(org, membership, newcomer, method, Act(now, who, why))
 
-        return self._admit(organization_id, user_id, address, who, admit)
+        return self._admit(organization_id, newcomer, who, admit)
 
     def accept_invitation(
         self, organization_id: str, user: str, *, actor: str | None = None
@@ -628,17 +554,7 @@ class Tenantry(Application[UUID]):
             org, membership = self._member(organization_id, user)
             now = self._now(org, membership)
             who = values.actor(actor) if actor else membership.state.email
-            membership.accept(now, who)
-            s = membership.state
-            invitation_id, expires_at = membership.invitation()
-            org.record_acceptance(
-                user_id=s.user_id,
-                email=s.email,
-                invitation_id=invitation_id,
-                expires_at=expires_at,
-                now=now,
-                actor=who,
-            )
+            admission.accept(org, membership, Act(now, who))
             self._save(org, membership)
             return self._membership_dto(membership, now)
 
@@ -661,46 +577,8 @@ class Tenantry(Application[UUID]):
         def command() -> dto.Membership:
             org, membership = self._member(organization_id, user)
             now = self._now(org, membership)
-            s = membership.state
-            status = membership.status_at(now)
-            expires_at = _expiry(now, lifetime)
-            if status == MembershipStatus.PENDING_INVITE:
-                invitation_id, previous = membership.invitation()
-                membership.extend(expires_at, now, who, why)
-                org.record_resend(
-                    user_id=s.user_id,
-                    email=s.email,
-                    invitation_id=invitation_id,
-                    previous_expires_at=previous,
-                    expires_at=expires_at,
-                    now=now,
-                    actor=who,
-                    reason=why,
-                )
-            elif status == MembershipStatus.INVITE_EXPIRED:
-                self._expire_if_due(org, membership, now, who)
-                invitation_id = self._new_id()
-                org.record_invitation(
-                    user_id=s.user_id,
-                    email=s.email,
-                    invitation_id=invitation_id,
-                    expires_at=expires_at,
-                    now=now,
-                    actor=who,
-                    reason=why,
-                )
-                membership.reinvite(
-                    roles=s.roles,
-                    metadata=s.metadata,
-                    inviter_email=s.inviter_email,
-                    invitation_id=invitation_id,
-                    expires_at=expires_at,
-                    now=now,
-                    actor=who,
-                    reason=why,
-                )
-            else:
-                raise InvitationNotPending(s.email, str(status or s.invitation_status or "none"))
+            act = Act(now, who, why)
+            admission.resend(org, membership, _expiry(now, lifetime), act, self._new_id)
             self._save(org, membership)
             return self._membership_dto(membership, now)
 
@@ -714,18 +592,7 @@ class Tenantry(Application[UUID]):
         def command() -> None:
             org, membership = self._member(organization_id, user)
             now = self._now(org, membership)
-            membership.revoke(now, who, why)
-            s = membership.state
-            invitation_id, expires_at = membership.invitation()
-            org.record_revocation(
-                user_id=s.user_id,
-                email=s.email,
-                invitation_id=invitation_id,
-                expires_at=expires_at,
-                now=now,
-                actor=who,
-                reason=why,
-            )
+            admission.revoke(org, membership, Act(now, who, why))
             self._save(org, membership)
 
         self._run(command)
@@ -739,19 +606,7 @@ class Tenantry(Application[UUID]):
         def command() -> None:
             org, membership = self._member(organization_id, user)
             now = self._now(org, membership)
-            s = membership.state
-            previous = s.status
-            expires_at = s.expires_at if previous == MembershipStatus.PENDING_INVITE else None
-            membership.remove(now, who, why)
-            org.record_removal(
-                user_id=s.user_id,
-                email=s.email,
-                previous_status=str(previous),
-                expires_at=expires_at,
-                now=now,
-                actor=who,
-                reason=why,
-            )
+            admission.remove(org, membership, Act(now, who, why))
             self._save(org, membership)
 
         self._run(command)
@@ -765,11 +620,7 @@ class Tenantry(Application[UUID]):
         def command() -> dto.Membership:
             org, membership = self._member(organization_id, user)
             now = self._now(org, membership)
-            membership.deactivate(now, who, why)
-            s = membership.state
-            org.record_deactivation(
-                user_id=s.user_id, email=s.email, now=now, actor=who, reason=why
-            )
+            admission.deactivate(org, membership, Act(now, who, why))
             self._save(org, membership)
             return self._membership_dto(membership, now)
 
@@ -784,12 +635,41 @@ class Tenantry(Application[UUID]):
         def command() -> dto.Membership:
             org, membership = self._member(organization_id, user)
             now = self._now(org, membership)
-            membership.reactivate(now, who, why)
-            s = membership.state
-            org.record_reactivation(
-                user_id=s.user_id, email=s.email, now=now, actor=who, reason=why
-            )
+            admission.reactivate(org, membership, Act(now, who, why))
             self._save(org, membership)
+            return self._membership_dto(membership, now)
+
+        return self._run(command)
+
+    def set_membership_status(
+        self,
+        organization_id: str,
+        user: str,
+        status: str,
+        *,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> dto.Membership:
+        """Gives a membership the status an admin sets, as the hosted API's membership update
+        does: ``INACTIVE`` deactivates an active member; ``ACTIVE`` reactivates an inactive one
+        or accepts a pending invitation; a membership that has the status already is left as it
+        is (nothing recorded). Refusals are those of the transition (e.g.
+        :class:`MemberNotActive`, :class:`InvitationHasExpired`).
+
+        ``actor`` defaults to ``"system"``, and for an acceptance to the member, as for
+        :meth:`accept_invitation`; an acceptance records no reason."""
+        wanted = values.member_status(status)
+        given = values.actor(actor) if actor else None
+        why = values.reason(reason)
+
+        def command() -> dto.Membership:
+            org, membership = self._member(organization_id, user)
+            now = self._now(org, membership)
+            transition = admission.transition_to(membership, wanted, now)
+            if transition is not None:
+                member = membership.state.email if transition is admission.accept else "system"
+                transition(org, membership, Act(now, given or member, why))
+                self._save(org, membership)
             return self._membership_dto(membership, now)
 
         return self._run(command)
@@ -879,7 +759,7 @@ class Tenantry(Application[UUID]):
 
     def get_user(self, user: str) -> tuple[str, str]:
         """Returns ``(usr_ id, e-mail)`` of a user given by id or e-mail."""
-        uid = self._user_uuid(user)
+        uid = parse_user_reference(user)
         u = self._get(uid, User, for_update=False)
         if u is None:
             raise UserNotFound(user)
@@ -910,26 +790,9 @@ class Tenantry(Application[UUID]):
             now = self._now()
             org, claims = self._new_organization(org_id, now, address, why, fields)
             user = self._ensure_user(user_id, address, now, address)
-            org.record_member_added(
-                user_id=user_id,
-                email=address,
-                provisioning_method="org_creator",
-                now=now,
-                actor=address,
-                reason=why,
-            )
-            membership = Membership.provision(
-                id=ids.membership_uuid(org_id, user_id),
-                organization_id=org_id,
-                user_id=user_id,
-                email=address,
-                roles=["admin"],
-                metadata={},
-                provisioning_method="org_creator",
-                now=now,
-                actor=address,
-                reason=why,
-            )
+            founder = Newcomer(user_id, address, ["admin"], {})
+            act = Act(now, address, why)
+            membership = admission.add(org, None, founder, "org_creator", act)
             self._save(org, membership, user, *claims)
             return dto.SignUp(
                 organization=self._org_dto(org),
@@ -979,7 +842,7 @@ class Tenantry(Application[UUID]):
             membership = self._get(ids.membership_uuid(org.id, user_id), Membership)
             if membership is None:  # pragma: no cover - the ledger and memberships agree
                 continue
-            self._expire_if_due(org, membership, self._now(org, membership), who)
+            admission.expire(org, membership, Act(self._now(org, membership), who))
             memberships.append(membership)
         if memberships:
             self._save(org, *memberships)
@@ -1108,15 +971,10 @@ class Tenantry(Application[UUID]):
             raise InvalidField("expires_in", "must be between 1 minute and 90 days")
         return lifetime
 
-    def _user_uuid(self, user: str) -> UUID:
-        if isinstance(user, str) and user.startswith(f"{ids.USER}_"):
-            return ids.decode(ids.USER, user, "user_id")
-        return ids.user_uuid(values.email(user, "user"))
-
     def _member(
         self, organization_id: str, user: str, *, for_update: bool = True
     ) -> tuple[Organization, Membership]:
-        user_id = self._user_uuid(user)
+        user_id = parse_user_reference(user)
         org = self._org(organization_id, for_update=for_update)
         membership = self._get(
             ids.membership_uuid(org.id, user_id), Membership, for_update=for_update
@@ -1128,28 +986,22 @@ class Tenantry(Application[UUID]):
     def _admit(
         self,
         organization_id: str,
-        user_id: UUID,
-        email: str,
+        newcomer: Newcomer,
         actor: str,
-        admit: Callable[[Organization, Membership | None, UUID, datetime], Membership],
+        admit: Callable[[Organization, Membership | None, datetime], Membership],
     ) -> dto.Membership:
-        """Runs an admission (invite or direct provisioning): refuses someone already active,
-        inactive or pending, records the expiry of a lapsed invitation first, registers a new
-        user, then lets ``admit`` take the seat on the organization and open or reopen the
-        membership; all saved together."""
+        """Runs an admission (invite or direct provisioning): registers a user new to tenantry,
+        then ``admit`` checks and records the admission on the organization and the new or
+        returning membership; all saved together."""
 
         def command() -> dto.Membership:
             org = self._org(organization_id)
-            membership_id = ids.membership_uuid(org.id, user_id)
-            membership = self._find_membership(membership_id)
+            membership = self._find_membership(ids.membership_uuid(org.id, newcomer.user_id))
             now = self._now(org, membership)
             user = None
             if membership is None:
-                user = self._ensure_user(user_id, email, now, actor)
-            else:
-                membership.check_can_be_admitted(now)
-                self._expire_if_due(org, membership, now, actor)
-            membership = admit(org, membership, membership_id, now)
+                user = self._ensure_user(newcomer.user_id, newcomer.email, now, actor)
+            membership = admit(org, membership, now)
             self._save(org, membership, user)
             return self._membership_dto(membership, now)
 
@@ -1183,27 +1035,6 @@ class Tenantry(Application[UUID]):
             self._known_users.clear()
         self._known_users.add(user_id)
 
-    def _expire_if_due(
-        self, org: Organization, membership: Membership, now: datetime, actor: str
-    ) -> None:
-        """Records the expiry of a pending invitation whose time has passed (if not yet)."""
-        s = membership.state
-        if (
-            s.status == MembershipStatus.PENDING_INVITE
-            and s.expires_at is not None
-            and s.expires_at <= now
-        ):
-            invitation_id, expires_at = membership.invitation()
-            membership.expire(now, actor)
-            org.record_expiry(
-                user_id=s.user_id,
-                email=s.email,
-                invitation_id=invitation_id,
-                expires_at=expires_at,
-                now=now,
-                actor=actor,
-            )
-
     def _new_organization(
         self, org_id: UUID, now: datetime, actor: str, reason: str | None, f: _OrganizationFields
     ) -> tuple[Organization, list[KeyClaim | None]]:
@@ -1221,28 +1052,22 @@ class Tenantry(Application[UUID]):
             metadata=f.metadata,
         )
         claims = [
-            self._claim("external_id", f.external_id, org_id, now, actor),
-            self._claim("slug", f.slug, org_id, now, actor),
+            self._claim(EXTERNAL_ID, f.external_id, org_id, now, actor),
+            self._claim(SLUG, f.slug, org_id, now, actor),
         ]
         return org, claims
 
     def _claim(
         self, kind: str, key: str | None, org_id: UUID, now: datetime, actor: str
     ) -> KeyClaim | None:
+        """The claim of ``key`` for the organization, to be saved with it (None: nothing to
+        save); the claim refuses a key another live organization holds."""
         if key is None:
             return None
-        claim_id = _claim_uuid(kind, key)
-        claim = self._get(claim_id, KeyClaim)
+        claim = self._get(KeyClaim.create_id(kind, key), KeyClaim)
         if claim is None:
-            return KeyClaim.claim(
-                id=claim_id, kind=kind, key=key, organization_id=org_id, now=now, actor=actor
-            )
-        if claim.holder == org_id:
-            return None
-        if claim.holder is not None:
-            raise ExternalIdTaken(key) if kind == "external_id" else SlugTaken(key)
-        claim.reclaim(org_id, self._now(claim), actor)
-        return claim
+            return KeyClaim.claim(kind=kind, key=key, organization_id=org_id, now=now, actor=actor)
+        return claim if claim.claim_for(org_id, self._now(claim), actor) else None
 
     def _move_claim(
         self, kind: str, old: str | None, new: str | None, org_id: UUID, now: datetime, actor: str
@@ -1250,7 +1075,7 @@ class Tenantry(Application[UUID]):
         """Claims ``new`` and releases ``old``, to be saved with the organization."""
         out: list[KeyClaim | None] = [self._claim(kind, new, org_id, now, actor)]
         if old is not None:
-            claim = self._get(_claim_uuid(kind, old), KeyClaim)
+            claim = self._get(KeyClaim.create_id(kind, old), KeyClaim)
             if claim is not None:
                 claim.release(org_id, self._now(claim), actor)
                 out.append(claim)

@@ -13,6 +13,7 @@ not follow the code's layout, so the versions before a move still read what is w
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Self, cast
 from uuid import UUID
@@ -57,6 +58,15 @@ def _iso_utc(value: Any) -> Any:
 
 Timestamp = Annotated[datetime, BeforeValidator(_iso_utc)]
 """A datetime field whose stored UTC values load with :data:`datetime.UTC`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Act:
+    """Who does a command, at what time, and why: what each event of the command records."""
+
+    now: datetime
+    actor: str
+    reason: str | None = None
 
 
 class DomainEvent(BaseModel):

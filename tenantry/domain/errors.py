@@ -32,6 +32,7 @@ __all__ = [
     "NothingChanged",
     "OrganizationAlreadyExists",
     "OrganizationNotFound",
+    "ProjectionBehind",
     "SeatLimitReached",
     "SlugTaken",
     "TenantryError",

@@ -87,11 +87,3 @@ def membership_uuid(organization: uuid.UUID, user: uuid.UUID) -> uuid.UUID:
     if organization.version != 7:
         return h
     return uuid.UUID(bytes=organization.bytes[:8] + h.bytes[8:])
-
-
-def external_id_index_uuid(external_id: str) -> uuid.UUID:
-    return uuid.uuid5(NS_EXTERNAL_ID, external_id)
-
-
-def slug_index_uuid(slug: str) -> uuid.UUID:
-    return uuid.uuid5(NS_SLUG, slug)

@@ -7,6 +7,7 @@ organization's size never enters its cost.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
@@ -14,7 +15,7 @@ from uuid import UUID
 from eventsourcing.domain import CanInitAggregate
 
 from tenantry.domain import ids
-from tenantry.domain.base import Aggregate, AggregateState
+from tenantry.domain.base import Act, Aggregate, AggregateState
 from tenantry.domain.errors import (
     AlreadyMember,
     InvitationHasExpired,
@@ -28,6 +29,25 @@ from tenantry.domain.errors import (
 from tenantry.domain.key_claim import KeyClaim as KeyClaim  # moved; re-exported for a while
 from tenantry.domain.user import User as User  # moved; re-exported for a while
 from tenantry.domain.values import InvitationStatus, MembershipStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Newcomer:
+    """Someone to admit, with the roles and metadata of their membership."""
+
+    user_id: UUID
+    email: str
+    roles: list[str]
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Invitation:
+    """A new invitation: its id, when it expires and who sent it."""
+
+    id: UUID
+    expires_at: datetime
+    inviter_email: str | None
 
 
 class MembershipState(AggregateState):
@@ -211,17 +231,18 @@ class Membership(Aggregate):
     def status_at(self, now: datetime) -> MembershipStatus | None:
         """The status at ``now``: a pending invite past its expiry reads as INVITE_EXPIRED even
         before the sweep has recorded it."""
+        if self.expiry_is_due(now):
+            return MembershipStatus.INVITE_EXPIRED
+        return self.state.status
+
+    def expiry_is_due(self, now: datetime) -> bool:
+        """Recorded as a pending invite, but expired at ``now``: an expiry not recorded yet."""
         s = self.state
-        if (
+        return (
             s.status == MembershipStatus.PENDING_INVITE
             and s.expires_at is not None
             and s.expires_at <= now
-        ):
-            return MembershipStatus.INVITE_EXPIRED
-        return s.status
-
-    def is_pending_at(self, now: datetime) -> bool:
-        return self.status_at(now) == MembershipStatus.PENDING_INVITE
+        )
 
     def invitation(self) -> tuple[UUID, datetime]:
         """The current invitation's id and expiry."""
@@ -248,109 +269,68 @@ class Membership(Aggregate):
 
     @classmethod
     def invite(
-        cls,
-        *,
-        id: UUID,
-        organization_id: UUID,
-        user_id: UUID,
-        email: str,
-        roles: list[str],
-        metadata: dict[str, str],
-        inviter_email: str | None,
-        invitation_id: UUID,
-        expires_at: datetime,
-        now: datetime,
-        actor: str,
-        reason: str | None,
+        cls, organization_id: UUID, newcomer: Newcomer, invitation: Invitation, act: Act
     ) -> Membership:
         return cls._create(
             cls.Invited,
-            id=id,
-            timestamp=now,
-            actor=actor,
-            reason=reason,
+            id=ids.membership_uuid(organization_id, newcomer.user_id),
+            timestamp=act.now,
+            actor=act.actor,
+            reason=act.reason,
             organization_id=organization_id,
-            user_id=user_id,
-            email=email,
-            roles=roles,
-            metadata=metadata,
-            inviter_email=inviter_email,
-            invitation_id=invitation_id,
-            expires_at=expires_at,
+            user_id=newcomer.user_id,
+            email=newcomer.email,
+            roles=newcomer.roles,
+            metadata=newcomer.metadata,
+            inviter_email=invitation.inviter_email,
+            invitation_id=invitation.id,
+            expires_at=invitation.expires_at,
         )
 
     @classmethod
     def provision(
-        cls,
-        *,
-        id: UUID,
-        organization_id: UUID,
-        user_id: UUID,
-        email: str,
-        roles: list[str],
-        metadata: dict[str, str],
-        provisioning_method: str,
-        now: datetime,
-        actor: str,
-        reason: str | None,
+        cls, organization_id: UUID, newcomer: Newcomer, provisioning_method: str, act: Act
     ) -> Membership:
         return cls._create(
             cls.Provisioned,
-            id=id,
-            timestamp=now,
-            actor=actor,
-            reason=reason,
+            id=ids.membership_uuid(organization_id, newcomer.user_id),
+            timestamp=act.now,
+            actor=act.actor,
+            reason=act.reason,
             organization_id=organization_id,
-            user_id=user_id,
-            email=email,
-            roles=roles,
-            metadata=metadata,
+            user_id=newcomer.user_id,
+            email=newcomer.email,
+            roles=newcomer.roles,
+            metadata=newcomer.metadata,
             provisioning_method=provisioning_method,
         )
 
-    def reinvite(
-        self,
-        *,
-        roles: list[str],
-        metadata: dict[str, str],
-        inviter_email: str | None,
-        invitation_id: UUID,
-        expires_at: datetime,
-        now: datetime,
-        actor: str,
-        reason: str | None,
-    ) -> None:
-        self.check_can_be_admitted(now)
+    def reinvite(self, terms: Newcomer, invitation: Invitation, act: Act) -> None:
+        """A new invitation for someone whose last one expired or was revoked, or who was
+        removed; ``terms`` give the renewed membership's roles and metadata."""
+        self.check_can_be_admitted(act.now)
         self._trigger(
             self.Reinvited,
-            now,
-            actor,
-            reason=reason,
-            roles=roles,
-            metadata=metadata,
-            inviter_email=inviter_email,
-            invitation_id=invitation_id,
-            expires_at=expires_at,
+            act.now,
+            act.actor,
+            reason=act.reason,
+            roles=terms.roles,
+            metadata=terms.metadata,
+            inviter_email=invitation.inviter_email,
+            invitation_id=invitation.id,
+            expires_at=invitation.expires_at,
         )
 
-    def reprovision(
-        self,
-        *,
-        roles: list[str],
-        metadata: dict[str, str],
-        provisioning_method: str,
-        now: datetime,
-        actor: str,
-        reason: str | None,
-    ) -> None:
-        self.check_can_be_admitted(now)
+    def reprovision(self, terms: Newcomer, provisioning_method: str, act: Act) -> None:
+        """Makes someone who left, or whose invitation lapsed, an active member again."""
+        self.check_can_be_admitted(act.now)
         self._trigger(
             self.Reprovisioned,
-            now,
-            actor,
-            reason=reason,
-            roles=roles,
-            metadata=metadata,
+            act.now,
+            act.actor,
+            reason=act.reason,
+            roles=terms.roles,
+            metadata=terms.metadata,
             provisioning_method=provisioning_method,
         )
 

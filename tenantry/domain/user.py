@@ -13,7 +13,7 @@ from uuid import UUID
 
 from eventsourcing.domain import CanInitAggregate
 
-from tenantry.domain import ids
+from tenantry.domain import ids, values
 from tenantry.domain.base import Aggregate, AggregateState
 
 _STORED_AS = "tenantry.domain.membership:User"
@@ -54,3 +54,11 @@ class User(Aggregate):
     @property
     def public_id(self) -> str:
         return ids.encode(ids.USER, self.id)
+
+
+def parse_user_reference(reference: str) -> UUID:
+    """The id of a user as commands and queries name one: by its ``usr_`` id or by its e-mail
+    (an e-mail names a user whether or not one is registered: the id follows from it)."""
+    if isinstance(reference, str) and reference.startswith(f"{ids.USER}_"):
+        return ids.decode(ids.USER, reference, "user_id")
+    return ids.user_uuid(values.email(reference, "user"))

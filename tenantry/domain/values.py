@@ -303,6 +303,14 @@ def email(value: str, field: str = "email") -> str:
     return value
 
 
+def member_status(value: str, field: str = "status") -> MembershipStatus:
+    """A status an admin may give a membership: ACTIVE or INACTIVE (the other two follow from
+    its invitation)."""
+    if value not in (MembershipStatus.ACTIVE, MembershipStatus.INACTIVE):
+        raise InvalidField(field, "must be ACTIVE or INACTIVE")
+    return MembershipStatus(value)
+
+
 def roles(value: Iterable[str] | None, field: str = "roles") -> list[str]:
     """Role names (e.g. ``admin``, ``member``); default ``["member"]``."""
     if value is None:

@@ -50,7 +50,7 @@ def natural_keys_are_unique(app: Tenantry, model: Model) -> None:
                 assert app.get_organization_by_external_id(key).id == holder
         else:
             claim: Aggregate = app.repository.get(
-                ids.slug_index_uuid(key), deepcopy_from_cache=False
+                KeyClaim.create_id(kind, key), deepcopy_from_cache=False
             )
             assert isinstance(claim, KeyClaim)
             expected = None if holder is None else ids.decode(ids.ORG, holder)
@@ -115,7 +115,7 @@ def aggregate_ids(model: Model) -> Iterator[UUID]:
     for email in model.emails_used:
         yield ids.user_uuid(email)
     for kind, key in model.keys_used:
-        yield ids.external_id_index_uuid(key) if kind == "external_id" else ids.slug_index_uuid(key)
+        yield KeyClaim.create_id(kind, key)
 
 
 def aggregates_replay_to_live_state(app: Tenantry, model: Model) -> None:

@@ -1,0 +1,361 @@
+"""Members and invitations: admissions (invite, add, accept, resend), releases (revoke, remove,
+deactivate), reactivation and the status an admin sets, roles and metadata, and reading a
+membership or a user. Each admission or release is one domain transition
+(:mod:`tenantry.domain.admission`) over the organization and the membership, saved together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Final
+from uuid import UUID
+
+from tenantry.application import dto
+from tenantry.application.kernel import UNSET, Kernel, Unset
+from tenantry.domain import admission, ids, values
+from tenantry.domain.base import Act
+from tenantry.domain.errors import InvalidField, MembershipNotFound, NothingChanged, UserNotFound
+from tenantry.domain.membership import Invitation, Membership, Newcomer
+from tenantry.domain.organization import Organization
+from tenantry.domain.user import User, parse_user_reference
+
+MAX_INVITATION_LIFETIME: Final = timedelta(days=90)
+
+
+def _expiry(now: datetime, lifetime: timedelta) -> datetime:
+    """Invitations expire on a whole second (rounded up), which keeps the seat ledger compact."""
+    at = now + lifetime
+    return at if not at.microsecond else at.replace(microsecond=0) + timedelta(seconds=1)
+
+
+class Members(Kernel):
+    """Members' and invitations' use cases."""
+
+    def invite_member(
+        self,
+        organization_id: str,
+        email: str,
+        *,
+        roles: Sequence[str] | None = None,
+        metadata: Mapping[str, str] | None = None,
+        inviter_email: str | None = None,
+        expires_in: timedelta | None = None,
+        actor: str = "system",
+        reason: str | None = None,
+    ) -> dto.Membership:
+        """Invites ``email``: a pending membership that holds a seat until it expires.
+        Re-inviting someone whose invitation expired or was revoked issues a new invitation."""
+        address = values.email(email)
+        roles_ = values.roles(roles)
+        md = values.metadata(metadata, "membership.metadata")
+        inviter = None if inviter_email is None else values.email(inviter_email, "inviter_email")
+        lifetime = self._lifetime(expires_in)
+        who, why = values.actor(actor), values.reason(reason)
+        newcomer = Newcomer(ids.user_uuid(address), address, roles_, md)
+
+        def admit(org: Organization, membership: Membership | None, now: datetime) -> Membership:
+            invitation = Invitation(self._new_id(), _expiry(now, lifetime), inviter)
+            return admission.invite(org, membership, newcomer, invitation, Act(now, who, why))
+
+        return self._admit(organization_id, newcomer, who, admit)
+
+    def add_member(
+        self,
+        organization_id: str,
+        email: str,
+        *,
+        roles: Sequence[str] | None = None,
+        metadata: Mapping[str, str] | None = None,
+        provisioning_method: str = "direct_provision",
+        actor: str = "system",
+        reason: str | None = None,
+    ) -> dto.Membership:
+        """Makes ``email`` an active member at once (direct, SCIM or JIT provisioning)."""
+        address = values.email(email)
+        roles_ = values.roles(roles)
+        md = values.metadata(metadata, "membership.metadata")
+        try:
+            method = values.ProvisioningMethod(provisioning_method).value
+        except ValueError:
+            raise InvalidField(
+                "provisioning_method",
+                "must be one of " + ", ".join(m.value for m in values.ProvisioningMethod),
+            ) from None
+        who, why = values.actor(actor), values.reason(reason)
+        newcomer = Newcomer(ids.user_uuid(address), address, roles_, md)
+
+        def admit(org: Organization, membership: Membership | None, now: datetime) -> Membership:
+            return admission.add(org, membership, newcomer, method, Act(now, who, why))
+
+        return self._admit(organization_id, newcomer, who, admit)
+
+    def accept_invitation(
+        self, organization_id: str, user: str, *, actor: str | None = None
+    ) -> dto.Membership:
+        """Accepts a still-valid invitation (``user`` is a ``usr_`` id or an e-mail). It takes
+        no new seat: the invitation already held one."""
+
+        def command() -> dto.Membership:
+            org, membership = self._member(organization_id, user)
+            now = self._now(org, membership)
+            who = values.actor(actor) if actor else membership.state.email
+            admission.accept(org, membership, Act(now, who))
+            self._save(org, membership)
+            return self._membership_dto(membership, now)
+
+        return self._run(command)
+
+    def resend_invitation(
+        self,
+        organization_id: str,
+        user: str,
+        *,
+        expires_in: timedelta | None = None,
+        actor: str = "system",
+        reason: str | None = None,
+    ) -> dto.Membership:
+        """Resends an invitation: a pending one is extended; an expired one is replaced by a new
+        invitation, which needs a free seat."""
+        lifetime = self._lifetime(expires_in)
+        who, why = values.actor(actor), values.reason(reason)
+
+        def command() -> dto.Membership:
+            org, membership = self._member(organization_id, user)
+            now = self._now(org, membership)
+            act = Act(now, who, why)
+            admission.resend(org, membership, _expiry(now, lifetime), act, self._new_id)
+            self._save(org, membership)
+            return self._membership_dto(membership, now)
+
+        return self._run(command)
+
+    def revoke_invitation(
+        self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
+    ) -> None:
+        who, why = values.actor(actor), values.reason(reason)
+
+        def command() -> None:
+            org, membership = self._member(organization_id, user)
+            now = self._now(org, membership)
+            admission.revoke(org, membership, Act(now, who, why))
+            self._save(org, membership)
+
+        self._run(command)
+
+    def remove_member(
+        self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
+    ) -> None:
+        """Removes a member, or withdraws a pending invitation; the seat is freed."""
+        who, why = values.actor(actor), values.reason(reason)
+
+        def command() -> None:
+            org, membership = self._member(organization_id, user)
+            now = self._now(org, membership)
+            admission.remove(org, membership, Act(now, who, why))
+            self._save(org, membership)
+
+        self._run(command)
+
+    def deactivate_member(
+        self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
+    ) -> dto.Membership:
+        """Suspends an active member (status INACTIVE); the seat is freed."""
+        who, why = values.actor(actor), values.reason(reason)
+
+        def command() -> dto.Membership:
+            org, membership = self._member(organization_id, user)
+            now = self._now(org, membership)
+            admission.deactivate(org, membership, Act(now, who, why))
+            self._save(org, membership)
+            return self._membership_dto(membership, now)
+
+        return self._run(command)
+
+    def reactivate_member(
+        self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
+    ) -> dto.Membership:
+        """Makes an inactive member active again; this is an admission and needs a free seat."""
+        who, why = values.actor(actor), values.reason(reason)
+
+        def command() -> dto.Membership:
+            org, membership = self._member(organization_id, user)
+            now = self._now(org, membership)
+            admission.reactivate(org, membership, Act(now, who, why))
+            self._save(org, membership)
+            return self._membership_dto(membership, now)
+
+        return self._run(command)
+
+    def set_membership_status(
+        self,
+        organization_id: str,
+        user: str,
+        status: str,
+        *,
+        actor: str | None = None,
+        reason: str | None = None,
+    ) -> dto.Membership:
+        """Gives a membership the status an admin sets, as the hosted API's membership update
+        does: ``INACTIVE`` deactivates an active member; ``ACTIVE`` reactivates an inactive one
+        or accepts a pending invitation; a membership that has the status already is left as it
+        is (nothing recorded). Refusals are those of the transition (e.g.
+        :class:`MemberNotActive`, :class:`InvitationHasExpired`).
+
+        ``actor`` defaults to ``"system"``, and for an acceptance to the member, as for
+        :meth:`accept_invitation`; an acceptance records no reason."""
+        wanted = values.member_status(status)
+        given = values.actor(actor) if actor else None
+        why = values.reason(reason)
+
+        def command() -> dto.Membership:
+            org, membership = self._member(organization_id, user)
+            now = self._now(org, membership)
+            transition = admission.transition_to(membership, wanted, now)
+            if transition is not None:
+                member = membership.state.email if transition is admission.accept else "system"
+                transition(org, membership, Act(now, given or member, why))
+                self._save(org, membership)
+            return self._membership_dto(membership, now)
+
+        return self._run(command)
+
+    def update_member_roles(
+        self,
+        organization_id: str,
+        user: str,
+        roles: Sequence[str],
+        *,
+        actor: str = "system",
+        reason: str | None = None,
+    ) -> dto.Membership:
+        roles_ = values.roles(roles)
+        who, why = values.actor(actor), values.reason(reason)
+        return self._change_member(
+            organization_id, user, lambda m, now: m.change_roles(roles_, now, who, why)
+        )
+
+    def update_member_metadata(
+        self,
+        organization_id: str,
+        user: str,
+        metadata: Mapping[str, str],
+        *,
+        actor: str = "system",
+        reason: str | None = None,
+    ) -> dto.Membership:
+        md = values.metadata(metadata, "membership.metadata")
+        who, why = values.actor(actor), values.reason(reason)
+        return self._change_member(
+            organization_id, user, lambda m, now: m.change_metadata(md, now, who, why)
+        )
+
+    def update_membership(
+        self,
+        organization_id: str,
+        user: str,
+        *,
+        roles: Sequence[str] | Unset = UNSET,
+        metadata: Mapping[str, str] | Unset = UNSET,
+        actor: str = "system",
+        reason: str | None = None,
+    ) -> dto.Membership:
+        """Changes roles and metadata together in one save: one event per field that really
+        changes; :class:`NothingChanged` if none does."""
+        roles_ = UNSET if isinstance(roles, Unset) else values.roles(roles)
+        md = (
+            UNSET
+            if isinstance(metadata, Unset)
+            else values.metadata(metadata, "membership.metadata")
+        )
+        who, why = values.actor(actor), values.reason(reason)
+
+        def change(membership: Membership, now: datetime) -> None:
+            membership.check_exists()
+            if not isinstance(roles_, Unset) and roles_ != membership.state.roles:
+                membership.change_roles(roles_, now, who, why)
+            if not isinstance(md, Unset) and md != membership.state.metadata:
+                membership.change_metadata(md, now, who, why)
+            if not membership.pending_events:
+                raise NothingChanged("membership")
+
+        return self._change_member(organization_id, user, change)
+
+    def _change_member(
+        self,
+        organization_id: str,
+        user: str,
+        change: Callable[[Membership, datetime], None],
+    ) -> dto.Membership:
+        """A command on one membership alone (its organization must be live)."""
+
+        def command() -> dto.Membership:
+            _, membership = self._member(organization_id, user)
+            now = self._now(membership)
+            change(membership, now)
+            self._save(membership)
+            return self._membership_dto(membership, now)
+
+        return self._run(command)
+
+    def get_membership(self, organization_id: str, user: str) -> dto.Membership:
+        _, membership = self._member(organization_id, user, for_update=False)
+        membership.check_exists()
+        return self._membership_dto(membership, self._now())
+
+    def get_user(self, user: str) -> tuple[str, str]:
+        """Returns ``(usr_ id, e-mail)`` of a user given by id or e-mail."""
+        uid = parse_user_reference(user)
+        u = self._get(uid, User, for_update=False)
+        if u is None:
+            raise UserNotFound(user)
+        return u.public_id, u.state.email
+
+    def _lifetime(self, expires_in: timedelta | None) -> timedelta:
+        lifetime = self.invitation_lifetime if expires_in is None else expires_in
+        if not timedelta(minutes=1) <= lifetime <= MAX_INVITATION_LIFETIME:
+            raise InvalidField("expires_in", "must be between 1 minute and 90 days")
+        return lifetime
+
+    def _member(
+        self, organization_id: str, user: str, *, for_update: bool = True
+    ) -> tuple[Organization, Membership]:
+        user_id = parse_user_reference(user)
+        org = self._org(organization_id, for_update=for_update)
+        membership = self._get(
+            ids.membership_uuid(org.id, user_id), Membership, for_update=for_update
+        )
+        if membership is None:
+            raise MembershipNotFound(organization_id, user)
+        return org, membership
+
+    def _admit(
+        self,
+        organization_id: str,
+        newcomer: Newcomer,
+        actor: str,
+        admit: Callable[[Organization, Membership | None, datetime], Membership],
+    ) -> dto.Membership:
+        """Runs an admission (invite or direct provisioning): registers a user new to tenantry,
+        then ``admit`` checks and records the admission on the organization and the new or
+        returning membership; all saved together."""
+
+        def command() -> dto.Membership:
+            org = self._org(organization_id)
+            membership = self._find_membership(ids.membership_uuid(org.id, newcomer.user_id))
+            now = self._now(org, membership)
+            user = None
+            if membership is None:
+                user = self._ensure_user(newcomer.user_id, newcomer.email, now, actor)
+            membership = admit(org, membership, now)
+            self._save(org, membership, user)
+            return self._membership_dto(membership, now)
+
+        return self._run(command)
+
+    def _find_membership(self, membership_id: UUID) -> Membership | None:
+        """Like ``_get``, but a membership that does not exist (the usual case when admitting
+        someone new) costs one query instead of a snapshot lookup and an event read."""
+        if not any(True for _ in self.events.get(membership_id, limit=1)):
+            return None
+        return self._get(membership_id, Membership)

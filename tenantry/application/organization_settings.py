@@ -1,0 +1,150 @@
+"""An organization's settings: features, the seat limit and seat usage, the session policy and
+the allowed sign-in methods.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from tenantry.application import dto
+from tenantry.application.kernel import Kernel
+from tenantry.domain import values
+from tenantry.domain.base import utc
+from tenantry.domain.errors import InvalidField
+from tenantry.domain.values import SessionPolicy
+
+
+class OrganizationSettings(Kernel):
+    """An organization's settings and policies."""
+
+    def update_organization_settings(
+        self,
+        organization_id: str,
+        features: Iterable[tuple[str, bool]] | Mapping[str, bool] | Iterable[dto.FeatureSetting],
+        *,
+        actor: str = "system",
+        reason: str | None = None,
+    ) -> dto.Organization:
+        """Turns features on or off: ``[("sso", True), ("dir_sync", False)]`` (or a mapping, or
+        ``FeatureSetting`` items). One ``FeatureToggled`` event per feature that changes."""
+        pairs: list[tuple[str, bool]] = []
+        items: Iterable[Any] = features.items() if isinstance(features, Mapping) else features
+        for item in items:
+            if isinstance(item, dto.FeatureSetting):
+                pairs.append((item.name, item.enabled))
+            else:
+                name, enabled = item
+                pairs.append((name, enabled))
+        wanted = values.features(pairs)
+        who, why = values.actor(actor), values.reason(reason)
+
+        def command() -> dto.Organization:
+            org = self._org(organization_id)
+            org.toggle_features(wanted, self._now(org), who, why)
+            self._save(org)
+            return self._org_dto(org)
+
+        return self._run(command)
+
+    def get_user_management_settings(self, organization_id: str) -> dto.UserManagementSettings:
+        org = self._org(organization_id, for_update=False)
+        return dto.UserManagementSettings(max_allowed_users=org.state.max_allowed_users)
+
+    def upsert_user_management_settings(
+        self,
+        organization_id: str,
+        max_allowed_users: int | None,
+        *,
+        actor: str = "system",
+        reason: str | None = None,
+    ) -> dto.UserManagementSettings:
+        """Sets the seat limit: ``None`` turns the feature off, ``0`` means no limit, ``n`` caps
+        seats at n. It may be set below the seats in use: no one is removed, but admissions are
+        refused until seats free up."""
+        limit = values.max_allowed_users(max_allowed_users)
+        who, why = values.actor(actor), values.reason(reason)
+
+        def command() -> dto.UserManagementSettings:
+            org = self._org(organization_id)
+            org.set_limit(limit, self._now(org), who, why)
+            self._save(org)
+            return dto.UserManagementSettings(max_allowed_users=org.state.max_allowed_users)
+
+        return self._run(command)
+
+    def get_seat_usage(self, organization_id: str, *, at: datetime | None = None) -> dto.SeatUsage:
+        org = self._org(organization_id, for_update=False)
+        now = utc(at) if at is not None else self._now(org)
+        in_use = org.seats_in_use(now)
+        limit = org.state.max_allowed_users
+        return dto.SeatUsage(
+            organization_id=org.public_id,
+            max_allowed_users=limit,
+            active_members=org.state.active_members,
+            pending_invitations=org.state.pending_invitations.count_after(now),
+            seats_in_use=in_use,
+            seats_free=max(limit - in_use, 0) if limit else None,
+            at=now,
+        )
+
+    def get_session_policy(self, organization_id: str) -> dto.SessionPolicyView:
+        org = self._org(organization_id, for_update=False)
+        return dto.SessionPolicyView(
+            organization_id=org.public_id, **org.state.session_policy.model_dump()
+        )
+
+    def update_session_policy(
+        self,
+        organization_id: str,
+        policy: SessionPolicy | Mapping[str, Any],
+        *,
+        actor: str = "system",
+        reason: str | None = None,
+    ) -> dto.SessionPolicyView:
+        if not isinstance(policy, SessionPolicy):
+            try:
+                policy = SessionPolicy.model_validate(dict(policy))
+            except ValidationError as e:
+                err = e.errors()[0]
+                field = ".".join(str(p) for p in ("session_policy", *err["loc"]))
+                raise InvalidField(field, err["msg"]) from None
+        checked = values.session_policy(policy)
+        who, why = values.actor(actor), values.reason(reason)
+
+        def command() -> dto.SessionPolicyView:
+            org = self._org(organization_id)
+            org.set_session_policy(checked, self._now(org), who, why)
+            self._save(org)
+            return dto.SessionPolicyView(organization_id=org.public_id, **checked.model_dump())
+
+        return self._run(command)
+
+    def get_allowed_sign_in_methods(self, organization_id: str) -> dto.SignInMethods:
+        org = self._org(organization_id, for_update=False)
+        return dto.SignInMethods(
+            organization_id=org.public_id, allowed_sign_in_methods=org.state.sign_in_methods
+        )
+
+    def set_allowed_sign_in_methods(
+        self,
+        organization_id: str,
+        methods: Iterable[str] | None,
+        *,
+        actor: str = "system",
+        reason: str | None = None,
+    ) -> dto.SignInMethods:
+        """Restricts how members may sign in (e.g. ``["sso"]``); ``None`` inherits the app's."""
+        checked = None if methods is None else values.sign_in_methods(methods)
+        who, why = values.actor(actor), values.reason(reason)
+
+        def command() -> dto.SignInMethods:
+            org = self._org(organization_id)
+            org.set_sign_in_methods(checked, self._now(org), who, why)
+            self._save(org)
+            return dto.SignInMethods(organization_id=org.public_id, allowed_sign_in_methods=checked)
+
+        return self._run(command)

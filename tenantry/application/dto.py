@@ -17,6 +17,7 @@ __all__ = [
     "Invitation",
     "Membership",
     "Organization",
+    "OrganizationDiff",
     "OrganizationSettings",
     "SeatUsage",
     "SessionPolicyView",
@@ -128,4 +129,13 @@ class HistoryEntry(_Frozen):
     actor: str
     reason: str | None
     data: dict[str, Any]
+    changes: list[FieldChange]
+
+
+class OrganizationDiff(_Frozen):
+    """What changed in an organization between two versions of its history."""
+
+    organization_id: str
+    from_version: int
+    to_version: int
     changes: list[FieldChange]

@@ -43,7 +43,7 @@ class InvitationExpiry(Kernel):
         expired = 0
         for uid in org_ids:
             while True:
-                done = self._run(partial(self._expire_batch, uid, batch_size, who))
+                done = self.run_command(partial(self._expire_batch, uid, batch_size, who))
                 expired += done
                 if progress is not None and done:
                     progress(done)
@@ -55,7 +55,7 @@ class InvitationExpiry(Kernel):
         org = self._get(org_uuid, Organization)
         if org is None or org.is_deleted:
             return 0
-        now = self._now(org)
+        now = self.now(org)
         if not org.state.pending_invitations.count_due(now):
             return 0  # the ledger says nothing is due: no need to look further
         memberships = []
@@ -63,7 +63,7 @@ class InvitationExpiry(Kernel):
             membership = self._get(ids.membership_uuid(org.id, user_id), Membership)
             if membership is None:  # pragma: no cover - the ledger and memberships agree
                 continue
-            admission.expire(org, membership, Act(self._now(org, membership), who))
+            admission.expire(org, membership, Act(self.now(org, membership), who))
             memberships.append(membership)
         if memberships:
             self._save(org, *memberships)

@@ -1,15 +1,15 @@
-"""An organization's audit history: its events with who did what and what changed, and the
-organization as it was at a version or a moment.
+"""An organization's audit history: its events with who did what and what changed, the
+organization as it was at a version or a moment, and what changed between two of them.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from eventsourcing.application import AggregateNotFoundError
 
-from tenantry.application import dto
+from tenantry.application import dto, presenters
 from tenantry.application.kernel import Kernel, fold
 from tenantry.domain import ids
 from tenantry.domain.base import utc
@@ -99,7 +99,50 @@ class History(Kernel):
             org = found
         if org.is_deleted:
             raise VersionNotFound(organization_id, f"version {org.version} (deleted)")
-        return self._org_dto(org)
+        return presenters.organization_of(org)
+
+    def diff_organization(
+        self, organization_id: str, *, from_: int | datetime, to: int | datetime | None = None
+    ) -> dto.OrganizationDiff:
+        """What changed in an organization between two points of its history, each a version
+        number or a moment (the last version recorded by then; a moment without a time zone is
+        UTC); ``to`` defaults to its last version. A field changed and changed back is not
+        listed; an unknown version or a moment before the organization is
+        :class:`VersionNotFound`."""
+        entries = self.list_history(organization_id)
+        start = _version_at(entries, from_, organization_id)
+        end = entries[-1].version if to is None else _version_at(entries, to, organization_id)
+        if start > end:
+            raise InvalidField("from", f"version {start} is after version {end} (to)")
+        first: dict[str, Any] = {}
+        last: dict[str, Any] = {}
+        for h in entries:
+            if start < h.version <= end:
+                for c in h.changes:
+                    first.setdefault(c.field, c.before)
+                    last[c.field] = c.after
+        changes = [
+            dto.FieldChange(field=k, before=first[k], after=last[k])
+            for k in first
+            if first[k] != last[k]
+        ]
+        return dto.OrganizationDiff(
+            organization_id=organization_id, from_version=start, to_version=end, changes=changes
+        )
+
+
+def _version_at(entries: list[dto.HistoryEntry], point: int | datetime, org: str) -> int:
+    """The version a point of the history names: a version number, or a moment (the last
+    version recorded by then)."""
+    if not isinstance(point, datetime):
+        if not 1 <= point <= entries[-1].version:
+            raise VersionNotFound(org, f"version {point}")
+        return point
+    moment = point if point.tzinfo else point.replace(tzinfo=UTC)
+    recorded = [h.version for h in entries if h.timestamp <= moment]
+    if not recorded:
+        raise VersionNotFound(org, moment.isoformat())
+    return recorded[-1]
 
 
 def _org_view(org: Organization) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The command kernel every capability of :class:`~tenantry.application.app.Tenantry` runs on:
 storage (transcoding, snapshots), the command loop (one save per command, retried when it loses an
-optimistic-concurrency race), the clock, loading aggregates and presenting them as DTOs.
+optimistic-concurrency race), the clock, loading aggregates and the ids of new ones.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.persistence import IntegrityError, Mapper, Recording, Transcoder
 from eventsourcing.utils import Environment, EnvType
 
-from tenantry.application import dto
 from tenantry.application.serialization import JSONTranscoder, PydanticMapper
 from tenantry.domain import ids
 from tenantry.domain.base import Aggregate, utc
@@ -25,7 +24,6 @@ from tenantry.domain.errors import ConcurrentModification, OrganizationNotFound
 from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
 from tenantry.domain.user import User
-from tenantry.domain.values import Feature, MembershipStatus
 
 T = TypeVar("T")
 Clock = Callable[[], datetime]
@@ -141,7 +139,10 @@ class Kernel(Application[UUID]):
         if recordings:
             self._local.position = recordings[-1].notification.id
 
-    def _run(self, command: Callable[[], T]) -> T:
+    def run_command(self, command: Callable[[], T]) -> T:
+        """Runs a command (load, change, save), again on freshly loaded state each time it loses
+        an optimistic-concurrency race, at most ``max_attempts`` times; then
+        :class:`ConcurrentModification`."""
         self._local.position = None  # a command that records nothing has no position
         for attempt in range(1, self.max_attempts + 1):
             self._local.retrying = attempt > 1
@@ -170,7 +171,7 @@ class Kernel(Application[UUID]):
             raise OrganizationNotFound(organization_id)
         return org
 
-    def _now(self, *aggregates: Aggregate | None) -> datetime:
+    def now(self, *aggregates: Aggregate | None) -> datetime:
         """The command's time: the clock, but never before what an aggregate already recorded,
         so each aggregate's history is in time order even if clocks step back."""
         now = utc(self.clock())
@@ -202,63 +203,3 @@ class Kernel(Application[UUID]):
         if len(self._known_users) >= 100_000:
             self._known_users.clear()
         self._known_users.add(user_id)
-
-    def _org_dto(self, org: Organization) -> dto.Organization:
-        s = org.state
-        return dto.Organization(
-            id=org.public_id,
-            display_name=s.display_name,
-            external_id=s.external_id,
-            slug=s.slug,
-            logo_url=s.logo_url,
-            region_code=s.region_code,
-            metadata=dict(s.metadata),
-            settings=dto.OrganizationSettings(
-                features=[
-                    dto.FeatureSetting(name=f.value, enabled=s.features.get(f.value, False))
-                    for f in Feature
-                ]
-            ),
-            create_time=org.created_on,
-            update_time=org.modified_on,
-            version=org.version,
-        )
-
-    def _membership_dto(self, m: Membership, now: datetime) -> dto.Membership:
-        s = m.state
-        status = m.status_at(now)
-        invitation = None
-        # A member provisioned directly after an invitation (Reprovisioned) has no invitation
-        # status any more: that old invitation is not shown (it used to read as "pending").
-        if (
-            s.invitation_id is not None
-            and s.invitation_status is not None
-            and s.invited_at is not None
-            and s.expires_at is not None
-        ):
-            inv_status = s.invitation_status.value
-            if status == MembershipStatus.INVITE_EXPIRED:
-                inv_status = "expired"
-            invitation = dto.Invitation(
-                id=ids.encode(ids.INVITATION, s.invitation_id),
-                status=inv_status,
-                created_at=s.invited_at,
-                expires_at=s.expires_at,
-                resent_at=s.resent_at,
-                resent_count=s.resent_count,
-            )
-        return dto.Membership(
-            organization_id=ids.encode(ids.ORG, s.organization_id),
-            user_id=ids.encode(ids.USER, s.user_id),
-            email=s.email,
-            status=str(status) if status is not None else "REMOVED",
-            roles=list(s.roles),
-            metadata=dict(s.metadata),
-            inviter_email=s.inviter_email,
-            provisioning_method=s.provisioning_method,
-            created_at=s.created_at,
-            join_time=s.join_time,
-            accepted_at=s.accepted_at,
-            expires_at=s.expires_at,
-            invitation=invitation,
-        )

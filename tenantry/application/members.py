@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Final
 from uuid import UUID
 
-from tenantry.application import dto
+from tenantry.application import dto, presenters
 from tenantry.application.kernel import UNSET, Kernel, Unset
 from tenantry.domain import admission, ids, values
 from tenantry.domain.base import Act
@@ -98,13 +98,13 @@ class Members(Kernel):
 
         def command() -> dto.Membership:
             org, membership = self._member(organization_id, user)
-            now = self._now(org, membership)
+            now = self.now(org, membership)
             who = values.actor(actor) if actor else membership.state.email
             admission.accept(org, membership, Act(now, who))
             self._save(org, membership)
-            return self._membership_dto(membership, now)
+            return presenters.membership_of(membership, now)
 
-        return self._run(command)
+        return self.run_command(command)
 
     def resend_invitation(
         self,
@@ -118,74 +118,35 @@ class Members(Kernel):
         """Resends an invitation: a pending one is extended; an expired one is replaced by a new
         invitation, which needs a free seat."""
         lifetime = self._lifetime(expires_in)
-        who, why = values.actor(actor), values.reason(reason)
 
-        def command() -> dto.Membership:
-            org, membership = self._member(organization_id, user)
-            now = self._now(org, membership)
-            act = Act(now, who, why)
-            admission.resend(org, membership, _expiry(now, lifetime), act, self._new_id)
-            self._save(org, membership)
-            return self._membership_dto(membership, now)
+        def resend(org: Organization, membership: Membership, act: Act) -> None:
+            expires_at = _expiry(act.now, lifetime)
+            admission.resend(org, membership, expires_at, act, self._new_id)
 
-        return self._run(command)
+        return self._transition(organization_id, user, resend, actor, reason)
 
     def revoke_invitation(
         self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
     ) -> None:
-        who, why = values.actor(actor), values.reason(reason)
-
-        def command() -> None:
-            org, membership = self._member(organization_id, user)
-            now = self._now(org, membership)
-            admission.revoke(org, membership, Act(now, who, why))
-            self._save(org, membership)
-
-        self._run(command)
+        self._transition(organization_id, user, admission.revoke, actor, reason)
 
     def remove_member(
         self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
     ) -> None:
         """Removes a member, or withdraws a pending invitation; the seat is freed."""
-        who, why = values.actor(actor), values.reason(reason)
-
-        def command() -> None:
-            org, membership = self._member(organization_id, user)
-            now = self._now(org, membership)
-            admission.remove(org, membership, Act(now, who, why))
-            self._save(org, membership)
-
-        self._run(command)
+        self._transition(organization_id, user, admission.remove, actor, reason)
 
     def deactivate_member(
         self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
     ) -> dto.Membership:
         """Suspends an active member (status INACTIVE); the seat is freed."""
-        who, why = values.actor(actor), values.reason(reason)
-
-        def command() -> dto.Membership:
-            org, membership = self._member(organization_id, user)
-            now = self._now(org, membership)
-            admission.deactivate(org, membership, Act(now, who, why))
-            self._save(org, membership)
-            return self._membership_dto(membership, now)
-
-        return self._run(command)
+        return self._transition(organization_id, user, admission.deactivate, actor, reason)
 
     def reactivate_member(
         self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
     ) -> dto.Membership:
         """Makes an inactive member active again; this is an admission and needs a free seat."""
-        who, why = values.actor(actor), values.reason(reason)
-
-        def command() -> dto.Membership:
-            org, membership = self._member(organization_id, user)
-            now = self._now(org, membership)
-            admission.reactivate(org, membership, Act(now, who, why))
-            self._save(org, membership)
-            return self._membership_dto(membership, now)
-
-        return self._run(command)
+        return self._transition(organization_id, user, admission.reactivate, actor, reason)
 
     def set_membership_status(
         self,
@@ -210,15 +171,15 @@ class Members(Kernel):
 
         def command() -> dto.Membership:
             org, membership = self._member(organization_id, user)
-            now = self._now(org, membership)
+            now = self.now(org, membership)
             transition = admission.transition_to(membership, wanted, now)
             if transition is not None:
                 member = membership.state.email if transition is admission.accept else "system"
                 transition(org, membership, Act(now, given or member, why))
                 self._save(org, membership)
-            return self._membership_dto(membership, now)
+            return presenters.membership_of(membership, now)
 
-        return self._run(command)
+        return self.run_command(command)
 
     def update_member_roles(
         self,
@@ -281,6 +242,27 @@ class Members(Kernel):
 
         return self._change_member(organization_id, user, change)
 
+    def _transition(
+        self,
+        organization_id: str,
+        user: str,
+        transition: admission.Transition,
+        actor: str,
+        reason: str | None,
+    ) -> dto.Membership:
+        """A command that takes a membership and its organization's seat ledger through one
+        transition, saved together."""
+        who, why = values.actor(actor), values.reason(reason)
+
+        def command() -> dto.Membership:
+            org, membership = self._member(organization_id, user)
+            now = self.now(org, membership)
+            transition(org, membership, Act(now, who, why))
+            self._save(org, membership)
+            return presenters.membership_of(membership, now)
+
+        return self.run_command(command)
+
     def _change_member(
         self,
         organization_id: str,
@@ -291,17 +273,17 @@ class Members(Kernel):
 
         def command() -> dto.Membership:
             _, membership = self._member(organization_id, user)
-            now = self._now(membership)
+            now = self.now(membership)
             change(membership, now)
             self._save(membership)
-            return self._membership_dto(membership, now)
+            return presenters.membership_of(membership, now)
 
-        return self._run(command)
+        return self.run_command(command)
 
     def get_membership(self, organization_id: str, user: str) -> dto.Membership:
         _, membership = self._member(organization_id, user, for_update=False)
         membership.check_exists()
-        return self._membership_dto(membership, self._now())
+        return presenters.membership_of(membership, self.now())
 
     def get_user(self, user: str) -> tuple[str, str]:
         """Returns ``(usr_ id, e-mail)`` of a user given by id or e-mail."""
@@ -343,15 +325,15 @@ class Members(Kernel):
         def command() -> dto.Membership:
             org = self._org(organization_id)
             membership = self._find_membership(ids.membership_uuid(org.id, newcomer.user_id))
-            now = self._now(org, membership)
+            now = self.now(org, membership)
             user = None
             if membership is None:
                 user = self._ensure_user(newcomer.user_id, newcomer.email, now, actor)
             membership = admit(org, membership, now)
             self._save(org, membership, user)
-            return self._membership_dto(membership, now)
+            return presenters.membership_of(membership, now)
 
-        return self._run(command)
+        return self.run_command(command)
 
     def _find_membership(self, membership_id: UUID) -> Membership | None:
         """Like ``_get``, but a membership that does not exist (the usual case when admitting

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from tenantry.application import dto
+from tenantry.application import dto, presenters
 from tenantry.application.kernel import Kernel
 from tenantry.domain import values
 from tenantry.domain.base import utc
@@ -44,11 +44,11 @@ class OrganizationSettings(Kernel):
 
         def command() -> dto.Organization:
             org = self._org(organization_id)
-            org.toggle_features(wanted, self._now(org), who, why)
+            org.toggle_features(wanted, self.now(org), who, why)
             self._save(org)
-            return self._org_dto(org)
+            return presenters.organization_of(org)
 
-        return self._run(command)
+        return self.run_command(command)
 
     def get_user_management_settings(self, organization_id: str) -> dto.UserManagementSettings:
         org = self._org(organization_id, for_update=False)
@@ -70,15 +70,15 @@ class OrganizationSettings(Kernel):
 
         def command() -> dto.UserManagementSettings:
             org = self._org(organization_id)
-            org.set_limit(limit, self._now(org), who, why)
+            org.set_limit(limit, self.now(org), who, why)
             self._save(org)
             return dto.UserManagementSettings(max_allowed_users=org.state.max_allowed_users)
 
-        return self._run(command)
+        return self.run_command(command)
 
     def get_seat_usage(self, organization_id: str, *, at: datetime | None = None) -> dto.SeatUsage:
         org = self._org(organization_id, for_update=False)
-        now = utc(at) if at is not None else self._now(org)
+        now = utc(at) if at is not None else self.now(org)
         in_use = org.seats_in_use(now)
         limit = org.state.max_allowed_users
         return dto.SeatUsage(
@@ -117,11 +117,11 @@ class OrganizationSettings(Kernel):
 
         def command() -> dto.SessionPolicyView:
             org = self._org(organization_id)
-            org.set_session_policy(checked, self._now(org), who, why)
+            org.set_session_policy(checked, self.now(org), who, why)
             self._save(org)
             return dto.SessionPolicyView(organization_id=org.public_id, **checked.model_dump())
 
-        return self._run(command)
+        return self.run_command(command)
 
     def get_allowed_sign_in_methods(self, organization_id: str) -> dto.SignInMethods:
         org = self._org(organization_id, for_update=False)
@@ -143,8 +143,8 @@ class OrganizationSettings(Kernel):
 
         def command() -> dto.SignInMethods:
             org = self._org(organization_id)
-            org.set_sign_in_methods(checked, self._now(org), who, why)
+            org.set_sign_in_methods(checked, self.now(org), who, why)
             self._save(org)
             return dto.SignInMethods(organization_id=org.public_id, allowed_sign_in_methods=checked)
 
-        return self._run(command)
+        return self.run_command(command)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from tenantry.application import dto
+from tenantry.application import dto, presenters
 from tenantry.application.kernel import UNSET, Kernel, Unset
 from tenantry.domain import admission, ids, values
 from tenantry.domain.base import Act
@@ -73,14 +73,14 @@ class Organizations(Kernel):
         org_id = self._new_id()
 
         def command() -> dto.Organization:
-            org, claims = self._new_organization(org_id, self._now(), who, why, fields)
+            org, claims = self._new_organization(org_id, self.now(), who, why, fields)
             self._save(org, *claims)
-            return self._org_dto(org)
+            return presenters.organization_of(org)
 
-        return self._run(command)
+        return self.run_command(command)
 
     def get_organization(self, organization_id: str) -> dto.Organization:
-        return self._org_dto(self._org(organization_id, for_update=False))
+        return presenters.organization_of(self._org(organization_id, for_update=False))
 
     def get_organization_by_external_id(self, external_id: str) -> dto.Organization:
         ext = values.external_id(external_id)
@@ -92,7 +92,7 @@ class Organizations(Kernel):
         org = self._get(claim.holder, Organization, for_update=False)
         if org is None or org.is_deleted:
             raise OrganizationNotFound(ext)
-        return self._org_dto(org)
+        return presenters.organization_of(org)
 
     def update_organization(
         self,
@@ -119,7 +119,7 @@ class Organizations(Kernel):
 
         def command() -> dto.Organization:
             org = self._org(organization_id)
-            now = self._now(org)
+            now = self.now(org)
             if not isinstance(region, Unset):
                 org.check_region(region)
             claims: list[KeyClaim | None] = []
@@ -139,9 +139,9 @@ class Organizations(Kernel):
             if not org.pending_events:
                 raise NothingChanged("organization")
             self._save(org, *claims)
-            return self._org_dto(org)
+            return presenters.organization_of(org)
 
-        return self._run(command)
+        return self.run_command(command)
 
     def delete_organization(
         self, organization_id: str, *, actor: str = "system", reason: str | None = None
@@ -152,7 +152,7 @@ class Organizations(Kernel):
 
         def command() -> None:
             org = self._org(organization_id)
-            now = self._now(org)
+            now = self.now(org)
             claims = [
                 *self._move_claim(EXTERNAL_ID, org.state.external_id, None, org.id, now, who),
                 *self._move_claim(SLUG, org.state.slug, None, org.id, now, who),
@@ -160,7 +160,7 @@ class Organizations(Kernel):
             org.delete(now, who, why)
             self._save(org, *claims)
 
-        self._run(command)
+        self.run_command(command)
 
     def sign_up(
         self,
@@ -184,7 +184,7 @@ class Organizations(Kernel):
         user_id = ids.user_uuid(address)
 
         def command() -> dto.SignUp:
-            now = self._now()
+            now = self.now()
             org, claims = self._new_organization(org_id, now, address, why, fields)
             user = self._ensure_user(user_id, address, now, address)
             founder = Newcomer(user_id, address, ["admin"], {})
@@ -192,15 +192,26 @@ class Organizations(Kernel):
             membership = admission.add(org, None, founder, "org_creator", act)
             self._save(org, membership, user, *claims)
             return dto.SignUp(
-                organization=self._org_dto(org),
-                membership=self._membership_dto(membership, now),
+                organization=presenters.organization_of(org),
+                membership=presenters.membership_of(membership, now),
             )
 
-        return self._run(command)
+        return self.run_command(command)
+
+    def claim_keys(self, org: Organization, now: datetime, actor: str) -> list[KeyClaim]:
+        """The claims of an organization's external id and slug that it does not hold yet, to be
+        saved with it; a key another live organization holds is refused by its claim
+        (:class:`ExternalIdTaken`, :class:`SlugTaken`)."""
+        s = org.state
+        claims = (
+            self._claim(EXTERNAL_ID, s.external_id, org.id, now, actor),
+            self._claim(SLUG, s.slug, org.id, now, actor),
+        )
+        return [claim for claim in claims if claim is not None]
 
     def _new_organization(
         self, org_id: UUID, now: datetime, actor: str, reason: str | None, f: _OrganizationFields
-    ) -> tuple[Organization, list[KeyClaim | None]]:
+    ) -> tuple[Organization, list[KeyClaim]]:
         """A new organization and the claims of its natural keys, to be saved together."""
         org = Organization.create(
             id=org_id,
@@ -214,11 +225,7 @@ class Organizations(Kernel):
             region_code=f.region_code,
             metadata=f.metadata,
         )
-        claims = [
-            self._claim(EXTERNAL_ID, f.external_id, org_id, now, actor),
-            self._claim(SLUG, f.slug, org_id, now, actor),
-        ]
-        return org, claims
+        return org, self.claim_keys(org, now, actor)
 
     def _claim(
         self, kind: str, key: str | None, org_id: UUID, now: datetime, actor: str
@@ -230,7 +237,7 @@ class Organizations(Kernel):
         claim = self._get(KeyClaim.create_id(kind, key), KeyClaim)
         if claim is None:
             return KeyClaim.claim(kind=kind, key=key, organization_id=org_id, now=now, actor=actor)
-        return claim if claim.claim_for(org_id, self._now(claim), actor) else None
+        return claim if claim.claim_for(org_id, self.now(claim), actor) else None
 
     def _move_claim(
         self, kind: str, old: str | None, new: str | None, org_id: UUID, now: datetime, actor: str
@@ -240,6 +247,6 @@ class Organizations(Kernel):
         if old is not None:
             claim = self._get(KeyClaim.create_id(kind, old), KeyClaim)
             if claim is not None:
-                claim.release(org_id, self._now(claim), actor)
+                claim.release(org_id, self.now(claim), actor)
                 out.append(claim)
         return out

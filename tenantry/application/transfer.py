@@ -259,14 +259,7 @@ def import_organization(
             raise OrganizationAlreadyExists(plan.org_id)
         users = [i for i, k in plan.kind.items() if k is User]
         existing = {u for u in users if app.recorder.select_events(u, limit=1)}
-        now = app._now()
-        claims: list[KeyClaim] = []
-        if not plan.org.is_deleted:
-            state = plan.org.state
-            for kind, key in (("external_id", state.external_id), ("slug", state.slug)):
-                claim = app._claim(kind, key, plan.org_uuid, now, who)
-                if claim is not None:
-                    claims.append(claim)
+        claims = [] if plan.org.is_deleted else app.claim_keys(plan.org, app.now(), who)
         history = plan.stored_events(existing)
         claimed = [app.mapper.to_stored_event(e) for c in claims for e in c.collect_events()]
         app.recorder.insert_events(history + claimed)
@@ -281,7 +274,7 @@ def import_organization(
             keys_claimed=[f"{c.state.kind}={c.state.key}" for c in claims],
         )
 
-    summary = app._run(command)
+    summary = app.run_command(command)
     _snapshot_long_histories(app, plan)
     return summary
 

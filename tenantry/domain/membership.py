@@ -31,6 +31,17 @@ from tenantry.domain.user import User as User  # moved; re-exported for a while
 from tenantry.domain.values import InvitationStatus, MembershipStatus
 
 
+def status_at(
+    status: MembershipStatus | None, expires_at: datetime | None, now: datetime
+) -> MembershipStatus | None:
+    """A membership's status at ``now``, from its recorded status and its invitation's expiry: a
+    pending invite past its expiry reads as INVITE_EXPIRED even before the expiry is recorded.
+    ``None``: removed."""
+    if status == MembershipStatus.PENDING_INVITE and expires_at is not None and expires_at <= now:
+        return MembershipStatus.INVITE_EXPIRED
+    return status
+
+
 @dataclass(frozen=True, slots=True)
 class Newcomer:
     """Someone to admit, with the roles and metadata of their membership."""
@@ -229,20 +240,12 @@ class Membership(Aggregate):
     # --- queries -------------------------------------------------------------------------------
 
     def status_at(self, now: datetime) -> MembershipStatus | None:
-        """The status at ``now``: a pending invite past its expiry reads as INVITE_EXPIRED even
-        before the sweep has recorded it."""
-        if self.expiry_is_due(now):
-            return MembershipStatus.INVITE_EXPIRED
-        return self.state.status
+        """The status at ``now`` (see :func:`status_at`)."""
+        return status_at(self.state.status, self.state.expires_at, now)
 
     def expiry_is_due(self, now: datetime) -> bool:
         """Recorded as a pending invite, but expired at ``now``: an expiry not recorded yet."""
-        s = self.state
-        return (
-            s.status == MembershipStatus.PENDING_INVITE
-            and s.expires_at is not None
-            and s.expires_at <= now
-        )
+        return self.state.status != self.status_at(now)
 
     def invitation(self) -> tuple[UUID, datetime]:
         """The current invitation's id and expiry."""

@@ -67,8 +67,8 @@ class Kernel(Application[UUID]):
         clock: Clock = utc_now,
         id_factory: Callable[[], UUID] = ids.new_id,
         invitation_lifetime: timedelta = DEFAULT_INVITATION_LIFETIME,
-        # Each race round lets at least one contender commit; with 16 contenders on one
-        # organization (PostgreSQL) single commands were measured needing 11 attempts.
+        # Each race round lets at least one contender commit, so under heavy contention on one
+        # organization a command may need many rounds: the bound only stops a runaway.
         max_attempts: int = 32,
     ) -> None:
         self.clock = clock

@@ -44,8 +44,8 @@ def micros(dt: datetime) -> int:
 def _iso_utc(value: Any) -> Any:
     """A stored ``…Z`` timestamp parsed by the standard library, so that it carries
     :data:`datetime.UTC`: pydantic's own parse gives it pydantic's ``TzInfo``, whose offset is a
-    call back into pydantic on every comparison or subtraction (three times slower). Anything
-    else is left to pydantic."""
+    call back into pydantic on every comparison or subtraction. Anything else is left to
+    pydantic."""
     if type(value) is str:
         try:
             parsed = datetime.fromisoformat(value)

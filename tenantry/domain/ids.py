@@ -5,9 +5,8 @@ and ``inv_…`` strings of 30 characters, within the 32 that Scalekit-shaped API
 
 New organizations and invitations get time-ordered ids (UUIDv7, :func:`new_id`): like the ULIDs of
 the hosted services, their public ids sort by creation time, and every table and index keyed by
-them (the event store's, the projections') grows at its end instead of at random places: a
-random key costs a B-tree about a page write per row once it outgrows the cache (README,
-"Projection benchmark").
+them (the event store's, the projections') grows at its end instead of at random places, where
+a B-tree that has outgrown its cache pays a page write for nearly every row.
 """
 
 from __future__ import annotations

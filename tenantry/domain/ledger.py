@@ -26,9 +26,9 @@ class ExpiryLedger:
 
     It is all the seat rule needs of pending invitations — how many expire after a given moment
     (a binary search). Invitations expire on whole seconds (the application rounds them up), so
-    the rule stays exact. Stored as zlib-packed 64-bit integers: 10,000 pending invitations take
-    some 30 kB in a snapshot and decode in microseconds, so loading an organization does not grow
-    with its pending invitations by more than that.
+    the rule stays exact. Stored as zlib-packed 64-bit integers, compact in a snapshot and
+    decoded in one call, and only when the seat rule needs it, so that loading an organization
+    grows little with its pending invitations.
     """
 
     __slots__ = ("_packed", "_t_")

@@ -4,8 +4,8 @@
 Public methods check the rules and raise; the events' ``apply`` only assigns. The organization
 keeps of its members only what the seat rule needs — a count of active members and an
 :class:`~tenantry.domain.ledger.ExpiryLedger` of the pending invitations' expiry times — so
-commanding and loading it cost the same for 10 members as for 100,000. Each membership is its own
-small aggregate (:mod:`tenantry.domain.membership`), saved in the same transaction as the
+commanding and loading it cost about the same however many members it has. Each membership is
+its own small aggregate (:mod:`tenantry.domain.membership`), saved in the same transaction as the
 organization.
 """
 

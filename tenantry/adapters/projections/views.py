@@ -19,7 +19,7 @@ from sqlalchemy.schema import SchemaItem
 
 from tenantry.application import dto
 from tenantry.domain import ids, values
-from tenantry.domain.errors import InvalidField, OrganizationNotFound
+from tenantry.domain.errors import OrganizationNotFound
 from tenantry.domain.values import MembershipStatus
 from tenantry.projections import (
     AuditProjection,
@@ -31,17 +31,21 @@ from tenantry.projections import (
 from tenantry.projections import dto as pdto
 from tenantry.projections.base import BaseProjection, from_micros, to_micros
 from tenantry.projections.organizations import COUNT_KEY, feature_list
+from tenantry.projections.queries import (
+    AUDIT_PAGE_SIZE,
+    MEMBER_PAGE_SIZE,
+    ORG_PAGE_SIZE,
+    SEARCH_PAGE_SIZE,
+    audit_window,
+    member_status,
+    page_size,
+    search_query,
+)
 
 Record = Mapping[Any, Any]
 
 NAMING: dict[str, str] = {"ix": "ix_%(table_name)s_%(column_0_N_name)s"}
 """Index names follow from the (versioned) table name, so every generation's are unique."""
-
-ORG_PAGE_SIZE = (10, 100, 30)
-SEARCH_PAGE_SIZE = (1, 30, 30)
-MEMBER_PAGE_SIZE = (1, 100, 30)
-AUDIT_PAGE_SIZE = (1, 100, 50)
-QUERY_LENGTH = (3, 100)
 
 
 @dataclass(frozen=True)
@@ -109,15 +113,6 @@ class View:
         has_prev = (not first) if direction == "next" else more
         lo, hi = rows[0][seq.name], rows[-1][seq.name]
         return rows, make(hi, "next") if has_next else "", make(lo, "prev") if has_prev else ""
-
-
-def page_size(value: int | None, bounds: tuple[int, int, int]) -> int:
-    lo, hi, default = bounds
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise InvalidField("page_size", f"must be an integer from {lo} to {hi}")
-    return value
 
 
 def count(r: Reading, table: sa.Table, where: sa.ColumnElement[bool]) -> int:
@@ -245,11 +240,8 @@ class OrganizationsView(View):
     def search(
         self, r: Reading, query: str, size: int | None, token: str | None
     ) -> pdto.OrganizationPage:
-        lo, hi = QUERY_LENGTH
-        if not isinstance(query, str) or not lo <= len(query.strip()) <= hi:
-            raise InvalidField("query", f"must be {lo}-{hi} characters")
+        q = search_query(query)
         checked = page_size(size, SEARCH_PAGE_SIZE)
-        q = query.strip().lower()
         orgs = r.tables["orgs"]
         match = orgs.c.search.like(f"%{_like_escape(q)}%", escape="\\")
         return self._page(r, match, count(r, orgs, match), checked, token, "search", q)
@@ -387,14 +379,9 @@ class MembershipsView(View):
     @staticmethod
     def _status_filter(m: sa.Table, status: str | None, now: int) -> sa.ColumnElement[bool]:
         pending = sa.and_(m.c.status == MembershipStatus.PENDING_INVITE.value)
-        if status is None:
+        wanted = member_status(status)
+        if wanted is None:
             return m.c.status.is_not(None)
-        try:
-            wanted = MembershipStatus(status)
-        except ValueError:
-            raise InvalidField(
-                "status", "must be one of " + ", ".join(s.value for s in MembershipStatus)
-            ) from None
         if wanted == MembershipStatus.PENDING_INVITE:
             return sa.and_(pending, m.c.expires_at > now)
         if wanted == MembershipStatus.INVITE_EXPIRED:
@@ -511,8 +498,7 @@ class AuditView(View):
             conds.append(a.c.timestamp >= to_micros(since))
         if until is not None:
             conds.append(a.c.timestamp < to_micros(until))
-        if since is not None and until is not None and until <= since:
-            raise InvalidField("until", "must be after since")
+        audit_window(since, until)
         scope = json.dumps(
             [organization_id, actor, since and to_micros(since), until and to_micros(until)]
         )

@@ -1,0 +1,67 @@
+"""The rules of the read models' queries: page sizes, the search query, the member status filter
+and the audit's time window.
+
+They are the API's rules, not the storage's: the SQL views apply them before they read anything,
+so a bad argument is refused with :class:`~tenantry.domain.errors.InvalidField` the same way on
+every backend, and they are tested without a database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+from tenantry.domain.errors import InvalidField
+from tenantry.domain.values import MembershipStatus
+
+
+class PageSize(NamedTuple):
+    """The page sizes a listing accepts, and the one it uses when none is given."""
+
+    lo: int
+    hi: int
+    default: int
+
+
+ORG_PAGE_SIZE = PageSize(10, 100, 30)
+SEARCH_PAGE_SIZE = PageSize(1, 30, 30)
+MEMBER_PAGE_SIZE = PageSize(1, 100, 30)
+AUDIT_PAGE_SIZE = PageSize(1, 100, 50)
+QUERY_LENGTH = (3, 100)
+"""Shortest and longest search query, in characters once trimmed."""
+
+
+def page_size(value: int | None, bounds: PageSize) -> int:
+    """``value`` if the listing accepts it, its default if ``None``."""
+    lo, hi, default = bounds
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise InvalidField("page_size", f"must be an integer from {lo} to {hi}")
+    return value
+
+
+def search_query(query: str) -> str:
+    """What a search matches: the query trimmed and lowercased (search is case-insensitive)."""
+    lo, hi = QUERY_LENGTH
+    if not isinstance(query, str) or not lo <= len(query.strip()) <= hi:
+        raise InvalidField("query", f"must be {lo}-{hi} characters")
+    return query.strip().lower()
+
+
+def member_status(status: str | None) -> MembershipStatus | None:
+    """The status a member listing is filtered by (``None``: every member not removed)."""
+    if status is None:
+        return None
+    try:
+        return MembershipStatus(status)
+    except ValueError:
+        raise InvalidField(
+            "status", "must be one of " + ", ".join(s.value for s in MembershipStatus)
+        ) from None
+
+
+def audit_window(since: datetime | None, until: datetime | None) -> None:
+    """Refuses an empty or reversed ``[since, until)`` (either end may be open)."""
+    if since is not None and until is not None and until <= since:
+        raise InvalidField("until", "must be after since")

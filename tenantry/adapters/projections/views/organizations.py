@@ -1,0 +1,136 @@
+"""The organizations view: the listing and search tables and their queries."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.schema import SchemaItem
+
+from tenantry.adapters.projections.views.base import (
+    Reading,
+    Record,
+    View,
+    count,
+    json_column,
+    key_column,
+    micros_column,
+)
+from tenantry.application import dto
+from tenantry.domain import ids, values
+from tenantry.domain.errors import OrganizationNotFound
+from tenantry.projections import OrganizationsProjection
+from tenantry.projections import dto as pdto
+from tenantry.projections.base import from_micros
+from tenantry.projections.organizations import COUNT_KEY, feature_list
+from tenantry.projections.queries import (
+    ORG_PAGE_SIZE,
+    SEARCH_PAGE_SIZE,
+    page_size,
+    search_query,
+)
+
+
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class OrganizationsView(View):
+    projection = OrganizationsProjection()
+
+    def schema(self) -> dict[str, list[SchemaItem]]:
+        return {
+            "orgs": [
+                key_column("id", 32),
+                sa.Column("seq", sa.BigInteger, nullable=False),
+                sa.Column("display_name", sa.String(200), nullable=False),
+                sa.Column("external_id", sa.String(255)),
+                sa.Column("slug", sa.String(253)),
+                sa.Column("logo_url", sa.String(1024)),
+                sa.Column("region_code", sa.String(8), nullable=False),
+                json_column("metadata"),
+                json_column("features"),
+                sa.Column("search", sa.Text, nullable=False),
+                micros_column("create_time", null=False),
+                micros_column("update_time", null=False),
+                sa.Column("version", sa.Integer, nullable=False),
+                sa.Index(None, "seq", unique=True),
+                sa.Index(None, "external_id", "seq"),
+            ],
+            "orgs_count": [key_column("key", 16), sa.Column("n", sa.BigInteger, nullable=False)],
+        }
+
+    @staticmethod
+    def to_dto(r: Record) -> dto.Organization:
+        return dto.Organization(
+            id=r["id"],
+            display_name=r["display_name"],
+            external_id=r["external_id"],
+            slug=r["slug"],
+            logo_url=r["logo_url"],
+            region_code=r["region_code"],
+            metadata=dict(r["metadata"]),
+            settings=dto.OrganizationSettings(
+                features=[
+                    dto.FeatureSetting(name=n, enabled=on) for n, on in feature_list(r["features"])
+                ]
+            ),
+            create_time=from_micros(r["create_time"]),
+            update_time=from_micros(r["update_time"]),
+            version=r["version"],
+        )
+
+    def get(self, r: Reading, organization_id: str) -> dto.Organization:
+        ids.decode(ids.ORG, organization_id, "organization_id")
+        orgs = r.tables["orgs"]
+        row = r.conn.execute(sa.select(orgs).where(orgs.c.id == organization_id)).mappings().first()
+        if row is None:
+            raise OrganizationNotFound(organization_id)
+        return self.to_dto(row)
+
+    def _page(
+        self,
+        r: Reading,
+        where: sa.ColumnElement[bool],
+        total: int,
+        size: int,
+        token: str | None,
+        kind: str,
+        scope: str,
+    ) -> pdto.OrganizationPage:
+        orgs = r.tables["orgs"]
+        rows, nxt, prev = self.page(
+            r,
+            sa.select(orgs).where(where),
+            orgs.c.seq,
+            size=size,
+            token=token,
+            kind=kind,
+            scope=scope,
+        )
+        return pdto.OrganizationPage(
+            organizations=[self.to_dto(row) for row in rows],
+            next_page_token=nxt,
+            prev_page_token=prev,
+            total_size=total,
+        )
+
+    def list(
+        self, r: Reading, size: int | None, token: str | None, external_id: str | None
+    ) -> pdto.OrganizationPage:
+        checked = page_size(size, ORG_PAGE_SIZE)
+        orgs = r.tables["orgs"]
+        ext = values.external_id(external_id) if external_id is not None else None
+        if ext is None:
+            n = r.tables["orgs_count"].c.n
+            total = r.conn.execute(sa.select(n).where(n.table.c.key == COUNT_KEY)).scalar() or 0
+            return self._page(r, sa.true(), total, checked, token, "orgs", "")
+        match = orgs.c.external_id == ext
+        return self._page(r, match, count(r, orgs, match), checked, token, "orgs", ext)
+
+    def search(
+        self, r: Reading, query: str, size: int | None, token: str | None
+    ) -> pdto.OrganizationPage:
+        q = search_query(query)
+        checked = page_size(size, SEARCH_PAGE_SIZE)
+        orgs = r.tables["orgs"]
+        match = orgs.c.search.like(f"%{_like_escape(q)}%", escape="\\")
+        return self._page(r, match, count(r, orgs, match), checked, token, "search", q)

@@ -1,0 +1,68 @@
+"""The seats view: seat counts per organization, judged at the reading's instant."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.schema import SchemaItem
+
+from tenantry.adapters.projections.views.base import (
+    Reading,
+    View,
+    id_column,
+    key_column,
+    micros_column,
+)
+from tenantry.application import dto
+from tenantry.domain import ids
+from tenantry.domain.errors import OrganizationNotFound
+from tenantry.projections import SeatsProjection
+from tenantry.projections.base import to_micros
+
+
+class SeatsView(View):
+    projection = SeatsProjection()
+
+    def schema(self) -> dict[str, list[SchemaItem]]:
+        return {
+            "seats": [
+                key_column("organization_id", 32),
+                sa.Column("max_allowed_users", sa.Integer),
+                sa.Column("active", sa.Integer, nullable=False),
+            ],
+            "seat_pending": [
+                key_column("key", 80),
+                id_column("organization_id"),
+                id_column("user_id"),
+                micros_column("expires_at", null=False),
+                sa.Index(None, "organization_id", "expires_at"),
+            ],
+        }
+
+    def usage(self, r: Reading, organization_id: str) -> dto.SeatUsage:
+        ids.decode(ids.ORG, organization_id, "organization_id")
+        seats, pending = r.tables["seats"], r.tables["seat_pending"]
+        counted = (
+            sa.select(sa.func.count())
+            .select_from(pending)
+            .where(pending.c.organization_id == organization_id)
+            .where(pending.c.expires_at > to_micros(r.now))
+            .scalar_subquery()
+        )
+        row = r.conn.execute(
+            sa.select(seats.c.max_allowed_users, seats.c.active, counted).where(
+                seats.c.organization_id == organization_id
+            )
+        ).first()
+        if row is None:
+            raise OrganizationNotFound(organization_id)
+        limit, active, waiting = row
+        in_use = active + waiting
+        return dto.SeatUsage(
+            organization_id=organization_id,
+            max_allowed_users=limit,
+            active_members=active,
+            pending_invitations=waiting,
+            seats_in_use=in_use,
+            seats_free=max(limit - in_use, 0) if limit else None,
+            at=r.now,
+        )

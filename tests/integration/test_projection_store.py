@@ -14,7 +14,8 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import register_topic
 
 from tenantry.adapters.projections import ProjectionStore, View
-from tenantry.adapters.projections.store import Lane, Lost
+from tenantry.adapters.projections.generations import Generations
+from tenantry.adapters.projections.runner import Lane, Lost
 from tenantry.application.app import Tenantry
 from tenantry.domain import ids
 from tenantry.domain.errors import (
@@ -88,7 +89,7 @@ def test_a_batch_delivered_twice_is_applied_once(app: Tenantry, store: Projectio
     store.catch_up("organizations")
     before = store.dump("organizations")
     with pytest.raises(Lost):
-        store._process([stale], notes)
+        store._runner.process([stale], notes)
     assert store.dump("organizations") == before
     assert before["orgs_count"]["live"]["n"] == 1
 
@@ -425,20 +426,20 @@ def test_a_catch_up_that_finds_the_tables_built_meanwhile_does_not_build_them_ag
         pytest.skip("memory:// projections are private to one store")
     populate(app)
     other = ProjectionStore(app, batch_size=7)
-    real = ProjectionStore._live_tracking
+    real = Generations.live_tracking
     stale: list[str] = []
 
     def looked_up_just_before_the_other_runner_swapped(
-        self: ProjectionStore, conn: sa.Connection, view: View
+        self: Generations, conn: sa.Connection, view: View
     ) -> sa.Row[Any] | None:
-        if self is store and not stale:
+        if self is store._generations and not stale:
             stale.append(view.name)
             other.catch_up()  # builds every view and swaps it in
             return None  # what this runner read a moment earlier
         return real(self, conn, view)
 
     monkeypatch.setattr(
-        ProjectionStore, "_live_tracking", looked_up_just_before_the_other_runner_swapped
+        Generations, "live_tracking", looked_up_just_before_the_other_runner_swapped
     )
     store.catch_up()
     status = {s.name: s for s in store.status()}

@@ -55,20 +55,21 @@ class _Kind:
     """An event that may name its organization (creation of a membership, a key claim)."""
 
 
-_KINDS: dict[type[DomainEvent], _Kind] = {}
+class _Kinds(dict[type[DomainEvent], _Kind]):
+    """The :class:`_Kind` of each event class, looked up as a dict (worked out on a miss)."""
 
-
-def _kind(cls: type[DomainEvent]) -> _Kind:
-    kind = _KINDS.get(cls)
-    if kind is None:
+    def __missing__(self, cls: type[DomainEvent]) -> _Kind:
         name = cls.__qualname__
-        kind = _KINDS[cls] = _Kind(
+        kind = self[cls] = _Kind(
             aggregate=name.partition(".")[0],
             event=name,
             of_organization=issubclass(cls, Organization.Event),
             names_organization=issubclass(cls, _NAMES_ITS_ORGANIZATION),
         )
-    return kind
+        return kind
+
+
+_KINDS = _Kinds()
 
 
 def _names_its_organization(event: Recorded, kind: _Kind) -> bool:
@@ -97,12 +98,12 @@ class AuditProjection(RecordedProjection):
     tables: ClassVar[dict[str, str]] = {"audit": "position", "audit_owners": "aggregate_id"}
 
     def reads(self, event: Recorded) -> Iterable[RowRef]:
-        if _names_its_organization(event, _kind(event.event_type)):
+        if _names_its_organization(event, _KINDS[event.event_type]):
             return ()
         return (("audit_owners", f"{event.originator_id.int:032x}"),)
 
     def apply(self, event: Recorded, position: int, rows: Mapping[RowRef, Row | None]) -> Writes:
-        kind = _kind(event.event_type)
+        kind = _KINDS[event.event_type]
         aggregate_id = f"{event.originator_id.int:032x}"  # UUID.hex, without its property call
         state = event.state
         out: Writes = {}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import ClassVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar
 
 from tenantry.domain import ids
 from tenantry.domain.base import DomainEvent
@@ -11,6 +11,7 @@ from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
 from tenantry.domain.values import InvitationStatus, MembershipStatus
 from tenantry.projections.base import Projection, Row, RowRef, Writes, public_id, to_micros
+from tenantry.projections.dispatch import Dispatch
 
 
 class MembershipsProjection(Projection):
@@ -24,98 +25,181 @@ class MembershipsProjection(Projection):
     tables: ClassVar[dict[str, str]] = {"members": "key", "member_orgs": "organization_id"}
 
     def reads(self, event: DomainEvent) -> Iterable[RowRef]:
-        if isinstance(event, Membership.Event) and not isinstance(
-            event, Membership.Invited | Membership.Provisioned
-        ):
+        if _APPLY[type(event)] is _changed:  # a change of an existing membership
             return [("members", event.originator_id.hex)]
         return []
 
     def apply(self, event: DomainEvent, position: int, rows: Mapping[RowRef, Row | None]) -> Writes:
-        if isinstance(event, Organization.Created | Organization.Deleted):
-            org_id = public_id(ids.ORG, event.originator_id)
-            deleted = isinstance(event, Organization.Deleted)
-            return {("member_orgs", org_id): {"organization_id": org_id, "deleted": deleted}}
-        ref: RowRef = ("members", event.originator_id.hex)
-        at = to_micros(event.timestamp)
-        if isinstance(event, Membership.Invited | Membership.Provisioned):
-            invited = isinstance(event, Membership.Invited)
-            row: Row = {
-                "key": ref[1],
-                "seq": position,
-                "organization_id": public_id(ids.ORG, event.organization_id),
-                "user_id": public_id(ids.USER, event.user_id),
-                "email": event.email,
-                "status": (
-                    MembershipStatus.PENDING_INVITE if invited else MembershipStatus.ACTIVE
-                ).value,
-                "roles": list(event.roles),
-                "metadata": dict(event.metadata),
-                "inviter_email": None,
-                "provisioning_method": "invitation",
-                "created_at": at,
-                "join_time": None,
-                "accepted_at": None,
-                "invitation_id": None,
-                "invitation_status": None,
-                "invited_at": None,
-                "expires_at": None,
-                "resent_at": None,
-                "resent_count": 0,
-            }
-            if isinstance(event, Membership.Invited):
-                row.update(_invitation(event, at))
-            else:
-                row.update(provisioning_method=event.provisioning_method, join_time=at)
-            return {ref: row}
-        old = rows.get(ref)
-        if old is None:
-            return {}
-        new = dict(old)
-        if isinstance(event, Membership.Reinvited):
-            new.update(_invitation(event, at), roles=list(event.roles), metadata=event.metadata)
-            new.update(status=MembershipStatus.PENDING_INVITE.value, join_time=None)
-        elif isinstance(event, Membership.Reprovisioned):
-            new.update(
-                status=MembershipStatus.ACTIVE.value,
-                roles=list(event.roles),
-                metadata=dict(event.metadata),
-                provisioning_method=event.provisioning_method,
-                invitation_status=None,
-                join_time=at,
-            )
-        elif isinstance(event, Membership.InvitationAccepted):
-            new.update(
-                status=MembershipStatus.ACTIVE.value,
-                invitation_status=InvitationStatus.ACCEPTED.value,
-                accepted_at=at,
-                join_time=at,
-            )
-        elif isinstance(event, Membership.InvitationResent):
-            new.update(
-                expires_at=to_micros(event.expires_at),
-                resent_at=at,
-                resent_count=old["resent_count"] + 1,
-            )
-        elif isinstance(event, Membership.InvitationRevoked):
-            new.update(status=None, invitation_status=InvitationStatus.REVOKED.value)
-        elif isinstance(event, Membership.InvitationExpired):
-            new.update(
-                status=MembershipStatus.INVITE_EXPIRED.value,
-                invitation_status=InvitationStatus.EXPIRED.value,
-            )
-        elif isinstance(event, Membership.RolesChanged):
-            new["roles"] = list(event.roles)
-        elif isinstance(event, Membership.MetadataChanged):
-            new["metadata"] = dict(event.metadata)
-        elif isinstance(event, Membership.Deactivated):
-            new["status"] = MembershipStatus.INACTIVE.value
-        elif isinstance(event, Membership.Reactivated):
-            new["status"] = MembershipStatus.ACTIVE.value
-        elif isinstance(event, Membership.Removed):
-            new["status"] = None
-            if old["invitation_status"] == InvitationStatus.PENDING.value:
-                new["invitation_status"] = InvitationStatus.REVOKED.value
-        return {ref: new} if new != old else {}
+        return _APPLY[type(event)](event, position, rows)
+
+
+def _organization_created(
+    event: Organization.Created, position: int, rows: Mapping[RowRef, Row | None]
+) -> Writes:
+    return _organization(event, deleted=False)
+
+
+def _organization_deleted(
+    event: Organization.Deleted, position: int, rows: Mapping[RowRef, Row | None]
+) -> Writes:
+    return _organization(event, deleted=True)
+
+
+def _organization(event: Organization.Event, *, deleted: bool) -> Writes:
+    org_id = public_id(ids.ORG, event.originator_id)
+    return {("member_orgs", org_id): {"organization_id": org_id, "deleted": deleted}}
+
+
+def _invited(event: Membership.Invited, position: int, rows: Mapping[RowRef, Row | None]) -> Writes:
+    row = _member(event, position, MembershipStatus.PENDING_INVITE)
+    row.update(_invitation(event, row["created_at"]))
+    return {("members", row["key"]): row}
+
+
+def _provisioned(
+    event: Membership.Provisioned, position: int, rows: Mapping[RowRef, Row | None]
+) -> Writes:
+    row = _member(event, position, MembershipStatus.ACTIVE)
+    row.update(provisioning_method=event.provisioning_method, join_time=row["created_at"])
+    return {("members", row["key"]): row}
+
+
+def _member(
+    event: Membership.Invited | Membership.Provisioned, position: int, status: MembershipStatus
+) -> Row:
+    """A new membership's row, before what only an invitation or a provisioning sets."""
+    return {
+        "key": event.originator_id.hex,
+        "seq": position,
+        "organization_id": public_id(ids.ORG, event.organization_id),
+        "user_id": public_id(ids.USER, event.user_id),
+        "email": event.email,
+        "status": status.value,
+        "roles": list(event.roles),
+        "metadata": dict(event.metadata),
+        "inviter_email": None,
+        "provisioning_method": "invitation",
+        "created_at": to_micros(event.timestamp),
+        "join_time": None,
+        "accepted_at": None,
+        "invitation_id": None,
+        "invitation_status": None,
+        "invited_at": None,
+        "expires_at": None,
+        "resent_at": None,
+        "resent_count": 0,
+    }
+
+
+def _changed(event: Membership.Event, position: int, rows: Mapping[RowRef, Row | None]) -> Writes:
+    """Every later event of a membership changes its row as :data:`_CHANGES` says (if at
+    all)."""
+    ref: RowRef = ("members", event.originator_id.hex)
+    old = rows.get(ref)
+    if old is None:
+        return {}
+    new = dict(old)
+    _CHANGES[type(event)](event, to_micros(event.timestamp), new)
+    return {ref: new} if new != old else {}
+
+
+def _reinvited(event: Membership.Reinvited, at: int, row: Row) -> None:
+    row.update(_invitation(event, at), roles=list(event.roles), metadata=event.metadata)
+    row.update(status=MembershipStatus.PENDING_INVITE.value, join_time=None)
+
+
+def _reprovisioned(event: Membership.Reprovisioned, at: int, row: Row) -> None:
+    row.update(
+        status=MembershipStatus.ACTIVE.value,
+        roles=list(event.roles),
+        metadata=dict(event.metadata),
+        provisioning_method=event.provisioning_method,
+        invitation_status=None,
+        join_time=at,
+    )
+
+
+def _accepted(event: Membership.InvitationAccepted, at: int, row: Row) -> None:
+    row.update(
+        status=MembershipStatus.ACTIVE.value,
+        invitation_status=InvitationStatus.ACCEPTED.value,
+        accepted_at=at,
+        join_time=at,
+    )
+
+
+def _resent(event: Membership.InvitationResent, at: int, row: Row) -> None:
+    row.update(
+        expires_at=to_micros(event.expires_at),
+        resent_at=at,
+        resent_count=row["resent_count"] + 1,
+    )
+
+
+def _revoked(event: Membership.InvitationRevoked, at: int, row: Row) -> None:
+    row.update(status=None, invitation_status=InvitationStatus.REVOKED.value)
+
+
+def _expired(event: Membership.InvitationExpired, at: int, row: Row) -> None:
+    row.update(
+        status=MembershipStatus.INVITE_EXPIRED.value,
+        invitation_status=InvitationStatus.EXPIRED.value,
+    )
+
+
+def _roles_changed(event: Membership.RolesChanged, at: int, row: Row) -> None:
+    row["roles"] = list(event.roles)
+
+
+def _metadata_changed(event: Membership.MetadataChanged, at: int, row: Row) -> None:
+    row["metadata"] = dict(event.metadata)
+
+
+def _deactivated(event: Membership.Deactivated, at: int, row: Row) -> None:
+    row["status"] = MembershipStatus.INACTIVE.value
+
+
+def _reactivated(event: Membership.Reactivated, at: int, row: Row) -> None:
+    row["status"] = MembershipStatus.ACTIVE.value
+
+
+def _removed(event: Membership.Removed, at: int, row: Row) -> None:
+    row["status"] = None
+    if row["invitation_status"] == InvitationStatus.PENDING.value:
+        row["invitation_status"] = InvitationStatus.REVOKED.value
+
+
+def _unchanged(event: Membership.Event, at: int, row: Row) -> None:
+    pass
+
+
+_APPLY: Dispatch[Callable[[Any, int, Mapping[RowRef, Row | None]], Writes]] = Dispatch(
+    {
+        Organization.Created: _organization_created,
+        Organization.Deleted: _organization_deleted,
+        Membership.Invited: _invited,
+        Membership.Provisioned: _provisioned,
+    },
+    default=_changed,
+)
+_CHANGES: Dispatch[Callable[[Any, int, Row], None]] = Dispatch(
+    {
+        Membership.Reinvited: _reinvited,
+        Membership.Reprovisioned: _reprovisioned,
+        Membership.InvitationAccepted: _accepted,
+        Membership.InvitationResent: _resent,
+        Membership.InvitationRevoked: _revoked,
+        Membership.InvitationExpired: _expired,
+        Membership.RolesChanged: _roles_changed,
+        Membership.MetadataChanged: _metadata_changed,
+        Membership.Deactivated: _deactivated,
+        Membership.Reactivated: _reactivated,
+        Membership.Removed: _removed,
+    },
+    default=_unchanged,
+)
+"""What a later event of a membership changes in its row (the row as it was, changed in
+place; ``at`` is the event's time in microseconds)."""
 
 
 def _invitation(event: Membership.Invited | Membership.Reinvited, at: int) -> Row:

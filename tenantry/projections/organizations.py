@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from tenantry.domain import ids
@@ -10,6 +10,7 @@ from tenantry.domain.base import DomainEvent
 from tenantry.domain.organization import Organization
 from tenantry.domain.values import Feature
 from tenantry.projections.base import Projection, Row, RowRef, Writes, public_id, to_micros
+from tenantry.projections.dispatch import Dispatch
 
 COUNT_KEY = "live"
 _COUNTED = (Organization.Created, Organization.Deleted)
@@ -33,56 +34,109 @@ class OrganizationsProjection(Projection):
     def reads(self, event: DomainEvent) -> Iterable[RowRef]:
         ref: RowRef = ("orgs", public_id(ids.ORG, event.originator_id))
         if isinstance(event, _COUNTED):
-            return [ref, ("orgs_count", COUNT_KEY)]
+            return [ref, _COUNT_REF]
         return [ref]
 
     def apply(self, event: DomainEvent, position: int, rows: Mapping[RowRef, Row | None]) -> Writes:
-        org_id = public_id(ids.ORG, event.originator_id)
-        ref: RowRef = ("orgs", org_id)
-        count_ref: RowRef = ("orgs_count", COUNT_KEY)
-        at = to_micros(event.timestamp)
-        if isinstance(event, Organization.Created):
-            row: Row = {
-                "id": org_id,
-                "seq": position,
-                "display_name": event.display_name,
-                "external_id": event.external_id,
-                "slug": event.slug,
-                "logo_url": event.logo_url,
-                "region_code": event.region_code,
-                "metadata": dict(event.metadata),
-                "features": {},
-                "create_time": at,
-                "update_time": at,
-                "version": event.originator_version,
-            }
-            row["search"] = search_text(row)
-            return {ref: row, count_ref: _count(rows.get(count_ref), +1)}
-        old = rows.get(ref)
-        if old is None:
-            return {}
-        if isinstance(event, Organization.Deleted):
-            return {ref: None, count_ref: _count(rows.get(count_ref), -1)}
-        new = {**old, "update_time": at, "version": event.originator_version}
-        if isinstance(event, Organization.Renamed):
-            new["display_name"] = event.display_name
-            new["search"] = search_text(new)
-        elif isinstance(event, Organization.ExternalIdChanged):
-            new["external_id"] = event.external_id
-            new["search"] = search_text(new)
-        elif isinstance(event, Organization.SlugChanged):
-            new["slug"] = event.slug
-        elif isinstance(event, Organization.LogoChanged):
-            new["logo_url"] = event.logo_url
-        elif isinstance(event, Organization.MetadataChanged):
-            new["metadata"] = dict(event.metadata)
-        elif isinstance(event, Organization.FeatureToggled):
-            new["features"] = {**old["features"], event.name: event.enabled}
-        return {ref: new}
+        return _APPLY[type(event)](event, position, rows)
+
+
+_COUNT_REF: RowRef = ("orgs_count", COUNT_KEY)
+
+
+def _created(
+    event: Organization.Created, position: int, rows: Mapping[RowRef, Row | None]
+) -> Writes:
+    org_id = public_id(ids.ORG, event.originator_id)
+    at = to_micros(event.timestamp)
+    row: Row = {
+        "id": org_id,
+        "seq": position,
+        "display_name": event.display_name,
+        "external_id": event.external_id,
+        "slug": event.slug,
+        "logo_url": event.logo_url,
+        "region_code": event.region_code,
+        "metadata": dict(event.metadata),
+        "features": {},
+        "create_time": at,
+        "update_time": at,
+        "version": event.originator_version,
+    }
+    row["search"] = search_text(row)
+    return {("orgs", org_id): row, _COUNT_REF: _count(rows.get(_COUNT_REF), +1)}
+
+
+def _deleted(
+    event: Organization.Deleted, position: int, rows: Mapping[RowRef, Row | None]
+) -> Writes:
+    ref: RowRef = ("orgs", public_id(ids.ORG, event.originator_id))
+    if rows.get(ref) is None:
+        return {}
+    return {ref: None, _COUNT_REF: _count(rows.get(_COUNT_REF), -1)}
+
+
+def _updated(event: Organization.Event, position: int, rows: Mapping[RowRef, Row | None]) -> Writes:
+    """Every other event of a listed organization moves its update time and version (a seat
+    or policy change too), and some change a field (:data:`_CHANGES`)."""
+    ref: RowRef = ("orgs", public_id(ids.ORG, event.originator_id))
+    old = rows.get(ref)
+    if old is None:
+        return {}
+    new = {**old, "update_time": to_micros(event.timestamp), "version": event.originator_version}
+    _CHANGES[type(event)](event, new)
+    return {ref: new}
 
 
 def _count(row: Row | None, delta: int) -> Row:
     return {"key": COUNT_KEY, "n": (row["n"] if row else 0) + delta}
+
+
+def _renamed(event: Organization.Renamed, row: Row) -> None:
+    row["display_name"] = event.display_name
+    row["search"] = search_text(row)
+
+
+def _external_id_changed(event: Organization.ExternalIdChanged, row: Row) -> None:
+    row["external_id"] = event.external_id
+    row["search"] = search_text(row)
+
+
+def _slug_changed(event: Organization.SlugChanged, row: Row) -> None:
+    row["slug"] = event.slug
+
+
+def _logo_changed(event: Organization.LogoChanged, row: Row) -> None:
+    row["logo_url"] = event.logo_url
+
+
+def _metadata_changed(event: Organization.MetadataChanged, row: Row) -> None:
+    row["metadata"] = dict(event.metadata)
+
+
+def _feature_toggled(event: Organization.FeatureToggled, row: Row) -> None:
+    row["features"] = {**row["features"], event.name: event.enabled}
+
+
+def _no_field(event: Organization.Event, row: Row) -> None:
+    pass
+
+
+_APPLY: Dispatch[Callable[[Any, int, Mapping[RowRef, Row | None]], Writes]] = Dispatch(
+    {Organization.Created: _created, Organization.Deleted: _deleted}, default=_updated
+)
+_CHANGES: Dispatch[Callable[[Any, Row], None]] = Dispatch(
+    {
+        Organization.Renamed: _renamed,
+        Organization.ExternalIdChanged: _external_id_changed,
+        Organization.SlugChanged: _slug_changed,
+        Organization.LogoChanged: _logo_changed,
+        Organization.MetadataChanged: _metadata_changed,
+        Organization.FeatureToggled: _feature_toggled,
+    },
+    default=_no_field,
+)
+"""What an event changes in a listed organization's row, besides its time and version."""
 
 
 def feature_list(features: Mapping[str, bool]) -> list[tuple[str, bool]]:

@@ -3,13 +3,16 @@ expiry, so an expired invitation stops counting at query time even before any sw
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import ClassVar
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, ClassVar, TypeAlias
 
 from tenantry.domain import ids
 from tenantry.domain.base import DomainEvent
 from tenantry.domain.organization import Organization
 from tenantry.projections.base import Projection, Row, RowRef, Writes, public_id, to_micros
+from tenantry.projections.dispatch import Dispatch
+
+_Rows: TypeAlias = Mapping[RowRef, Row | None]
 
 
 def pending_key(organization_id: str, user_id: str) -> str:
@@ -47,47 +50,91 @@ class SeatsProjection(Projection):
             return {ref: {"organization_id": org_id, "max_allowed_users": None, "active": 0}}
         seat = rows.get(ref)
         if seat is None:
-            return {}
-        if isinstance(event, Organization.Deleted):
-            return {ref: None}
-        if isinstance(event, Organization.LimitSet):
-            return {ref: {**seat, "max_allowed_users": event.max_allowed_users}}
-        if not isinstance(event, Organization.SeatEvent):
-            return {}
-        user_id = public_id(ids.USER, event.user_id)
-        pref: RowRef = ("seat_pending", pending_key(org_id, user_id))
-        active = seat["active"]
-        out: Writes = {}
-        if isinstance(event, Organization.MemberInvited | Organization.InvitationResent):
-            out[pref] = {
-                "key": pref[1],
-                "organization_id": org_id,
-                "user_id": user_id,
-                "expires_at": to_micros(event.expires_at),
-            }
-        elif isinstance(
-            event,
-            Organization.InvitationAccepted
-            | Organization.InvitationRevoked
-            | Organization.InvitationExpired,
-        ) or (
-            isinstance(event, Organization.MemberRemoved)
-            and event.previous_status == "PENDING_INVITE"
-        ):
-            out[pref] = None
-        if isinstance(
-            event,
-            Organization.MemberAdded
-            | Organization.InvitationAccepted
-            | Organization.MemberReactivated,
-        ):
-            active += 1
-        elif isinstance(event, Organization.MemberDeactivated) or (
-            isinstance(event, Organization.MemberRemoved) and event.previous_status == "ACTIVE"
-        ):
-            active -= 1
-        if pref in out and out[pref] is None and rows.get(pref) is None:
-            del out[pref]  # nothing to delete
-        if active != seat["active"]:
-            out[ref] = {**seat, "active": active}
-        return out
+            return {}  # an organization never created, or deleted
+        return _APPLY[type(event)](event, ref, seat, rows)
+
+
+def _deleted(event: Organization.Deleted, ref: RowRef, seat: Row, rows: _Rows) -> Writes:
+    return {ref: None}
+
+
+def _limit_set(event: Organization.LimitSet, ref: RowRef, seat: Row, rows: _Rows) -> Writes:
+    return {ref: {**seat, "max_allowed_users": event.max_allowed_users}}
+
+
+def _invited(
+    event: Organization.MemberInvited | Organization.InvitationResent,
+    ref: RowRef,
+    seat: Row,
+    rows: _Rows,
+) -> Writes:
+    """An invitation holds a seat until it expires; a resent one, until its new expiry."""
+    org_id, user_id = seat["organization_id"], public_id(ids.USER, event.user_id)
+    key = pending_key(org_id, user_id)
+    return {
+        ("seat_pending", key): {
+            "key": key,
+            "organization_id": org_id,
+            "user_id": user_id,
+            "expires_at": to_micros(event.expires_at),
+        }
+    }
+
+
+def _released(event: Organization.SeatEvent, ref: RowRef, seat: Row, rows: _Rows) -> Writes:
+    """A pending invitation stops holding its seat (revoked, expired or removed)."""
+    user_id = public_id(ids.USER, event.user_id)
+    pending: RowRef = ("seat_pending", pending_key(seat["organization_id"], user_id))
+    return {pending: None} if rows.get(pending) is not None else {}
+
+
+def _accepted(
+    event: Organization.InvitationAccepted, ref: RowRef, seat: Row, rows: _Rows
+) -> Writes:
+    """The invitation's seat becomes an active member's."""
+    return {**_released(event, ref, seat, rows), **_active(ref, seat, +1)}
+
+
+def _joined(event: Organization.SeatEvent, ref: RowRef, seat: Row, rows: _Rows) -> Writes:
+    return _active(ref, seat, +1)
+
+
+def _deactivated(
+    event: Organization.MemberDeactivated, ref: RowRef, seat: Row, rows: _Rows
+) -> Writes:
+    return _active(ref, seat, -1)
+
+
+def _removed(event: Organization.MemberRemoved, ref: RowRef, seat: Row, rows: _Rows) -> Writes:
+    if event.previous_status == "PENDING_INVITE":
+        return _released(event, ref, seat, rows)
+    if event.previous_status == "ACTIVE":
+        return _active(ref, seat, -1)
+    return {}
+
+
+def _no_seat(event: Organization.Event, ref: RowRef, seat: Row, rows: _Rows) -> Writes:
+    return {}
+
+
+def _active(ref: RowRef, seat: Row, delta: int) -> Writes:
+    return {ref: {**seat, "active": seat["active"] + delta}}
+
+
+_APPLY: Dispatch[Callable[[Any, RowRef, Row, _Rows], Writes]] = Dispatch(
+    {
+        Organization.Deleted: _deleted,
+        Organization.LimitSet: _limit_set,
+        Organization.MemberInvited: _invited,
+        Organization.InvitationResent: _invited,
+        Organization.InvitationAccepted: _accepted,
+        Organization.InvitationRevoked: _released,
+        Organization.InvitationExpired: _released,
+        Organization.MemberAdded: _joined,
+        Organization.MemberReactivated: _joined,
+        Organization.MemberDeactivated: _deactivated,
+        Organization.MemberRemoved: _removed,
+    },
+    default=_no_seat,
+)
+"""What an event changes in an existing organization's seats."""

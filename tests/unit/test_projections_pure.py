@@ -23,6 +23,7 @@ from tenantry.projections import (
     tokens,
 )
 from tenantry.projections.base import public_id, to_micros
+from tenantry.projections.dispatch import Dispatch
 from tests.support import FakeClock
 
 
@@ -188,3 +189,20 @@ def test_the_fast_public_id_is_the_domain_encoding(value: UUID, prefix: str) -> 
 )
 def test_to_micros_is_the_domain_clock_arithmetic(at: datetime) -> None:
     assert to_micros(at) == micros(at)
+
+
+def test_a_dispatch_table_gives_an_unlisted_class_its_nearest_listed_base_or_the_default() -> None:
+    class Base: ...
+
+    class Listed(Base): ...
+
+    class Child(Listed): ...
+
+    table = Dispatch({Base: "base", Listed: "listed"}, default="default")
+    assert [table[Child], table[Listed], table[Base], table[int]] == [
+        "listed",
+        "listed",
+        "base",
+        "default",
+    ]
+    assert table[Child] == "listed"  # and again, remembered

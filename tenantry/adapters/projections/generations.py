@@ -63,12 +63,11 @@ class Generation:
 @contextmanager
 def _sorter_memory(conn: sa.Connection) -> Iterator[None]:
     """On SQLite, a smaller page cache while ``CREATE INDEX`` runs (then the connection's own
-    again): SQLite sizes the sort behind it by the page cache (64 MB, ``engine.CACHE_KIB``),
-    which would add that much to the rebuild's peak memory on a large table; sorted in 8 MB
-    runs instead (merged through temporary files), the peak stays that of the bulk load. (Helper
-    threads for the sort, ``PRAGMA threads``, were measured a fifth faster at building the audit
-    table's indexes, but each sorts its own 8 MB runs: 32 MB more at the peak of a
-    1,000,000-event rebuild, for about 1% of its time. Not used.)"""
+    again): SQLite sizes the sort behind it by the page cache (``engine.CACHE_KIB``), which
+    would add that much to the rebuild's peak memory on a large table; sorted in runs of
+    ``SORT_CACHE_KIB`` instead (merged through temporary files), the peak stays that of the bulk
+    load. (Helper threads for the sort, ``PRAGMA threads``, are not used: each sorts its own
+    runs, which raises the peak again to save a small part of the rebuild's time.)"""
     if conn.dialect.name != "sqlite":
         yield
         return

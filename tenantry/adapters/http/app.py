@@ -39,7 +39,8 @@ from tenantry.adapters.http.errors import (
     validation_response,
 )
 from tenantry.adapters.http.idempotency import IdempotencyStore
-from tenantry.adapters.http.router import DEFAULT_MAX_BODY_BYTES, create_router
+from tenantry.adapters.http.router import create_router
+from tenantry.adapters.http.routing import DEFAULT_MAX_BODY_BYTES
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import Tenantry
 

@@ -1,0 +1,162 @@
+"""Members and invitations: admit a user (invite or add), read, change and remove a membership,
+resend an invitation."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import Body, Query, Response
+
+from tenantry.adapters.http import schemas
+from tenantry.adapters.http.routing import (
+    App,
+    OrgId,
+    Routes,
+    UserRef,
+    json_response,
+    unchanged_ok,
+    written,
+)
+from tenantry.application import dto
+from tenantry.application.app import Tenantry
+from tenantry.domain.errors import InvalidField
+
+routes = Routes("members")
+
+SendInvitation = Annotated[
+    bool,
+    Query(
+        description="true: a pending invitation that holds a seat until it expires; "
+        "false: an active member at once (direct provisioning)."
+    ),
+]
+_MEMBERSHIP = "/api/v1/memberships/organizations/{organization_id}/users/{user_id}"
+
+
+def _user_response(membership: dto.Membership) -> schemas.UserResponse:
+    user = schemas.User(id=membership.user_id, email=membership.email, memberships=[membership])
+    return schemas.UserResponse(user=user)
+
+
+def _admit(
+    t: Tenantry,
+    organization_id: str,
+    email: str,
+    fields: schemas.MembershipFields | None,
+    invite: bool,
+) -> dto.Membership:
+    """A pending invitation (``invite``) or an active member at once."""
+    f = fields or schemas.MembershipFields()
+    if invite:
+        return t.invite_member(
+            organization_id,
+            email,
+            roles=f.roles,
+            metadata=f.metadata,
+            inviter_email=f.inviter_email,
+        )
+    if f.inviter_email is not None:
+        raise InvalidField("membership.inviter_email", "only applies to invitations")
+    return t.add_member(organization_id, email, roles=f.roles, metadata=f.metadata)
+
+
+def _set_status(
+    t: Tenantry, organization_id: str, user_id: str, wanted: Literal["ACTIVE", "INACTIVE"]
+) -> None:
+    """Moves the membership to ``wanted``: suspends, reactivates, or accepts an invitation."""
+    status = t.get_membership(organization_id, user_id).status
+    if wanted == "INACTIVE" and status != "INACTIVE":
+        t.deactivate_member(organization_id, user_id)
+    elif wanted == "ACTIVE" and status == "INACTIVE":
+        t.reactivate_member(organization_id, user_id)
+    elif wanted == "ACTIVE" and status != "ACTIVE":
+        t.accept_invitation(organization_id, user_id)
+
+
+@routes.post(
+    "/api/v1/organizations/{organization_id}/users",
+    status_code=201,
+    summary="Create a user and their membership (invite)",
+    response_model=schemas.UserResponse,
+)
+def create_user(
+    t: App,
+    organization_id: OrgId,
+    body: schemas.CreateUser,
+    send_invitation_email: SendInvitation = True,
+) -> Response:
+    membership = _admit(t, organization_id, body.email, body.membership, send_invitation_email)
+    return written(t, _user_response(membership), 201)
+
+
+@routes.post(
+    _MEMBERSHIP,
+    status_code=201,
+    summary="Add an existing user to an organization",
+    response_model=schemas.UserResponse,
+)
+def create_membership(
+    t: App,
+    organization_id: OrgId,
+    user_id: UserRef,
+    body: Annotated[schemas.MembershipFields | None, Body()] = None,
+    send_invitation_email: SendInvitation = True,
+) -> Response:
+    _, email = t.get_user(user_id)
+    membership = _admit(t, organization_id, email, body, send_invitation_email)
+    return written(t, _user_response(membership), 201)
+
+
+@routes.get(
+    _MEMBERSHIP,
+    summary="Get a membership (tenantry extension)",
+    response_model=schemas.UserResponse,
+)
+def get_membership(t: App, organization_id: OrgId, user_id: UserRef) -> Response:
+    return json_response(_user_response(t.get_membership(organization_id, user_id)))
+
+
+@routes.patch(
+    _MEMBERSHIP,
+    summary="Update a membership: roles, metadata, status",
+    response_model=schemas.UserResponse,
+)
+def update_membership(
+    t: App, organization_id: OrgId, user_id: UserRef, body: schemas.UpdateMembership
+) -> Response:
+    def current() -> dto.Membership:
+        return t.get_membership(organization_id, user_id)
+
+    fields: dict[str, Any] = {
+        name: value
+        for name, value in (("roles", body.roles), ("metadata", body.metadata))
+        if value is not None
+    }
+    if fields:  # both fields in one save: all or nothing
+        unchanged_ok(lambda: t.update_membership(organization_id, user_id, **fields), current)
+    if body.status is not None:
+        _set_status(t, organization_id, user_id, body.status)
+    return written(t, _user_response(current()))
+
+
+@routes.delete(
+    _MEMBERSHIP,
+    status_code=204,
+    response_class=Response,
+    summary="Remove a member (or withdraw a pending invitation)",
+)
+def delete_membership(t: App, organization_id: OrgId, user_id: UserRef) -> Response:
+    t.remove_member(organization_id, user_id)
+    return written(t, None, 204)
+
+
+@routes.patch(
+    "/api/v1/invites/organizations/{organization_id}/users/{user_id}/resend",
+    summary="Resend an invitation",
+    description="A pending invitation is extended; an expired one is replaced by a new "
+    "invitation, which needs a free seat.",
+    response_model=schemas.UserResponse,
+)
+def resend_invitation(t: App, organization_id: OrgId, user_id: UserRef) -> Response:
+    membership = t.resend_invitation(organization_id, user_id)
+    return written(t, _user_response(membership))

@@ -1,0 +1,100 @@
+"""Organizations: create, read (by id or external id), update, delete."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Path, Response
+
+from tenantry.adapters.http import schemas
+from tenantry.adapters.http.routing import (
+    App,
+    OrgId,
+    Routes,
+    json_response,
+    unchanged_ok,
+    written,
+)
+from tenantry.application.app import UNSET
+from tenantry.domain.errors import InvalidField
+
+routes = Routes("organizations")
+
+_UPDATABLE = ("display_name", "external_id", "metadata", "slug", "logo_url")
+
+
+@routes.post(
+    "/api/v1/organizations",
+    status_code=201,
+    summary="Create an organization",
+    response_model=schemas.OrganizationResponse,
+)
+def create_organization(t: App, body: schemas.CreateOrganization) -> Response:
+    org = t.create_organization(
+        body.display_name,
+        external_id=body.external_id,
+        metadata=body.metadata,
+        slug=body.slug,
+        logo_url=body.logo_url,
+        region_code=body.region_code,
+    )
+    return written(t, schemas.OrganizationResponse(organization=org), 201)
+
+
+@routes.get(
+    "/api/v1/organizations:external/{external_id}",
+    summary="Get an organization by external id",
+    response_model=schemas.OrganizationResponse,
+)
+def get_organization_by_external_id(
+    t: App, external_id: Annotated[str, Path(max_length=255)]
+) -> Response:
+    org = t.get_organization_by_external_id(external_id)
+    return json_response(schemas.OrganizationResponse(organization=org))
+
+
+@routes.get(
+    "/api/v1/organizations/{organization_id}",
+    summary="Get an organization",
+    response_model=schemas.OrganizationResponse,
+)
+def get_organization(t: App, organization_id: OrgId) -> Response:
+    org = t.get_organization(organization_id)
+    return json_response(schemas.OrganizationResponse(organization=org))
+
+
+@routes.patch(
+    "/api/v1/organizations/{organization_id}",
+    summary="Update an organization",
+    description='Only the fields present change; null or "" clears an optional field. '
+    "Asking for the values it already has returns the organization unchanged.",
+    response_model=schemas.OrganizationResponse,
+)
+def update_organization(
+    t: App, organization_id: OrgId, body: schemas.UpdateOrganization
+) -> Response:
+    changes = _changes(body)
+    org = unchanged_ok(
+        lambda: t.update_organization(organization_id, **changes),
+        lambda: t.get_organization(organization_id),
+    )
+    return written(t, schemas.OrganizationResponse(organization=org))
+
+
+def _changes(body: schemas.UpdateOrganization) -> dict[str, Any]:
+    """The fields the body names (``UNSET`` for the others); ``display_name`` cannot be cleared."""
+    given = body.model_fields_set
+    if "display_name" in given and body.display_name is None:
+        raise InvalidField("display_name", "must not be null")
+    return {name: getattr(body, name) if name in given else UNSET for name in _UPDATABLE}
+
+
+@routes.delete(
+    "/api/v1/organizations/{organization_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete an organization",
+)
+def delete_organization(t: App, organization_id: OrgId) -> Response:
+    t.delete_organization(organization_id)
+    return written(t, None, 204)

@@ -2,10 +2,10 @@
 whole server, however many workers answer requests.
 
 In its own process the projections do not compete with the request handlers for the workers'
-interpreter lock (in a worker thread they took about a fifth of it during creates), and several
-workers do not each run a follower over the same log (safe — positions move by compare-and-set —
-but wasted work). Lists and search still read their writes: a read whose projection is behind the
-log's head catches up in the request itself (``ProjectionStore.wait_for``).
+interpreter lock, and several workers do not each run a follower over the same log (safe —
+positions move by compare-and-set — but wasted work). Lists and search still read their writes:
+a read whose projection is behind the log's head catches up in the request itself
+(``ProjectionStore.wait_for``).
 
 The process stops on SIGTERM or SIGINT (after the batch in hand, which commits or rolls back as a
 whole), and on its own when the server process that started it is gone.

@@ -17,7 +17,6 @@ from tenantry.adapters.http import (
     ClientAuth,
     IdempotencyStore,
     Principal,
-    create_app,
     create_router,
     engine_for,
 )
@@ -30,56 +29,25 @@ from tenantry.adapters.http.errors import (
 from tenantry.adapters.http.idempotency import STALE_AFTER, Reservation
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import Tenantry
-
-ORGS = "/api/v1/organizations"
-
-
-class Api:
-    """A test client with a bearer token."""
-
-    def __init__(self, client: TestClient, headers: dict[str, str]) -> None:
-        self.client = client
-        self.headers = headers
-
-    def call(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = {**self.headers, **kwargs.pop("headers", {})}
-        return self.client.request(method, path, headers=headers, **kwargs)
-
-    def create_org(self, **body: Any) -> dict[str, Any]:
-        r = self.call("POST", ORGS, json={"display_name": "Acme", **body})
-        assert r.status_code == 201, r.text
-        org: dict[str, Any] = r.json()["organization"]
-        return org
-
-
-def token(client: TestClient, client_id: str, secret: str) -> Any:
-    return client.post(
-        "/oauth/token",
-        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
-    )
+from tests.integration.http_support import (
+    ORGS,
+    Api,
+    assert_error,
+    authorized,
+    in_process,
+    token,
+)
 
 
 @pytest.fixture
 def server() -> Iterator[tuple[FastAPI, TestClient]]:
-    app = create_app("memory://")
-    with TestClient(app) as client:
-        yield app, client
+    with in_process() as app_and_client:
+        yield app_and_client
 
 
 @pytest.fixture
 def api(server: tuple[FastAPI, TestClient]) -> Api:
-    app, client = server
-    new = app.state.clients.create_client("tests")
-    r = token(client, new.client_id, new.client_secret)
-    return Api(client, {"Authorization": f"Bearer {r.json()['access_token']}"})
-
-
-def assert_error(r: Any, status: int, code: str) -> dict[str, Any]:
-    assert r.status_code == status, r.text
-    body: dict[str, Any] = r.json()
-    assert set(body) == {"code", "message", "details"}
-    assert body["code"] == code
-    return body
+    return authorized(*server)
 
 
 # --- tokens ---------------------------------------------------------------------------------------

@@ -1,0 +1,62 @@
+"""The REST API in process for the integration tests: an app over memory://, a test client with a
+bearer token, and the error-shape check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from tenantry.adapters.http import create_app
+
+ORGS = "/api/v1/organizations"
+
+
+class Api:
+    """A test client with a bearer token."""
+
+    def __init__(self, client: TestClient, headers: dict[str, str]) -> None:
+        self.client = client
+        self.headers = headers
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+    def create_org(self, **body: Any) -> dict[str, Any]:
+        r = self.call("POST", ORGS, json={"display_name": "Acme", **body})
+        assert r.status_code == 201, r.text
+        org: dict[str, Any] = r.json()["organization"]
+        return org
+
+
+def token(client: TestClient, client_id: str, secret: str) -> Any:
+    return client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "client_id": client_id, "client_secret": secret},
+    )
+
+
+@contextmanager
+def in_process() -> Iterator[tuple[FastAPI, TestClient]]:
+    app = create_app("memory://")
+    with TestClient(app) as client:
+        yield app, client
+
+
+def authorized(app: FastAPI, client: TestClient) -> Api:
+    """``client`` with the bearer token of a new API client."""
+    new = app.state.clients.create_client("tests")
+    r = token(client, new.client_id, new.client_secret)
+    return Api(client, {"Authorization": f"Bearer {r.json()['access_token']}"})
+
+
+def assert_error(r: Any, status: int, code: str) -> dict[str, Any]:
+    assert r.status_code == status, r.text
+    body: dict[str, Any] = r.json()
+    assert set(body) == {"code", "message", "details"}
+    assert body["code"] == code
+    return body

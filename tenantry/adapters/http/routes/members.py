@@ -3,11 +3,12 @@ resend an invitation."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from fastapi import Body, Query, Response
 
 from tenantry.adapters.http import schemas
+from tenantry.adapters.http.errors import fields_as_sent
 from tenantry.adapters.http.routing import (
     App,
     OrgId,
@@ -31,6 +32,11 @@ SendInvitation = Annotated[
     ),
 ]
 _MEMBERSHIP = "/api/v1/memberships/organizations/{organization_id}/users/{user_id}"
+_NESTED: Final = {"roles": "membership.roles", "inviter_email": "membership.inviter_email"}
+"""Where a create-user body carries the membership's fields (the application names its metadata
+``membership.metadata`` already)."""
+_FLAT: Final = {"membership.metadata": "metadata"}
+"""A membership body carries the membership's fields at its top level."""
 
 
 def _user_response(membership: dto.Membership) -> schemas.UserResponse:
@@ -56,7 +62,7 @@ def _admit(
             inviter_email=f.inviter_email,
         )
     if f.inviter_email is not None:
-        raise InvalidField("membership.inviter_email", "only applies to invitations")
+        raise InvalidField("inviter_email", "only applies to invitations")
     return t.add_member(organization_id, email, roles=f.roles, metadata=f.metadata)
 
 
@@ -85,7 +91,8 @@ def create_user(
     body: schemas.CreateUser,
     send_invitation_email: SendInvitation = True,
 ) -> Response:
-    membership = _admit(t, organization_id, body.email, body.membership, send_invitation_email)
+    with fields_as_sent(_NESTED):
+        membership = _admit(t, organization_id, body.email, body.membership, send_invitation_email)
     return written(t, _user_response(membership), 201)
 
 
@@ -103,7 +110,8 @@ def create_membership(
     send_invitation_email: SendInvitation = True,
 ) -> Response:
     _, email = t.get_user(user_id)
-    membership = _admit(t, organization_id, email, body, send_invitation_email)
+    with fields_as_sent(_FLAT):
+        membership = _admit(t, organization_id, email, body, send_invitation_email)
     return written(t, _user_response(membership), 201)
 
 
@@ -133,7 +141,8 @@ def update_membership(
         if value is not None
     }
     if fields:  # both fields in one save: all or nothing
-        unchanged_ok(lambda: t.update_membership(organization_id, user_id, **fields), current)
+        with fields_as_sent(_FLAT):
+            unchanged_ok(lambda: t.update_membership(organization_id, user_id, **fields), current)
     if body.status is not None:
         _set_status(t, organization_id, user_id, body.status)
     return written(t, _user_response(current()))

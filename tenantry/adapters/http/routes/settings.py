@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import Response
 
 from tenantry.adapters.http import schemas
+from tenantry.adapters.http.errors import fields_as_sent
 from tenantry.adapters.http.routing import (
     App,
     OrgId,
@@ -33,10 +34,11 @@ def update_organization_settings(
     t: App, organization_id: OrgId, body: schemas.UpdateFeatures
 ) -> Response:
     features = [(f.name, f.enabled) for f in body.features]
-    org = unchanged_ok(
-        lambda: t.update_organization_settings(organization_id, features),
-        lambda: t.get_organization(organization_id),
-    )
+    with fields_as_sent({"settings.features": "features"}):
+        org = unchanged_ok(
+            lambda: t.update_organization_settings(organization_id, features),
+            lambda: t.get_organization(organization_id),
+        )
     return written(t, schemas.OrganizationResponse(organization=org))
 
 
@@ -59,10 +61,11 @@ def update_user_management(
     t: App, organization_id: OrgId, body: schemas.UserManagementBody
 ) -> Response:
     limit = body.settings.max_allowed_users
-    settings = unchanged_ok(
-        lambda: t.upsert_user_management_settings(organization_id, limit),
-        lambda: t.get_user_management_settings(organization_id),
-    )
+    with fields_as_sent({"max_allowed_users": "settings.max_allowed_users"}):
+        settings = unchanged_ok(
+            lambda: t.upsert_user_management_settings(organization_id, limit),
+            lambda: t.get_user_management_settings(organization_id),
+        )
     return written(t, schemas.UserManagementResponse(settings=settings))
 
 
@@ -92,10 +95,11 @@ def get_session_policy(t: App, organization_id: OrgId) -> Response:
 def update_session_policy(
     t: App, organization_id: OrgId, body: schemas.SessionPolicyBody
 ) -> Response:
-    policy = unchanged_ok(
-        lambda: t.update_session_policy(organization_id, body.model_dump()),
-        lambda: t.get_session_policy(organization_id),
-    )
+    with fields_as_sent({"session_policy": ""}):  # the body is the policy itself
+        policy = unchanged_ok(
+            lambda: t.update_session_policy(organization_id, body.model_dump()),
+            lambda: t.get_session_policy(organization_id),
+        )
     return written(t, policy)
 
 

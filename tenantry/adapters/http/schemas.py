@@ -2,16 +2,58 @@
 
 Request bodies are strict (no type coercion) and forbid unknown fields; responses reuse the
 application's frozen DTOs, so timestamps are RFC 3339 (``2026-01-01T12:00:00Z``).
+
+Every request field carries the domain's limits in the schema (lengths, patterns, ranges, sizes),
+so that generated clients know them; the domain still checks its own rules behind them (a name
+of spaces only, an idle timeout longer than the absolute one). The patterns repeat the domain's
+rules (``tenantry.domain.values``) in a dialect that JSON Schema, pydantic and Python share.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
 
 from tenantry.application import dto
-from tenantry.domain.values import SessionPolicy, TimeUnit
+from tenantry.domain import values
+from tenantry.domain.values import SessionPolicy, SignInMethod, TimeUnit
+
+_LABEL: Final = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+SLUG_PATTERN: Final = rf"^(?:{_LABEL}(?:\.{_LABEL})*)?$"
+"""One DNS label or a hostname; empty clears the slug."""
+LOGO_URL_PATTERN: Final = r"^(?:https://[^/\s?#]+\S*)?$"
+"""An https:// URL; empty clears the logo."""
+EMAIL_PATTERN: Final = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+ROLE_PATTERN: Final = r"^[a-z0-9][a-z0-9_:.-]*$"
+SEATS_MAX: Final = 10_000_000
+"""The largest seat limit the domain accepts (``values.max_allowed_users``)."""
+LIST_MAX: Final = 16
+"""The most features or sign-in methods one request may name."""
+
+DisplayName = Annotated[str, StringConstraints(min_length=1, max_length=values.DISPLAY_NAME_MAX)]
+ExternalId = Annotated[str, StringConstraints(max_length=values.EXTERNAL_ID_MAX)]
+Slug = Annotated[str, StringConstraints(max_length=values.SLUG_MAX, pattern=SLUG_PATTERN)]
+LogoUrl = Annotated[
+    str, StringConstraints(max_length=values.LOGO_URL_MAX, pattern=LOGO_URL_PATTERN)
+]
+Email = Annotated[str, StringConstraints(max_length=values.EMAIL_MAX, pattern=EMAIL_PATTERN)]
+Role = Annotated[
+    str, StringConstraints(min_length=1, max_length=values.ROLE_MAX, pattern=ROLE_PATTERN)
+]
+MetadataKey = Annotated[
+    str, StringConstraints(min_length=values.METADATA_KEY_MIN, max_length=values.METADATA_KEY_MAX)
+]
+MetadataValue = Annotated[
+    str,
+    StringConstraints(min_length=values.METADATA_VALUE_MIN, max_length=values.METADATA_VALUE_MAX),
+]
+Metadata = Annotated[dict[MetadataKey, MetadataValue], Field(max_length=values.METADATA_MAX_PAIRS)]
+Roles = Annotated[list[Role], Field(min_length=1, max_length=values.ROLES_MAX)]
+SessionAmount = Annotated[int, Field(ge=1, le=values.MAX_SESSION_MINUTES)]
+FeatureName = Annotated[
+    str, StringConstraints(min_length=1, max_length=max(map(len, values.KNOWN_FEATURES)))
+]
 
 
 class _Body(BaseModel):
@@ -22,22 +64,22 @@ class _Body(BaseModel):
 
 
 class CreateOrganization(_Body):
-    display_name: str = Field(description="1-200 characters after trimming.")
-    external_id: str | None = Field(None, description="Your id; unique among live orgs.")
-    metadata: dict[str, str] | None = Field(None, description="At most 10 pairs.")
-    slug: str | None = None
-    logo_url: str | None = Field(None, description="https:// only.")
+    display_name: DisplayName = Field(description="Counted after trimming surrounding spaces.")
+    external_id: ExternalId | None = Field(None, description="Your id; unique among live orgs.")
+    metadata: Metadata | None = Field(None, description="Your key-value pairs.")
+    slug: Slug | None = Field(None, description="One DNS label or a hostname, lowercase.")
+    logo_url: LogoUrl | None = Field(None, description="https:// only.")
     region_code: Literal["US", "EU"] | None = None
 
 
 class UpdateOrganization(_Body):
     """Only the fields present change; ``null`` or ``""`` clears an optional field."""
 
-    display_name: str | None = None
-    external_id: str | None = None
-    metadata: dict[str, str] | None = None
-    slug: str | None = None
-    logo_url: str | None = None
+    display_name: DisplayName | None = None
+    external_id: ExternalId | None = None
+    metadata: Metadata | None = None
+    slug: Slug | None = None
+    logo_url: LogoUrl | None = None
 
 
 class OrganizationResponse(BaseModel):
@@ -45,12 +87,12 @@ class OrganizationResponse(BaseModel):
 
 
 class FeatureToggle(_Body):
-    name: str = Field(description="sso, dir_sync, domain_verification or session_policy.")
+    name: FeatureName = Field(description="sso, dir_sync, domain_verification or session_policy.")
     enabled: bool
 
 
 class UpdateFeatures(_Body):
-    features: list[FeatureToggle] = Field(min_length=1, max_length=16)
+    features: list[FeatureToggle] = Field(min_length=1, max_length=LIST_MAX)
 
 
 # --- seat limit, policies -----------------------------------------------------------------------
@@ -58,7 +100,7 @@ class UpdateFeatures(_Body):
 
 class UserManagement(_Body):
     max_allowed_users: int | None = Field(
-        description="null: feature off; 0: no limit; n > 0: at most n seats."
+        ge=0, le=SEATS_MAX, description="null: feature off; 0: no limit; n > 0: at most n seats."
     )
 
 
@@ -73,14 +115,22 @@ class UserManagementResponse(BaseModel):
 class SessionPolicyBody(SessionPolicy):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
+    absolute_session_timeout: SessionAmount | None = Field(
+        None, description="With its unit; at most a year."
+    )
+    idle_session_timeout: SessionAmount | None = Field(
+        None, description="With its unit, at most the absolute timeout."
+    )
     # Strict mode takes enums only as instances; the units arrive as JSON strings.
     absolute_session_timeout_unit: TimeUnit | None = Field(None, strict=False)
     idle_session_timeout_unit: TimeUnit | None = Field(None, strict=False)
 
 
 class SignInMethodsBody(_Body):
-    allowed_sign_in_methods: list[str] | None = Field(
-        description='e.g. ["sso"]; null inherits the application\'s methods.', max_length=16
+    allowed_sign_in_methods: list[Annotated[SignInMethod, Strict(False)]] | None = Field(
+        description='e.g. ["sso"]; null inherits the application\'s methods.',
+        min_length=1,
+        max_length=LIST_MAX,
     )
 
 
@@ -88,19 +138,19 @@ class SignInMethodsBody(_Body):
 
 
 class MembershipFields(_Body):
-    roles: list[str] | None = Field(None, description='Role names; default ["member"].')
-    metadata: dict[str, str] | None = None
-    inviter_email: str | None = None
+    roles: Roles | None = Field(None, description='Role names; default ["member"].')
+    metadata: Metadata | None = None
+    inviter_email: Email | None = None
 
 
 class CreateUser(_Body):
-    email: str
+    email: Email
     membership: MembershipFields | None = None
 
 
 class UpdateMembership(_Body):
-    roles: list[str] | None = None
-    metadata: dict[str, str] | None = None
+    roles: Roles | None = None
+    metadata: Metadata | None = None
     status: Literal["ACTIVE", "INACTIVE"] | None = Field(
         None,
         description="INACTIVE suspends an active member; ACTIVE reactivates an inactive one "

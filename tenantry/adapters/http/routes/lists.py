@@ -6,17 +6,34 @@ every write acknowledged before it), at most the router's ``read_timeout``.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request, Response
 
 from tenantry.adapters.http.routing import Lists, OrgId, Routes, context_of, json_response
+from tenantry.domain.values import EXTERNAL_ID_MAX
 from tenantry.projections import dto as pdto
+from tenantry.projections.queries import (
+    MEMBER_PAGE_SIZE,
+    ORG_PAGE_SIZE,
+    QUERY_LENGTH,
+    SEARCH_PAGE_SIZE,
+)
 
 routes = Routes("organizations")
 
-PageSize = Annotated[int | None, Query(description="Items per page.")]
+
+def _page_size(bounds: tuple[int, int, int]) -> Any:
+    low, high, default = bounds
+    return Query(ge=low, le=high, description=f"Items per page (default {default}).")
+
+
+OrgPageSize = Annotated[int | None, _page_size(ORG_PAGE_SIZE)]
+SearchPageSize = Annotated[int | None, _page_size(SEARCH_PAGE_SIZE)]
+MemberPageSize = Annotated[int | None, _page_size(MEMBER_PAGE_SIZE)]
 PageToken = Annotated[str | None, Query(max_length=2000, description="From the last page.")]
+SearchQuery = Annotated[str, Query(min_length=QUERY_LENGTH[0], max_length=QUERY_LENGTH[1])]
+ExternalIdFilter = Annotated[str | None, Query(max_length=EXTERNAL_ID_MAX)]
 MemberStatus = Literal["ACTIVE", "INACTIVE", "PENDING_INVITE", "INVITE_EXPIRED"]
 
 
@@ -33,14 +50,14 @@ Views = Annotated[Lists, Depends(_lists)]
 @routes.get(
     "/api/v1/organizations",
     summary="List organizations",
-    description="page_size 10-100 (default 30), oldest first.",
+    description="Oldest first.",
     response_model=pdto.OrganizationPage,
 )
 def list_organizations(
     views: Views,
-    page_size: PageSize = None,
+    page_size: OrgPageSize = None,
     page_token: PageToken = None,
-    external_id: Annotated[str | None, Query(max_length=255)] = None,
+    external_id: ExternalIdFilter = None,
 ) -> Response:
     page = views.store.list_organizations(
         page_size=page_size,
@@ -55,14 +72,13 @@ def list_organizations(
 @routes.get(
     "/api/v1/organizations:search",
     summary="Search organizations",
-    description="query: 3-100 characters, case-insensitive over name, id and external id; "
-    "page_size 1-30.",
+    description="Case-insensitive over name, id and external id.",
     response_model=pdto.OrganizationPage,
 )
 def search_organizations(
     views: Views,
-    query: Annotated[str, Query(max_length=100)],
-    page_size: PageSize = None,
+    query: SearchQuery,
+    page_size: SearchPageSize = None,
     page_token: PageToken = None,
 ) -> Response:
     page = views.store.search_organizations(
@@ -79,13 +95,12 @@ def search_organizations(
     "/api/v1/organizations/{organization_id}/users",
     tags=["members"],
     summary="List an organization's members",
-    description="page_size 1-100 (default 30).",
     response_model=pdto.MemberPage,
 )
 def list_members(
     views: Views,
     organization_id: OrgId,
-    page_size: PageSize = None,
+    page_size: MemberPageSize = None,
     page_token: PageToken = None,
     status: Annotated[MemberStatus | None, Query()] = None,
 ) -> Response:

@@ -17,6 +17,7 @@ from tenantry.adapters.http.routing import (
 )
 from tenantry.application.app import UNSET
 from tenantry.domain.errors import InvalidField
+from tenantry.domain.values import EXTERNAL_ID_MAX
 
 routes = Routes("organizations")
 
@@ -47,7 +48,7 @@ def create_organization(t: App, body: schemas.CreateOrganization) -> Response:
     response_model=schemas.OrganizationResponse,
 )
 def get_organization_by_external_id(
-    t: App, external_id: Annotated[str, Path(max_length=255)]
+    t: App, external_id: Annotated[str, Path(max_length=EXTERNAL_ID_MAX)]
 ) -> Response:
     org = t.get_organization_by_external_id(external_id)
     return json_response(schemas.OrganizationResponse(organization=org))

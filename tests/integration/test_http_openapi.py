@@ -203,12 +203,10 @@ def _unlimited(spec: dict[str, Any], schema: dict[str, Any], where: str) -> Iter
                 yield from _unlimited(spec, s.get("additionalProperties", {}), f"{where}{{}}")
 
 
-def test_every_api_body_and_query_field_carries_its_limits_in_the_schema(api: Api) -> None:
+def test_every_body_and_query_field_carries_its_limits_in_the_schema(api: Api) -> None:
     spec = api.call("GET", "/openapi.json").json()
     unlimited: list[str] = []
     for path, operations in spec["paths"].items():
-        if not path.startswith("/api/"):
-            continue
         for method, op in operations.items():
             where = f"{method.upper()} {path}"
             for p in op.get("parameters", []):
@@ -360,3 +358,87 @@ def test_a_query_beyond_its_limits_is_refused_naming_the_parameter(api: Api) -> 
     for path, params, field in wrong:
         err = assert_error(api.call("GET", path, params=params), 400, "invalid_field")
         assert err["details"]["field"] == field
+
+
+# --- the token endpoint and the health check ---------------------------------------------------
+
+
+def test_the_token_endpoint_documents_the_oauth_errors_it_answers_with(api: Api) -> None:
+    spec = api.call("GET", "/openapi.json").json()
+    token = spec["paths"]["/oauth/token"]["post"]
+    assert set(token["responses"]) == {"200", "400", "401"}
+    for status in ("400", "401"):
+        schema = token["responses"][status]["content"]["application/json"]["schema"]
+        assert schema["$ref"].endswith("/TokenError")
+    form = token["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
+    assert form["properties"]["grant_type"]["enum"] == ["client_credentials"]
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+
+
+@pytest.mark.parametrize(
+    ("request_", "status", "error"),
+    [
+        ({"data": {"grant_type": "password"}}, 400, "unsupported_grant_type"),
+        ({"json": {"grant_type": "client_credentials"}}, 400, "unsupported_grant_type"),
+        ({"data": {"grant_type": "client_credentials"}}, 400, "invalid_request"),
+        (
+            {
+                "data": {
+                    "grant_type": "client_credentials",
+                    "client_id": "c" * 201,
+                    "client_secret": "s",
+                }
+            },
+            400,
+            "invalid_request",
+        ),
+        (
+            {
+                "data": {"grant_type": "client_credentials", "client_secret": "s"},
+                "files": {"client_id": ("f", b"c")},
+            },
+            400,
+            "invalid_request",
+        ),
+        (
+            {
+                "content": b"--x\r\nbroken",
+                "headers": {"content-type": "multipart/form-data; boundary=x"},
+            },
+            400,
+            "unsupported_grant_type",
+        ),
+        (
+            {
+                "data": {
+                    "grant_type": "client_credentials",
+                    "client_id": "cli_x",
+                    "client_secret": "s",
+                }
+            },
+            401,
+            "invalid_client",
+        ),
+    ],
+)
+def test_a_refused_token_request_gets_an_oauth_error_never_a_validation_error(
+    server: tuple[FastAPI, TestClient], request_: dict[str, Any], status: int, error: str
+) -> None:
+    _, client = server
+    r = client.post("/oauth/token", **request_)
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert set(body) == {"error", "error_description", "code", "message", "details"}
+    assert body["error"] == error
+
+
+def test_the_health_check_is_documented_and_needs_no_token(
+    server: tuple[FastAPI, TestClient], api: Api
+) -> None:
+    _, client = server
+    health = api.call("GET", "/openapi.json").json()["paths"]["/healthz"]["get"]
+    assert health["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/Health"
+    )
+    r = client.get("/healthz")
+    assert (r.status_code, r.json()) == (200, {"status": "ok"})

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tenantry.adapters.database import connect, database_of
+from tenantry.adapters.http import schemas
 from tenantry.adapters.http.auth import (
     DEFAULT_TOKEN_TTL,
     REVOCATION_DELAY,
@@ -113,9 +114,14 @@ def create_app(
 
     add_token_routes(app, clients)
 
-    @app.get("/healthz", tags=["auth"], summary="Liveness", include_in_schema=False)
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    @app.get(
+        "/healthz",
+        tags=["health"],
+        summary="Liveness: the server answers (no token needed, the database is not read)",
+        response_model=schemas.Health,
+    )
+    async def health() -> schemas.Health:
+        return schemas.Health(status="ok")
 
     app.include_router(
         create_router(

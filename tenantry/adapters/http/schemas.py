@@ -182,3 +182,7 @@ class TokenError(BaseModel):
     code: str
     message: str
     details: dict[str, Any]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]

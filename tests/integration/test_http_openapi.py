@@ -442,3 +442,24 @@ def test_the_health_check_is_documented_and_needs_no_token(
     )
     r = client.get("/healthz")
     assert (r.status_code, r.json()) == (200, {"status": "ok"})
+
+
+# --- methods --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", ORGS, "GET, POST"),
+        ("PUT", "/api/v1/memberships/organizations/org_x/users/usr_y", "GET, POST, PATCH, DELETE"),
+        ("DELETE", f"{ORGS}/org_x/session-policy", "GET, PATCH"),
+        ("GET", "/oauth/token", "POST"),
+        ("POST", "/healthz", "GET"),
+    ],
+)
+def test_a_method_the_path_does_not_answer_gets_405_with_every_allowed_method(
+    api: Api, method: str, path: str, allowed: str
+) -> None:
+    r = api.call(method, path)
+    assert_error(r, 405, "method_not_allowed")
+    assert r.headers["Allow"] == allowed

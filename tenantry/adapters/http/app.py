@@ -17,7 +17,9 @@ from typing import Final
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette import status
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from tenantry.adapters.database import connect, database_of
 from tenantry.adapters.http import schemas
@@ -40,8 +42,22 @@ from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import Tenantry
 
 TOKEN_TTL_ENV: Final = "TENANTRY_HTTP_TOKEN_TTL_SECONDS"
+_METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 FOLLOW_ENV: Final = "TENANTRY_HTTP_FOLLOW_PROJECTIONS"
 """``0``: the workers leave the projections to the follower process ``tenantry serve`` runs."""
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method the request's path answers to. Starlette's 405 names only the methods of the
+    first route whose path matches, and a path here has a route per method."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] == Match.FULL for route in routes
+        )
+    ]
 
 
 def create_app(
@@ -101,8 +117,11 @@ def create_app(
     app.state.projections = views
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return status_response(exc.status_code, str(exc.detail))
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = exc.headers
+        if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+            headers = {"Allow": ", ".join(_allowed_methods(request))}
+        return status_response(exc.status_code, str(exc.detail), headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -199,11 +199,13 @@ def validation_response(error: RequestValidationError) -> JSONResponse:
     return JSONResponse(body.model_dump(mode="json"), status_code=status.HTTP_400_BAD_REQUEST)
 
 
-def status_response(status_code: int, message: str) -> JSONResponse:
+def status_response(
+    status_code: int, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
     """The JSON error shape for statuses the framework raises itself (unknown path, method)."""
     codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
     body = ErrorBody(code=codes.get(status_code, "http_error"), message=message, details={})
-    return JSONResponse(body.model_dump(mode="json"), status_code=status_code)
+    return JSONResponse(body.model_dump(mode="json"), status_code=status_code, headers=headers)
 
 
 ERROR_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Header, HTTPException
 from fastapi.testclient import TestClient
 
 from tenantry.adapters.http import create_app
@@ -60,3 +60,10 @@ def assert_error(r: Any, status: int, code: str) -> dict[str, Any]:
     assert set(body) == {"code", "message", "details"}
     assert body["code"] == code
     return body
+
+
+def host_auth(x_api_key: str = Header(default="")) -> str:
+    """A host application's own authentication, for mounting the router behind it."""
+    if x_api_key != "let-me-in":
+        raise HTTPException(status_code=403, detail="forbidden")
+    return "host-user"

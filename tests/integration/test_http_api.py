@@ -9,7 +9,7 @@ from typing import Any
 
 import jwt
 import pytest
-from fastapi import FastAPI, Header, HTTPException
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import tenantry
@@ -34,6 +34,7 @@ from tests.integration.http_support import (
     Api,
     assert_error,
     authorized,
+    host_auth,
     in_process,
     token,
 )
@@ -387,9 +388,7 @@ def test_a_membership_patch_changes_roles_and_metadata_together_or_not_at_all(
     path = f"/api/v1/memberships/organizations/{org['id']}/users/{added.json()['user']['id']}"
     before = t.recorder.max_notification_id()
     bad = api.call("PATCH", path, json={"roles": ["admin"], "metadata": {"x": "too short a key"}})
-    assert assert_error(bad, 400, "invalid_field")["details"]["field"].startswith(
-        "metadata."
-    )
+    assert assert_error(bad, 400, "invalid_field")["details"]["field"].startswith("metadata.")
     assert t.recorder.max_notification_id() == before
     assert api.call("GET", path).json()["user"]["memberships"][0]["roles"] == ["member"]
     ok = api.call("PATCH", path, json={"roles": ["admin"], "metadata": {"team": "ops"}})
@@ -555,11 +554,6 @@ def test_a_list_that_cannot_catch_up_in_time_answers_503_with_retry_after(
 
 def test_the_router_mounts_in_a_host_app_behind_the_hosts_own_auth() -> None:
     t = tenantry.connect("memory://")
-
-    def host_auth(x_api_key: str = Header(default="")) -> str:
-        if x_api_key != "let-me-in":
-            raise HTTPException(status_code=403, detail="forbidden")
-        return "host-user"
 
     host = FastAPI()
     host.include_router(create_router(t, auth=host_auth), prefix="/orgs-api")

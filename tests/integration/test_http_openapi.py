@@ -1,5 +1,8 @@
-"""What the OpenAPI document promises and the API keeps: errors name the field as the request
-carries it, whatever the wrong value, and whichever check refused it (the schema or the domain)."""
+"""What the OpenAPI document promises and the API keeps: every request field's limits are in the
+schema; an error names the field as the request carries it, whatever the wrong value and whichever
+check refused it; the token endpoint answers only its documented OAuth errors; the health check is
+documented; a 405 names the allowed methods; the caller is authenticated before the body is
+judged."""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from tenantry.adapters.http import schemas
+import tenantry
+from tenantry.adapters.http import create_router, schemas
 from tenantry.adapters.projections.views import (
     MEMBER_PAGE_SIZE,
     ORG_PAGE_SIZE,
@@ -20,7 +24,14 @@ from tenantry.adapters.projections.views import (
 )
 from tenantry.domain import values
 from tenantry.domain.errors import InvalidField
-from tests.integration.http_support import ORGS, Api, assert_error, authorized, in_process
+from tests.integration.http_support import (
+    ORGS,
+    Api,
+    assert_error,
+    authorized,
+    host_auth,
+    in_process,
+)
 
 
 def policy_with(**change: Any) -> dict[str, Any]:
@@ -463,3 +474,48 @@ def test_a_method_the_path_does_not_answer_gets_405_with_every_allowed_method(
     r = api.call(method, path)
     assert_error(r, 405, "method_not_allowed")
     assert r.headers["Allow"] == allowed
+
+
+# --- authentication before the body -------------------------------------------------------------
+
+NOT_JSON = [b"{nope", b"\xff\xfe\x00not text", b'{"display_name": "A"']
+
+
+@pytest.mark.parametrize("body", NOT_JSON)
+def test_a_caller_without_a_token_is_refused_before_its_body_is_judged(
+    server: tuple[FastAPI, TestClient], body: bytes
+) -> None:
+    _, client = server
+    r = client.post(ORGS, content=body, headers={"content-type": "application/json"})
+    assert_error(r, 401, "unauthenticated")
+
+
+@pytest.mark.parametrize("body", NOT_JSON)
+def test_a_body_that_is_not_json_is_refused_once_the_caller_is_known(
+    server: tuple[FastAPI, TestClient], api: Api, member: tuple[str, str], body: bytes
+) -> None:
+    app, _ = server
+    org_id, user_id = member
+    before = app.state.tenantry.recorder.max_notification_id()
+    # The membership's body is optional: a body that does not parse must not count as none.
+    path = f"/api/v1/memberships/organizations/{org_id}/users/{user_id}"
+    for method, url in [("POST", ORGS), ("POST", path), ("PATCH", path)]:
+        r = api.call(method, url, content=body, headers={"content-type": "application/json"})
+        assert assert_error(r, 400, "invalid_field")["details"]["field"] == "body"
+    assert app.state.tenantry.recorder.max_notification_id() == before
+
+
+def test_a_host_apps_own_auth_runs_before_the_body_is_judged() -> None:
+    t = tenantry.connect("memory://")
+
+    host = FastAPI()
+    host.include_router(create_router(t, auth=host_auth))
+    try:
+        with TestClient(host) as client:
+            json_type = {"content-type": "application/json"}
+            assert client.post(ORGS, content=b"{nope", headers=json_type).status_code == 403
+            allowed = {**json_type, "X-Api-Key": "let-me-in"}
+            r = client.post(ORGS, content=b"{nope", headers=allowed)
+            assert assert_error(r, 400, "invalid_field")["details"]["field"] == "body"
+    finally:
+        t.close()

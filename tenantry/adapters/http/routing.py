@@ -9,6 +9,7 @@ routes as FastAPI dependencies.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, TypeVar, cast
@@ -57,6 +58,8 @@ POSITION_HEADER: Final = "X-Tenantry-Position"
 
 _WRITE_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
 _BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_UNPARSABLE: Final = object()
+"""Stands for a body that is not JSON: it fails every body model."""
 _CONTEXT: Final = "tenantry_router"
 """Where the route class leaves its router's context on ``request.state``."""
 
@@ -119,19 +122,48 @@ async def _read_body(request: Request, limit: int) -> None:
     request._body = b"".join(chunks)  # what FastAPI reads the body from
 
 
+def _is_json(content_type: str | None) -> bool:
+    if content_type is None:  # FastAPI may read such a body as JSON too
+        return True
+    maintype, _, subtype = content_type.partition(";")[0].strip().lower().partition("/")
+    return maintype == "application" and (subtype == "json" or subtype.endswith("+json"))
+
+
+def _parse_json_first(request: Request) -> RequestValidationError | None:
+    """Parses a JSON body before FastAPI would. FastAPI parses the body before it runs the
+    dependencies, so a malformed body would be answered before the caller is authenticated; here
+    a body that does not parse is replaced by a value no body model accepts, and its error is
+    returned to answer with once the dependencies have run."""
+    body: bytes = request._body
+    if not body or not _is_json(request.headers.get("content-type")):
+        return None
+    try:
+        request._json = json.loads(body)  # what Request.json() returns from now on
+    except ValueError as e:  # not JSON, or not in a Unicode encoding
+        request._json = _UNPARSABLE
+        problem = {"type": "json_invalid", "loc": ("body", getattr(e, "pos", 0)), "msg": str(e)}
+        return RequestValidationError([problem])
+    return None
+
+
 def route_class(context: RouterContext) -> type[APIRoute]:
     class TenantryRoute(APIRoute):
-        """Maps errors to JSON, limits body size, replays idempotent requests."""
+        """Maps errors to JSON, limits body size, authenticates before it judges the body,
+        replays idempotent requests."""
 
         def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
+            has_body = self.body_field is not None
 
             async def route(request: Request) -> Response:
                 setattr(request.state, _CONTEXT, context)
                 store = context.idempotency
+                malformed: RequestValidationError | None = None
                 try:
                     if request.method in _BODY_METHODS:
                         await _read_body(request, context.max_body_bytes)
+                        if has_body:
+                            malformed = _parse_json_first(request)
                     response = await handler(request)
                 except _Replay as replay:
                     s = replay.stored
@@ -142,7 +174,7 @@ def route_class(context: RouterContext) -> type[APIRoute]:
                         headers={"Idempotent-Replayed": "true"},
                     )
                 except RequestValidationError as e:
-                    response = validation_response(e)
+                    response = validation_response(malformed or e)
                 except (TenantryError, HttpError) as e:
                     response = error_response(e)
                 except _UNAVAILABLE as e:

@@ -519,3 +519,26 @@ def test_a_host_apps_own_auth_runs_before_the_body_is_judged() -> None:
             assert assert_error(r, 400, "invalid_field")["details"]["field"] == "body"
     finally:
         t.close()
+
+
+# --- accepting an invitation -------------------------------------------------------------------
+
+
+def test_accepting_an_invitation_is_documented_and_keeps_the_invitations_seat(api: Api) -> None:
+    spec = api.call("GET", "/openapi.json").json()
+    membership = "/api/v1/memberships/organizations/{organization_id}/users/{user_id}"
+    assert (
+        'Accept an invitation with `{"status": "ACTIVE"}`'
+        in (spec["paths"][membership]["patch"]["description"])
+    )
+    org = api.create_org(display_name="Seats")
+    limit = {"settings": {"max_allowed_users": 1}}
+    api.call("PATCH", f"{ORGS}/{org['id']}/settings/usermanagement", json=limit)
+    invited = api.call("POST", f"{ORGS}/{org['id']}/users", json={"email": "cy@seats.example"})
+    user_id = invited.json()["user"]["id"]
+    path = membership.format(organization_id=org["id"], user_id=user_id)
+    accepted = api.call("PATCH", path, json={"status": "ACTIVE"})
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["user"]["memberships"][0]["status"] == "ACTIVE"
+    usage = api.call("GET", f"{ORGS}/{org['id']}/seat-usage").json()
+    assert (usage["seats_in_use"], usage["seats_free"]) == (1, 0)

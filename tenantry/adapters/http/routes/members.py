@@ -127,6 +127,11 @@ def get_membership(t: App, organization_id: OrgId, user_id: UserRef) -> Response
 @routes.patch(
     _MEMBERSHIP,
     summary="Update a membership: roles, metadata, status",
+    description='Accept an invitation with `{"status": "ACTIVE"}` on a pending membership: '
+    "the member becomes active and keeps the seat the invitation held (an expired or revoked "
+    "invitation is refused). The same status reactivates an inactive member (which needs a free "
+    "seat); `INACTIVE` suspends an active one. `roles` and `metadata` change together in one "
+    "save, before the status; if the status change is refused, they stand.",
     response_model=schemas.UserResponse,
 )
 def update_membership(

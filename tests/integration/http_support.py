@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from fastapi import FastAPI, Header, HTTPException
 from fastapi.testclient import TestClient
 
@@ -52,6 +53,36 @@ def authorized(app: FastAPI, client: TestClient) -> Api:
     new = app.state.clients.create_client("tests")
     r = token(client, new.client_id, new.client_secret)
     return Api(client, {"Authorization": f"Bearer {r.json()['access_token']}"})
+
+
+def active_member(api: Api) -> tuple[str, str]:
+    """``(organization id, user id)`` of an active member of a new organization."""
+    org = api.create_org(display_name="Members")
+    r = api.call(
+        "POST",
+        f"{ORGS}/{org['id']}/users",
+        params={"send_invitation_email": "false"},
+        json={"email": "ada@members.example"},
+    )
+    assert r.status_code == 201, r.text
+    return org["id"], r.json()["user"]["id"]
+
+
+@pytest.fixture(scope="module", name="server")
+def module_server() -> Iterator[tuple[FastAPI, TestClient]]:
+    """One app for a whole test module (``server``), for tests that do not disturb each other."""
+    with in_process() as app_and_client:
+        yield app_and_client
+
+
+@pytest.fixture(scope="module", name="api")
+def module_api(server: tuple[FastAPI, TestClient]) -> Api:
+    return authorized(*server)
+
+
+@pytest.fixture(scope="module", name="member")
+def module_member(api: Api) -> tuple[str, str]:
+    return active_member(api)
 
 
 def assert_error(r: Any, status: int, code: str) -> dict[str, Any]:

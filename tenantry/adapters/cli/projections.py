@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from tenantry.adapters.cli.reporting import EXIT_CODES
 from tenantry.adapters.database import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, connect
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.domain.errors import TenantryError
@@ -33,9 +34,6 @@ def _store(database_url: str, batch_size: int = 1000) -> Iterator[ProjectionStor
     try:
         yield store
     except TenantryError as e:
-        # Imported here: tenantry.adapters.cli imports this module.
-        from tenantry.adapters.cli import EXIT_CODES
-
         typer.echo(f"error [{e.code}]: {e.message}", err=True)
         raise typer.Exit(EXIT_CODES[e.kind]) from None
     finally:

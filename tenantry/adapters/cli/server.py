@@ -1,4 +1,5 @@
-"""``tenantry serve`` and ``tenantry clients create|list|rotate|delete``."""
+"""``tenantry serve`` and ``tenantry clients create|list|rotate|delete``: the HTTP server and
+its API clients."""
 
 from __future__ import annotations
 
@@ -219,12 +220,6 @@ def _projections_beside(database_url: str | None) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-http_app = typer.Typer(help="The HTTP API server and its clients.", no_args_is_help=True)
-http_app.command("serve")(serve)
-http_app.add_typer(clients_app, name="clients")
-
-
-def register_http_commands(app: typer.Typer) -> None:
-    """Adds ``serve`` and ``clients`` to the main ``tenantry`` command."""
-    app.command("serve")(serve)
-    app.add_typer(clients_app, name="clients")
+commands = typer.Typer()
+"""``serve``, a top-level command."""
+commands.command("serve")(serve)

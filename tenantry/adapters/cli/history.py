@@ -1,0 +1,151 @@
+"""``tenantry history | show | diff``: an organization's audit history, its past states and
+what changed between two of them."""
+
+from collections.abc import Iterator
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel, ConfigDict
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from tenantry.adapters.cli import parsing
+from tenantry.adapters.cli.operation import operation
+from tenantry.adapters.cli.options import OrgArg
+from tenantry.adapters.cli.rendering import cell
+from tenantry.application import dto
+from tenantry.application.app import Tenantry
+from tenantry.domain.errors import InvalidField, VersionNotFound
+
+commands = typer.Typer()
+
+
+class OrganizationDiff(BaseModel):
+    """What changed in an organization between two versions of its history."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    organization_id: str
+    from_version: int
+    to_version: int
+    changes: list[dto.FieldChange]
+
+
+def _changes(h: dto.HistoryEntry) -> Iterator[str]:
+    """A history entry's readable diff: what a creation set, else each field's before → after
+    (a map field shows only its changed keys)."""
+    if h.version == 1:
+        for key, value in h.data.items():
+            if value not in (None, {}, []):
+                yield f"{key} = {cell(value)}"
+        return
+    if "email" in h.data:
+        yield f"member {h.data['email']}"
+    for c in h.changes:
+        if isinstance(c.before, dict | None) and isinstance(c.after, dict):
+            before = c.before or {}
+            for key in dict.fromkeys([*before, *c.after]):
+                if before.get(key) != c.after.get(key):
+                    yield f"{c.field}.{key}: {cell(before.get(key))} → {cell(c.after.get(key))}"
+        else:
+            yield f"{c.field}: {cell(c.before)} → {cell(c.after)}"
+
+
+def history_view(entries: list[dto.HistoryEntry]) -> Table:
+    table = Table(title=f"{len(entries)} events", title_justify="left")
+    table.add_column("v", justify="right", no_wrap=True)
+    table.add_column("time (UTC)", no_wrap=True)
+    table.add_column("event", no_wrap=True)
+    table.add_column("actor / reason", overflow="fold")
+    table.add_column("changes", overflow="fold", ratio=1)
+    for h in entries:
+        who = h.actor + (f"\n[dim]{h.reason}[/]" if h.reason else "")
+        table.add_row(
+            str(h.version),
+            h.timestamp.strftime("%m-%d %H:%M:%S"),
+            h.event,
+            who,
+            "\n".join(_changes(h)),
+        )
+    return table
+
+
+@operation(commands, "history", view=history_view)
+def history(
+    t: Tenantry,
+    organization_id: OrgArg,
+    from_version: Annotated[int, typer.Option(help="Start at this version.")] = 1,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many events.")] = None,
+) -> list[dto.HistoryEntry]:
+    """Every event of an organization: who, when, and what it changed."""
+    return t.list_history(organization_id, from_version=from_version, limit=limit)
+
+
+@operation(commands, "show")
+def show(
+    t: Tenantry,
+    organization_id: OrgArg,
+    as_of: Annotated[str | None, typer.Option(help="A moment (ISO 8601, UTC).")] = None,
+    version: Annotated[int | None, typer.Option(help="A version of its history.")] = None,
+) -> dto.Organization:
+    """Show an organization as it was at a moment (--as-of) or a version (--version)."""
+    at = None if as_of is None else parsing.moment(as_of, "as_of")
+    return t.get_organization_as_of(organization_id, version=version, at=at)
+
+
+def _resolve(entries: list[dto.HistoryEntry], value: str, field: str, org: str) -> int:
+    """A version given as a number or as a moment (the last version recorded by then)."""
+    if value.strip().isdigit():
+        version = int(value)
+        if not 1 <= version <= entries[-1].version:
+            raise VersionNotFound(org, f"version {version}")
+        return version
+    moment = parsing.moment(value, field)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=entries[0].timestamp.tzinfo)
+    recorded = [h.version for h in entries if h.timestamp <= moment]
+    if not recorded:
+        raise VersionNotFound(org, moment.isoformat())
+    return recorded[-1]
+
+
+def _diff_view(d: OrganizationDiff) -> RenderableType:
+    title = f"{d.organization_id}: version {d.from_version} → {d.to_version}"
+    if not d.changes:
+        return Text(f"{title}: no changes")
+    table = Table(title=title)
+    for column in ("field", "before", "after"):
+        table.add_column(column, overflow="fold")
+    for c in d.changes:
+        table.add_row(c.field, cell(c.before), cell(c.after))
+    return table
+
+
+@operation(commands, "diff", view=_diff_view)
+def diff(
+    t: Tenantry,
+    organization_id: OrgArg,
+    from_: Annotated[str, typer.Option("--from", help="A version number or an ISO 8601 time.")],
+    to: Annotated[str | None, typer.Option(help="Version or time (default: now).")] = None,
+) -> OrganizationDiff:
+    """What changed in an organization between two versions or moments."""
+    entries = t.list_history(organization_id)
+    start = _resolve(entries, from_, "from", organization_id)
+    end = entries[-1].version if to is None else _resolve(entries, to, "to", organization_id)
+    if start > end:
+        raise InvalidField("from", f"version {start} is after version {end} (--to)")
+    first: dict[str, Any] = {}
+    last: dict[str, Any] = {}
+    for h in entries:
+        if start < h.version <= end:
+            for c in h.changes:
+                first.setdefault(c.field, c.before)
+                last[c.field] = c.after
+    changes = [
+        dto.FieldChange(field=k, before=first[k], after=last[k])
+        for k in first
+        if first[k] != last[k]
+    ]
+    return OrganizationDiff(
+        organization_id=organization_id, from_version=start, to_version=end, changes=changes
+    )

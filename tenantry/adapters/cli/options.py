@@ -1,0 +1,62 @@
+"""The options and arguments that many commands share, so each reads and helps the same."""
+
+from typing import Annotated
+
+import typer
+
+from tenantry.adapters.database import DATABASE_URL_ENV
+
+DatabaseUrlOpt = Annotated[
+    str,
+    typer.Option(
+        "--database-url",
+        "-d",
+        envvar=DATABASE_URL_ENV,
+        help="Where the events live.",
+        show_default=True,
+    ),
+]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print the result as one JSON document (for scripts).")
+]
+DebugOpt = Annotated[
+    bool, typer.Option("--debug", help="Show the traceback of an unexpected error.")
+]
+ActorOpt = Annotated[
+    str,
+    typer.Option(envvar="TENANTRY_ACTOR", help="Who makes the change (recorded in the history)."),
+]
+ReasonOpt = Annotated[
+    str | None, typer.Option(help="Why (recorded in the history).", show_default=False)
+]
+OrgArg = Annotated[str, typer.Argument(help="The organization's id (org_…).", show_default=False)]
+UserArg = Annotated[
+    str, typer.Argument(help="The user's id (usr_…) or e-mail.", show_default=False)
+]
+MetadataOpt = Annotated[
+    list[str] | None,
+    typer.Option("--metadata", "-m", help="KEY=VALUE; repeat for more pairs.", show_default=False),
+]
+RolesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--role", "-r", help="A role; repeat for more (default: member).", show_default=False
+    ),
+]
+ExpiresInOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Invitation lifetime: 30m, 12h, 15d, 2w or ISO 8601 (P15D).", show_default=False
+    ),
+]
+
+ExternalIdOpt = Annotated[str | None, typer.Option(help="Your system's id for it.")]
+SlugOpt = Annotated[str | None, typer.Option(help="A DNS label, unique among live orgs.")]
+LogoUrlOpt = Annotated[str | None, typer.Option(help="https:// URL of its logo.")]
+RegionOpt = Annotated[str | None, typer.Option(help="US or EU (fixed at creation).")]
+
+PageSizeOpt = Annotated[int | None, typer.Option(help="Items per page.", show_default=False)]
+PageTokenOpt = Annotated[
+    str | None,
+    typer.Option(help="A next/prev page token from an earlier page.", show_default=False),
+]

@@ -1,0 +1,57 @@
+"""The root ``tenantry`` command: the top-level options and every command group, in the order
+``tenantry --help`` lists them."""
+
+from typing import Annotated
+
+import typer
+
+from tenantry.adapters.cli import demo, history, members, orgs, projections, server, transfer
+
+app = typer.Typer(
+    help="tenantry: an event-sourced organizations core.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,  # errors are reported by reporting(); --debug re-raises
+    rich_markup_mode="rich",
+)
+# A group added without a name lends the root its commands: these are top-level commands.
+app.add_typer(server.commands)
+app.add_typer(members.commands)
+app.add_typer(history.commands)
+app.add_typer(transfer.commands)
+app.add_typer(demo.commands)
+app.add_typer(orgs.orgs_app, name="orgs")
+app.add_typer(orgs.settings_app, name="settings")
+app.add_typer(orgs.seats_app, name="seats")
+app.add_typer(orgs.session_app, name="session-policy")
+app.add_typer(orgs.sign_in_app, name="sign-in-methods")
+app.add_typer(members.members_app, name="members")
+app.add_typer(members.users_app, name="users")
+app.add_typer(projections.projections_app, name="projections")
+app.add_typer(server.clients_app, name="clients")
+
+
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"tenantry {version('tenantry')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """tenantry: an event-sourced organizations core.
+
+    Every command takes --database-url (or $TENANTRY_DATABASE_URL; default the embedded
+    sqlite:///tenantry.db) and --json. Exit codes: 0 ok, 1 unexpected error, 2 bad command line,
+    3 invalid argument, 4 not found, 5 conflict, 6 failed precondition.
+    """
+
+
+def main() -> None:
+    app()

@@ -126,7 +126,7 @@ def test_clients_are_created_listed_rotated_and_deleted_from_the_command_line(
     deleted = cli("clients", "delete", server.client_id, "--database-url", server.database_url)
     assert deleted.returncode == 0
     again = cli("clients", "delete", server.client_id, "--database-url", server.database_url)
-    assert again.returncode == 1
+    assert again.returncode == 4  # not found
     assert "client_not_found" in again.stderr
 
 
@@ -174,13 +174,13 @@ def test_sigterm_loses_no_acknowledged_write(served_database: str, tmp_path: Pat
 
 def test_serve_refuses_a_bad_database_url() -> None:
     out = cli("serve", "--database-url", "mysql://nope")
-    assert out.returncode == 2
+    assert out.returncode == 3  # invalid argument
     assert "database_url" in out.stderr
 
 
 def test_clients_cannot_be_kept_for_an_in_memory_server() -> None:
     out = cli("clients", "create", "x", "--database-url", "memory://")
-    assert out.returncode == 2
+    assert out.returncode == 3  # invalid argument
 
 
 def test_a_client_created_for_one_database_cannot_call_another(

@@ -13,10 +13,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from tenantry.adapters.cli.reporting import EXIT_CODES
+from tenantry.adapters.cli.options import DebugOpt
+from tenantry.adapters.cli.reporting import reporting
 from tenantry.adapters.database import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, connect
 from tenantry.adapters.projections import ProjectionStore
-from tenantry.domain.errors import TenantryError
 
 projections_app = typer.Typer(help="Read models: status, catch-up, rebuild, follow.")
 console = Console()
@@ -28,17 +28,17 @@ BatchSize = typer.Option(1000, "--batch-size", min=1, max=100_000, help="Events 
 
 
 @contextmanager
-def _store(database_url: str, batch_size: int = 1000) -> Iterator[ProjectionStore]:
-    app = connect(database_url)
-    store = ProjectionStore(app, batch_size=batch_size)
-    try:
-        yield store
-    except TenantryError as e:
-        typer.echo(f"error [{e.code}]: {e.message}", err=True)
-        raise typer.Exit(EXIT_CODES[e.kind]) from None
-    finally:
-        store.close()
-        app.close()
+def _store(database_url: str, debug: bool, batch_size: int = 1000) -> Iterator[ProjectionStore]:
+    with reporting(debug=debug, as_json=False):
+        app = connect(database_url)
+        try:
+            store = ProjectionStore(app, batch_size=batch_size)
+            try:
+                yield store
+            finally:
+                store.close()
+        finally:
+            app.close()
 
 
 @contextmanager
@@ -59,9 +59,9 @@ def _bar(store: ProjectionStore, label: str) -> Iterator[Callable[[int, int], No
 
 
 @projections_app.command()
-def status(database_url: str = DatabaseUrl) -> None:
+def status(database_url: str = DatabaseUrl, debug: DebugOpt = False) -> None:
     """Position and lag of every projection."""
-    with _store(database_url) as store:
+    with _store(database_url, debug) as store:
         table = Table(title="projections")
         for col in ("name", "version", "generation", "position", "head", "lag", "rebuild"):
             table.add_column(col)
@@ -84,9 +84,10 @@ def catch_up(
     name: str = typer.Argument(None, help="One projection (default: all)."),
     database_url: str = DatabaseUrl,
     batch_size: int = BatchSize,
+    debug: DebugOpt = False,
 ) -> None:
     """Brings projections up to the head of the log."""
-    with _store(database_url, batch_size) as store:
+    with _store(database_url, debug, batch_size) as store:
         names = [store.view(name).name] if name else list(store.views)
         for n in names:
             with _bar(store, n) as update:
@@ -99,9 +100,10 @@ def rebuild(
     name: str = typer.Argument(..., help="The projection to rebuild."),
     database_url: str = DatabaseUrl,
     batch_size: int = BatchSize,
+    debug: DebugOpt = False,
 ) -> None:
     """Replays the whole log into fresh tables beside the live ones, then swaps (resumable)."""
-    with _store(database_url, batch_size) as store:
+    with _store(database_url, debug, batch_size) as store:
         store.view(name)  # an unknown name is refused before any work
         with _bar(store, f"rebuild {name}") as update:
             store.rebuild(name, progress=update)
@@ -113,6 +115,7 @@ def follow(
     database_url: str = DatabaseUrl,
     interval: float = typer.Option(0.5, "--interval", min=0.01, help="Seconds between polls."),
     batch_size: int = BatchSize,
+    debug: DebugOpt = False,
 ) -> None:
     """Keeps every projection caught up until interrupted (Ctrl-C or SIGTERM)."""
     stop = threading.Event()
@@ -122,7 +125,7 @@ def follow(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    with _store(database_url, batch_size) as store:
+    with _store(database_url, debug, batch_size) as store:
         console.print("following the log; Ctrl-C to stop")
         store.follow(
             interval=interval,

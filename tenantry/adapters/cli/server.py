@@ -14,8 +14,10 @@ import typer
 from rich.console import Console
 from rich.table import Column, Table
 
+from tenantry.adapters.cli.options import DebugOpt
+from tenantry.adapters.cli.reporting import reporting
 from tenantry.adapters.database import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Database
-from tenantry.domain.errors import TenantryError
+from tenantry.domain.errors import InvalidField
 
 if TYPE_CHECKING:  # the server's libraries load only when a command needs them
     from tenantry.adapters.http.auth import ClientAuth, NewSecret
@@ -50,13 +52,11 @@ def _clients(database_url: str) -> ClientAuth:
     _require_http_extra()
     from tenantry.adapters.http.auth import ClientAuth
 
-    try:
-        db = Database.parse(database_url)
-    except TenantryError as e:
-        raise _fail(e) from None
+    db = Database.parse(database_url)
     if db.kind == "memory":
-        err.print("[red]memory:// keeps clients inside the server process; use a database URL")
-        raise typer.Exit(2)
+        raise InvalidField(
+            "database_url", "memory:// keeps clients inside the server process; use a database URL"
+        )
     return ClientAuth(db.adapters_engine())
 
 
@@ -65,31 +65,27 @@ def _print_secret(new: NewSecret) -> None:
     console.print(f"client_secret: {new.client_secret}", highlight=False)
 
 
-def _fail(e: TenantryError) -> typer.Exit:
-    err.print(f"[red]{e.code}[/]: {e.message}")
-    return typer.Exit(1 if e.kind != "invalid_argument" else 2)
-
-
 @clients_app.command("create")
 def create_client(
     name: Annotated[str, typer.Argument(help="A name for people, e.g. billing-service.")],
     database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+    debug: DebugOpt = False,
 ) -> None:
     """Creates a client and prints its id and secret (shown this once only)."""
-    try:
+    with reporting(debug=debug, as_json=False):
         new = _clients(database_url).create_client(name)
-    except TenantryError as e:
-        raise _fail(e) from None
     _print_secret(new)
     err.print("store the secret now: it is not shown again")
 
 
 @clients_app.command("list")
-def list_clients(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
+def list_clients(database_url: DatabaseUrl = DEFAULT_DATABASE_URL, debug: DebugOpt = False) -> None:
     """Lists the API clients (never their secrets)."""
+    with reporting(debug=debug, as_json=False):
+        listed = _clients(database_url).list_clients()
     client_id = Column("client_id", no_wrap=True, min_width=28)
     table = Table(client_id, "name", "secret version", "created", "rotated")
-    for c in _clients(database_url).list_clients():
+    for c in listed:
         table.add_row(
             c.client_id,
             c.name,
@@ -101,22 +97,22 @@ def list_clients(database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
 
 
 @clients_app.command("rotate")
-def rotate_client(client_id: str, database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
+def rotate_client(
+    client_id: str, database_url: DatabaseUrl = DEFAULT_DATABASE_URL, debug: DebugOpt = False
+) -> None:
     """Gives a client a new secret; the old secret and its tokens stop working at once."""
-    try:
+    with reporting(debug=debug, as_json=False):
         new = _clients(database_url).rotate_secret(client_id)
-    except TenantryError as e:
-        raise _fail(e) from None
     _print_secret(new)
 
 
 @clients_app.command("delete")
-def delete_client(client_id: str, database_url: DatabaseUrl = DEFAULT_DATABASE_URL) -> None:
+def delete_client(
+    client_id: str, database_url: DatabaseUrl = DEFAULT_DATABASE_URL, debug: DebugOpt = False
+) -> None:
     """Deletes a client; its tokens stop working at once."""
-    try:
+    with reporting(debug=debug, as_json=False):
         _clients(database_url).delete_client(client_id)
-    except TenantryError as e:
-        raise _fail(e) from None
     console.print(f"deleted {client_id}")
 
 
@@ -133,41 +129,47 @@ def serve(
         typer.Option(help="Create an API client of this name at start and print its secret."),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    debug: DebugOpt = False,
 ) -> None:
     """Serves the REST API (uvicorn). SIGTERM stops it gracefully: requests in flight finish.
     The projections (lists, search) are kept up to date by one follower process beside the
     workers (in the server process itself for memory://)."""
-    _require_http_extra()
+    with reporting(debug=debug, as_json=False):
+        _require_http_extra()
+        db = Database.parse(database_url)
+        if db.kind == "memory" and workers > 1:
+            raise InvalidField(
+                "workers", "memory:// cannot be shared by several workers; use --workers 1"
+            )
+        options: dict[str, Any] = {
+            "host": host,
+            "port": port,
+            "log_level": log_level,
+            "timeout_graceful_shutdown": 30,
+        }
+        _serve(db, workers, token_ttl, create_client, options)
+
+
+def _serve(
+    db: Database, workers: int, token_ttl: int, create_client: str | None, options: dict[str, Any]
+) -> None:
     import uvicorn
 
     from tenantry.adapters.http.app import FOLLOW_ENV, TOKEN_TTL_ENV, app_from_env
     from tenantry.adapters.http.auth import ClientAuth
 
-    try:
-        db = Database.parse(database_url)
-    except TenantryError as e:
-        raise _fail(e) from None
     in_memory = db.kind == "memory"
-    if in_memory and workers > 1:
-        err.print("[red]memory:// cannot be shared by several workers; use --workers 1")
-        raise typer.Exit(2)
-    os.environ[DATABASE_URL_ENV] = database_url
+    os.environ[DATABASE_URL_ENV] = db.url
     os.environ[TOKEN_TTL_ENV] = str(token_ttl)
     # Events in memory live in this process only: its own thread follows them.
     os.environ[FOLLOW_ENV] = "1" if in_memory else "0"
-    options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "log_level": log_level,
-        "timeout_graceful_shutdown": 30,
-    }
     if workers == 1:
         app = app_from_env()
         clients: ClientAuth = app.state.clients
         if create_client:
             _print_secret(clients.create_client(create_client))
         clients.jwks()  # the signing key exists before the first request
-        with _projections_beside(None if in_memory else database_url):
+        with _projections_beside(None if in_memory else db.url):
             uvicorn.run(app, **options)
         return
     # Several workers: prepare the shared tables and key once, then let each worker build its app.
@@ -177,7 +179,7 @@ def serve(
         _print_secret(clients.create_client(create_client))
     clients.jwks()
     engine.dispose()
-    with _projections_beside(database_url):
+    with _projections_beside(db.url):
         uvicorn.run(
             "tenantry.adapters.http.app:app_from_env",
             factory=True,

@@ -3,15 +3,16 @@
 from datetime import timedelta
 
 import typer
-from rich.console import Group
+from pydantic import BaseModel, ConfigDict
+from rich.console import Console, Group
 from rich.text import Text
 
 from tenantry.adapters.cli.history import history_view
-from tenantry.adapters.cli.options import DatabaseUrlOpt, DebugOpt
-from tenantry.adapters.cli.progress import bar, tracker
-from tenantry.adapters.cli.rendering import console
-from tenantry.adapters.cli.reporting import reporting
-from tenantry.adapters.database import DEFAULT_DATABASE_URL, connect
+from tenantry.adapters.cli.operation import operation
+from tenantry.adapters.cli.options import DatabaseUrlOpt, JsonOpt
+from tenantry.adapters.cli.progress import tracker
+from tenantry.adapters.cli.rendering import console, emit
+from tenantry.adapters.database import DEFAULT_DATABASE_URL
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.application import dto
 from tenantry.application.app import Tenantry
@@ -20,44 +21,64 @@ from tenantry.domain.errors import SeatLimitReached
 commands = typer.Typer()
 
 
-@commands.command()
-def demo(database_url: DatabaseUrlOpt = DEFAULT_DATABASE_URL, debug: DebugOpt = False) -> None:
-    """A guided walk-through on the embedded SQLite default."""
-    with reporting(debug=debug, as_json=False):
-        t = connect(database_url)
-        try:
-            _demo(t, database_url)
-        finally:
-            t.close()
+class DemoRun(BaseModel):
+    """What the walk-through created and found (``demo --json``)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    organizations: list[dto.Organization]
+    invited: list[str]
+    refused: list[str]
+    """Invitations refused by the seat limit."""
+    seat_usage: dto.SeatUsage
+    listed: int
+    """Organizations in the read model, after its rebuild."""
+    found: int
+    """Organizations the read model finds searching 'acme'."""
 
 
-def _demo(t: Tenantry, database_url: str) -> None:
+@operation(commands, "demo")
+def demo(
+    t: Tenantry,
+    database_url: DatabaseUrlOpt = DEFAULT_DATABASE_URL,
+    json_output: JsonOpt = False,
+) -> None:
+    """A guided walk-through on the embedded SQLite default. With --json, no narration: what
+    it created and found, as one document."""
+    run = _demo(t, database_url, Console(quiet=True) if json_output else console)
+    if json_output:
+        emit(run, as_json=True)
+
+
+def _demo(t: Tenantry, database_url: str, out: Console) -> DemoRun:
     who = "admin@vendor.example"
-    console.rule("[bold]tenantry demo")
-    console.print(f"database: {database_url}\n")
-    console.print("[bold]1. Organizations[/] — every change is an event")
+    out.rule("[bold]tenantry demo")
+    out.print(f"database: {database_url}\n")
+    out.print("[bold]1. Organizations[/] — every change is an event")
     acme = t.create_organization("Acme Corp", metadata={"plan": "enterprise"}, actor=who)
     globex = t.create_organization("Globex", actor=who)
-    console.print(f"  created [cyan]{acme.display_name}[/] {acme.id}")
-    console.print(f"  created [cyan]{globex.display_name}[/] {globex.id}")
+    out.print(f"  created [cyan]{acme.display_name}[/] {acme.id}")
+    out.print(f"  created [cyan]{globex.display_name}[/] {globex.id}")
     t.update_organization_settings(acme.id, [("sso", True)], actor=who)
-    console.print("  turned on SSO for Acme")
+    out.print("  turned on SSO for Acme")
 
-    console.print("\n[bold]2. A seat limit[/] — pending invitations hold seats")
+    out.print("\n[bold]2. A seat limit[/] — pending invitations hold seats")
     t.upsert_user_management_settings(acme.id, 3, actor=who, reason="starter plan")
-    console.print("  Acme may have [bold]3[/] seats")
-    invited = []
+    out.print("  Acme may have [bold]3[/] seats")
+    invited: list[str] = []
+    refused: list[str] = []
     for name in ("ada", "grace", "linus", "barbara"):
         email = f"{name}@acme.example"
         try:
             t.invite_member(acme.id, email, actor="it@acme.example")
             invited.append(email)
-            console.print(f"  invited {email}")
+            out.print(f"  invited {email}")
         except SeatLimitReached as e:
-            console.print(f"  [red]refused[/] {email}: [bold]{e.code}[/] ({e.message})")
+            refused.append(email)
+            out.print(f"  [red]refused[/] {email}: [bold]{e.code}[/] ({e.message})")
     t.accept_invitation(acme.id, invited[0])
     usage = t.get_seat_usage(acme.id)
-    console.print(
+    out.print(
         f"  {invited[0]} accepted — seats in use {usage.seats_in_use}/{usage.max_allowed_users} "
         "(accepting takes no new seat)"
     )
@@ -65,33 +86,33 @@ def _demo(t: Tenantry, database_url: str) -> None:
         acme.id, display_name="Acme Corporation", actor="it@acme.example", reason="legal name"
     )
 
-    console.print("\n[bold]3. The audit history[/] — who changed what, when")
-    console.print(history_view(t.list_history(acme.id)))
+    out.print("\n[bold]3. The audit history[/] — who changed what, when")
+    out.print(history_view(t.list_history(acme.id)))
 
-    console.print("\n[bold]4. Time travel[/] — any past state, rebuilt from the events")
+    out.print("\n[bold]4. Time travel[/] — any past state, rebuilt from the events")
     then = t.get_organization_as_of(acme.id, version=1)
     before_rename = t.get_organization_as_of(acme.id, at=renamed.update_time - timedelta(0, 0, 1))
-    console.print(f"  version 1: [cyan]{then.display_name!r}[/], sso={_sso(then)}")
-    console.print(
+    out.print(f"  version 1: [cyan]{then.display_name!r}[/], sso={_sso(then)}")
+    out.print(
         f"  just before the rename ({before_rename.update_time:%H:%M:%S.%f}): "
         f"[cyan]{before_rename.display_name!r}[/], sso={_sso(before_rename)}"
     )
-    console.print(f"  now (version {renamed.version}): [cyan]{renamed.display_name!r}[/]")
+    out.print(f"  now (version {renamed.version}): [cyan]{renamed.display_name!r}[/]")
 
-    console.print("\n[bold]5. Read models[/] — projections rebuilt from the whole log")
+    out.print("\n[bold]5. Read models[/] — projections rebuilt from the whole log")
     store = ProjectionStore(t)
     try:
-        with bar(store.head(), console_=console, always=True) as shown:
-            store.rebuild("organizations", progress=tracker(shown, "rebuild organizations"))
+        with tracker("rebuild organizations", store.head()) as advance:
+            store.rebuild("organizations", progress=advance)
         page = store.list_organizations(external_id=None, min_position=store.head())
         found = store.search_organizations("acme", min_position=store.head())
-        console.print(
+        out.print(
             f"  {page.total_size} organizations in the read model; "
             f"searching 'acme' finds {found.total_size}"
         )
     finally:
         store.close()
-    console.print(
+    out.print(
         Group(
             Text("\nTry next:", style="bold"),
             Text(f"  tenantry history {acme.id}"),
@@ -100,6 +121,14 @@ def _demo(t: Tenantry, database_url: str) -> None:
             Text(f"  tenantry export {acme.id} > acme.jsonl"),
             Text("  tenantry orgs list"),
         )
+    )
+    return DemoRun(
+        organizations=[renamed, t.get_organization(globex.id)],
+        invited=invited,
+        refused=refused,
+        seat_usage=t.get_seat_usage(acme.id),
+        listed=page.total_size,
+        found=found.total_size,
     )
 
 

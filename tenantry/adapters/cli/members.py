@@ -13,7 +13,6 @@ from tenantry.adapters.cli import parsing
 from tenantry.adapters.cli.operation import Done, operation
 from tenantry.adapters.cli.options import (
     ActorOpt,
-    DatabaseUrlOpt,
     ExpiresInOpt,
     ExternalIdOpt,
     LogoUrlOpt,
@@ -29,7 +28,6 @@ from tenantry.adapters.cli.options import (
 )
 from tenantry.adapters.cli.progress import caught_up, progress
 from tenantry.adapters.cli.rendering import footer
-from tenantry.adapters.database import DEFAULT_DATABASE_URL
 from tenantry.application import dto
 from tenantry.application.app import Tenantry
 from tenantry.projections import dto as pdto
@@ -239,10 +237,9 @@ def members_list(
     ] = None,
     page_size: PageSizeOpt = None,
     page_token: PageTokenOpt = None,
-    database_url: DatabaseUrlOpt = DEFAULT_DATABASE_URL,
 ) -> pdto.MemberPage:
     """List an organization's members and invitations (page size 1-100, default 30)."""
-    with caught_up(t, database_url, "memberships") as store:
+    with caught_up(t, "memberships") as store:
         return store.list_members(
             organization_id, status=status, page_size=page_size, page_token=page_token
         )

@@ -1,21 +1,28 @@
-"""How every command is made: :func:`operation` turns a use-case function into a command with
-the shared options, the connection, the error report and the printed result."""
+"""How every command is made: :func:`operation` turns a function into a command with the shared
+options (``--database-url/-d``, ``--json``, ``--debug``), what it works on (the application, by
+default), the error report and the printed result."""
 
 import inspect
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from functools import wraps
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 import typer
 from pydantic import BaseModel, ConfigDict
 
+from tenantry.adapters.cli.extras import database
 from tenantry.adapters.cli.options import DatabaseUrlOpt, DebugOpt, JsonOpt
 from tenantry.adapters.cli.rendering import View, emit
 from tenantry.adapters.cli.reporting import reporting
-from tenantry.adapters.database import DEFAULT_DATABASE_URL, connect
+from tenantry.adapters.database import DEFAULT_DATABASE_URL
+from tenantry.application.app import Tenantry
 
 F = TypeVar("F", bound=Callable[..., Any])
+Opener = Callable[[str], AbstractContextManager[Any]]
+"""What a command works on, opened from the database URL and closed after the command."""
 
 
 class Done(BaseModel):
@@ -28,15 +35,28 @@ class Done(BaseModel):
     user: str | None = None
 
 
-def operation(group: typer.Typer, name: str, *, view: View | None = None) -> Callable[[F], F]:
-    """Registers ``fn(t, ...)`` as command ``name`` of ``group``, adding ``--database-url``,
-    ``--json`` and ``--debug``; connects, runs, reports errors, prints the returned data.
-    A function that declares ``json_output`` prints its own output; one that declares
-    ``database_url`` receives it too."""
+@contextmanager
+def application(database_url: str) -> Iterator[Tenantry]:
+    """The application on ``database_url``, closed afterwards."""
+    t = database(database_url).connect()
+    try:
+        yield t
+    finally:
+        t.close()
+
+
+def operation(
+    group: typer.Typer, name: str, *, view: View | None = None, opens: Opener = application
+) -> Callable[[F], F]:
+    """Registers ``fn(opened, ...)`` as command ``name`` of ``group``, adding ``--database-url``,
+    ``--json`` and ``--debug``; opens what ``fn`` works on (``opens(database_url)``: the
+    application by default), runs, reports errors, prints the returned data. A function that
+    declares ``json_output`` prints its own output; one that declares ``database_url``
+    receives it too."""
 
     def decorate(fn: F) -> F:
-        hints = typing.get_type_hints(fn, include_extras=True)
         own = list(inspect.signature(fn).parameters.values())[1:]
+        hints = _hints(fn, own)
         declared = {p.name for p in own}
         prints_itself = "json_output" in declared
         params = [p.replace(annotation=hints.get(p.name, p.annotation)) for p in own]
@@ -59,11 +79,8 @@ def operation(group: typer.Typer, name: str, *, view: View | None = None) -> Cal
             )
             as_json = kwargs["json_output"] if prints_itself else kwargs.pop("json_output")
             with reporting(debug=debug, as_json=as_json):
-                t = connect(database_url)
-                try:
-                    result = fn(t, **kwargs)
-                finally:
-                    t.close()
+                with opens(database_url) as opened:
+                    result = fn(opened, **kwargs)
                 if not prints_itself:
                     emit(result, as_json=as_json, view=view)
 
@@ -73,3 +90,14 @@ def operation(group: typer.Typer, name: str, *, view: View | None = None) -> Cal
         return fn
 
     return decorate
+
+
+def _hints(fn: Callable[..., Any], params: list[inspect.Parameter]) -> dict[str, Any]:
+    """The resolved annotations of ``params`` (typer reads the options from them), without
+    resolving the first parameter's: its type may load only when the command runs (the
+    ``http`` extra's API clients)."""
+    annotations = getattr(fn, "__annotations__", {})
+    wanted = {p.name: annotations[p.name] for p in params if p.name in annotations}
+    return typing.get_type_hints(
+        SimpleNamespace(__annotations__=wanted), globalns=fn.__globals__, include_extras=True
+    )

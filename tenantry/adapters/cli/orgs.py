@@ -11,7 +11,6 @@ from tenantry.adapters.cli import parsing
 from tenantry.adapters.cli.operation import Done, operation
 from tenantry.adapters.cli.options import (
     ActorOpt,
-    DatabaseUrlOpt,
     ExternalIdOpt,
     LogoUrlOpt,
     MetadataOpt,
@@ -24,7 +23,6 @@ from tenantry.adapters.cli.options import (
 )
 from tenantry.adapters.cli.progress import caught_up
 from tenantry.adapters.cli.rendering import cell, footer
-from tenantry.adapters.database import DEFAULT_DATABASE_URL
 from tenantry.application import dto
 from tenantry.application.app import UNSET, Tenantry
 from tenantry.domain.errors import InvalidField
@@ -144,10 +142,9 @@ def orgs_list(
     page_size: PageSizeOpt = None,
     page_token: PageTokenOpt = None,
     external_id: Annotated[str | None, typer.Option(help="Only this external id.")] = None,
-    database_url: DatabaseUrlOpt = DEFAULT_DATABASE_URL,
 ) -> pdto.OrganizationPage:
     """List live organizations, oldest first (page size 10-100, default 30)."""
-    with caught_up(t, database_url, "organizations") as store:
+    with caught_up(t, "organizations") as store:
         return store.list_organizations(
             page_size=page_size, page_token=page_token, external_id=external_id
         )
@@ -159,10 +156,9 @@ def orgs_search(
     query: Annotated[str, typer.Argument(help="3-100 characters of a name, id or external id.")],
     page_size: PageSizeOpt = None,
     page_token: PageTokenOpt = None,
-    database_url: DatabaseUrlOpt = DEFAULT_DATABASE_URL,
 ) -> pdto.OrganizationPage:
     """Search organizations by name, id or external id (case-insensitive)."""
-    with caught_up(t, database_url, "organizations") as store:
+    with caught_up(t, "organizations") as store:
         return store.search_organizations(query, page_size=page_size, page_token=page_token)
 
 

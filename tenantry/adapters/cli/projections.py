@@ -1,123 +1,117 @@
-"""``tenantry projections status | catch-up | rebuild NAME | follow`` (typer + rich)."""
-
-from __future__ import annotations
+"""``tenantry projections status | catch-up | rebuild NAME | follow``: the read models."""
 
 import signal
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from pydantic import BaseModel, ConfigDict
+from rich.console import RenderableType
 from rich.table import Table
 
-from tenantry.adapters.cli.options import DebugOpt
-from tenantry.adapters.cli.reporting import reporting
-from tenantry.adapters.database import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, connect
+from tenantry.adapters.cli.operation import operation
+from tenantry.adapters.cli.options import JsonOpt
+from tenantry.adapters.cli.progress import tracker
+from tenantry.adapters.cli.rendering import console, emit, err_console
 from tenantry.adapters.projections import ProjectionStore
+from tenantry.application.app import Tenantry
+from tenantry.projections import dto as pdto
 
 projections_app = typer.Typer(help="Read models: status, catch-up, rebuild, follow.")
-console = Console()
 
-DatabaseUrl = typer.Option(
-    DEFAULT_DATABASE_URL, "--database-url", envvar=DATABASE_URL_ENV, help="Where the events live."
-)
-BatchSize = typer.Option(1000, "--batch-size", min=1, max=100_000, help="Events per transaction.")
+BatchSizeOpt = Annotated[
+    int, typer.Option("--batch-size", min=1, max=100_000, help="Events per transaction.")
+]
 
 
-@contextmanager
-def _store(database_url: str, debug: bool, batch_size: int = 1000) -> Iterator[ProjectionStore]:
-    with reporting(debug=debug, as_json=False):
-        app = connect(database_url)
-        try:
-            store = ProjectionStore(app, batch_size=batch_size)
-            try:
-                yield store
-            finally:
-                store.close()
-        finally:
-            app.close()
+class ProjectionRun(BaseModel):
+    """What a catch-up, a rebuild or a follow did: the projections it ran and how many log
+    positions they processed (summed over projections, as the Python API counts them)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    projections: list[str]
+    processed: int
 
 
 @contextmanager
-def _bar(store: ProjectionStore, label: str) -> Iterator[Callable[[int, int], None]]:
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task(label, total=store.head())
-
-        def update(position: int, head: int) -> None:
-            progress.update(task, completed=position, total=head)
-
-        yield update
+def _store(t: Tenantry, batch_size: int = 1000) -> Iterator[ProjectionStore]:
+    store = ProjectionStore(t, batch_size=batch_size)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
-@projections_app.command()
-def status(database_url: str = DatabaseUrl, debug: DebugOpt = False) -> None:
+def _status_view(statuses: list[pdto.ProjectionStatus]) -> RenderableType:
+    table = Table(title="projections")
+    for col in ("name", "version", "generation", "position", "head", "lag", "rebuild"):
+        table.add_column(col)
+    for s in statuses:
+        rebuild = f"at {s.rebuild_position}" if s.rebuilding else ""
+        table.add_row(
+            s.name,
+            str(s.version),
+            str(s.generation or "-"),
+            str(s.position),
+            str(s.head),
+            str(s.lag),
+            rebuild,
+        )
+    return table
+
+
+@operation(projections_app, "status", view=_status_view)
+def status(t: Tenantry) -> list[pdto.ProjectionStatus]:
     """Position and lag of every projection."""
-    with _store(database_url, debug) as store:
-        table = Table(title="projections")
-        for col in ("name", "version", "generation", "position", "head", "lag", "rebuild"):
-            table.add_column(col)
-        for s in store.status():
-            rebuild = f"at {s.rebuild_position}" if s.rebuilding else ""
-            table.add_row(
-                s.name,
-                str(s.version),
-                str(s.generation or "-"),
-                str(s.position),
-                str(s.head),
-                str(s.lag),
-                rebuild,
-            )
-        console.print(table)
+    with _store(t) as store:
+        return store.status()
 
 
-@projections_app.command("catch-up")
+@operation(projections_app, "catch-up", view=lambda r: f"caught up: {', '.join(r.projections)}")
 def catch_up(
-    name: str = typer.Argument(None, help="One projection (default: all)."),
-    database_url: str = DatabaseUrl,
-    batch_size: int = BatchSize,
-    debug: DebugOpt = False,
-) -> None:
+    t: Tenantry,
+    name: Annotated[str | None, typer.Argument(help="One projection (default: all).")] = None,
+    batch_size: BatchSizeOpt = 1000,
+) -> ProjectionRun:
     """Brings projections up to the head of the log."""
-    with _store(database_url, debug, batch_size) as store:
+    with _store(t, batch_size) as store:
         names = [store.view(name).name] if name else list(store.views)
+        processed = 0
         for n in names:
-            with _bar(store, n) as update:
-                store.catch_up(n, progress=update)
-        console.print(f"caught up: {', '.join(names)}")
+            with tracker(n, store.head()) as advance:
+                processed += store.catch_up(n, progress=advance)
+        return ProjectionRun(projections=names, processed=processed)
 
 
-@projections_app.command()
+@operation(projections_app, "rebuild", view=lambda r: f"rebuilt {r.projections[0]}")
 def rebuild(
-    name: str = typer.Argument(..., help="The projection to rebuild."),
-    database_url: str = DatabaseUrl,
-    batch_size: int = BatchSize,
-    debug: DebugOpt = False,
-) -> None:
+    t: Tenantry,
+    name: Annotated[str, typer.Argument(help="The projection to rebuild.")],
+    batch_size: BatchSizeOpt = 1000,
+) -> ProjectionRun:
     """Replays the whole log into fresh tables beside the live ones, then swaps (resumable)."""
-    with _store(database_url, debug, batch_size) as store:
+    with _store(t, batch_size) as store:
         store.view(name)  # an unknown name is refused before any work
-        with _bar(store, f"rebuild {name}") as update:
-            store.rebuild(name, progress=update)
-        console.print(f"rebuilt {name}")
+        with tracker(f"rebuild {name}", store.head()) as advance:
+            processed = store.rebuild(name, progress=advance)
+        return ProjectionRun(projections=[name], processed=processed)
 
 
-@projections_app.command()
+@operation(projections_app, "follow")
 def follow(
-    database_url: str = DatabaseUrl,
-    interval: float = typer.Option(0.5, "--interval", min=0.01, help="Seconds between polls."),
-    batch_size: int = BatchSize,
-    debug: DebugOpt = False,
+    t: Tenantry,
+    interval: Annotated[
+        float, typer.Option("--interval", min=0.01, help="Seconds between polls.")
+    ] = 0.5,
+    batch_size: BatchSizeOpt = 1000,
+    json_output: JsonOpt = False,
 ) -> None:
-    """Keeps every projection caught up until interrupted (Ctrl-C or SIGTERM)."""
+    """Keeps every projection caught up until interrupted (Ctrl-C or SIGTERM). With --json the
+    messages go to stderr, and what was processed is printed when it stops."""
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -125,10 +119,17 @@ def follow(
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    with _store(database_url, debug, batch_size) as store:
-        console.print("following the log; Ctrl-C to stop")
-        store.follow(
-            interval=interval,
-            stop=stop,
-            on_progress=lambda n: console.print(f"processed {n} log positions"),
-        )
+    say = err_console if json_output else console
+    processed = 0
+
+    def on_progress(n: int) -> None:
+        nonlocal processed
+        processed += n
+        say.print(f"processed {n} log positions")
+
+    with _store(t, batch_size) as store:
+        say.print("following the log; Ctrl-C to stop")
+        store.follow(interval=interval, stop=stop, on_progress=on_progress)
+        run = ProjectionRun(projections=list(store.views), processed=processed)
+    if json_output:
+        emit(run, as_json=True)

@@ -1,12 +1,14 @@
 """How results look: a record or a list as a table for people, or one JSON document (exactly the
-DTO's ``model_dump(mode="json")``) for scripts."""
+DTO's ``model_dump(mode="json")``) for scripts. Data goes to stdout; what is said about it
+(notes, narration beside ``--json``) to stderr."""
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import typer
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 from rich.console import Console, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -20,6 +22,8 @@ View = Callable[[Any], RenderableType]
 def jsonable(data: Any) -> Any:
     if isinstance(data, BaseModel):
         return data.model_dump(mode="json")
+    if dataclasses.is_dataclass(data) and not isinstance(data, type):
+        return TypeAdapter(type(data)).dump_python(data, mode="json")
     if isinstance(data, list):
         return [jsonable(d) for d in data]
     return data

@@ -5,7 +5,16 @@ from typing import Annotated
 
 import typer
 
-from tenantry.adapters.cli import demo, history, members, orgs, projections, server, transfer
+from tenantry.adapters.cli import (
+    clients,
+    demo,
+    history,
+    members,
+    orgs,
+    projections,
+    server,
+    transfer,
+)
 
 app = typer.Typer(
     help="tenantry: an event-sourced organizations core.",
@@ -27,7 +36,7 @@ app.add_typer(orgs.sign_in_app, name="sign-in-methods")
 app.add_typer(members.members_app, name="members")
 app.add_typer(members.users_app, name="users")
 app.add_typer(projections.projections_app, name="projections")
-app.add_typer(server.clients_app, name="clients")
+app.add_typer(clients.clients_app, name="clients")
 
 
 def _version(value: bool) -> None:
@@ -47,9 +56,10 @@ def _root(
 ) -> None:
     """tenantry: an event-sourced organizations core.
 
-    Every command takes --database-url (or $TENANTRY_DATABASE_URL; default the embedded
-    sqlite:///tenantry.db) and --json. Exit codes: 0 ok, 1 unexpected error, 2 bad command line,
-    3 invalid argument, 4 not found, 5 conflict, 6 failed precondition.
+    Every command takes --database-url/-d (or $TENANTRY_DATABASE_URL; default the embedded
+    sqlite:///tenantry.db) and --json (one JSON document on stdout). Exit codes: 0 ok,
+    1 unexpected error, 2 bad command line, 3 invalid argument, 4 not found, 5 conflict,
+    6 failed precondition.
     """
 
 

@@ -1,123 +1,48 @@
-"""``tenantry serve`` and ``tenantry clients create|list|rotate|delete``: the HTTP server and
-its API clients."""
+"""``tenantry serve``: the REST API (uvicorn) with the projection follower beside it. Its logs
+go to stderr; stdout carries only data (the ``--json`` document, a new client's secret)."""
 
 from __future__ import annotations
 
+import copy
 import os
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Column, Table
+from pydantic import BaseModel, ConfigDict
 
-from tenantry.adapters.cli.options import DebugOpt
-from tenantry.adapters.cli.reporting import reporting
-from tenantry.adapters.database import DATABASE_URL_ENV, DEFAULT_DATABASE_URL, Database
+from tenantry.adapters.cli import extras
+from tenantry.adapters.cli.clients import secret_view
+from tenantry.adapters.cli.operation import operation
+from tenantry.adapters.cli.options import JsonOpt
+from tenantry.adapters.cli.rendering import emit
+from tenantry.adapters.database import DATABASE_URL_ENV, Database
 from tenantry.domain.errors import InvalidField
 
-if TYPE_CHECKING:  # the server's libraries load only when a command needs them
-    from tenantry.adapters.http.auth import ClientAuth, NewSecret
-
-console = Console()
-err = Console(stderr=True)
-
-DatabaseUrl = Annotated[
-    str,
-    typer.Option("--database-url", envvar=DATABASE_URL_ENV, help="Where the events live."),
-]
-
-clients_app = typer.Typer(
-    help="API clients of the HTTP server (OAuth 2.0 client credentials).", no_args_is_help=True
-)
+commands = typer.Typer()
+"""``serve``, a top-level command."""
 
 
-def _require_http_extra() -> None:
-    """The server's libraries are the ``http`` extra: say so rather than show a traceback."""
-    import importlib.util
+class Serving(BaseModel):
+    """Where the server listens (``serve --json`` without ``--create-client``)."""
 
-    missing = [m for m in ("fastapi", "uvicorn", "jwt") if importlib.util.find_spec(m) is None]
-    if missing:
-        err.print(
-            f"[red]missing {', '.join(missing)}[/]: install the HTTP server with "
-            "pip install 'tenantry[http]'"
-        )
-        raise typer.Exit(2)
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str
 
 
-def _clients(database_url: str) -> ClientAuth:
-    _require_http_extra()
-    from tenantry.adapters.http.auth import ClientAuth
-
-    db = Database.parse(database_url)
-    if db.kind == "memory":
-        raise InvalidField(
-            "database_url", "memory:// keeps clients inside the server process; use a database URL"
-        )
-    return ClientAuth(db.adapters_engine())
+@contextmanager
+def _served_database(database_url: str) -> Iterator[Database]:
+    extras.require("http")
+    yield extras.database(database_url)
 
 
-def _print_secret(new: NewSecret) -> None:
-    console.print(f"client_id: {new.client_id}", highlight=False)
-    console.print(f"client_secret: {new.client_secret}", highlight=False)
-
-
-@clients_app.command("create")
-def create_client(
-    name: Annotated[str, typer.Argument(help="A name for people, e.g. billing-service.")],
-    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
-    debug: DebugOpt = False,
-) -> None:
-    """Creates a client and prints its id and secret (shown this once only)."""
-    with reporting(debug=debug, as_json=False):
-        new = _clients(database_url).create_client(name)
-    _print_secret(new)
-    err.print("store the secret now: it is not shown again")
-
-
-@clients_app.command("list")
-def list_clients(database_url: DatabaseUrl = DEFAULT_DATABASE_URL, debug: DebugOpt = False) -> None:
-    """Lists the API clients (never their secrets)."""
-    with reporting(debug=debug, as_json=False):
-        listed = _clients(database_url).list_clients()
-    client_id = Column("client_id", no_wrap=True, min_width=28)
-    table = Table(client_id, "name", "secret version", "created", "rotated")
-    for c in listed:
-        table.add_row(
-            c.client_id,
-            c.name,
-            str(c.secret_version),
-            c.created_at.isoformat(timespec="seconds"),
-            c.rotated_at.isoformat(timespec="seconds") if c.rotated_at else "",
-        )
-    console.print(table)
-
-
-@clients_app.command("rotate")
-def rotate_client(
-    client_id: str, database_url: DatabaseUrl = DEFAULT_DATABASE_URL, debug: DebugOpt = False
-) -> None:
-    """Gives a client a new secret; the old secret and its tokens stop working at once."""
-    with reporting(debug=debug, as_json=False):
-        new = _clients(database_url).rotate_secret(client_id)
-    _print_secret(new)
-
-
-@clients_app.command("delete")
-def delete_client(
-    client_id: str, database_url: DatabaseUrl = DEFAULT_DATABASE_URL, debug: DebugOpt = False
-) -> None:
-    """Deletes a client; its tokens stop working at once."""
-    with reporting(debug=debug, as_json=False):
-        _clients(database_url).delete_client(client_id)
-    console.print(f"deleted {client_id}")
-
-
+@operation(commands, "serve", opens=_served_database)
 def serve(
-    database_url: DatabaseUrl = DEFAULT_DATABASE_URL,
+    db: Database,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
@@ -129,55 +54,51 @@ def serve(
         typer.Option(help="Create an API client of this name at start and print its secret."),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
-    debug: DebugOpt = False,
+    json_output: JsonOpt = False,
 ) -> None:
     """Serves the REST API (uvicorn). SIGTERM stops it gracefully: requests in flight finish.
     The projections (lists, search) are kept up to date by one follower process beside the
-    workers (in the server process itself for memory://)."""
-    with reporting(debug=debug, as_json=False):
-        _require_http_extra()
-        db = Database.parse(database_url)
-        if db.kind == "memory" and workers > 1:
-            raise InvalidField(
-                "workers", "memory:// cannot be shared by several workers; use --workers 1"
-            )
-        options: dict[str, Any] = {
-            "host": host,
-            "port": port,
-            "log_level": log_level,
-            "timeout_graceful_shutdown": 30,
-        }
-        _serve(db, workers, token_ttl, create_client, options)
-
-
-def _serve(
-    db: Database, workers: int, token_ttl: int, create_client: str | None, options: dict[str, Any]
-) -> None:
+    workers (in the server process itself for memory://). With --json, one document on stdout
+    before the server starts: the new client with --create-client, else the server's URL."""
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from tenantry.adapters.http.app import FOLLOW_ENV, TOKEN_TTL_ENV, app_from_env
     from tenantry.adapters.http.auth import ClientAuth
 
     in_memory = db.kind == "memory"
+    if in_memory and workers > 1:
+        raise InvalidField(
+            "workers", "memory:// cannot be shared by several workers; use --workers 1"
+        )
     os.environ[DATABASE_URL_ENV] = db.url
     os.environ[TOKEN_TTL_ENV] = str(token_ttl)
     # Events in memory live in this process only: its own thread follows them.
     os.environ[FOLLOW_ENV] = "1" if in_memory else "0"
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "log_config": _logs_on_stderr(LOGGING_CONFIG),
+        "timeout_graceful_shutdown": 30,
+    }
+
+    def announce(clients: ClientAuth) -> None:
+        if create_client:
+            emit(clients.create_client(create_client), as_json=json_output, view=secret_view)
+        elif json_output:
+            emit(Serving(url=_url(host, port)), as_json=True)
+        clients.jwks()  # the signing key exists before the first request
+
     if workers == 1:
         app = app_from_env()
-        clients: ClientAuth = app.state.clients
-        if create_client:
-            _print_secret(clients.create_client(create_client))
-        clients.jwks()  # the signing key exists before the first request
+        announce(app.state.clients)
         with _projections_beside(None if in_memory else db.url):
             uvicorn.run(app, **options)
         return
     # Several workers: prepare the shared tables and key once, then let each worker build its app.
     engine = db.adapters_engine()
-    clients = ClientAuth(engine)
-    if create_client:
-        _print_secret(clients.create_client(create_client))
-    clients.jwks()
+    announce(ClientAuth(engine))
     engine.dispose()
     with _projections_beside(db.url):
         uvicorn.run(
@@ -186,6 +107,19 @@ def _serve(
             workers=workers,
             **options,
         )
+
+
+def _logs_on_stderr(config: dict[str, Any]) -> dict[str, Any]:
+    """uvicorn's logging with its access log on stderr too (uvicorn writes it to stdout)."""
+    config = copy.deepcopy(config)
+    for handler in config["handlers"].values():
+        if handler.get("stream") == "ext://sys.stdout":
+            handler["stream"] = "ext://sys.stderr"
+    return config
+
+
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 @contextmanager
@@ -220,8 +154,3 @@ def _projections_beside(database_url: str | None) -> Iterator[None]:
         stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-commands = typer.Typer()
-"""``serve``, a top-level command."""
-commands.command("serve")(serve)

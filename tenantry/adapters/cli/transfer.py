@@ -48,12 +48,22 @@ def import_(
     """Replay an export into this database with its ids, in one transaction. Refused if the
     organization is here already, or its external id or slug is held by a live organization."""
     if path == "-":
-        lines = sys.stdin.read().splitlines()
+        data = sys.stdin.buffer.read()
     else:
         try:
-            lines = Path(path).read_text(encoding="utf-8").splitlines()
+            data = Path(path).read_bytes()
         except OSError as e:
             raise InvalidField("FILE", f"cannot read {path}: {e.strerror}") from None
+    lines = _text(data, "stdin" if path == "-" else path).splitlines()
     with progress("importing events", total=len(lines)) as advance:
         records = transfer.parse_lines(lines, progress=advance)
         return transfer.import_organization(t, records, actor=actor)
+
+
+def _text(data: bytes, name: str) -> str:
+    """An export is UTF-8 text: anything else is bad input, named by its file and line."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise InvalidField("FILE", f"{name} line {line}: not UTF-8 text") from None

@@ -1,0 +1,103 @@
+"""``tenantry clients create | list | rotate | delete``: the HTTP server's API clients (OAuth 2.0
+client credentials). A new secret is data: printed on stdout, never logged."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from pydantic import BaseModel, ConfigDict
+from rich.console import RenderableType
+from rich.table import Column, Table
+from rich.text import Text
+
+from tenantry.adapters.cli import extras
+from tenantry.adapters.cli.operation import operation
+from tenantry.adapters.cli.rendering import err_console
+from tenantry.domain.errors import InvalidField
+
+if TYPE_CHECKING:  # the server's libraries load only when a command needs them
+    from tenantry.adapters.http.auth import ClientAuth, ClientInfo, NewSecret
+
+clients_app = typer.Typer(
+    help="API clients of the HTTP server (OAuth 2.0 client credentials).", no_args_is_help=True
+)
+
+ClientIdArg = Annotated[str, typer.Argument(help="The client's id (cli_…).", show_default=False)]
+
+
+class ClientDeleted(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    action: str
+    client_id: str
+
+
+@contextmanager
+def _client_auth(database_url: str) -> Iterator[ClientAuth]:
+    """The API clients kept in ``database_url`` (not memory://: they would die with this
+    process)."""
+    extras.require("http")
+    from tenantry.adapters.http.auth import ClientAuth
+
+    db = extras.database(database_url)
+    if db.kind == "memory":
+        raise InvalidField(
+            "database_url", "memory:// keeps clients inside the server process; use a database URL"
+        )
+    engine = db.adapters_engine()
+    try:
+        yield ClientAuth(engine)
+    finally:
+        engine.dispose()
+
+
+def secret_view(new: NewSecret) -> RenderableType:
+    """The id and the secret, one ``name: value`` line each (shown this once only)."""
+    return Text(f"client_id: {new.client_id}\nclient_secret: {new.client_secret}")
+
+
+def _list_view(listed: list[ClientInfo]) -> RenderableType:
+    client_id = Column("client_id", no_wrap=True, min_width=28)
+    table = Table(client_id, "name", "secret version", "created", "rotated")
+    for c in listed:
+        table.add_row(
+            c.client_id,
+            c.name,
+            str(c.secret_version),
+            c.created_at.isoformat(timespec="seconds"),
+            c.rotated_at.isoformat(timespec="seconds") if c.rotated_at else "",
+        )
+    return table
+
+
+@operation(clients_app, "create", view=secret_view, opens=_client_auth)
+def create_client(
+    auth: ClientAuth,
+    name: Annotated[str, typer.Argument(help="A name for people, e.g. billing-service.")],
+) -> NewSecret:
+    """Creates a client and prints its id and secret (shown this once only)."""
+    new = auth.create_client(name)
+    err_console.print("store the secret now: it is not shown again")
+    return new
+
+
+@operation(clients_app, "list", view=_list_view, opens=_client_auth)
+def list_clients(auth: ClientAuth) -> list[ClientInfo]:
+    """Lists the API clients (never their secrets)."""
+    return auth.list_clients()
+
+
+@operation(clients_app, "rotate", view=secret_view, opens=_client_auth)
+def rotate_client(auth: ClientAuth, client_id: ClientIdArg) -> NewSecret:
+    """Gives a client a new secret; the old secret and its tokens stop working at once."""
+    return auth.rotate_secret(client_id)
+
+
+@operation(clients_app, "delete", view=lambda d: f"deleted {d.client_id}", opens=_client_auth)
+def delete_client(auth: ClientAuth, client_id: ClientIdArg) -> ClientDeleted:
+    """Deletes a client; its tokens stop working at once."""
+    auth.delete_client(client_id)
+    return ClientDeleted(action="deleted", client_id=client_id)

@@ -1,0 +1,44 @@
+"""The optional extras a command may need: the HTTP server's libraries (``http``) and the
+PostgreSQL driver (``postgres``). A missing one is a refusal that names the ``pip`` command
+installing it, not a traceback from deep inside an import."""
+
+import importlib.util
+from typing import Final
+
+from tenantry.adapters.database import Database
+from tenantry.domain.errors import FailedPrecondition
+
+_MODULES: Final = {
+    "http": ("fastapi", "uvicorn", "jwt"),
+    "postgres": ("psycopg", "psycopg_pool"),
+}
+
+
+class ExtraMissing(FailedPrecondition):
+    """Raised when a command needs an optional extra whose libraries are not installed."""
+
+    code = "extra_missing"
+
+    def __init__(self, extra: str, modules: list[str]) -> None:
+        super().__init__(
+            f"missing {', '.join(modules)}: install the {extra} extra with "
+            f"pip install 'tenantry[{extra}]'"
+        )
+        self.extra = extra
+        self.modules = modules
+
+
+def require(extra: str) -> None:
+    """Refuses with :class:`ExtraMissing` unless ``extra``'s libraries can be imported.
+    Looked up, not imported, so that a command pays for the libraries only where it uses them."""
+    missing = [m for m in _MODULES[extra] if importlib.util.find_spec(m) is None]
+    if missing:
+        raise ExtraMissing(extra, missing)
+
+
+def database(url: str) -> Database:
+    """``url`` read as a tenantry database whose driver is installed."""
+    db = Database.parse(url)
+    if db.kind == "postgres":
+        require("postgres")
+    return db

@@ -1,0 +1,223 @@
+"""Every command of the installed ``tenantry`` takes ``-d`` and ``--json``, and with ``--json``
+prints exactly one JSON document on stdout. The commands are found by walking the command tree,
+so a new command fails this test until it is run here too."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import typer.main
+
+from tenantry.adapters.cli import app
+from tests.e2e.http_support import free_port
+from tests.e2e.test_cli import COMMAND, Cli
+
+CommandPath = tuple[str, ...]
+
+
+def _walk(command: Any, path: CommandPath) -> Iterator[CommandPath]:
+    subcommands = getattr(command, "commands", None)
+    if subcommands is None:
+        yield path
+        return
+    for name, sub in subcommands.items():
+        yield from _walk(sub, (*path, name))
+
+
+EVERY_COMMAND = frozenset(_walk(typer.main.get_command(app), ()))
+GROUPS = frozenset(path[0] for path in EVERY_COMMAND if len(path) > 1)
+
+
+def _one_document(out: str, what: str) -> Any:
+    """``out`` parsed as JSON: json.loads refuses anything after the first document."""
+    assert out.strip(), f"{what}: nothing on stdout"
+    try:
+        return json.loads(out)
+    except json.JSONDecodeError as e:
+        raise AssertionError(f"{what}: stdout is not one JSON document ({e}):\n{out}") from None
+
+
+@contextmanager
+def running(
+    args: list[str], log: Path, ready: Callable[[], bool], env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[str]]:
+    """``tenantry ARGS`` started (stderr into ``log``) and awaited until ``ready()``; stopped with
+    SIGTERM afterwards (the caller reads the rest of stdout with ``communicate``)."""
+    with open(log, "wb") as err:
+        process = subprocess.Popen(
+            [*COMMAND, *args],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            cwd=log.parent,
+            env=env,
+        )
+        try:
+            deadline = time.monotonic() + 60  # a bound on a hang, not a speed requirement
+            while not ready():
+                assert process.poll() is None, log.read_text()
+                assert time.monotonic() < deadline, f"{args} did not start: {log.read_text()}"
+                time.sleep(0.1)
+            yield process
+        finally:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+            process.wait(60)
+
+
+class Runner:
+    """Runs commands with ``--json -d URL`` while the environment names a database that cannot
+    be opened: a command that ignored ``-d`` would fail."""
+
+    def __init__(self, url: str, tmp_path: Path) -> None:
+        self.url = url
+        self.cli = Cli(f"sqlite:///{tmp_path / 'no-such-dir' / 'x.db'}", tmp_path)
+        self.ran: set[CommandPath] = set()
+
+    def path_of(self, args: tuple[str, ...]) -> CommandPath:
+        return args[:2] if args[0] in GROUPS else args[:1]
+
+    def __call__(self, *args: str, url: str | None = None) -> Any:
+        self.ran.add(self.path_of(args))
+        result = self.cli(*args, "--json", "-d", url or self.url)
+        return _one_document(result.out, " ".join(args))
+
+    def until_stopped(self, *args: str, ready: Callable[[str], bool]) -> Any:
+        """A command that runs until SIGTERM: started, awaited until ``ready(its stderr)``,
+        stopped."""
+        self.ran.add(self.path_of(args))
+        log = self.cli.cwd / f"{'-'.join(args[:2])}.log"
+        command = [*args, "--json", "-d", self.url]
+        env = {**os.environ, "TENANTRY_DATABASE_URL": self.cli.database_url}
+        with running(command, log, lambda: ready(log.read_text()), env) as process:
+            process.send_signal(signal.SIGTERM)
+            out, _ = process.communicate(timeout=60)
+        return _one_document(out, " ".join(args))
+
+
+def _healthy(base_url: str) -> bool:
+    try:
+        return httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def test_the_walk_finds_every_command_group() -> None:
+    assert {"orgs", "members", "projections", "clients"} <= GROUPS
+    assert {("serve",), ("demo",), ("import",), ("clients", "create")} <= EVERY_COMMAND
+
+
+def test_every_command_takes_d_and_prints_one_json_document(tmp_path: Path) -> None:
+    run = Runner(f"sqlite:///{tmp_path / 'every.db'}", tmp_path)
+    signed_up = run("signup", "founder@every.example", "Every Inc", "--slug", "every")
+    org = signed_up["organization"]["id"]
+    other = run("orgs", "create", "Other")["id"]
+    assert run("orgs", "get", org)["id"] == org
+    run("orgs", "update", org, "--display-name", "Every Corp")
+    assert run("orgs", "list")["total_size"] == 2
+    assert run("orgs", "search", "every")["total_size"] == 1
+    run("settings", "features", org, "sso=on")
+    run("seats", "set", org, "5")
+    assert run("seats", "get", org) == {"max_allowed_users": 5}
+    run("seats", "usage", org)
+    run("session-policy", "set", org, "--absolute", "12", "--absolute-unit", "HOURS")
+    run("session-policy", "get", org)
+    run("sign-in-methods", "set", org, "sso")
+    run("sign-in-methods", "get", org)
+
+    for args in (
+        ("invite", "ada@every.example"),
+        ("resend", "ada@every.example"),
+        ("accept", "ada@every.example"),
+        ("add", "cy@every.example"),
+        ("roles", "cy@every.example", "member", "auditor"),
+        ("metadata", "cy@every.example", "desk=4b"),
+        ("deactivate", "cy@every.example"),
+        ("reactivate", "cy@every.example"),
+        ("get", "cy@every.example"),
+        ("invite", "bob@every.example"),
+        ("revoke", "bob@every.example"),
+        ("remove", "cy@every.example"),
+    ):
+        run("members", args[0], org, *args[1:])
+    assert run("members", "list", org)["total_size"] == 2
+    run("users", "get", "cy@every.example")
+    run("sweep")
+
+    history = run("history", org)
+    assert run("show", org, "--version", "1")["version"] == 1
+    assert run("diff", org, "--from", "1")["to_version"] == history[-1]["version"]
+    exported = tmp_path / "every.jsonl"
+    assert run("export", org, "-o", str(exported))["organization_id"] == org
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    assert run("import", str(exported), url=elsewhere)["organization_id"] == org
+
+    assert [s["name"] for s in run("projections", "status")][:1] == ["organizations"]
+    assert run("projections", "catch-up")["projections"] == [
+        "organizations", "seats", "memberships", "audit",
+    ]  # fmt: skip
+    assert run("projections", "rebuild", "organizations")["projections"] == ["organizations"]
+    followed = run.until_stopped("projections", "follow", ready=lambda err: "following" in err)
+    assert followed["processed"] >= 0
+
+    created = run("clients", "create", "every")
+    assert set(created) == {"client_id", "name", "client_secret"}
+    assert [c["client_id"] for c in run("clients", "list")] == [created["client_id"]]
+    rotated = run("clients", "rotate", created["client_id"])
+    assert rotated["client_secret"] != created["client_secret"]
+    run("clients", "delete", created["client_id"])
+
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    served = run.until_stopped("serve", "--port", str(port), ready=lambda _: _healthy(base_url))
+    assert served == {"url": base_url}
+
+    assert run("orgs", "delete", other)["action"] == "deleted"
+    demo = run("demo", url=f"sqlite:///{tmp_path / 'demo.db'}")
+    assert demo["refused"] == ["barbara@acme.example"]
+
+    assert run.ran == EVERY_COMMAND, f"not run here: {sorted(EVERY_COMMAND - run.ran)}"
+
+
+@pytest.mark.parametrize("backend", ["memory", "sqlite"])
+def test_serve_prints_the_new_clients_secret_as_json_and_never_logs_it(
+    backend: str, tmp_path: Path
+) -> None:
+    database_url = "memory://" if backend == "memory" else f"sqlite:///{tmp_path / 'served.db'}"
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "serve.log"
+    command = ["serve", "-d", database_url, "--port", str(port), "--create-client", "ci", "--json"]
+    with running(command, log, lambda: _healthy(base_url)) as process:
+        assert process.stdout is not None
+        lines: list[str] = []
+        while not lines or lines[-1].rstrip() != "}":
+            lines.append(process.stdout.readline())
+            assert lines[-1], f"stdout ended early: {lines} {log.read_text()}"
+        client = _one_document("".join(lines), "serve --create-client --json")
+        token = httpx.post(
+            f"{base_url}/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client["client_id"],
+                "client_secret": client["client_secret"],
+            },
+        )
+        assert token.status_code == 200, token.text
+        process.send_signal(signal.SIGTERM)
+        rest, _ = process.communicate(timeout=60)
+    assert (set(client), client["name"]) == ({"client_id", "name", "client_secret"}, "ci")
+    assert rest == ""  # one document: the logs, access log included, go to stderr
+    logs = log.read_text()
+    assert "POST /oauth/token" in logs
+    assert client["client_secret"] not in logs

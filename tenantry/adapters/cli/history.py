@@ -2,10 +2,10 @@
 what changed between two of them."""
 
 from collections.abc import Iterator
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated
 
 import typer
-from pydantic import BaseModel, ConfigDict
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -16,20 +16,8 @@ from tenantry.adapters.cli.options import OrgArg
 from tenantry.adapters.cli.rendering import cell
 from tenantry.application import dto
 from tenantry.application.app import Tenantry
-from tenantry.domain.errors import InvalidField, VersionNotFound
 
 commands = typer.Typer()
-
-
-class OrganizationDiff(BaseModel):
-    """What changed in an organization between two versions of its history."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    organization_id: str
-    from_version: int
-    to_version: int
-    changes: list[dto.FieldChange]
 
 
 def _changes(h: dto.HistoryEntry) -> Iterator[str]:
@@ -94,22 +82,12 @@ def show(
     return t.get_organization_as_of(organization_id, version=version, at=at)
 
 
-def _resolve(entries: list[dto.HistoryEntry], value: str, field: str, org: str) -> int:
-    """A version given as a number or as a moment (the last version recorded by then)."""
-    if value.strip().isdigit():
-        version = int(value)
-        if not 1 <= version <= entries[-1].version:
-            raise VersionNotFound(org, f"version {version}")
-        return version
-    moment = parsing.moment(value, field)
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=entries[0].timestamp.tzinfo)
-    recorded = [h.version for h in entries if h.timestamp <= moment]
-    if not recorded:
-        raise VersionNotFound(org, moment.isoformat())
-    return recorded[-1]
+def _point(value: str, field: str) -> int | datetime:
+    """A point of the history as given on the command line: a version number or a moment."""
+    return int(value) if value.strip().isdigit() else parsing.moment(value, field)
 
 
-def _diff_view(d: OrganizationDiff) -> RenderableType:
+def _diff_view(d: dto.OrganizationDiff) -> RenderableType:
     title = f"{d.organization_id}: version {d.from_version} → {d.to_version}"
     if not d.changes:
         return Text(f"{title}: no changes")
@@ -127,25 +105,10 @@ def diff(
     organization_id: OrgArg,
     from_: Annotated[str, typer.Option("--from", help="A version number or an ISO 8601 time.")],
     to: Annotated[str | None, typer.Option(help="Version or time (default: now).")] = None,
-) -> OrganizationDiff:
+) -> dto.OrganizationDiff:
     """What changed in an organization between two versions or moments."""
-    entries = t.list_history(organization_id)
-    start = _resolve(entries, from_, "from", organization_id)
-    end = entries[-1].version if to is None else _resolve(entries, to, "to", organization_id)
-    if start > end:
-        raise InvalidField("from", f"version {start} is after version {end} (--to)")
-    first: dict[str, Any] = {}
-    last: dict[str, Any] = {}
-    for h in entries:
-        if start < h.version <= end:
-            for c in h.changes:
-                first.setdefault(c.field, c.before)
-                last[c.field] = c.after
-    changes = [
-        dto.FieldChange(field=k, before=first[k], after=last[k])
-        for k in first
-        if first[k] != last[k]
-    ]
-    return OrganizationDiff(
-        organization_id=organization_id, from_version=start, to_version=end, changes=changes
+    return t.diff_organization(
+        organization_id,
+        from_=_point(from_, "from"),
+        to=None if to is None else _point(to, "to"),
     )

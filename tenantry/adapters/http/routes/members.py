@@ -3,7 +3,7 @@ resend an invitation."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final
 
 from fastapi import Body, Query, Response
 
@@ -64,19 +64,6 @@ def _admit(
     if f.inviter_email is not None:
         raise InvalidField("inviter_email", "only applies to invitations")
     return t.add_member(organization_id, email, roles=f.roles, metadata=f.metadata)
-
-
-def _set_status(
-    t: Tenantry, organization_id: str, user_id: str, wanted: Literal["ACTIVE", "INACTIVE"]
-) -> None:
-    """Moves the membership to ``wanted``: suspends, reactivates, or accepts an invitation."""
-    status = t.get_membership(organization_id, user_id).status
-    if wanted == "INACTIVE" and status != "INACTIVE":
-        t.deactivate_member(organization_id, user_id)
-    elif wanted == "ACTIVE" and status == "INACTIVE":
-        t.reactivate_member(organization_id, user_id)
-    elif wanted == "ACTIVE" and status != "ACTIVE":
-        t.accept_invitation(organization_id, user_id)
 
 
 @routes.post(
@@ -149,7 +136,7 @@ def update_membership(
         with fields_as_sent(_FLAT):
             unchanged_ok(lambda: t.update_membership(organization_id, user_id, **fields), current)
     if body.status is not None:
-        _set_status(t, organization_id, user_id, body.status)
+        t.set_membership_status(organization_id, user_id, body.status)
     return written(t, _user_response(current()))
 
 

@@ -26,6 +26,7 @@ from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 from uuid import UUID
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
 from tenantry.adapters.sqlite_store import SYNCHRONOUS, SYNCHRONOUS_MODES
@@ -231,3 +232,14 @@ def one_connection_engine(url: str = "sqlite://", **connect_args: object) -> sa.
         pool_timeout=60,
         connect_args={"check_same_thread": False, **connect_args},
     )
+
+
+def create_all(metadata: sa.MetaData, engine: sa.Engine) -> None:
+    """Creates ``metadata``'s tables if missing; safe when several processes start at once."""
+    for attempt in range(3):
+        try:
+            metadata.create_all(engine, checkfirst=True)
+            return
+        except DBAPIError:  # another process created them between the check and the create
+            if attempt == 2:
+                raise

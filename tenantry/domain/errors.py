@@ -1,7 +1,9 @@
 """Errors raised by tenantry.
 
-One base error (:class:`TenantryError`), four kinds (:class:`InvalidArgument`, :class:`NotFound`,
-:class:`Conflict`, :class:`FailedPrecondition`) and concrete errors with typed fields. Every error
+One base error (:class:`TenantryError`), four kinds of refusal (:class:`InvalidArgument`,
+:class:`NotFound`, :class:`Conflict`, :class:`FailedPrecondition`), two of access
+(:class:`Unauthenticated`, :class:`PermissionDenied`, raised by the API surfaces) and concrete
+errors with typed fields. Every error
 carries a stable machine-readable ``code``; adapters translate the *kind* once, through one table,
 into an HTTP status or a CLI exit code. No refusal records an event.
 """
@@ -32,10 +34,12 @@ __all__ = [
     "NothingChanged",
     "OrganizationAlreadyExists",
     "OrganizationNotFound",
+    "PermissionDenied",
     "ProjectionBehind",
     "SeatLimitReached",
     "SlugTaken",
     "TenantryError",
+    "Unauthenticated",
     "UnknownFeature",
     "UserNotFound",
     "VersionNotFound",
@@ -47,6 +51,8 @@ class ErrorKind(StrEnum):
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
     FAILED_PRECONDITION = "failed_precondition"
+    UNAUTHENTICATED = "unauthenticated"
+    PERMISSION_DENIED = "permission_denied"
 
 
 class TenantryError(Exception):
@@ -95,6 +101,21 @@ class FailedPrecondition(TenantryError):
 
     kind = ErrorKind.FAILED_PRECONDITION
     code = "failed_precondition"
+
+
+class Unauthenticated(TenantryError):
+    """Raised when a caller brings no valid credentials (no token, a wrong secret, an expired or
+    revoked token)."""
+
+    kind = ErrorKind.UNAUTHENTICATED
+    code = "unauthenticated"
+
+
+class PermissionDenied(TenantryError):
+    """Raised when an authenticated caller may not do what it asked."""
+
+    kind = ErrorKind.PERMISSION_DENIED
+    code = "permission_denied"
 
 
 # --- invalid argument -------------------------------------------------------------------------

@@ -15,8 +15,7 @@ import psutil
 import pytest
 
 import tenantry
-from tenantry.adapters.http import follower
-from tenantry.adapters.projections import ProjectionStore
+from tenantry.adapters.projections import ProjectionStore, follower
 from tests.e2e.http_support import serve
 
 NAMES = ("organizations", "seats", "memberships", "audit")
@@ -26,7 +25,7 @@ def followers_of(pid: int) -> list[psutil.Process]:
     return [
         p
         for p in psutil.Process(pid).children(recursive=True)
-        if "tenantry.adapters.http.follower" in " ".join(p.cmdline())
+        if "tenantry.adapters.projections.follower" in " ".join(p.cmdline())
     ]
 
 

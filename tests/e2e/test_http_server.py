@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tenantry.adapters.http.auth import REVOCATION_DELAY
+from tenantry.adapters.auth.clients import REVOCATION_DELAY
 from tests.e2e.http_support import (  # noqa: F401 - pytest fixtures
     Server,
     cli,

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 import tenantry
+from tenantry.adapters.auth.clients import ClientNotFound, NewSecret
 from tenantry.adapters.http import (
     ClientAuth,
     IdempotencyStore,
@@ -20,15 +21,11 @@ from tenantry.adapters.http import (
     create_router,
     engine_for,
 )
-from tenantry.adapters.http.auth import ClientNotFound, NewSecret
-from tenantry.adapters.http.errors import (
-    IdempotencyKeyInUse,
-    IdempotencyOutcomeUnknown,
-    Unauthenticated,
-)
+from tenantry.adapters.http.errors import IdempotencyKeyInUse, IdempotencyOutcomeUnknown
 from tenantry.adapters.http.idempotency import STALE_AFTER, Reservation
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import Tenantry
+from tenantry.domain.errors import Unauthenticated
 from tests.integration.http_support import (
     ORGS,
     Api,

@@ -19,7 +19,7 @@ from tenantry.adapters.cli.rendering import err_console
 from tenantry.domain.errors import InvalidField
 
 if TYPE_CHECKING:  # the server's libraries load only when a command needs them
-    from tenantry.adapters.http.auth import ClientAuth, ClientInfo, NewSecret
+    from tenantry.adapters.auth.clients import ClientAuth, ClientInfo, NewSecret
 
 clients_app = typer.Typer(
     help="API clients of the HTTP server (OAuth 2.0 client credentials).", no_args_is_help=True
@@ -40,7 +40,7 @@ def _client_auth(database_url: str) -> Iterator[ClientAuth]:
     """The API clients kept in ``database_url`` (not memory://: they would die with this
     process)."""
     extras.require("http")
-    from tenantry.adapters.http.auth import ClientAuth
+    from tenantry.adapters.auth.clients import ClientAuth
 
     db = extras.database(database_url)
     if db.kind == "memory":

@@ -18,6 +18,8 @@ EXIT_CODES: Final[dict[ErrorKind, int]] = {
     ErrorKind.NOT_FOUND: 4,
     ErrorKind.CONFLICT: 5,
     ErrorKind.FAILED_PRECONDITION: 6,
+    ErrorKind.UNAUTHENTICATED: 7,
+    ErrorKind.PERMISSION_DENIED: 8,
 }
 """The one table from a refusal's kind to the process's exit code."""
 

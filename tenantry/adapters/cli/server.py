@@ -1,15 +1,11 @@
-"""``tenantry serve``: the REST API (uvicorn) with the projection follower beside it. Its logs
-go to stderr; stdout carries only data (the ``--json`` document, a new client's secret)."""
+"""``tenantry serve`` (the server itself is :mod:`tenantry.adapters.server`). Its logs go to
+stderr; stdout carries only data (the ``--json`` document, a new client's secret)."""
 
 from __future__ import annotations
 
-import copy
-import os
-import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import FrameType
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pydantic import BaseModel, ConfigDict
@@ -19,8 +15,10 @@ from tenantry.adapters.cli.clients import secret_view
 from tenantry.adapters.cli.operation import operation
 from tenantry.adapters.cli.options import JsonOpt
 from tenantry.adapters.cli.rendering import emit
-from tenantry.adapters.database import DATABASE_URL_ENV, Database
-from tenantry.domain.errors import InvalidField
+from tenantry.adapters.database import Database
+
+if TYPE_CHECKING:  # the server's libraries load only when serve runs
+    from tenantry.adapters.auth.clients import ClientAuth
 
 commands = typer.Typer()
 """``serve``, a top-level command."""
@@ -60,97 +58,20 @@ def serve(
     The projections (lists, search) are kept up to date by one follower process beside the
     workers (in the server process itself for memory://). With --json, one document on stdout
     before the server starts: the new client with --create-client, else the server's URL."""
-    import uvicorn
-    from uvicorn.config import LOGGING_CONFIG
+    from tenantry.adapters import server
 
-    from tenantry.adapters.http.app import FOLLOW_ENV, TOKEN_TTL_ENV, app_from_env
-    from tenantry.adapters.http.auth import ClientAuth
-
-    in_memory = db.kind == "memory"
-    if in_memory and workers > 1:
-        raise InvalidField(
-            "workers", "memory:// cannot be shared by several workers; use --workers 1"
-        )
-    os.environ[DATABASE_URL_ENV] = db.url
-    os.environ[TOKEN_TTL_ENV] = str(token_ttl)
-    # Events in memory live in this process only: its own thread follows them.
-    os.environ[FOLLOW_ENV] = "1" if in_memory else "0"
-    options: dict[str, Any] = {
-        "host": host,
-        "port": port,
-        "log_level": log_level,
-        "log_config": _logs_on_stderr(LOGGING_CONFIG),
-        "timeout_graceful_shutdown": 30,
-    }
-
-    def announce(clients: ClientAuth) -> None:
+    def prepare(clients: ClientAuth) -> None:
         if create_client:
             emit(clients.create_client(create_client), as_json=json_output, view=secret_view)
         elif json_output:
-            emit(Serving(url=_url(host, port)), as_json=True)
-        clients.jwks()  # the signing key exists before the first request
+            emit(Serving(url=server.url(host, port)), as_json=True)
 
-    if workers == 1:
-        app = app_from_env()
-        announce(app.state.clients)
-        with _projections_beside(None if in_memory else db.url):
-            uvicorn.run(app, **options)
-        return
-    # Several workers: prepare the shared tables and key once, then let each worker build its app.
-    engine = db.adapters_engine()
-    announce(ClientAuth(engine))
-    engine.dispose()
-    with _projections_beside(db.url):
-        uvicorn.run(
-            "tenantry.adapters.http.app:app_from_env",
-            factory=True,
-            workers=workers,
-            **options,
-        )
-
-
-def _logs_on_stderr(config: dict[str, Any]) -> dict[str, Any]:
-    """uvicorn's logging with its access log on stderr too (uvicorn writes it to stdout)."""
-    config = copy.deepcopy(config)
-    for handler in config["handlers"].values():
-        if handler.get("stream") == "ext://sys.stdout":
-            handler["stream"] = "ext://sys.stderr"
-    return config
-
-
-def _url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-
-
-@contextmanager
-def _projections_beside(database_url: str | None) -> Iterator[None]:
-    """Runs the projection follower process (if ``database_url``) while the server runs, and
-    stops it after the server stopped. uvicorn, once shut down by SIGTERM or SIGINT, raises the
-    signal again to end the process: the handler installed here stops the follower first, then
-    lets the signal end the process as before."""
-    if database_url is None:
-        yield
-        return
-    from tenantry.adapters.http import follower
-
-    process = follower.spawn(database_url)
-    stopped = False
-
-    def stop() -> None:
-        nonlocal stopped
-        if not stopped:
-            stopped = True
-            follower.stop_process(process)
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        stop()
-        signal.signal(signum, signal.SIG_DFL)
-        signal.raise_signal(signum)
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    server.run(
+        db,
+        host=host,
+        port=port,
+        workers=workers,
+        token_ttl=token_ttl,
+        log_level=log_level,
+        prepare=prepare,
+    )

@@ -10,19 +10,19 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tenantry.adapters.auth.clients import ClientAuth, Principal
     from tenantry.adapters.http.app import create_app
-    from tenantry.adapters.http.auth import ClientAuth, Principal
     from tenantry.adapters.http.idempotency import IdempotencyStore
     from tenantry.adapters.http.router import create_router
     from tenantry.adapters.http.store import engine_for
 
 _WHERE = {
-    "create_app": "app",
-    "ClientAuth": "auth",
-    "Principal": "auth",
-    "IdempotencyStore": "idempotency",
-    "create_router": "router",
-    "engine_for": "store",
+    "create_app": "tenantry.adapters.http.app",
+    "ClientAuth": "tenantry.adapters.auth.clients",
+    "Principal": "tenantry.adapters.auth.clients",
+    "IdempotencyStore": "tenantry.adapters.http.idempotency",
+    "create_router": "tenantry.adapters.http.router",
+    "engine_for": "tenantry.adapters.http.store",
 }
 
 __all__ = [
@@ -38,4 +38,4 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name not in _WHERE:
         raise AttributeError(name)
-    return getattr(import_module(f"tenantry.adapters.http.{_WHERE[name]}"), name)
+    return getattr(import_module(_WHERE[name]), name)

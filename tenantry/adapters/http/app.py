@@ -21,15 +21,14 @@ from starlette import status
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from tenantry.adapters.database import connect, database_of
-from tenantry.adapters.http import schemas
-from tenantry.adapters.http.auth import (
+from tenantry.adapters.auth.clients import (
     DEFAULT_TOKEN_TTL,
     REVOCATION_DELAY,
     ClientAuth,
 )
+from tenantry.adapters.database import connect, database_of
+from tenantry.adapters.http import schemas
 from tenantry.adapters.http.errors import (
-    Unauthenticated,
     error_response,
     status_response,
     validation_response,
@@ -40,6 +39,7 @@ from tenantry.adapters.http.router import create_router
 from tenantry.adapters.http.routing import DEFAULT_MAX_BODY_BYTES
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import Tenantry
+from tenantry.domain.errors import Unauthenticated
 
 TOKEN_TTL_ENV: Final = "TENANTRY_HTTP_TOKEN_TTL_SECONDS"
 _METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")

@@ -19,15 +19,13 @@ from starlette import status
 
 from tenantry.domain.errors import ErrorKind, InvalidField, ProjectionBehind, TenantryError
 
-UNAUTHENTICATED: Final = "unauthenticated"
-PERMISSION_DENIED: Final = "permission_denied"
 PAYLOAD_TOO_LARGE: Final = "payload_too_large"
 UNAVAILABLE: Final = "unavailable"
 
 STATUS_BY_KIND: Final[Mapping[str, int]] = {
     ErrorKind.INVALID_ARGUMENT: status.HTTP_400_BAD_REQUEST,
-    UNAUTHENTICATED: status.HTTP_401_UNAUTHORIZED,
-    PERMISSION_DENIED: status.HTTP_403_FORBIDDEN,
+    ErrorKind.UNAUTHENTICATED: status.HTTP_401_UNAUTHORIZED,
+    ErrorKind.PERMISSION_DENIED: status.HTTP_403_FORBIDDEN,
     ErrorKind.NOT_FOUND: status.HTTP_404_NOT_FOUND,
     ErrorKind.CONFLICT: status.HTTP_409_CONFLICT,
     PAYLOAD_TOO_LARGE: status.HTTP_413_CONTENT_TOO_LARGE,
@@ -73,13 +71,6 @@ class HttpError(Exception):
         self.details = details
 
 
-class Unauthenticated(HttpError):
-    """Raised when a request has no valid, unexpired bearer token."""
-
-    kind = UNAUTHENTICATED
-    code = "unauthenticated"
-
-
 class PayloadTooLarge(HttpError):
     """Raised when a request body exceeds the configured maximum size."""
 
@@ -120,7 +111,7 @@ class IdempotencyOutcomeUnknown(HttpError):
 def error_response(error: TenantryError | HttpError) -> JSONResponse:
     body = ErrorBody(code=error.code, message=error.message, details=error.details)
     status_code = status_for(error)
-    headers = {"WWW-Authenticate": "Bearer"} if error.kind == UNAUTHENTICATED else None
+    headers = {"WWW-Authenticate": "Bearer"} if error.kind == ErrorKind.UNAUTHENTICATED else None
     if status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
     return JSONResponse(body.model_dump(mode="json"), status_code=status_code, headers=headers)

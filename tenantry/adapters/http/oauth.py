@@ -18,9 +18,9 @@ from fastapi.security import OAuth2
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tenantry.adapters.auth.clients import ClientAuth, Principal
 from tenantry.adapters.http import schemas
-from tenantry.adapters.http.auth import ClientAuth, Principal
-from tenantry.adapters.http.errors import Unauthenticated
+from tenantry.domain.errors import Unauthenticated
 
 TOKEN_PATH: Final = "/oauth/token"
 CLIENT_ID_MAX: Final = 200

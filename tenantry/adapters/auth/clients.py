@@ -1,4 +1,4 @@
-"""OAuth 2.0 client credentials for the standalone server.
+"""API clients: OAuth 2.0 client credentials and the access tokens they are traded for.
 
 A client is an id and a secret; only an scrypt hash of the secret is stored. ``POST /oauth/token``
 trades them for a short-lived RS256 JWT, whose public key is served as a JWKS at ``GET /keys``.
@@ -29,9 +29,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from tenantry.adapters.http.errors import Unauthenticated
-from tenantry.adapters.http.store import clients, create_tables, signing_keys
-from tenantry.domain.errors import InvalidField, NotFound
+from tenantry.adapters.auth.tables import clients, create_tables, signing_keys
+from tenantry.domain.errors import InvalidField, NotFound, Unauthenticated
 
 ALGORITHM: Final = "RS256"
 AUDIENCE: Final = "tenantry-api"

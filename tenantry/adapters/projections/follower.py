@@ -10,7 +10,7 @@ a read whose projection is behind the log's head catches up in the request itsel
 The process stops on SIGTERM or SIGINT (after the batch in hand, which commits or rolls back as a
 whole), and on its own when the server process that started it is gone.
 
-    python -m tenantry.adapters.http.follower   # database from $TENANTRY_DATABASE_URL
+    python -m tenantry.adapters.projections.follower   # database from $TENANTRY_DATABASE_URL
 """
 
 from __future__ import annotations

@@ -1,0 +1,119 @@
+"""The server behind ``tenantry serve``: the REST API under uvicorn, with the projection
+follower process beside its workers (inside the server for ``memory://``, whose events live in
+that process only). Logs go to stderr: stdout is left to the caller's data."""
+
+from __future__ import annotations
+
+import copy
+import os
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
+
+import uvicorn
+from uvicorn.config import LOGGING_CONFIG
+
+from tenantry.adapters.auth.clients import ClientAuth
+from tenantry.adapters.database import DATABASE_URL_ENV, Database
+from tenantry.adapters.http.app import FOLLOW_ENV, TOKEN_TTL_ENV, app_from_env
+from tenantry.adapters.projections import follower
+from tenantry.domain.errors import InvalidField
+
+
+def run(
+    db: Database,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    token_ttl: int,
+    log_level: str,
+    prepare: Callable[[ClientAuth], None],
+) -> None:
+    """Serves until SIGTERM or SIGINT (requests in flight finish). ``prepare`` runs once with the
+    API clients before the server starts (to create a client, say)."""
+    in_memory = db.kind == "memory"
+    if in_memory and workers > 1:
+        raise InvalidField(
+            "workers", "memory:// cannot be shared by several workers; use --workers 1"
+        )
+    os.environ[DATABASE_URL_ENV] = db.url
+    os.environ[TOKEN_TTL_ENV] = str(token_ttl)
+    # Events in memory live in this process only: its own thread follows them.
+    os.environ[FOLLOW_ENV] = "1" if in_memory else "0"
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "log_level": log_level,
+        "log_config": _logs_on_stderr(LOGGING_CONFIG),
+        "timeout_graceful_shutdown": 30,
+    }
+
+    def ready(clients: ClientAuth) -> None:
+        prepare(clients)
+        clients.jwks()  # the signing key exists before the first request
+
+    if workers == 1:
+        app = app_from_env()
+        ready(app.state.clients)
+        with _projections_beside(None if in_memory else db.url):
+            uvicorn.run(app, **options)
+        return
+    # Several workers: prepare the shared tables and key once, then let each worker build its app.
+    engine = db.adapters_engine()
+    ready(ClientAuth(engine))
+    engine.dispose()
+    with _projections_beside(db.url):
+        uvicorn.run(
+            "tenantry.adapters.http.app:app_from_env",
+            factory=True,
+            workers=workers,
+            **options,
+        )
+
+
+def url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _logs_on_stderr(config: dict[str, Any]) -> dict[str, Any]:
+    """uvicorn's logging with its access log on stderr too (uvicorn writes it to stdout)."""
+    config = copy.deepcopy(config)
+    for handler in config["handlers"].values():
+        if handler.get("stream") == "ext://sys.stdout":
+            handler["stream"] = "ext://sys.stderr"
+    return config
+
+
+@contextmanager
+def _projections_beside(database_url: str | None) -> Iterator[None]:
+    """Runs the projection follower process (if ``database_url``) while the server runs, and
+    stops it after the server stopped. uvicorn, once shut down by SIGTERM or SIGINT, raises the
+    signal again to end the process: the handler installed here stops the follower first, then
+    lets the signal end the process as before."""
+    if database_url is None:
+        yield
+        return
+    process = follower.spawn(database_url)
+    stopped = False
+
+    def stop() -> None:
+        nonlocal stopped
+        if not stopped:
+            stopped = True
+            follower.stop_process(process)
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop()
+        signal.signal(signum, signal.SIG_DFL)
+        signal.raise_signal(signum)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -26,8 +26,6 @@ from tenantry.domain.errors import (
     MembershipNotFound,
     NothingChanged,
 )
-from tenantry.domain.key_claim import KeyClaim as KeyClaim  # moved; re-exported for a while
-from tenantry.domain.user import User as User  # moved; re-exported for a while
 from tenantry.domain.values import InvitationStatus, MembershipStatus
 
 

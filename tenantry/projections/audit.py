@@ -13,8 +13,10 @@ from typing import Any, ClassVar
 
 from tenantry.domain import ids
 from tenantry.domain.base import DomainEvent
-from tenantry.domain.membership import KeyClaim, Membership, User
+from tenantry.domain.key_claim import KeyClaim
+from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
+from tenantry.domain.user import User
 from tenantry.projections.base import (
     Recorded,
     RecordedProjection,

@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 from tenantry.domain import ids
 from tenantry.domain.base import DomainEvent
 from tenantry.domain.organization import Organization
-from tenantry.domain.values import Feature
 from tenantry.projections.base import Projection, Row, RowRef, Writes, public_id, to_micros
 from tenantry.projections.dispatch import Dispatch
 
@@ -137,8 +136,3 @@ _CHANGES: Dispatch[Callable[[Any, Row], None]] = Dispatch(
     default=_no_field,
 )
 """What an event changes in a listed organization's row, besides its time and version."""
-
-
-def feature_list(features: Mapping[str, bool]) -> list[tuple[str, bool]]:
-    """Every known feature with its state, in the order the API shows them."""
-    return [(f.value, bool(features.get(f.value, False))) for f in Feature]

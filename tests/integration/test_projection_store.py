@@ -217,6 +217,64 @@ def test_members_are_paginated_filtered_by_status_and_equal_the_application(
     assert e.value.field == "status"
 
 
+def members_in_every_status(app: Tenantry, clock: FakeClock) -> tuple[str, list[str]]:
+    """An organization with a member in each status, some of them reached by more than one
+    path (a member provisioned directly after an earlier invitation among them)."""
+    org = app.create_organization("Acme").id
+    app.add_member(org, "direct@acme.io")
+    app.invite_member(org, "accepted@acme.io")
+    app.accept_invitation(org, "accepted@acme.io")
+    app.add_member(org, "inactive@acme.io")
+    app.deactivate_member(org, "inactive@acme.io")
+    app.invite_member(org, "after-revoke@acme.io")
+    app.revoke_invitation(org, "after-revoke@acme.io")
+    app.add_member(org, "after-revoke@acme.io")
+    for email in ("after-expiry@acme.io", "swept@acme.io", "lapsed@acme.io"):
+        app.invite_member(org, email, expires_in=timedelta(hours=1))
+    clock.advance(timedelta(hours=2))
+    app.add_member(org, "after-expiry@acme.io")
+    app.expire_invitations(org)
+    app.invite_member(org, "reinvited@acme.io", expires_in=timedelta(hours=1))
+    clock.advance(timedelta(hours=2))
+    app.resend_invitation(org, "reinvited@acme.io")
+    app.invite_member(org, "pending@acme.io")
+    app.resend_invitation(org, "pending@acme.io")
+    app.invite_member(org, "lapsed-now@acme.io", expires_in=timedelta(hours=1))
+    clock.advance(timedelta(hours=1))
+    emails = [
+        "direct@acme.io",
+        "accepted@acme.io",
+        "inactive@acme.io",
+        "after-revoke@acme.io",
+        "after-expiry@acme.io",
+        "swept@acme.io",
+        "lapsed@acme.io",
+        "reinvited@acme.io",
+        "pending@acme.io",
+        "lapsed-now@acme.io",
+    ]
+    return org, emails
+
+
+def test_a_member_reads_the_same_from_the_view_and_the_application_in_every_status(
+    app: Tenantry, store: ProjectionStore, clock: FakeClock
+) -> None:
+    org, emails = members_in_every_status(app, clock)
+    page = store.list_members(org, page_size=100, min_position=app.last_position)
+    assert [m.email for m in page.members] == emails
+    assert {m.status for m in page.members} == {
+        "ACTIVE",
+        "INACTIVE",
+        "PENDING_INVITE",
+        "INVITE_EXPIRED",
+    }
+    for shown in page.members:
+        assert shown == app.get_membership(org, shown.email), shown.email
+        assert store.list_user_memberships(shown.email) == [shown]
+    reprovisioned = [m for m in page.members if m.email.startswith("after-")]
+    assert [(m.status, m.invitation) for m in reprovisioned] == [("ACTIVE", None)] * 2
+
+
 def test_a_user_sees_each_organization_they_belong_to(
     app: Tenantry, store: ProjectionStore
 ) -> None:

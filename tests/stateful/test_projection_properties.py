@@ -1,6 +1,7 @@
 """Property: for random command histories, every stored projection equals the pure fold of the
-log, incrementally (catching up between commands) and from scratch, and the seat view agrees
-with the aggregate's seat rule at any instant."""
+log, incrementally (catching up between commands) and from scratch, the seat view agrees with
+the aggregate's seat rule at any instant, and the organizations and members read from the views
+equal the application's."""
 
 from __future__ import annotations
 
@@ -61,12 +62,27 @@ def test_every_projection_equals_a_fold_of_the_log_and_seats_equal_the_rule(
                 except OrganizationNotFound:
                     continue
                 assert store.get_seat_usage(org_id, at=at) == expected
+            assert_dtos_equal_the_application(app, store, org_id)
         for name in store.views:
             store.rebuild(name)
         assert_views_equal_the_fold(store)
     finally:
         store.close()
         app.close()
+
+
+def assert_dtos_equal_the_application(
+    app: tenantry.Tenantry, store: ProjectionStore, org_id: str
+) -> None:
+    """The read side shows a live organization and each of its members as the application
+    does, at the same instant."""
+    try:
+        expected = app.get_organization(org_id)
+    except OrganizationNotFound:
+        return
+    assert store.get_organization(org_id) == expected
+    for member in store.list_members(org_id, page_size=100).members:
+        assert member == app.get_membership(org_id, member.email)
 
 
 def _run(

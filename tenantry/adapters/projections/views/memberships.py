@@ -17,9 +17,10 @@ from tenantry.adapters.projections.views.base import (
     key_column,
     micros_column,
 )
-from tenantry.application import dto
-from tenantry.domain import ids, values
+from tenantry.application import dto, presenters
+from tenantry.domain import ids
 from tenantry.domain.errors import OrganizationNotFound
+from tenantry.domain.user import parse_user_reference
 from tenantry.domain.values import MembershipStatus
 from tenantry.projections import MembershipsProjection
 from tenantry.projections import dto as pdto
@@ -68,37 +69,25 @@ class MembershipsView(View):
     @staticmethod
     def to_dto(r: Record, now: datetime) -> dto.Membership:
         """The same membership :meth:`Tenantry.get_membership` shows at ``now``."""
-        status = r["status"]
-        expires = _when(r["expires_at"])
-        if status == MembershipStatus.PENDING_INVITE and expires is not None and expires <= now:
-            status = MembershipStatus.INVITE_EXPIRED.value
-        invitation = None
-        if r["invitation_id"] is not None and r["invited_at"] is not None and expires is not None:
-            inv_status = r["invitation_status"] or "pending"
-            if status == MembershipStatus.INVITE_EXPIRED:
-                inv_status = "expired"
-            invitation = dto.Invitation(
-                id=r["invitation_id"],
-                status=inv_status,
-                created_at=from_micros(r["invited_at"]),
-                expires_at=expires,
-                resent_at=_when(r["resent_at"]),
-                resent_count=r["resent_count"],
-            )
-        return dto.Membership(
+        return presenters.membership(
             organization_id=r["organization_id"],
             user_id=r["user_id"],
             email=r["email"],
-            status=status if status is not None else "REMOVED",
-            roles=list(r["roles"]),
-            metadata=dict(r["metadata"]),
+            status=r["status"],
+            roles=r["roles"],
+            metadata=r["metadata"],
             inviter_email=r["inviter_email"],
             provisioning_method=r["provisioning_method"],
             created_at=from_micros(r["created_at"]),
             join_time=_when(r["join_time"]),
             accepted_at=_when(r["accepted_at"]),
-            expires_at=expires,
-            invitation=invitation,
+            invitation_id=r["invitation_id"],
+            invitation_status=r["invitation_status"],
+            invited_at=_when(r["invited_at"]),
+            expires_at=_when(r["expires_at"]),
+            resent_at=_when(r["resent_at"]),
+            resent_count=r["resent_count"],
+            now=now,
         )
 
     @staticmethod
@@ -154,10 +143,7 @@ class MembershipsView(View):
         )
 
     def of_user(self, r: Reading, user: str) -> list[dto.Membership]:
-        if user.startswith(f"{ids.USER}_"):
-            user_id = ids.encode(ids.USER, ids.decode(ids.USER, user, "user_id"))
-        else:
-            user_id = ids.encode(ids.USER, ids.user_uuid(values.email(user, "user")))
+        user_id = ids.encode(ids.USER, parse_user_reference(user))
         m, orgs = r.tables["members"], r.tables["member_orgs"]
         q = (
             sa.select(m)

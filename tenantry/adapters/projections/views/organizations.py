@@ -14,13 +14,13 @@ from tenantry.adapters.projections.views.base import (
     key_column,
     micros_column,
 )
-from tenantry.application import dto
+from tenantry.application import dto, presenters
 from tenantry.domain import ids, values
 from tenantry.domain.errors import OrganizationNotFound
 from tenantry.projections import OrganizationsProjection
 from tenantry.projections import dto as pdto
 from tenantry.projections.base import from_micros
-from tenantry.projections.organizations import COUNT_KEY, feature_list
+from tenantry.projections.organizations import COUNT_KEY
 from tenantry.projections.queries import (
     ORG_PAGE_SIZE,
     SEARCH_PAGE_SIZE,
@@ -60,19 +60,15 @@ class OrganizationsView(View):
 
     @staticmethod
     def to_dto(r: Record) -> dto.Organization:
-        return dto.Organization(
+        return presenters.organization(
             id=r["id"],
             display_name=r["display_name"],
             external_id=r["external_id"],
             slug=r["slug"],
             logo_url=r["logo_url"],
             region_code=r["region_code"],
-            metadata=dict(r["metadata"]),
-            settings=dto.OrganizationSettings(
-                features=[
-                    dto.FeatureSetting(name=n, enabled=on) for n, on in feature_list(r["features"])
-                ]
-            ),
+            metadata=r["metadata"],
+            features=r["features"],
             create_time=from_micros(r["create_time"]),
             update_time=from_micros(r["update_time"]),
             version=r["version"],

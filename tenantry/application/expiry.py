@@ -13,8 +13,9 @@ from eventsourcing.utils import get_topic
 
 from tenantry.application import dto
 from tenantry.application.kernel import Kernel
-from tenantry.domain import admission, ids, values
+from tenantry.domain import admission, arguments, ids, values
 from tenantry.domain.base import Act
+from tenantry.domain.errors import InvalidField
 from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
 
@@ -34,6 +35,9 @@ class InvitationExpiry(Kernel):
         one organization or in all. Seats never depended on it (expired invitations stop counting
         at their expiry); the sweep makes expiry visible to feeds and replays."""
         who = values.actor(actor)
+        if arguments.whole_number(batch_size, "batch_size") < 1:
+            raise InvalidField("batch_size", "must be at least 1")
+        arguments.callback(progress, "progress")
         org_ids = (
             # An organization named explicitly must exist and be live, as for any command.
             [self._org(organization_id, for_update=False).id]

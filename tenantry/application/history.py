@@ -11,8 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from tenantry.application import dto, presenters
 from tenantry.application.kernel import Kernel, fold
-from tenantry.domain import ids
-from tenantry.domain.base import utc
+from tenantry.domain import arguments, ids
 from tenantry.domain.errors import InvalidField, OrganizationNotFound, VersionNotFound
 from tenantry.domain.organization import Organization
 
@@ -25,7 +24,9 @@ class History(Kernel):
     ) -> list[dto.HistoryEntry]:
         """The organization's events in order, each with actor, time and the fields it changed."""
         uid = ids.decode(ids.ORG, organization_id, "organization_id")
-        if from_version < 1:
+        if limit is not None:
+            arguments.whole_number(limit, "limit")
+        if arguments.whole_number(from_version, "from_version") < 1:
             raise InvalidField("from_version", "must be at least 1")
         org: Organization | None = None
         if from_version > 1:
@@ -77,7 +78,7 @@ class History(Kernel):
         if (version is None) == (at is None):
             raise InvalidField("as_of", "give exactly one of version or at")
         if version is not None:
-            if version < 1:
+            if arguments.whole_number(version, "version") < 1:
                 raise InvalidField("version", "must be at least 1")
             try:
                 org = cast(
@@ -88,7 +89,7 @@ class History(Kernel):
             if org.version != version:
                 raise VersionNotFound(organization_id, f"version {version}")
         else:
-            moment = utc(at)  # type: ignore[arg-type]  # exactly one of version/at is given
+            moment = arguments.moment(at, "at")  # type: ignore[arg-type]  # exactly one is given
             found: Organization | None = None
             for event in self.events.get(uid):
                 if cast(Organization.Event, event).timestamp > moment:
@@ -110,8 +111,8 @@ class History(Kernel):
         listed; an unknown version or a moment before the organization is
         :class:`VersionNotFound`."""
         entries = self.list_history(organization_id)
-        start = _version_at(entries, from_, organization_id)
-        end = entries[-1].version if to is None else _version_at(entries, to, organization_id)
+        start = _version_at(entries, from_, organization_id, "from")
+        end = entries[-1].version if to is None else _version_at(entries, to, organization_id, "to")
         if start > end:
             raise InvalidField("from", f"version {start} is after version {end} (to)")
         first: dict[str, Any] = {}
@@ -131,11 +132,13 @@ class History(Kernel):
         )
 
 
-def _version_at(entries: list[dto.HistoryEntry], point: int | datetime, org: str) -> int:
+def _version_at(
+    entries: list[dto.HistoryEntry], point: int | datetime, org: str, field: str
+) -> int:
     """The version a point of the history names: a version number, or a moment (the last
     version recorded by then)."""
     if not isinstance(point, datetime):
-        if not 1 <= point <= entries[-1].version:
+        if not 1 <= arguments.whole_number(point, field) <= entries[-1].version:
             raise VersionNotFound(org, f"version {point}")
         return point
     moment = point if point.tzinfo else point.replace(tzinfo=UTC)

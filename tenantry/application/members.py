@@ -13,7 +13,7 @@ from uuid import UUID
 
 from tenantry.application import dto, presenters
 from tenantry.application.kernel import UNSET, Kernel, Unset
-from tenantry.domain import admission, ids, values
+from tenantry.domain import admission, arguments, ids, values
 from tenantry.domain.base import Act
 from tenantry.domain.errors import InvalidField, MembershipNotFound, NothingChanged, UserNotFound
 from tenantry.domain.membership import Invitation, Membership, Newcomer
@@ -99,7 +99,7 @@ class Members(Kernel):
         def command() -> dto.Membership:
             org, membership = self._member(organization_id, user)
             now = self.now(org, membership)
-            who = values.actor(actor) if actor else membership.state.email
+            who = values.actor(actor) if actor is not None else membership.state.email
             admission.accept(org, membership, Act(now, who))
             self._save(org, membership)
             return presenters.membership_of(membership, now)
@@ -166,7 +166,7 @@ class Members(Kernel):
         ``actor`` defaults to ``"system"``, and for an acceptance to the member, as for
         :meth:`accept_invitation`; an acceptance records no reason."""
         wanted = values.member_status(status)
-        given = values.actor(actor) if actor else None
+        given = values.actor(actor) if actor is not None else None
         why = values.reason(reason)
 
         def command() -> dto.Membership:
@@ -190,7 +190,7 @@ class Members(Kernel):
         actor: str = "system",
         reason: str | None = None,
     ) -> dto.Membership:
-        roles_ = values.roles(roles)
+        roles_ = values.roles(roles, required=True)
         who, why = values.actor(actor), values.reason(reason)
         return self._change_member(
             organization_id, user, lambda m, now: m.change_roles(roles_, now, who, why)
@@ -205,7 +205,7 @@ class Members(Kernel):
         actor: str = "system",
         reason: str | None = None,
     ) -> dto.Membership:
-        md = values.metadata(metadata, "membership.metadata")
+        md = values.metadata(metadata, "membership.metadata", required=True)
         who, why = values.actor(actor), values.reason(reason)
         return self._change_member(
             organization_id, user, lambda m, now: m.change_metadata(md, now, who, why)
@@ -223,11 +223,11 @@ class Members(Kernel):
     ) -> dto.Membership:
         """Changes roles and metadata together in one save: one event per field that really
         changes; :class:`NothingChanged` if none does."""
-        roles_ = UNSET if isinstance(roles, Unset) else values.roles(roles)
+        roles_ = UNSET if isinstance(roles, Unset) else values.roles(roles, required=True)
         md = (
             UNSET
             if isinstance(metadata, Unset)
-            else values.metadata(metadata, "membership.metadata")
+            else values.metadata(metadata, "membership.metadata", required=True)
         )
         who, why = values.actor(actor), values.reason(reason)
 
@@ -294,7 +294,10 @@ class Members(Kernel):
         return u.public_id, u.state.email
 
     def _lifetime(self, expires_in: timedelta | None) -> timedelta:
-        lifetime = self.invitation_lifetime if expires_in is None else expires_in
+        if expires_in is None:
+            lifetime = self.invitation_lifetime
+        else:
+            lifetime = arguments.duration(expires_in, "expires_in")
         if not timedelta(minutes=1) <= lifetime <= MAX_INVITATION_LIFETIME:
             raise InvalidField("expires_in", "must be between 1 minute and 90 days")
         return lifetime

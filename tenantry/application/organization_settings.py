@@ -12,8 +12,7 @@ from pydantic import ValidationError
 
 from tenantry.application import dto, presenters
 from tenantry.application.kernel import Kernel
-from tenantry.domain import values
-from tenantry.domain.base import utc
+from tenantry.domain import arguments, values
 from tenantry.domain.errors import InvalidField
 from tenantry.domain.values import SessionPolicy
 
@@ -31,15 +30,7 @@ class OrganizationSettings(Kernel):
     ) -> dto.Organization:
         """Turns features on or off: ``[("sso", True), ("dir_sync", False)]`` (or a mapping, or
         ``FeatureSetting`` items). One ``FeatureToggled`` event per feature that changes."""
-        pairs: list[tuple[str, bool]] = []
-        items: Iterable[Any] = features.items() if isinstance(features, Mapping) else features
-        for item in items:
-            if isinstance(item, dto.FeatureSetting):
-                pairs.append((item.name, item.enabled))
-            else:
-                name, enabled = item
-                pairs.append((name, enabled))
-        wanted = values.features(pairs)
+        wanted = values.features(_feature_pairs(features))
         who, why = values.actor(actor), values.reason(reason)
 
         def command() -> dto.Organization:
@@ -78,7 +69,7 @@ class OrganizationSettings(Kernel):
 
     def get_seat_usage(self, organization_id: str, *, at: datetime | None = None) -> dto.SeatUsage:
         org = self._org(organization_id, for_update=False)
-        now = utc(at) if at is not None else self.now(org)
+        now = arguments.moment(at, "at") if at is not None else self.now(org)
         in_use = org.seats_in_use(now)
         limit = org.state.max_allowed_users
         return dto.SeatUsage(
@@ -105,6 +96,8 @@ class OrganizationSettings(Kernel):
         actor: str = "system",
         reason: str | None = None,
     ) -> dto.SessionPolicyView:
+        if not isinstance(policy, SessionPolicy | Mapping):
+            raise InvalidField("session_policy", "must be a SessionPolicy or a map of its fields")
         if not isinstance(policy, SessionPolicy):
             try:
                 policy = SessionPolicy.model_validate(dict(policy))
@@ -148,3 +141,27 @@ class OrganizationSettings(Kernel):
             return dto.SignInMethods(organization_id=org.public_id, allowed_sign_in_methods=checked)
 
         return self.run_command(command)
+
+
+def _feature_pairs(
+    features: Iterable[tuple[str, bool]] | Mapping[str, bool] | Iterable[dto.FeatureSetting],
+) -> list[tuple[str, bool]]:
+    """``(name, enabled)`` pairs from the shapes a caller may give features in."""
+    if isinstance(features, Mapping):
+        return list(features.items())
+    wrong = InvalidField(
+        "settings.features",
+        "must be a list of (name, enabled) pairs or FeatureSetting items, or a map of names "
+        "to true or false",
+    )
+    if isinstance(features, str | bytes) or not isinstance(features, Iterable):
+        raise wrong
+    pairs: list[tuple[str, bool]] = []
+    for item in features:
+        if isinstance(item, dto.FeatureSetting):
+            pairs.append((item.name, item.enabled))
+        elif isinstance(item, tuple | list) and len(item) == 2:
+            pairs.append((item[0], item[1]))
+        else:
+            raise wrong
+    return pairs

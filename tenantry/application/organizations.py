@@ -114,7 +114,11 @@ class Organizations(Kernel):
         md = UNSET if isinstance(metadata, Unset) else values.metadata(metadata)
         slug_ = UNSET if isinstance(slug, Unset) else values.slug(slug)
         logo = UNSET if isinstance(logo_url, Unset) else values.logo_url(logo_url)
-        region = UNSET if isinstance(region_code, Unset) else values.region_code(region_code)
+        region = (
+            UNSET
+            if isinstance(region_code, Unset)
+            else values.region_code(region_code, required=True)
+        )
         who, why = values.actor(actor), values.reason(reason)
 
         def command() -> dto.Organization:

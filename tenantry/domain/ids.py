@@ -41,7 +41,10 @@ def encode(prefix: str, value: uuid.UUID) -> str:
 
 
 def decode(prefix: str, public_id: str, field: str = "id") -> uuid.UUID:
-    """Returns the UUID inside ``public_id``; raises :class:`InvalidField` if it is malformed."""
+    """Returns the UUID inside ``public_id``; raises :class:`InvalidField` if it is malformed
+    (or not a string)."""
+    if not isinstance(public_id, str):
+        raise InvalidField(field, f"must be a {prefix}_ id (a string)")
     head, sep, body = public_id.partition("_")
     if head != prefix or not sep or len(body) != 26:
         raise InvalidField(field, f"must be a {prefix}_ id of 30 characters")

@@ -133,11 +133,14 @@ def external_id(value: str | None, field: str = "external_id") -> str | None:
     return value
 
 
-def metadata(value: Mapping[str, str] | None, field: str = "metadata") -> dict[str, str]:
+def metadata(
+    value: Mapping[str, str] | None, field: str = "metadata", *, required: bool = False
+) -> dict[str, str]:
+    """A string map; ``None`` means none, unless the map is ``required``."""
+    if not isinstance(value, Mapping) and (value is not None or required):
+        raise InvalidField(field, "must be a map of strings to strings")
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
-        raise InvalidField(field, "must be a map of strings to strings")
     if len(value) > METADATA_MAX_PAIRS:
         raise InvalidField(field, f"must have at most {METADATA_MAX_PAIRS} pairs")
     out: dict[str, str] = {}
@@ -189,11 +192,12 @@ def logo_url(value: str | None, field: str = "logo_url") -> str | None:
     return value
 
 
-def region_code(value: str | None, field: str = "region_code") -> str:
-    if value is None:
+def region_code(value: str | None, field: str = "region_code", *, required: bool = False) -> str:
+    """``US`` or ``EU`` (any case); ``None`` means ``US``, unless a code is ``required``."""
+    if value is None and not required:
         return Region.US.value
     try:
-        return Region(value.upper() if isinstance(value, str) else value).value
+        return Region(value.upper() if isinstance(value, str) else str(value)).value
     except ValueError:
         raise InvalidField(field, "must be US or EU") from None
 
@@ -282,6 +286,8 @@ def session_policy(value: SessionPolicy) -> SessionPolicy:
 
 
 def sign_in_methods(value: Iterable[str], field: str = "allowed_sign_in_methods") -> list[str]:
+    if isinstance(value, str | bytes) or not isinstance(value, Iterable):
+        raise InvalidField(field, "must be a list of sign-in methods")
     out: set[str] = set()
     for m in value:
         try:
@@ -311,11 +317,14 @@ def member_status(value: str, field: str = "status") -> MembershipStatus:
     return MembershipStatus(value)
 
 
-def roles(value: Iterable[str] | None, field: str = "roles") -> list[str]:
-    """Role names (e.g. ``admin``, ``member``); default ``["member"]``."""
-    if value is None:
+def roles(
+    value: Iterable[str] | None, field: str = "roles", *, required: bool = False
+) -> list[str]:
+    """Role names (e.g. ``admin``, ``member``); ``None`` means ``["member"]``, unless the roles
+    are ``required``."""
+    if value is None and not required:
         return ["member"]
-    if isinstance(value, str):
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise InvalidField(field, "must be a list of role names")
     out = []
     for r in value:

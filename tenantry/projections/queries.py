@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
+from tenantry.domain import arguments
 from tenantry.domain.errors import InvalidField
 from tenantry.domain.values import MembershipStatus
 
@@ -61,7 +62,14 @@ def member_status(status: str | None) -> MembershipStatus | None:
         ) from None
 
 
-def audit_window(since: datetime | None, until: datetime | None) -> None:
-    """Refuses an empty or reversed ``[since, until)`` (either end may be open)."""
+def audit_window(
+    since: datetime | None, until: datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    """``[since, until)`` in UTC (either end may be open); refuses an empty or reversed one."""
+    if since is not None:
+        since = arguments.moment(since, "since")
+    if until is not None:
+        until = arguments.moment(until, "until")
     if since is not None and until is not None and until <= since:
         raise InvalidField("until", "must be after since")
+    return since, until

@@ -32,6 +32,7 @@ from tenantry.adapters.projections.views import (
 )
 from tenantry.application import dto
 from tenantry.application.app import Tenantry
+from tenantry.domain import arguments
 from tenantry.domain.base import utc
 from tenantry.domain.errors import InvalidField, ProjectionBehind
 from tenantry.projections import dto as pdto
@@ -108,12 +109,11 @@ class ProjectionStore:
         self._runner.before_commit = hook
 
     def view(self, name: str) -> View:
-        try:
-            return self.views[name]
-        except KeyError:
-            raise InvalidField(
-                "projection", f"must be one of {', '.join(self.views)}; got {name!r}"
-            ) from None
+        view = self.views.get(name) if isinstance(name, str) else None
+        if view is None:
+            known = ", ".join(self.views)
+            raise InvalidField("projection", f"must be one of {known}; got {name!r}")
+        return view
 
     def _live_generation(self, view: View) -> Generation:
         gen = self._generations.live(view)
@@ -136,12 +136,12 @@ class ProjectionStore:
         like a rebuild: beside the live tables, without secondary indexes until its bulk load is
         done, then swapped in."""
         views = [self.view(name)] if name is not None else list(self.views.values())
-        return self._runner.catch_up(views, progress)
+        return self._runner.catch_up(views, arguments.callback(progress, "progress"))
 
     def rebuild(self, name: str, *, progress: Progress | None = None) -> int:
         """Replays the whole log into fresh tables while readers keep the live ones, then swaps.
         An interrupted rebuild resumes where it stopped. Returns log positions processed."""
-        return self._runner.build([self.view(name)], progress)
+        return self._runner.build([self.view(name)], arguments.callback(progress, "progress"))
 
     def follow(
         self,
@@ -156,7 +156,14 @@ class ProjectionStore:
         log (``LISTEN`` on the events table's channel), at most ``interval`` seconds; on SQLite,
         which has no subscribe, ``interval`` seconds (a pull loop). ``on_idle`` is called each
         time it starts waiting."""
-        self._runner.follow(interval=interval, stop=stop, on_progress=on_progress, on_idle=on_idle)
+        if stop is not None and not isinstance(stop, threading.Event):
+            raise InvalidField("stop", "must be a threading.Event (or None)")
+        self._runner.follow(
+            interval=arguments.seconds(interval, "interval"),
+            stop=stop,
+            on_progress=arguments.callback(on_progress, "on_progress"),
+            on_idle=arguments.callback(on_idle, "on_idle"),
+        )
 
     def position(self, name: str) -> int:
         """The log position the live tables of ``name`` include (0 before the first run)."""
@@ -194,8 +201,11 @@ class ProjectionStore:
     def wait_for(self, position: int | None, name: str, *, timeout: float = 5.0) -> None:
         """Returns once the live tables of ``name`` include log ``position`` (catching up in this
         thread if needed); raises :class:`ProjectionBehind` after ``timeout`` seconds."""
+        self.view(name)
+        timeout = arguments.seconds(timeout, "timeout")
         if position is None:
             return
+        position = arguments.whole_number(position, "position")
         deadline = time.monotonic() + timeout
         while True:
             reached = self.position(name)
@@ -223,9 +233,11 @@ class ProjectionStore:
         """A snapshot of the live tables of ``name`` (after waiting for ``min_position``), for
         the queries of a view — the built-in ones or your own."""
         view = self.view(name)
+        now = arguments.moment(at, "at") if at is not None else utc(self.app.clock())
+        if min_position is not None:
+            arguments.whole_number(min_position, "min_position")
         self.wait_for(min_position, name, timeout=timeout)
         gen = self._live_generation(view)
-        now = utc(at) if at is not None else utc(self.app.clock())
         with self._read.connect() as conn:
             yield Reading(conn, gen.tables, self.secret, now)
 
@@ -239,6 +251,7 @@ class ProjectionStore:
     ) -> T:
         """``fn`` run on a :meth:`reading` of ``name``; retried once if a rebuild swapped the
         tables out (and dropped them) under it."""
+        arguments.function(fn, "fn")
         for attempt in range(2):
             try:
                 with self.reading(name, at=at, **read) as r:

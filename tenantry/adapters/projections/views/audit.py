@@ -16,7 +16,7 @@ from tenantry.adapters.projections.views.base import (
     key_column,
     micros_column,
 )
-from tenantry.domain import ids
+from tenantry.domain import arguments, ids
 from tenantry.projections import AuditProjection
 from tenantry.projections import dto as pdto
 from tenantry.projections.base import from_micros, to_micros
@@ -64,18 +64,18 @@ class AuditView(View):
         token: str | None,
     ) -> pdto.AuditPage:
         checked = page_size(size, AUDIT_PAGE_SIZE)
+        since, until = audit_window(since, until)
         a = r.tables["audit"]
         conds: list[sa.ColumnElement[bool]] = []
         if organization_id is not None:
             ids.decode(ids.ORG, organization_id, "organization_id")
             conds.append(a.c.organization_id == organization_id)
         if actor is not None:
-            conds.append(a.c.actor == actor)
+            conds.append(a.c.actor == arguments.text(actor, "actor"))
         if since is not None:
             conds.append(a.c.timestamp >= to_micros(since))
         if until is not None:
             conds.append(a.c.timestamp < to_micros(until))
-        audit_window(since, until)
         scope = json.dumps(
             [organization_id, actor, since and to_micros(since), until and to_micros(until)]
         )

@@ -68,7 +68,7 @@ class View:
         """One page of ``query`` in ``seq`` order, with next and prev tokens (empty if none)."""
         after, direction, first = 0, "next", True
         version = self.projection.version
-        if token:
+        if token is not None and token != "":  # a wrong type is refused by the decoder
             t = tokens.decode(token, kind=kind, scope=scope, version=version, secret=r.secret)
             after, direction, first = t.after, t.direction, False
         if direction == "next":

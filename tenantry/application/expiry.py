@@ -12,7 +12,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from tenantry.application import dto
-from tenantry.application.kernel import Kernel
+from tenantry.application.kernel import Kernel, command
 from tenantry.domain import admission, arguments, ids, values
 from tenantry.domain.base import Act
 from tenantry.domain.errors import InvalidField
@@ -23,6 +23,7 @@ from tenantry.domain.organization import Organization
 class InvitationExpiry(Kernel):
     """The expiry sweep's use case."""
 
+    @command
     def expire_invitations(
         self,
         organization_id: str | None = None,

@@ -5,12 +5,13 @@ optimistic-concurrency race), the clock, loading aggregates and the ids of new o
 
 from __future__ import annotations
 
+import functools
 import random
 import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final, TypeVar, cast
+from typing import Any, Concatenate, Final, ParamSpec, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
@@ -26,6 +27,8 @@ from tenantry.domain.organization import Organization
 from tenantry.domain.user import User
 
 T = TypeVar("T")
+P = ParamSpec("P")
+K = TypeVar("K", bound="Kernel")
 Clock = Callable[[], datetime]
 
 
@@ -50,6 +53,20 @@ def fold(aggregate: Any, events: Iterable[Any]) -> Any:
     for event in events:
         aggregate = event.mutate(aggregate)
     return aggregate
+
+
+def command(use_case: Callable[Concatenate[K, P], T]) -> Callable[Concatenate[K, P], T]:
+    """Marks a use case that records events (its first argument is the application). It clears
+    :attr:`Kernel.last_position` before anything else, before the arguments are checked: a
+    command refused at any point has recorded nothing, so it leaves ``None``, not the position
+    of an earlier command."""
+
+    @functools.wraps(use_case)
+    def run(app: K, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        app._local.position = None
+        return use_case(app, *args, **kwargs)
+
+    return run
 
 
 class Kernel(Application[UUID]):
@@ -100,7 +117,8 @@ class Kernel(Application[UUID]):
 
     @property
     def last_position(self) -> int | None:
-        """Log position (notification id) of the last event this thread's last command recorded."""
+        """Log position (notification id) of the last event this thread's last command recorded;
+        ``None`` if that command recorded nothing (it was refused, or changed nothing)."""
         return cast(int | None, getattr(self._local, "position", None))
 
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:

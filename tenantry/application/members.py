@@ -12,7 +12,7 @@ from typing import Final
 from uuid import UUID
 
 from tenantry.application import dto, presenters
-from tenantry.application.kernel import UNSET, Kernel, Unset
+from tenantry.application.kernel import UNSET, Kernel, Unset, command
 from tenantry.domain import admission, arguments, ids, values
 from tenantry.domain.base import Act
 from tenantry.domain.errors import InvalidField, MembershipNotFound, NothingChanged, UserNotFound
@@ -32,6 +32,7 @@ def _expiry(now: datetime, lifetime: timedelta) -> datetime:
 class Members(Kernel):
     """Members' and invitations' use cases."""
 
+    @command
     def invite_member(
         self,
         organization_id: str,
@@ -60,6 +61,7 @@ class Members(Kernel):
 
         return self._admit(organization_id, newcomer, who, admit)
 
+    @command
     def add_member(
         self,
         organization_id: str,
@@ -90,6 +92,7 @@ class Members(Kernel):
 
         return self._admit(organization_id, newcomer, who, admit)
 
+    @command
     def accept_invitation(
         self, organization_id: str, user: str, *, actor: str | None = None
     ) -> dto.Membership:
@@ -106,6 +109,7 @@ class Members(Kernel):
 
         return self.run_command(command)
 
+    @command
     def resend_invitation(
         self,
         organization_id: str,
@@ -125,29 +129,34 @@ class Members(Kernel):
 
         return self._transition(organization_id, user, resend, actor, reason)
 
+    @command
     def revoke_invitation(
         self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
     ) -> None:
         self._transition(organization_id, user, admission.revoke, actor, reason)
 
+    @command
     def remove_member(
         self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
     ) -> None:
         """Removes a member, or withdraws a pending invitation; the seat is freed."""
         self._transition(organization_id, user, admission.remove, actor, reason)
 
+    @command
     def deactivate_member(
         self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
     ) -> dto.Membership:
         """Suspends an active member (status INACTIVE); the seat is freed."""
         return self._transition(organization_id, user, admission.deactivate, actor, reason)
 
+    @command
     def reactivate_member(
         self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
     ) -> dto.Membership:
         """Makes an inactive member active again; this is an admission and needs a free seat."""
         return self._transition(organization_id, user, admission.reactivate, actor, reason)
 
+    @command
     def set_membership_status(
         self,
         organization_id: str,
@@ -181,6 +190,7 @@ class Members(Kernel):
 
         return self.run_command(command)
 
+    @command
     def update_member_roles(
         self,
         organization_id: str,
@@ -196,6 +206,7 @@ class Members(Kernel):
             organization_id, user, lambda m, now: m.change_roles(roles_, now, who, why)
         )
 
+    @command
     def update_member_metadata(
         self,
         organization_id: str,
@@ -211,6 +222,7 @@ class Members(Kernel):
             organization_id, user, lambda m, now: m.change_metadata(md, now, who, why)
         )
 
+    @command
     def update_membership(
         self,
         organization_id: str,

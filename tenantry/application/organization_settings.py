@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from tenantry.application import dto, presenters
-from tenantry.application.kernel import Kernel
+from tenantry.application.kernel import Kernel, command
 from tenantry.domain import arguments, values
 from tenantry.domain.errors import InvalidField
 from tenantry.domain.values import SessionPolicy
@@ -20,6 +20,7 @@ from tenantry.domain.values import SessionPolicy
 class OrganizationSettings(Kernel):
     """An organization's settings and policies."""
 
+    @command
     def update_organization_settings(
         self,
         organization_id: str,
@@ -45,6 +46,7 @@ class OrganizationSettings(Kernel):
         org = self._org(organization_id, for_update=False)
         return dto.UserManagementSettings(max_allowed_users=org.state.max_allowed_users)
 
+    @command
     def upsert_user_management_settings(
         self,
         organization_id: str,
@@ -88,6 +90,7 @@ class OrganizationSettings(Kernel):
             organization_id=org.public_id, **org.state.session_policy.model_dump()
         )
 
+    @command
     def update_session_policy(
         self,
         organization_id: str,
@@ -122,6 +125,7 @@ class OrganizationSettings(Kernel):
             organization_id=org.public_id, allowed_sign_in_methods=org.state.sign_in_methods
         )
 
+    @command
     def set_allowed_sign_in_methods(
         self,
         organization_id: str,

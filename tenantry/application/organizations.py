@@ -11,7 +11,7 @@ from datetime import datetime
 from uuid import UUID
 
 from tenantry.application import dto, presenters
-from tenantry.application.kernel import UNSET, Kernel, Unset
+from tenantry.application.kernel import UNSET, Kernel, Unset, command
 from tenantry.domain import admission, ids, values
 from tenantry.domain.base import Act
 from tenantry.domain.errors import InvalidField, NothingChanged, OrganizationNotFound
@@ -54,6 +54,7 @@ class _OrganizationFields:
 class Organizations(Kernel):
     """Organizations' use cases."""
 
+    @command
     def create_organization(
         self,
         display_name: str,
@@ -94,6 +95,7 @@ class Organizations(Kernel):
             raise OrganizationNotFound(ext)
         return presenters.organization_of(org)
 
+    @command
     def update_organization(
         self,
         organization_id: str,
@@ -147,6 +149,7 @@ class Organizations(Kernel):
 
         return self.run_command(command)
 
+    @command
     def delete_organization(
         self, organization_id: str, *, actor: str = "system", reason: str | None = None
     ) -> None:
@@ -166,6 +169,7 @@ class Organizations(Kernel):
 
         self.run_command(command)
 
+    @command
     def sign_up(
         self,
         email: str,

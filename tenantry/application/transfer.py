@@ -22,6 +22,7 @@ from eventsourcing.utils import resolve_topic
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tenantry.application.app import Tenantry
+from tenantry.application.kernel import command
 from tenantry.domain import ids, values
 from tenantry.domain.errors import InvalidField, OrganizationAlreadyExists, OrganizationNotFound
 from tenantry.domain.key_claim import KeyClaim
@@ -243,6 +244,7 @@ class _Plan:
         return out
 
 
+@command
 def import_organization(
     app: Tenantry,
     records: list[ExportedEvent],

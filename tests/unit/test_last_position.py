@@ -1,0 +1,140 @@
+"""``last_position`` after a refused command: ``None`` (nothing recorded), never the position of
+an earlier command - whether the command is refused while it checks its arguments or once it
+has loaded what it changes."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from eventsourcing.application import Application
+
+from tenantry.application import transfer
+from tenantry.application.app import Tenantry
+from tenantry.domain.errors import (
+    AlreadyMember,
+    InvalidField,
+    InvitationNotPending,
+    NothingChanged,
+    OrganizationNotFound,
+    TenantryError,
+)
+from tests.unit.helpers import records_nothing
+
+Command = Callable[[Tenantry, str], Any]
+
+REFUSED_WHILE_CHECKING: dict[str, Command] = {
+    "create_organization": lambda app, org: app.create_organization(" "),
+    "update_organization": lambda app, org: app.update_organization(org, display_name=" "),
+    "delete_organization": lambda app, org: app.delete_organization(org, actor=" "),
+    "sign_up": lambda app, org: app.sign_up("not an e-mail", "Acme"),
+    "update_organization_settings": lambda app, org: app.update_organization_settings(
+        org, {"sso": "yes"}
+    ),
+    "upsert_user_management_settings": lambda app, org: app.upsert_user_management_settings(
+        org, -1
+    ),
+    "update_session_policy": lambda app, org: app.update_session_policy(
+        org, {"policy_source": "NOPE"}
+    ),
+    "set_allowed_sign_in_methods": lambda app, org: app.set_allowed_sign_in_methods(org, ["nope"]),
+    "invite_member": lambda app, org: app.invite_member(org, "x@y.io", expires_in=timedelta(0)),
+    "add_member": lambda app, org: app.add_member(org, "x@y.io", provisioning_method="nope"),
+    "accept_invitation": lambda app, org: app.accept_invitation(org, "bob@x.io", actor=" "),
+    "resend_invitation": lambda app, org: app.resend_invitation(
+        org, "bob@x.io", expires_in=timedelta(0)
+    ),
+    "revoke_invitation": lambda app, org: app.revoke_invitation(org, "bob@x.io", actor=" "),
+    "remove_member": lambda app, org: app.remove_member(org, "ann@x.io", actor=" "),
+    "deactivate_member": lambda app, org: app.deactivate_member(org, "ann@x.io", actor=" "),
+    "reactivate_member": lambda app, org: app.reactivate_member(org, "ann@x.io", actor=" "),
+    "set_membership_status": lambda app, org: app.set_membership_status(org, "ann@x.io", "GONE"),
+    "update_member_roles": lambda app, org: app.update_member_roles(org, "ann@x.io", ["No!"]),
+    "update_member_metadata": lambda app, org: app.update_member_metadata(
+        org, "ann@x.io", {"x": "too short a key"}
+    ),
+    "update_membership": lambda app, org: app.update_membership(org, "ann@x.io", roles=[]),
+    "expire_invitations": lambda app, org: app.expire_invitations(org, batch_size=0),
+}
+"""For each command of the application, a call refused while it checks its arguments."""
+
+REFUSED_INSIDE: dict[str, tuple[Command, type[TenantryError]]] = {
+    "nothing changes": (
+        lambda app, org: app.update_organization(org, display_name="Acme"),
+        NothingChanged,
+    ),
+    "already a member": (lambda app, org: app.invite_member(org, "ann@x.io"), AlreadyMember),
+    "not pending": (lambda app, org: app.accept_invitation(org, "ann@x.io"), InvitationNotPending),
+    "unknown organization": (
+        lambda app, org: app.delete_organization("org_" + "0" * 26),
+        OrganizationNotFound,
+    ),
+}
+
+
+def acme(app: Tenantry) -> str:
+    """An organization with an active member and an invitation; the last command recorded."""
+    org = app.create_organization("Acme").id
+    app.add_member(org, "ann@x.io")
+    app.invite_member(org, "bob@x.io")
+    assert app.last_position is not None
+    return org
+
+
+QUERIES = {
+    "get_organization",
+    "get_organization_by_external_id",
+    "get_organization_as_of",
+    "list_history",
+    "diff_organization",
+    "get_user_management_settings",
+    "get_seat_usage",
+    "get_session_policy",
+    "get_allowed_sign_in_methods",
+    "get_membership",
+    "get_user",
+}
+"""The use cases that record nothing: they leave ``last_position`` as it is."""
+
+
+def test_every_use_case_is_a_command_that_clears_the_position_or_a_query() -> None:
+    kernel = set(dir(Application)) | {"claim_keys", "now", "run_command"}
+    use_cases = {
+        name: member
+        for name, member in inspect.getmembers(Tenantry, inspect.isfunction)
+        if not name.startswith("_") and name not in kernel
+    }
+    commands = {n for n, m in use_cases.items() if inspect.unwrap(m) is not m}
+    assert commands == set(REFUSED_WHILE_CHECKING)
+    assert set(use_cases) - commands == QUERIES
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED_WHILE_CHECKING))
+def test_a_command_refused_while_checking_its_arguments_leaves_no_position(
+    app: Tenantry, name: str
+) -> None:
+    org = acme(app)
+    with records_nothing(app), pytest.raises(InvalidField):
+        REFUSED_WHILE_CHECKING[name](app, org)
+    assert app.last_position is None
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_INSIDE))
+def test_a_command_refused_once_it_has_loaded_what_it_changes_leaves_no_position(
+    app: Tenantry, case: str
+) -> None:
+    org = acme(app)
+    refused, error = REFUSED_INSIDE[case]
+    with records_nothing(app), pytest.raises(error):
+        refused(app, org)
+    assert app.last_position is None
+
+
+def test_an_import_refused_while_checking_its_file_leaves_no_position(app: Tenantry) -> None:
+    acme(app)
+    with records_nothing(app), pytest.raises(InvalidField):
+        transfer.import_organization(app, [])
+    assert app.last_position is None

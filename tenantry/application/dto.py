@@ -41,6 +41,10 @@ class OrganizationSettings(_Frozen):
 
 
 class Organization(_Frozen):
+    """An organization as it is at the moment it is read. ``max_allowed_users`` is its seat
+    limit (as in :class:`UserManagementSettings`); ``seats_in_use``, the seats held at that
+    moment: active members and pending invitations that have not expired."""
+
     id: str
     display_name: str
     external_id: str | None
@@ -49,6 +53,8 @@ class Organization(_Frozen):
     region_code: str
     metadata: dict[str, str]
     settings: OrganizationSettings
+    max_allowed_users: int | None
+    seats_in_use: int
     create_time: datetime
     update_time: datetime
     version: int

@@ -73,7 +73,8 @@ class History(Kernel):
     def get_organization_as_of(
         self, organization_id: str, *, version: int | None = None, at: datetime | None = None
     ) -> dto.Organization:
-        """The organization as it was at a version, or at a moment (UTC)."""
+        """The organization as it was at a version, or at a moment (UTC); its seats in use are
+        counted at that moment, or at the time of that version's event."""
         uid = ids.decode(ids.ORG, organization_id, "organization_id")
         if (version is None) == (at is None):
             raise InvalidField("as_of", "give exactly one of version or at")
@@ -88,6 +89,7 @@ class History(Kernel):
                 raise OrganizationNotFound(organization_id) from None
             if org.version != version:
                 raise VersionNotFound(organization_id, f"version {version}")
+            moment = org.modified_on
         else:
             moment = arguments.moment(at, "at")  # type: ignore[arg-type]  # exactly one is given
             found: Organization | None = None
@@ -100,7 +102,7 @@ class History(Kernel):
             org = found
         if org.is_deleted:
             raise VersionNotFound(organization_id, f"version {org.version} (deleted)")
-        return presenters.organization_of(org)
+        return presenters.organization_of(org, moment)
 
     def diff_organization(
         self, organization_id: str, *, from_: int | datetime, to: int | datetime | None = None

@@ -36,9 +36,10 @@ class OrganizationSettings(Kernel):
 
         def command() -> dto.Organization:
             org = self._org(organization_id)
-            org.toggle_features(wanted, self.now(org), who, why)
+            now = self.now(org)
+            org.toggle_features(wanted, now, who, why)
             self._save(org)
-            return presenters.organization_of(org)
+            return presenters.organization_of(org, now)
 
         return self.run_command(command)
 

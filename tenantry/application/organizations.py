@@ -74,14 +74,17 @@ class Organizations(Kernel):
         org_id = self._new_id()
 
         def command() -> dto.Organization:
-            org, claims = self._new_organization(org_id, self.now(), who, why, fields)
+            now = self.now()
+            org, claims = self._new_organization(org_id, now, who, why, fields)
             self._save(org, *claims)
-            return presenters.organization_of(org)
+            return presenters.organization_of(org, now)
 
         return self.run_command(command)
 
     def get_organization(self, organization_id: str) -> dto.Organization:
-        return presenters.organization_of(self._org(organization_id, for_update=False))
+        """The organization now (its seats in use counted at the clock's time)."""
+        org = self._org(organization_id, for_update=False)
+        return presenters.organization_of(org, self.now(org))
 
     def get_organization_by_external_id(self, external_id: str) -> dto.Organization:
         ext = values.external_id(external_id)
@@ -93,7 +96,7 @@ class Organizations(Kernel):
         org = self._get(claim.holder, Organization, for_update=False)
         if org is None or org.is_deleted:
             raise OrganizationNotFound(ext)
-        return presenters.organization_of(org)
+        return presenters.organization_of(org, self.now(org))
 
     @command
     def update_organization(
@@ -145,7 +148,7 @@ class Organizations(Kernel):
             if not org.pending_events:
                 raise NothingChanged("organization")
             self._save(org, *claims)
-            return presenters.organization_of(org)
+            return presenters.organization_of(org, now)
 
         return self.run_command(command)
 
@@ -200,7 +203,7 @@ class Organizations(Kernel):
             membership = admission.add(org, None, founder, "org_creator", act)
             self._save(org, membership, user, *claims)
             return dto.SignUp(
-                organization=presenters.organization_of(org),
+                organization=presenters.organization_of(org, now),
                 membership=presenters.membership_of(membership, now),
             )
 

@@ -27,12 +27,14 @@ def organization(
     region_code: str,
     metadata: Mapping[str, str],
     features: Mapping[str, bool],
+    max_allowed_users: int | None,
+    seats_in_use: int,
     create_time: datetime,
     update_time: datetime,
     version: int,
 ) -> dto.Organization:
     """An organization; ``features`` holds the features set so far (every known feature is
-    shown, off unless set on)."""
+    shown, off unless set on); ``seats_in_use`` is counted at the moment it is shown."""
     return dto.Organization(
         id=id,
         display_name=display_name,
@@ -47,6 +49,8 @@ def organization(
                 for f in Feature
             ]
         ),
+        max_allowed_users=max_allowed_users,
+        seats_in_use=seats_in_use,
         create_time=create_time,
         update_time=update_time,
         version=version,
@@ -112,7 +116,8 @@ def membership(
     )
 
 
-def organization_of(org: Organization) -> dto.Organization:
+def organization_of(org: Organization, now: datetime) -> dto.Organization:
+    """``org`` as it is at ``now`` (its seats in use are counted then)."""
     s = org.state
     return organization(
         id=org.public_id,
@@ -123,6 +128,8 @@ def organization_of(org: Organization) -> dto.Organization:
         region_code=s.region_code,
         metadata=s.metadata,
         features=s.features,
+        max_allowed_users=s.max_allowed_users,
+        seats_in_use=org.seats_in_use(now),
         create_time=org.created_on,
         update_time=org.modified_on,
         version=org.version,

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.utils import register_topic
 
-from tenantry.adapters.projections import ProjectionStore, View
+from tenantry.adapters.projections import OrganizationsView, ProjectionStore, View
 from tenantry.adapters.projections.generations import Generations
 from tenantry.adapters.projections.runner import Lane, Lost
 from tenantry.application.app import Tenantry
@@ -182,7 +182,7 @@ def test_search_refuses_short_queries_and_big_pages(
     assert e.value.field in ("query", "page_size")
 
 
-def test_the_seat_view_equals_the_aggregate_rule_as_invitations_expire(
+def test_the_seat_view_and_the_organizations_equal_the_application_as_invitations_expire(
     app: Tenantry, store: ProjectionStore, clock: FakeClock
 ) -> None:
     org_ids = populate(app)
@@ -193,8 +193,38 @@ def test_the_seat_view_equals_the_aggregate_rule_as_invitations_expire(
         assert store.get_seat_usage(first, at=at, min_position=app.last_position) == (
             app.get_seat_usage(first, at=at)
         )
+        # An organization read from the views shows the same limit and seats in use.
+        expected = app.get_organization(first)
+        assert expected.seats_in_use == app.get_seat_usage(first).seats_in_use
+        assert store.get_organization(first) == expected
+        listed = store.list_organizations(page_size=10).organizations
+        assert [o for o in listed if o.id == first] == [expected]
+        assert store.search_organizations("ext-0").organizations == [expected]
+    assert expected.max_allowed_users == 4
+    assert all(o == app.get_organization(o.id) for o in listed)
     with pytest.raises(OrganizationNotFound):
         store.get_seat_usage(org_ids[2])
+
+
+def test_an_organization_and_its_seats_are_read_at_one_log_position(
+    app: Tenantry, store: ProjectionStore
+) -> None:
+    org = app.create_organization("Acme").id
+    store.catch_up()
+    app.upsert_user_management_settings(org, 5)
+    app.add_member(org, "ann@acme.io")
+    store.catch_up("organizations")  # the seats stand behind: no limit, no member yet
+    shown = store.get_organization(org)  # no min_position: read as the views stand
+    assert shown == app.get_organization(org)
+    assert (shown.max_allowed_users, shown.seats_in_use) == (5, 1)
+    positions = {s.name: s.position for s in store.status()}
+    assert positions["organizations"] == positions["seats"]
+
+
+def test_a_view_cannot_be_stored_without_the_projections_it_joins(app: Tenantry) -> None:
+    with pytest.raises(InvalidField) as e:
+        ProjectionStore(app, views=[OrganizationsView()])
+    assert e.value.field == "views"
 
 
 def test_members_are_paginated_filtered_by_status_and_equal_the_application(

@@ -71,6 +71,8 @@ def test_an_organization_shows_every_known_feature_off_unless_set_on() -> None:
         region_code="US",
         metadata={},
         features={"sso": True, "dir_sync": False},
+        max_allowed_users=None,
+        seats_in_use=0,
         create_time=T0,
         update_time=T0,
         version=2,

@@ -237,3 +237,28 @@ def test_deactivating_removing_and_revoking_free_seats(app: Tenantry) -> None:
     for email in ("d@x.io", "e@x.io", "f@x.io"):
         app.invite_member(org, email)
     assert_seat_limit_reached(app, lambda: app.invite_member(org, "g@x.io"), 3, 3)
+
+
+def test_an_organization_shows_its_limit_and_the_seats_in_use_when_it_is_read(
+    app: Tenantry, clock: FakeClock
+) -> None:
+    created = app.create_organization("Acme")
+    assert (created.max_allowed_users, created.seats_in_use) == (None, 0)
+    org = created.id
+    app.upsert_user_management_settings(org, 3)
+    app.add_member(org, "a@x.io")
+    app.invite_member(org, "b@x.io", expires_in=timedelta(hours=1))
+    renamed = app.update_organization(org, display_name="Acme 2")
+    assert (renamed.max_allowed_users, renamed.seats_in_use) == (3, 2)
+    clock.advance(timedelta(hours=1))  # the invitation has expired: its seat is free
+    now = app.get_organization(org)
+    assert (now.max_allowed_users, now.seats_in_use) == (3, seats(app, org)) == (3, 1)
+    before_expiry = app.get_organization_as_of(org, version=now.version)
+    assert before_expiry.seats_in_use == 2  # counted at the time of that version
+    assert app.get_organization_as_of(org, at=clock()).seats_in_use == 1
+
+
+def test_a_new_organization_shows_its_founder_s_seat(app: Tenantry) -> None:
+    signed_up = app.sign_up("founder@x.io", "Acme", external_id="acme").organization
+    assert (signed_up.max_allowed_users, signed_up.seats_in_use) == (None, 1)
+    assert app.get_organization_by_external_id("acme") == signed_up

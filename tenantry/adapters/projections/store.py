@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TypedDict, TypeVar, Unpack
@@ -41,6 +41,9 @@ from tenantry.projections.tokens import DEFAULT_SECRET
 
 T = TypeVar("T")
 V = TypeVar("V", bound=View)
+
+_ALIGN_ATTEMPTS = 3
+"""Tries to read the projections a view joins at one log position (see ``_snapshot``)."""
 
 
 class ReadOptions(TypedDict, total=False):
@@ -80,6 +83,10 @@ class ProjectionStore:
         self.views: dict[str, View] = {v.name: v for v in chosen}
         if len(self.views) != len(chosen):
             raise InvalidField("views", "projection names must be unique")
+        for v in chosen:
+            missing = [each for each in v.joins if each not in self.views]
+            if missing:
+                raise InvalidField("views", f"{v.name} joins {', '.join(missing)}: add its view")
         self.secret = page_token_secret
         self._generations = Generations(self.engine)
         self._runner = Runner(
@@ -236,10 +243,41 @@ class ProjectionStore:
         now = arguments.moment(at, "at") if at is not None else utc(self.app.clock())
         if min_position is not None:
             arguments.whole_number(min_position, "min_position")
-        self.wait_for(min_position, name, timeout=timeout)
-        gen = self._live_generation(view)
-        with self._read.connect() as conn:
-            yield Reading(conn, gen.tables, self.secret, now)
+        names = (name, *view.joins)
+        for each in names:
+            self.wait_for(min_position, each, timeout=timeout)
+        with self._snapshot(names) as (conn, tables):
+            yield Reading(conn, tables, self.secret, now)
+
+    @contextmanager
+    def _snapshot(
+        self, names: Sequence[str]
+    ) -> Iterator[tuple[sa.Connection, dict[str, sa.Table]]]:
+        """A connection and the live tables of the projections ``names``, all at one log
+        position: a view that joins another projection's tables must not read the two at
+        different points of the log (an organization beside the seats of an earlier one).
+        Projections found at different positions are caught up together, which brings them to
+        one; under a steady stream of writes that keeps them apart, the last try is read as it
+        is."""
+        for attempt in range(_ALIGN_ATTEMPTS):
+            gens = {each: self._live_generation(self.view(each)) for each in names}
+            with self._read.connect() as conn:
+                last = attempt == _ALIGN_ATTEMPTS - 1
+                if len(names) == 1 or last or self._aligned(conn, gens):
+                    yield conn, {t: table for g in gens.values() for t, table in g.tables.items()}
+                    return
+            self._runner.catch_up([self.view(each) for each in names])
+
+    def _aligned(self, conn: sa.Connection, gens: Mapping[str, Generation]) -> bool:
+        """Whether the generations stand at one log position (in ``conn``'s snapshot)."""
+        positions = set()
+        for name, gen in gens.items():
+            tr = self._generations.tracking(conn, name, gen.number)
+            if tr is None:  # swapped out meanwhile: read the new live one on the next try
+                self._generations.forget_live(name)
+                return False
+            positions.add(int(tr.position))
+        return len(positions) == 1
 
     def query(
         self,
@@ -257,7 +295,8 @@ class ProjectionStore:
                 with self.reading(name, at=at, **read) as r:
                     return fn(r)
             except (sa.exc.OperationalError, sa.exc.ProgrammingError):
-                self._generations.forget_live(name)
+                for each in (name, *self.view(name).joins):
+                    self._generations.forget_live(each)
                 if attempt == 1:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
@@ -269,10 +308,10 @@ class ProjectionStore:
         def read(r: Reading) -> Tables:
             return {
                 logical: {
-                    row[keys[logical]]: dict(row)
-                    for row in r.conn.execute(sa.select(table)).mappings()
+                    row[key]: dict(row)
+                    for row in r.conn.execute(sa.select(r.tables[logical])).mappings()
                 }
-                for logical, table in r.tables.items()
+                for logical, key in keys.items()
             }
 
         return self.query(name, read)

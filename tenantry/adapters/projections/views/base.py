@@ -3,7 +3,8 @@
 
 A view's :meth:`View.schema` declares the columns (exactly the keys of the projection's rows) and
 indexes of each table, and the store names the tables (it versions them). The view's query
-methods read the tables of the live generation through a :class:`Reading` the store gives them.
+methods read the tables of the live generation through a :class:`Reading` the store gives them;
+a view that also reads another projection's tables names it in :attr:`View.joins`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ NAMING: dict[str, str] = {"ix": "ix_%(table_name)s_%(column_0_N_name)s"}
 @dataclass(frozen=True)
 class Reading:
     """What a query reads through: a connection (one snapshot), the live tables by logical
-    name, the page-token secret and the instant that invitation expiry is judged at."""
+    name (the view's own and those of the projections it joins, all at one log position), the
+    page-token secret and the instant that invitation expiry is judged at."""
 
     conn: sa.Connection
     tables: Mapping[str, sa.Table]
@@ -40,6 +42,10 @@ class View:
     """The storage half of a projection plug-in (subclass it with your projection)."""
 
     projection: ClassVar[BaseProjection[Any]]
+    joins: ClassVar[tuple[str, ...]] = ()
+    """Other projections (by name) whose live tables this view's queries read too: the store
+    gives a reading of them at the same log position as the view's own (their logical table
+    names must differ from the view's)."""
 
     def schema(self) -> dict[str, list[SchemaItem]]:
         """Columns and indexes of each table, by logical name (``sa.Index(None, "col")``: the

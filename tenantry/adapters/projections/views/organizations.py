@@ -1,6 +1,10 @@
-"""The organizations view: the listing and search tables and their queries."""
+"""The organizations view: the listing and search tables and their queries. An organization is
+shown with its seat limit and the seats in use at the reading's instant, read from the seats
+projection's tables (joined at the same log position)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.schema import SchemaItem
@@ -14,6 +18,7 @@ from tenantry.adapters.projections.views.base import (
     key_column,
     micros_column,
 )
+from tenantry.adapters.projections.views.seats import SeatsView, pending_at
 from tenantry.application import dto, presenters
 from tenantry.domain import ids, values
 from tenantry.domain.errors import OrganizationNotFound
@@ -35,6 +40,7 @@ def _like_escape(text: str) -> str:
 
 class OrganizationsView(View):
     projection = OrganizationsProjection()
+    joins = (SeatsView.projection.name,)
 
     def schema(self) -> dict[str, list[SchemaItem]]:
         return {
@@ -69,15 +75,27 @@ class OrganizationsView(View):
             region_code=r["region_code"],
             metadata=r["metadata"],
             features=r["features"],
+            max_allowed_users=r["max_allowed_users"],
+            seats_in_use=r["seats_in_use"],
             create_time=from_micros(r["create_time"]),
             update_time=from_micros(r["update_time"]),
             version=r["version"],
         )
 
+    @staticmethod
+    def _shown(r: Reading) -> sa.Select[Any]:
+        """Each organization's row with its seat limit and the seats in use at ``r.now``."""
+        orgs, seats = r.tables["orgs"], r.tables["seats"]
+        in_use = sa.func.coalesce(seats.c.active, 0) + pending_at(r, orgs.c.id)
+        return sa.select(orgs, seats.c.max_allowed_users, in_use.label("seats_in_use")).select_from(
+            orgs.outerjoin(seats, seats.c.organization_id == orgs.c.id)
+        )
+
     def get(self, r: Reading, organization_id: str) -> dto.Organization:
         ids.decode(ids.ORG, organization_id, "organization_id")
         orgs = r.tables["orgs"]
-        row = r.conn.execute(sa.select(orgs).where(orgs.c.id == organization_id)).mappings().first()
+        query = self._shown(r).where(orgs.c.id == organization_id)
+        row = r.conn.execute(query).mappings().first()
         if row is None:
             raise OrganizationNotFound(organization_id)
         return self.to_dto(row)
@@ -95,7 +113,7 @@ class OrganizationsView(View):
         orgs = r.tables["orgs"]
         rows, nxt, prev = self.page(
             r,
-            sa.select(orgs).where(where),
+            self._shown(r).where(where),
             orgs.c.seq,
             size=size,
             token=token,

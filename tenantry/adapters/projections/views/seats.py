@@ -40,14 +40,8 @@ class SeatsView(View):
 
     def usage(self, r: Reading, organization_id: str) -> dto.SeatUsage:
         ids.decode(ids.ORG, organization_id, "organization_id")
-        seats, pending = r.tables["seats"], r.tables["seat_pending"]
-        counted = (
-            sa.select(sa.func.count())
-            .select_from(pending)
-            .where(pending.c.organization_id == organization_id)
-            .where(pending.c.expires_at > to_micros(r.now))
-            .scalar_subquery()
-        )
+        seats = r.tables["seats"]
+        counted = pending_at(r, seats.c.organization_id)
         row = r.conn.execute(
             sa.select(seats.c.max_allowed_users, seats.c.active, counted).where(
                 seats.c.organization_id == organization_id
@@ -66,3 +60,16 @@ class SeatsView(View):
             seats_free=max(limit - in_use, 0) if limit else None,
             at=r.now,
         )
+
+
+def pending_at(r: Reading, organization_id: sa.ColumnElement[str]) -> sa.ScalarSelect[int]:
+    """How many invitations of the organization ``organization_id`` (a column of the
+    enclosing query) are pending and unexpired at the reading's instant: the seats they hold."""
+    pending = r.tables["seat_pending"]
+    return (
+        sa.select(sa.func.count())
+        .select_from(pending)
+        .where(pending.c.organization_id == organization_id)
+        .where(pending.c.expires_at > to_micros(r.now))
+        .scalar_subquery()
+    )

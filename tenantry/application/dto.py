@@ -95,6 +95,10 @@ class Invitation(_Frozen):
 
 
 class Membership(_Frozen):
+    """A membership as it is at the moment it is read. ``status``: ``ACTIVE``, ``INACTIVE``,
+    ``PENDING_INVITE``, ``INVITE_EXPIRED``, or ``REMOVED`` for one whose invitation was revoked
+    (its ``invitation.status`` is then ``revoked``)."""
+
     organization_id: str
     user_id: str
     email: str

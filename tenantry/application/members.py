@@ -293,8 +293,10 @@ class Members(Kernel):
         return self.run_command(command)
 
     def get_membership(self, organization_id: str, user: str) -> dto.Membership:
+        """The membership now; one whose invitation was revoked reads with status ``REMOVED``
+        and its invitation ``revoked`` (a removed member is not found)."""
         _, membership = self._member(organization_id, user, for_update=False)
-        membership.check_exists()
+        membership.check_readable()
         return presenters.membership_of(membership, self.now())
 
     def get_user(self, user: str) -> tuple[str, str]:

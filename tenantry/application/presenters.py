@@ -14,7 +14,7 @@ from tenantry.application import dto
 from tenantry.domain import ids
 from tenantry.domain.membership import Membership, status_at
 from tenantry.domain.organization import Organization
-from tenantry.domain.values import Feature, MembershipStatus
+from tenantry.domain.values import REMOVED, Feature, MembershipStatus
 
 
 def organization(
@@ -79,8 +79,9 @@ def membership(
     now: datetime,
 ) -> dto.Membership:
     """A membership as it is at ``now``, from what is recorded of it (``status`` ``None``:
-    removed; ids are public ids). A pending invitation past its expiry shows as expired even
-    before its expiry is recorded (:func:`~tenantry.domain.membership.status_at`)."""
+    over, shown as :data:`~tenantry.domain.values.REMOVED`; ids are public ids). A pending
+    invitation past its expiry shows as expired even before its expiry is recorded
+    (:func:`~tenantry.domain.membership.status_at`)."""
     current = status_at(None if status is None else MembershipStatus(status), expires_at, now)
     invitation = None
     # A member provisioned directly after an invitation (Reprovisioned) has no invitation
@@ -103,7 +104,7 @@ def membership(
         organization_id=organization_id,
         user_id=user_id,
         email=email,
-        status="REMOVED" if current is None else current.value,
+        status=REMOVED if current is None else current.value,
         roles=list(roles),
         metadata=dict(metadata),
         inviter_email=inviter_email,

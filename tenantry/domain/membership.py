@@ -404,3 +404,9 @@ class Membership(Aggregate):
     def check_exists(self) -> None:
         if self.state.status is None:
             raise MembershipNotFound(self._org_public_id, self.state.email)
+
+    def check_readable(self) -> None:
+        """Raises :class:`MembershipNotFound` for a membership that is over, unless it ended with
+        its invitation revoked: that one stays readable, so the revocation can be seen."""
+        if self.state.invitation_status != InvitationStatus.REVOKED:
+            self.check_exists()

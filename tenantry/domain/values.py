@@ -35,6 +35,12 @@ class MembershipStatus(StrEnum):
     INVITE_EXPIRED = "INVITE_EXPIRED"
 
 
+REMOVED: Final = "REMOVED"
+"""The status shown for a membership that is over because its invitation was revoked (or
+withdrawn by removing the invitee): no longer invited, nor a member. It is not a hosted status:
+the invitation's own status, ``revoked``, says what happened."""
+
+
 class InvitationStatus(StrEnum):
     PENDING = "pending"
     ACCEPTED = "accepted"

@@ -9,11 +9,11 @@ every backend, and they are tested without a database.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 from tenantry.domain import arguments
 from tenantry.domain.errors import InvalidField
-from tenantry.domain.values import MembershipStatus
+from tenantry.domain.values import REMOVED, MembershipStatus
 
 
 class PageSize(NamedTuple):
@@ -50,16 +50,19 @@ def search_query(query: str) -> str:
     return query.strip().lower()
 
 
-def member_status(status: str | None) -> MembershipStatus | None:
-    """The status a member listing is filtered by (``None``: every member not removed)."""
+def member_status(status: str | None) -> MembershipStatus | Literal["REMOVED"] | None:
+    """The status a member listing is filtered by: a membership status, or ``REMOVED`` (the
+    memberships whose invitation was revoked, which a listing leaves out unless asked for
+    them); ``None``: every member and invitee."""
     if status is None:
         return None
+    if status == REMOVED:
+        return REMOVED
     try:
         return MembershipStatus(status)
     except ValueError:
-        raise InvalidField(
-            "status", "must be one of " + ", ".join(s.value for s in MembershipStatus)
-        ) from None
+        known = [*(s.value for s in MembershipStatus), REMOVED]
+        raise InvalidField("status", "must be one of " + ", ".join(known)) from None
 
 
 def audit_window(

@@ -20,6 +20,7 @@ from tenantry.application.app import Tenantry
 from tenantry.domain import ids
 from tenantry.domain.errors import (
     InvalidField,
+    MembershipNotFound,
     OrganizationNotFound,
     ProjectionBehind,
 )
@@ -249,8 +250,16 @@ def test_members_are_paginated_filtered_by_status_and_equal_the_application(
 
 def members_in_every_status(app: Tenantry, clock: FakeClock) -> tuple[str, list[str]]:
     """An organization with a member in each status, some of them reached by more than one
-    path (a member provisioned directly after an earlier invitation among them)."""
+    path (a member provisioned directly after an earlier invitation among them), and the
+    memberships that are over: two revoked invitations (still readable) and a removed member
+    (not found)."""
     org = app.create_organization("Acme").id
+    app.invite_member(org, "revoked@acme.io")
+    app.revoke_invitation(org, "revoked@acme.io")
+    app.invite_member(org, "withdrawn@acme.io")
+    app.remove_member(org, "withdrawn@acme.io")
+    app.add_member(org, "removed@acme.io")
+    app.remove_member(org, "removed@acme.io")
     app.add_member(org, "direct@acme.io")
     app.invite_member(org, "accepted@acme.io")
     app.accept_invitation(org, "accepted@acme.io")
@@ -303,6 +312,32 @@ def test_a_member_reads_the_same_from_the_view_and_the_application_in_every_stat
         assert store.list_user_memberships(shown.email) == [shown]
     reprovisioned = [m for m in page.members if m.email.startswith("after-")]
     assert [(m.status, m.invitation) for m in reprovisioned] == [("ACTIVE", None)] * 2
+    for status in ("ACTIVE", "INACTIVE", "PENDING_INVITE", "INVITE_EXPIRED"):
+        only = store.list_members(org, status=status, page_size=100).members
+        assert only == [m for m in page.members if m.status == status], status
+
+
+def test_revoked_invitations_are_listed_when_asked_for_as_the_application_shows_them(
+    app: Tenantry, store: ProjectionStore, clock: FakeClock
+) -> None:
+    org, _ = members_in_every_status(app, clock)
+    over = store.list_members(org, status="REMOVED", min_position=app.last_position)
+    assert [m.email for m in over.members] == ["revoked@acme.io", "withdrawn@acme.io"]
+    assert over.total_size == 2
+    for shown in over.members:
+        assert shown == app.get_membership(org, shown.email)
+        assert shown.invitation is not None
+        assert shown.invitation.status == "revoked"
+        assert store.list_user_memberships(shown.email) == []  # a member of nothing
+    with pytest.raises(MembershipNotFound):
+        app.get_membership(org, "removed@acme.io")
+    app.invite_member(org, "revoked@acme.io")  # invited again: pending, no longer listed as over
+    after = store.list_members(org, status="REMOVED", min_position=app.last_position)
+    assert [m.email for m in after.members] == ["withdrawn@acme.io"]
+    again = store.list_members(org, status="PENDING_INVITE").members
+    assert [m for m in again if m.email == "revoked@acme.io"] == [
+        app.get_membership(org, "revoked@acme.io")
+    ]
 
 
 def test_a_user_sees_each_organization_they_belong_to(

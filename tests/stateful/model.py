@@ -141,6 +141,11 @@ class Member:
     expires_at: datetime | None = None
     resent_count: int = 0
 
+    def readable(self) -> bool:
+        """Found by a query: a membership that is not over, or one whose invitation was revoked
+        (it reads as REMOVED, so the revocation can be seen)."""
+        return self.status is not None or self.invitation == "revoked"
+
     def status_at(self, now: datetime) -> str | None:
         """A pending invitation past its expiry reads as expired before any sweep records it."""
         if self.status == PENDING and self.expires_at is not None and self.expires_at <= now:

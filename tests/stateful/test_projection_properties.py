@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import tenantry
 from tenantry.adapters.projections import ProjectionStore
-from tenantry.domain.errors import OrganizationNotFound, TenantryError
+from tenantry.domain.errors import MembershipNotFound, OrganizationNotFound, TenantryError
 from tests.integration.projection_support import assert_views_equal_the_fold
 from tests.support import FakeClock
 
@@ -81,8 +81,16 @@ def assert_dtos_equal_the_application(
     except OrganizationNotFound:
         return
     assert store.get_organization(org_id) == expected
-    for member in store.list_members(org_id, page_size=100).members:
-        assert member == app.get_membership(org_id, member.email)
+    for status in (None, "REMOVED"):  # members and invitees; revoked invitations
+        for member in store.list_members(org_id, status=status, page_size=100).members:
+            assert member == app.get_membership(org_id, member.email)
+    for email in EMAILS:
+        try:
+            shown = app.get_membership(org_id, email)
+        except MembershipNotFound:
+            continue
+        listed = store.list_members(org_id, status=shown.status, page_size=100).members
+        assert shown in listed
 
 
 def _run(

@@ -149,6 +149,39 @@ def test_accepting_an_invitation_withdrawn_by_removal_is_refused_as_revoked(
         app.accept_invitation(org, "bob@x.io")
 
 
+@pytest.mark.parametrize("withdraw", ["revoke", "remove"])
+def test_a_revoked_invitation_stays_readable_and_its_invitee_is_no_member(
+    app: Tenantry, withdraw: str
+) -> None:
+    org = app.create_organization("Acme").id
+    invited = app.invite_member(org, "bob@x.io", roles=["admin"])
+    if withdraw == "revoke":
+        app.revoke_invitation(org, "bob@x.io")
+    else:
+        app.remove_member(org, "bob@x.io")  # withdraws the pending invitation
+    shown = app.get_membership(org, "bob@x.io")
+    assert shown.status == "REMOVED"
+    assert shown.invitation is not None
+    assert invited.invitation is not None
+    assert shown.invitation.status == "revoked"
+    assert shown.invitation.id == invited.invitation.id
+    assert (shown.roles, shown.expires_at) == (["admin"], invited.expires_at)
+    assert app.get_membership(org, shown.user_id) == shown
+    assert app.get_seat_usage(org).seats_in_use == 0
+    for command in (
+        lambda: app.remove_member(org, "bob@x.io"),
+        lambda: app.deactivate_member(org, "bob@x.io"),
+        lambda: app.update_member_roles(org, "bob@x.io", ["member"]),
+    ):
+        with records_nothing(app), pytest.raises(MembershipNotFound):
+            command()
+    again = app.invite_member(org, "bob@x.io")
+    assert again.status == "PENDING_INVITE"
+    assert again.invitation is not None
+    assert again.invitation.status == "pending"
+    assert again.invitation.id != invited.invitation.id
+
+
 @pytest.mark.parametrize("swept", [False, True], ids=["not swept", "swept"])
 def test_accepting_an_expired_invitation_is_refused(
     app: Tenantry, clock: FakeClock, swept: bool

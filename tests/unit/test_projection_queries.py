@@ -61,6 +61,7 @@ def test_a_search_query_shorter_than_3_or_longer_than_100_characters_is_refused(
 def test_a_member_status_filter_is_a_membership_status_or_none() -> None:
     assert member_status(None) is None
     assert member_status("INVITE_EXPIRED") is MembershipStatus.INVITE_EXPIRED
+    assert member_status("REMOVED") == "REMOVED"  # the revoked invitations
     with pytest.raises(InvalidField) as e:
         member_status("GONE")
     assert e.value.field == "status"

@@ -378,7 +378,8 @@ class ProjectionStore:
         at: datetime | None = None,
         **read: Unpack[ReadOptions],
     ) -> pdto.MemberPage:
-        """An organization's members (1-100 a page, default 30), optionally of one status."""
+        """An organization's members (1-100 a page, default 30), optionally of one status;
+        ``status="REMOVED"`` lists the revoked invitations, which are left out otherwise."""
         return self._ask(
             MembershipsView,
             lambda v, r: v.members(r, organization_id, status, page_size, page_token),

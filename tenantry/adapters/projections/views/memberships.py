@@ -21,7 +21,7 @@ from tenantry.application import dto, presenters
 from tenantry.domain import ids
 from tenantry.domain.errors import OrganizationNotFound
 from tenantry.domain.user import parse_user_reference
-from tenantry.domain.values import MembershipStatus
+from tenantry.domain.values import REMOVED, InvitationStatus, MembershipStatus
 from tenantry.projections import MembershipsProjection
 from tenantry.projections import dto as pdto
 from tenantry.projections.base import from_micros, to_micros
@@ -96,6 +96,10 @@ class MembershipsView(View):
         wanted = member_status(status)
         if wanted is None:
             return m.c.status.is_not(None)
+        if wanted == REMOVED:  # what the application still shows of a membership that is over
+            return sa.and_(
+                m.c.status.is_(None), m.c.invitation_status == InvitationStatus.REVOKED.value
+            )
         if wanted == MembershipStatus.PENDING_INVITE:
             return sa.and_(pending, m.c.expires_at > now)
         if wanted == MembershipStatus.INVITE_EXPIRED:

@@ -646,3 +646,15 @@ def test_an_invited_member_is_listed_at_once(api: Api) -> None:
     }
     active = api.call("GET", f"{ORGS}/{org['id']}/users", params={"status": "ACTIVE"}).json()
     assert [m["email"] for m in active["members"]] == ["bob@acme.example"]
+
+
+def test_a_withdrawn_invitation_stays_readable_and_is_listed_by_its_status(api: Api) -> None:
+    org = api.create_org()
+    user = api.call("POST", f"{ORGS}/{org['id']}/users", json={"email": "ada@acme.example"})
+    path = f"/api/v1/memberships/organizations/{org['id']}/users/{user.json()['user']['id']}"
+    assert api.call("DELETE", path).status_code == 204
+    membership = api.call("GET", path).json()["user"]["memberships"][0]
+    assert (membership["status"], membership["invitation"]["status"]) == ("REMOVED", "revoked")
+    listed = api.call("GET", f"{ORGS}/{org['id']}/users", params={"status": "REMOVED"}).json()
+    assert [m["email"] for m in listed["members"]] == ["ada@acme.example"]
+    assert api.call("GET", f"{ORGS}/{org['id']}/users").json()["members"] == []

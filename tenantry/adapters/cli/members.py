@@ -232,7 +232,8 @@ def members_list(
     status: Annotated[
         str | None,
         typer.Option(
-            help="ACTIVE, INACTIVE, PENDING_INVITE or INVITE_EXPIRED.", show_default=False
+            help="ACTIVE, INACTIVE, PENDING_INVITE, INVITE_EXPIRED or REMOVED.",
+            show_default=False,
         ),
     ] = None,
     page_size: PageSizeOpt = None,

@@ -34,7 +34,7 @@ MemberPageSize = Annotated[int | None, _page_size(MEMBER_PAGE_SIZE)]
 PageToken = Annotated[str | None, Query(max_length=2000, description="From the last page.")]
 SearchQuery = Annotated[str, Query(min_length=QUERY_LENGTH[0], max_length=QUERY_LENGTH[1])]
 ExternalIdFilter = Annotated[str | None, Query(max_length=EXTERNAL_ID_MAX)]
-MemberStatus = Literal["ACTIVE", "INACTIVE", "PENDING_INVITE", "INVITE_EXPIRED"]
+MemberStatus = Literal["ACTIVE", "INACTIVE", "PENDING_INVITE", "INVITE_EXPIRED", "REMOVED"]
 
 
 async def _lists(request: Request) -> Lists:

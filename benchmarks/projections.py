@@ -46,8 +46,9 @@ import sqlalchemy as sa
 import tenantry
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import Tenantry
-from tenantry.domain import ids
-from tenantry.domain.membership import Membership
+from tenantry.domain import admission, ids
+from tenantry.domain.base import Act
+from tenantry.domain.membership import Newcomer
 from tenantry.domain.organization import Organization
 from tenantry.projections import tokens
 from tenantry.projections.base import Row, to_micros
@@ -101,26 +102,8 @@ def write_log(app: Tenantry, events: int) -> None:
         org.set_limit(10, now, "bench", None)
         email = f"member{i}@bench.example"
         user = ids.user_uuid(email)
-        org.record_member_added(
-            user_id=user,
-            email=email,
-            provisioning_method="direct_provision",
-            now=now,
-            actor="bench",
-            reason=None,
-        )
-        member = Membership.provision(
-            id=ids.membership_uuid(org.id, user),
-            organization_id=org.id,
-            user_id=user,
-            email=email,
-            roles=["member"],
-            metadata={},
-            provisioning_method="direct_provision",
-            now=now,
-            actor="bench",
-            reason=None,
-        )
+        newcomer = Newcomer(user, email, ["member"], {})
+        member = admission.add(org, None, newcomer, "direct_provision", Act(now, "bench"))
         pending += [app.mapper.to_stored_event(e) for e in org.collect_events()]
         pending += [app.mapper.to_stored_event(e) for e in member.collect_events()]
         if len(pending) >= BATCH:

@@ -35,7 +35,11 @@ def invite(
     """Invites someone: the invitation holds a seat until it expires. Refuses someone active,
     inactive or with a pending invitation; a lapsed invitation is recorded as expired first."""
     _check_admissible(org, membership, act)
-    return _open_invitation(org, membership, newcomer, invitation, act)
+    org.record_invitation(newcomer, invitation, act)
+    if membership is None:
+        return Membership.invite(org.id, newcomer, invitation, act)
+    membership.reinvite(newcomer, invitation, act)
+    return membership
 
 
 def add(
@@ -48,14 +52,7 @@ def add(
     """Makes someone an active member at once (sign-up, direct, SCIM or JIT provisioning), on a
     free seat. Refuses someone active, inactive or with a pending invitation."""
     _check_admissible(org, membership, act)
-    org.record_member_added(
-        user_id=newcomer.user_id,
-        email=newcomer.email,
-        provisioning_method=provisioning_method,
-        now=act.now,
-        actor=act.actor,
-        reason=act.reason,
-    )
+    org.record_member_added(newcomer, provisioning_method, act)
     if membership is None:
         return Membership.provision(org.id, newcomer, provisioning_method, act)
     membership.reprovision(newcomer, provisioning_method, act)
@@ -66,16 +63,7 @@ def accept(org: Organization, membership: Membership, act: Act) -> None:
     """Accepts a still-valid invitation. It takes no new seat: the invitation held one. An
     acceptance records no reason."""
     membership.accept(act.now, act.actor)
-    s = membership.state
-    invitation_id, expires_at = membership.invitation()
-    org.record_acceptance(
-        user_id=s.user_id,
-        email=s.email,
-        invitation_id=invitation_id,
-        expires_at=expires_at,
-        now=act.now,
-        actor=act.actor,
-    )
+    org.record_acceptance(membership, act)
 
 
 def resend(
@@ -90,23 +78,13 @@ def resend(
     s = membership.state
     status = membership.status_at(act.now)
     if status == MembershipStatus.PENDING_INVITE:
-        invitation_id, previous = membership.invitation()
+        _, previous = membership.invitation()
         membership.extend(expires_at, act.now, act.actor, act.reason)
-        org.record_resend(
-            user_id=s.user_id,
-            email=s.email,
-            invitation_id=invitation_id,
-            previous_expires_at=previous,
-            expires_at=expires_at,
-            now=act.now,
-            actor=act.actor,
-            reason=act.reason,
-        )
+        org.record_resend(membership, previous, act)
     elif status == MembershipStatus.INVITE_EXPIRED:
-        expire(org, membership, act)
         again = Newcomer(s.user_id, s.email, s.roles, s.metadata)
-        invitation = Invitation(new_invitation_id(), expires_at, s.inviter_email)
-        _open_invitation(org, membership, again, invitation, act)
+        renewed = Invitation(new_invitation_id(), expires_at, s.inviter_email)
+        invite(org, membership, again, renewed, act)  # records the expiry first
     else:
         raise InvitationNotPending(s.email, str(status or s.invitation_status or "none"))
 
@@ -114,52 +92,26 @@ def resend(
 def revoke(org: Organization, membership: Membership, act: Act) -> None:
     """Revokes a pending invitation; its seat is freed."""
     membership.revoke(act.now, act.actor, act.reason)
-    s = membership.state
-    invitation_id, expires_at = membership.invitation()
-    org.record_revocation(
-        user_id=s.user_id,
-        email=s.email,
-        invitation_id=invitation_id,
-        expires_at=expires_at,
-        now=act.now,
-        actor=act.actor,
-        reason=act.reason,
-    )
+    org.record_revocation(membership, act)
 
 
 def remove(org: Organization, membership: Membership, act: Act) -> None:
     """Removes a member, or withdraws a pending invitation; the seat is freed."""
-    s = membership.state
-    previous = s.status
-    expires_at = s.expires_at if previous == MembershipStatus.PENDING_INVITE else None
+    previous = membership.state.status
     membership.remove(act.now, act.actor, act.reason)
-    org.record_removal(
-        user_id=s.user_id,
-        email=s.email,
-        previous_status=str(previous),
-        expires_at=expires_at,
-        now=act.now,
-        actor=act.actor,
-        reason=act.reason,
-    )
+    org.record_removal(membership, previous, act)
 
 
 def deactivate(org: Organization, membership: Membership, act: Act) -> None:
     """Suspends an active member (INACTIVE); the seat is freed."""
     membership.deactivate(act.now, act.actor, act.reason)
-    s = membership.state
-    org.record_deactivation(
-        user_id=s.user_id, email=s.email, now=act.now, actor=act.actor, reason=act.reason
-    )
+    org.record_deactivation(membership, act)
 
 
 def reactivate(org: Organization, membership: Membership, act: Act) -> None:
     """Makes an inactive member active again: an admission, on a free seat."""
     membership.reactivate(act.now, act.actor, act.reason)
-    s = membership.state
-    org.record_reactivation(
-        user_id=s.user_id, email=s.email, now=act.now, actor=act.actor, reason=act.reason
-    )
+    org.record_reactivation(membership, act)
 
 
 def expire(org: Organization, membership: Membership, act: Act) -> bool:
@@ -169,17 +121,8 @@ def expire(org: Organization, membership: Membership, act: Act) -> bool:
     An expiry records no reason."""
     if not membership.expiry_is_due(act.now):
         return False
-    s = membership.state
-    invitation_id, expires_at = membership.invitation()
     membership.expire(act.now, act.actor)
-    org.record_expiry(
-        user_id=s.user_id,
-        email=s.email,
-        invitation_id=invitation_id,
-        expires_at=expires_at,
-        now=act.now,
-        actor=act.actor,
-    )
+    org.record_expiry(membership, act)
     return True
 
 
@@ -207,26 +150,3 @@ def _check_admissible(org: Organization, membership: Membership | None, act: Act
     if membership is not None:
         membership.check_can_be_admitted(act.now)
         expire(org, membership, act)
-
-
-def _open_invitation(
-    org: Organization,
-    membership: Membership | None,
-    newcomer: Newcomer,
-    invitation: Invitation,
-    act: Act,
-) -> Membership:
-    """Takes a seat for a new invitation and opens it on a new or a returning membership."""
-    org.record_invitation(
-        user_id=newcomer.user_id,
-        email=newcomer.email,
-        invitation_id=invitation.id,
-        expires_at=invitation.expires_at,
-        now=act.now,
-        actor=act.actor,
-        reason=act.reason,
-    )
-    if membership is None:
-        return Membership.invite(org.id, newcomer, invitation, act)
-    membership.reinvite(newcomer, invitation, act)
-    return membership

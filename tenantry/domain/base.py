@@ -168,3 +168,6 @@ class Aggregate(BaseAggregate[UUID]):
 
     def _trigger(self, event_class: type[Any], now: datetime, actor: str, **kwargs: Any) -> None:
         self.trigger_event(event_class, timestamp=now, actor=actor, **kwargs)
+
+    def _record(self, event_class: type[Any], act: Act, **kwargs: Any) -> None:
+        self._trigger(event_class, act.now, act.actor, reason=act.reason, **kwargs)

@@ -272,17 +272,11 @@ class Membership(Aggregate):
     def invite(
         cls, organization_id: UUID, newcomer: Newcomer, invitation: Invitation, act: Act
     ) -> Membership:
-        return cls._create(
+        return cls._admit(
             cls.Invited,
-            id=ids.membership_uuid(organization_id, newcomer.user_id),
-            timestamp=act.now,
-            actor=act.actor,
-            reason=act.reason,
-            organization_id=organization_id,
-            user_id=newcomer.user_id,
-            email=newcomer.email,
-            roles=newcomer.roles,
-            metadata=newcomer.metadata,
+            organization_id,
+            newcomer,
+            act,
             inviter_email=invitation.inviter_email,
             invitation_id=invitation.id,
             expires_at=invitation.expires_at,
@@ -292,8 +286,21 @@ class Membership(Aggregate):
     def provision(
         cls, organization_id: UUID, newcomer: Newcomer, provisioning_method: str, act: Act
     ) -> Membership:
+        return cls._admit(
+            cls.Provisioned, organization_id, newcomer, act, provisioning_method=provisioning_method
+        )
+
+    @classmethod
+    def _admit(
+        cls,
+        event_class: type[Any],
+        organization_id: UUID,
+        newcomer: Newcomer,
+        act: Act,
+        **fields: Any,
+    ) -> Membership:
         return cls._create(
-            cls.Provisioned,
+            event_class,
             id=ids.membership_uuid(organization_id, newcomer.user_id),
             timestamp=act.now,
             actor=act.actor,
@@ -303,20 +310,16 @@ class Membership(Aggregate):
             email=newcomer.email,
             roles=newcomer.roles,
             metadata=newcomer.metadata,
-            provisioning_method=provisioning_method,
+            **fields,
         )
 
     def reinvite(self, terms: Newcomer, invitation: Invitation, act: Act) -> None:
         """A new invitation for someone whose last one expired or was revoked, or who was
         removed; ``terms`` give the renewed membership's roles and metadata."""
-        self.check_can_be_admitted(act.now)
-        self._trigger(
+        self._readmit(
             self.Reinvited,
-            act.now,
-            act.actor,
-            reason=act.reason,
-            roles=terms.roles,
-            metadata=terms.metadata,
+            terms,
+            act,
             inviter_email=invitation.inviter_email,
             invitation_id=invitation.id,
             expires_at=invitation.expires_at,
@@ -324,16 +327,11 @@ class Membership(Aggregate):
 
     def reprovision(self, terms: Newcomer, provisioning_method: str, act: Act) -> None:
         """Makes someone who left, or whose invitation lapsed, an active member again."""
+        self._readmit(self.Reprovisioned, terms, act, provisioning_method=provisioning_method)
+
+    def _readmit(self, event_class: type[Any], terms: Newcomer, act: Act, **fields: Any) -> None:
         self.check_can_be_admitted(act.now)
-        self._trigger(
-            self.Reprovisioned,
-            act.now,
-            act.actor,
-            reason=act.reason,
-            roles=terms.roles,
-            metadata=terms.metadata,
-            provisioning_method=provisioning_method,
-        )
+        self._record(event_class, act, roles=terms.roles, metadata=terms.metadata, **fields)
 
     def _check_pending(self) -> None:
         s = self.state

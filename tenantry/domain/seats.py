@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
-from uuid import UUID
 
+from tenantry.domain.base import Act
 from tenantry.domain.errors import SeatLimitReached
+from tenantry.domain.membership import Invitation, Membership, MembershipState, Newcomer
+from tenantry.domain.values import MembershipStatus
 
 if TYPE_CHECKING:
     from tenantry.domain.organization import Organization, OrganizationState
@@ -42,9 +44,7 @@ class SeatLedger:
 
         def check_live(self) -> None: ...
 
-        def _trigger(
-            self, event_class: type[Any], now: datetime, actor: str, **kwargs: Any
-        ) -> None: ...
+        def _record(self, event_class: type[Any], act: Act, **kwargs: Any) -> None: ...
 
     def seats_in_use(self, now: datetime) -> int:
         """ACTIVE members plus pending invitations that have not expired at ``now``."""
@@ -58,178 +58,83 @@ class SeatLedger:
             if in_use >= limit:
                 raise SeatLimitReached(self.public_id, limit, in_use)
 
-    def record_invitation(
-        self,
-        *,
-        user_id: UUID,
-        email: str,
-        invitation_id: UUID,
-        expires_at: datetime,
-        now: datetime,
-        actor: str,
-        reason: str | None,
-    ) -> None:
+    def record_invitation(self, newcomer: Newcomer, invitation: Invitation, act: Act) -> None:
         self.check_live()
-        self.check_seat_free(now)
-        self._trigger(
+        self.check_seat_free(act.now)
+        self._book(
             self.MemberInvited,
-            now,
-            actor,
-            reason=reason,
-            user_id=user_id,
-            email=email,
-            invitation_id=invitation_id,
-            expires_at=expires_at,
+            newcomer,
+            act,
+            invitation_id=invitation.id,
+            expires_at=invitation.expires_at,
         )
 
-    def record_member_added(
-        self,
-        *,
-        user_id: UUID,
-        email: str,
-        provisioning_method: str,
-        now: datetime,
-        actor: str,
-        reason: str | None,
-    ) -> None:
+    def record_member_added(self, newcomer: Newcomer, provisioning_method: str, act: Act) -> None:
         self.check_live()
-        self.check_seat_free(now)
-        self._trigger(
-            self.MemberAdded,
-            now,
-            actor,
-            reason=reason,
-            user_id=user_id,
-            email=email,
-            provisioning_method=provisioning_method,
-        )
+        self.check_seat_free(act.now)
+        self._book(self.MemberAdded, newcomer, act, provisioning_method=provisioning_method)
 
-    def record_acceptance(
-        self,
-        *,
-        user_id: UUID,
-        email: str,
-        invitation_id: UUID,
-        expires_at: datetime,
-        now: datetime,
-        actor: str,
-    ) -> None:
-        """A still-valid invitation already holds its seat: accepting takes no new one."""
+    def record_acceptance(self, membership: Membership, act: Act) -> None:
+        """A still-valid invitation already holds its seat: accepting takes no new one. An
+        acceptance records no reason."""
         self.check_live()
-        self._trigger(
-            self.InvitationAccepted,
-            now,
-            actor,
-            user_id=user_id,
-            email=email,
-            invitation_id=invitation_id,
-            expires_at=expires_at,
-        )
+        self._book_invitation(self.InvitationAccepted, membership, Act(act.now, act.actor))
 
     def record_resend(
-        self,
-        *,
-        user_id: UUID,
-        email: str,
-        invitation_id: UUID,
-        previous_expires_at: datetime,
-        expires_at: datetime,
-        now: datetime,
-        actor: str,
-        reason: str | None,
+        self, membership: Membership, previous_expires_at: datetime, act: Act
     ) -> None:
+        """Moves the invitation's seat from ``previous_expires_at`` to its new expiry."""
         self.check_live()
-        self._trigger(
-            self.InvitationResent,
-            now,
-            actor,
-            reason=reason,
-            user_id=user_id,
-            email=email,
-            invitation_id=invitation_id,
-            previous_expires_at=previous_expires_at,
-            expires_at=expires_at,
+        self._book_invitation(
+            self.InvitationResent, membership, act, previous_expires_at=previous_expires_at
         )
 
-    def record_revocation(
-        self,
-        *,
-        user_id: UUID,
-        email: str,
-        invitation_id: UUID,
-        expires_at: datetime,
-        now: datetime,
-        actor: str,
-        reason: str | None,
-    ) -> None:
+    def record_revocation(self, membership: Membership, act: Act) -> None:
         self.check_live()
-        self._trigger(
-            self.InvitationRevoked,
-            now,
-            actor,
-            reason=reason,
-            user_id=user_id,
-            email=email,
-            invitation_id=invitation_id,
-            expires_at=expires_at,
-        )
+        self._book_invitation(self.InvitationRevoked, membership, act)
 
-    def record_expiry(
-        self,
-        *,
-        user_id: UUID,
-        email: str,
-        invitation_id: UUID,
-        expires_at: datetime,
-        now: datetime,
-        actor: str,
-    ) -> None:
-        self._trigger(
-            self.InvitationExpired,
-            now,
-            actor,
-            user_id=user_id,
-            email=email,
-            invitation_id=invitation_id,
-            expires_at=expires_at,
-        )
+    def record_expiry(self, membership: Membership, act: Act) -> None:
+        """An expiry records no reason."""
+        self._book_invitation(self.InvitationExpired, membership, Act(act.now, act.actor))
 
     def record_removal(
-        self,
-        *,
-        user_id: UUID,
-        email: str,
-        previous_status: str,
-        expires_at: datetime | None,
-        now: datetime,
-        actor: str,
-        reason: str | None,
+        self, membership: Membership, previous_status: MembershipStatus | None, act: Act
     ) -> None:
+        """Frees the seat the membership held in ``previous_status``: a pending invitation's
+        expiry is recorded so that its entry leaves the ledger."""
         self.check_live()
-        self._trigger(
+        pending = previous_status == MembershipStatus.PENDING_INVITE
+        self._book(
             self.MemberRemoved,
-            now,
-            actor,
-            reason=reason,
-            user_id=user_id,
-            email=email,
-            previous_status=previous_status,
+            membership.state,
+            act,
+            previous_status=str(previous_status),
+            expires_at=membership.state.expires_at if pending else None,
+        )
+
+    def record_deactivation(self, membership: Membership, act: Act) -> None:
+        self.check_live()
+        self._book(self.MemberDeactivated, membership.state, act)
+
+    def record_reactivation(self, membership: Membership, act: Act) -> None:
+        self.check_live()
+        self.check_seat_free(act.now)
+        self._book(self.MemberReactivated, membership.state, act)
+
+    def _book(
+        self, event_class: type[Any], member: Newcomer | MembershipState, act: Act, **fields: Any
+    ) -> None:
+        self._record(event_class, act, user_id=member.user_id, email=member.email, **fields)
+
+    def _book_invitation(
+        self, event_class: type[Any], membership: Membership, act: Act, **fields: Any
+    ) -> None:
+        invitation_id, expires_at = membership.invitation()
+        self._book(
+            event_class,
+            membership.state,
+            act,
+            invitation_id=invitation_id,
             expires_at=expires_at,
-        )
-
-    def record_deactivation(
-        self, *, user_id: UUID, email: str, now: datetime, actor: str, reason: str | None
-    ) -> None:
-        self.check_live()
-        self._trigger(
-            self.MemberDeactivated, now, actor, reason=reason, user_id=user_id, email=email
-        )
-
-    def record_reactivation(
-        self, *, user_id: UUID, email: str, now: datetime, actor: str, reason: str | None
-    ) -> None:
-        self.check_live()
-        self.check_seat_free(now)
-        self._trigger(
-            self.MemberReactivated, now, actor, reason=reason, user_id=user_id, email=email
+            **fields,
         )

@@ -9,7 +9,7 @@ from uuid import UUID
 import pytest
 from eventsourcing.utils import get_topic
 
-from tenantry.domain.base import Aggregate, DomainEvent
+from tenantry.domain.base import Act, Aggregate, DomainEvent
 from tenantry.domain.errors import (
     InvitationHasExpired,
     InvitationNotPending,
@@ -19,7 +19,7 @@ from tenantry.domain.errors import (
     SeatLimitReached,
 )
 from tenantry.domain.key_claim import KeyClaim
-from tenantry.domain.membership import Membership
+from tenantry.domain.membership import Invitation, Membership, Newcomer
 from tenantry.domain.organization import Organization
 from tenantry.domain.values import Feature, InvitationStatus, MembershipStatus
 from tests.unit.helpers import assert_replays_to, replay
@@ -162,13 +162,9 @@ def test_an_invitation_is_refused_when_the_last_seat_is_taken() -> None:
     )
     with pytest.raises(SeatLimitReached) as caught:
         org.record_invitation(
-            user_id=UUID(int=7),
-            email="c@x.io",
-            invitation_id=UUID(int=8),
-            expires_at=T0 + timedelta(days=2),
-            now=T0,
-            actor=ACTOR,
-            reason=None,
+            Newcomer(UUID(int=7), "c@x.io", [], {}),
+            Invitation(UUID(int=8), T0 + timedelta(days=2), None),
+            Act(T0, ACTOR),
         )
     assert (caught.value.limit, caught.value.in_use) == (2, 2)
     assert org.collect_events() == []
@@ -185,13 +181,9 @@ def test_an_invitation_expiring_at_the_moment_of_the_check_frees_its_seat() -> N
     assert org.seats_in_use(expiry - timedelta(microseconds=1)) == 1
     assert org.seats_in_use(expiry) == 0
     org.record_invitation(
-        user_id=ALICE,
-        email="a@x.io",
-        invitation_id=UUID(int=9),
-        expires_at=expiry + timedelta(days=15),
-        now=expiry,
-        actor=ACTOR,
-        reason=None,
+        Newcomer(ALICE, "a@x.io", [], {}),
+        Invitation(UUID(int=9), expiry + timedelta(days=15), None),
+        Act(expiry, ACTOR),
     )
     [invited] = then(org, *history)
     assert isinstance(invited, Organization.MemberInvited)
@@ -207,9 +199,7 @@ def test_accepting_an_invitation_moves_its_seat_from_pending_to_active() -> None
         bob_invited(3, expiry),
     ]
     org = given(*history)
-    org.record_acceptance(
-        user_id=BOB, email="b@x.io", invitation_id=INV, expires_at=expiry, now=T0, actor="b@x.io"
-    )
+    org.record_acceptance(given(membership_invited(expiry)), Act(T0, "b@x.io"))
     [accepted] = then(org, *history)
     assert isinstance(accepted, Organization.InvitationAccepted)
     assert (org.state.active_members, len(org.state.pending_invitations)) == (1, 0)
@@ -240,10 +230,13 @@ def test_a_limit_below_the_seats_in_use_is_recorded_and_removes_no_one() -> None
     assert isinstance(limit_set, Organization.LimitSet)
     assert limit_set.max_allowed_users == 1
     assert org.seats_in_use(T0) == 2
+    inactive = given(
+        membership_invited(),
+        membership_event(Membership.InvitationAccepted, 2),
+        membership_event(Membership.Deactivated, 3),
+    )
     with pytest.raises(SeatLimitReached) as caught:
-        org.record_reactivation(
-            user_id=UUID(int=3), email="c@x.io", now=T0, actor=ACTOR, reason=None
-        )
+        org.record_reactivation(inactive, Act(T0, ACTOR))
     assert (caught.value.limit, caught.value.in_use) == (1, 2)
 
 

@@ -1,5 +1,5 @@
-"""``tenantry members | users | signup | sweep``: memberships and invitations, users, the
-sign-up flow and the expiry sweep."""
+"""``tenantry members | users | sweep``: memberships and invitations, users and the expiry
+sweep."""
 
 from collections.abc import Callable
 from typing import Annotated
@@ -14,16 +14,12 @@ from tenantry.adapters.cli.operation import Done, operation
 from tenantry.adapters.cli.options import (
     ActorOpt,
     ExpiresInOpt,
-    ExternalIdOpt,
-    LogoUrlOpt,
     MetadataOpt,
     OrgArg,
     PageSizeOpt,
     PageTokenOpt,
     ReasonOpt,
-    RegionOpt,
     RolesOpt,
-    SlugOpt,
     UserArg,
 )
 from tenantry.adapters.cli.progress import caught_up, progress
@@ -35,7 +31,7 @@ from tenantry.projections import dto as pdto
 members_app = typer.Typer(help="Members and invitations.", no_args_is_help=True)
 users_app = typer.Typer(help="Users (one identity across organizations).", no_args_is_help=True)
 commands = typer.Typer()
-"""``signup`` and ``sweep``, top-level commands."""
+"""``sweep``, a top-level command."""
 
 
 class UserView(BaseModel):
@@ -251,31 +247,6 @@ def users_get(t: Tenantry, user: UserArg) -> UserView:
     """Show a user, by id or e-mail."""
     user_id, email = t.get_user(user)
     return UserView(id=user_id, email=email)
-
-
-@operation(commands, "signup")
-def signup(
-    t: Tenantry,
-    email: Annotated[str, typer.Argument(help="The first admin's e-mail.")],
-    display_name: Annotated[str, typer.Argument(help="The new organization's name.")],
-    external_id: ExternalIdOpt = None,
-    slug: SlugOpt = None,
-    logo_url: LogoUrlOpt = None,
-    region: RegionOpt = None,
-    metadata: MetadataOpt = None,
-    reason: ReasonOpt = None,
-) -> dto.SignUp:
-    """Sign-up: create an organization with EMAIL as its first active admin, atomically."""
-    return t.sign_up(
-        email,
-        display_name,
-        external_id=external_id,
-        slug=slug,
-        logo_url=logo_url,
-        region_code=region,
-        metadata=parsing.pairs(metadata, "metadata"),
-        reason=reason,
-    )
 
 
 @operation(commands, "sweep")

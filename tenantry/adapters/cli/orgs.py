@@ -1,5 +1,6 @@
-"""``tenantry orgs | settings | seats | session-policy | sign-in-methods``: an organization, its
-settings and its policies."""
+"""``tenantry signup | orgs | settings | seats | session-policy | sign-in-methods``: an
+organization (created alone or by sign-up with its first admin), its settings and its
+policies."""
 
 from typing import Annotated, Any
 
@@ -33,6 +34,8 @@ settings_app = typer.Typer(help="Organization settings (feature toggles).", no_a
 seats_app = typer.Typer(help="The seat limit and seat usage.", no_args_is_help=True)
 session_app = typer.Typer(help="The organization's session policy.", no_args_is_help=True)
 sign_in_app = typer.Typer(help="Allowed sign-in methods.", no_args_is_help=True)
+commands = typer.Typer()
+"""``signup``, a top-level command."""
 
 
 @operation(orgs_app, "create")
@@ -56,6 +59,31 @@ def orgs_create(
         region_code=region,
         metadata=parsing.pairs(metadata, "metadata"),
         actor=actor,
+        reason=reason,
+    )
+
+
+@operation(commands, "signup")
+def signup(
+    t: Tenantry,
+    email: Annotated[str, typer.Argument(help="The first admin's e-mail.")],
+    display_name: Annotated[str, typer.Argument(help="The new organization's name.")],
+    external_id: ExternalIdOpt = None,
+    slug: SlugOpt = None,
+    logo_url: LogoUrlOpt = None,
+    region: RegionOpt = None,
+    metadata: MetadataOpt = None,
+    reason: ReasonOpt = None,
+) -> dto.SignUp:
+    """Sign-up: create an organization with EMAIL as its first active admin, atomically."""
+    return t.sign_up(
+        email,
+        display_name,
+        external_id=external_id,
+        slug=slug,
+        logo_url=logo_url,
+        region_code=region,
+        metadata=parsing.pairs(metadata, "metadata"),
         reason=reason,
     )
 

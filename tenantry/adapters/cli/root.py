@@ -24,6 +24,7 @@ app = typer.Typer(
 )
 # A group added without a name lends the root its commands: these are top-level commands.
 app.add_typer(server.commands)
+app.add_typer(orgs.commands)
 app.add_typer(members.commands)
 app.add_typer(history.commands)
 app.add_typer(transfer.commands)

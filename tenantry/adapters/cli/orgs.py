@@ -2,7 +2,7 @@
 organization (created alone or by sign-up with its first admin), its settings and its
 policies."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 import typer
 from rich.console import Group, RenderableType
@@ -38,6 +38,32 @@ commands = typer.Typer()
 """``signup``, a top-level command."""
 
 
+class _NewOrganization(TypedDict):
+    """The optional fields of a new organization, as create and sign-up both take them."""
+
+    external_id: str | None
+    slug: str | None
+    logo_url: str | None
+    region_code: str | None
+    metadata: dict[str, str]
+
+
+def _new_organization(
+    external_id: str | None,
+    slug: str | None,
+    logo_url: str | None,
+    region: str | None,
+    metadata: list[str] | None,
+) -> _NewOrganization:
+    return _NewOrganization(
+        external_id=external_id,
+        slug=slug,
+        logo_url=logo_url,
+        region_code=region,
+        metadata=parsing.pairs(metadata, "metadata"),
+    )
+
+
 @operation(orgs_app, "create")
 def orgs_create(
     t: Tenantry,
@@ -51,16 +77,8 @@ def orgs_create(
     reason: ReasonOpt = None,
 ) -> dto.Organization:
     """Create an organization."""
-    return t.create_organization(
-        display_name,
-        external_id=external_id,
-        slug=slug,
-        logo_url=logo_url,
-        region_code=region,
-        metadata=parsing.pairs(metadata, "metadata"),
-        actor=actor,
-        reason=reason,
-    )
+    fields = _new_organization(external_id, slug, logo_url, region, metadata)
+    return t.create_organization(display_name, **fields, actor=actor, reason=reason)
 
 
 @operation(commands, "signup")
@@ -76,16 +94,8 @@ def signup(
     reason: ReasonOpt = None,
 ) -> dto.SignUp:
     """Sign-up: create an organization with EMAIL as its first active admin, atomically."""
-    return t.sign_up(
-        email,
-        display_name,
-        external_id=external_id,
-        slug=slug,
-        logo_url=logo_url,
-        region_code=region,
-        metadata=parsing.pairs(metadata, "metadata"),
-        reason=reason,
-    )
+    fields = _new_organization(external_id, slug, logo_url, region, metadata)
+    return t.sign_up(email, display_name, **fields, reason=reason)
 
 
 @operation(orgs_app, "get")

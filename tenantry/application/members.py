@@ -98,16 +98,8 @@ class Members(Kernel):
     ) -> dto.Membership:
         """Accepts a still-valid invitation (``user`` is a ``usr_`` id or an e-mail). It takes
         no new seat: the invitation already held one."""
-
-        def command() -> dto.Membership:
-            org, membership = self._member(organization_id, user)
-            now = self.now(org, membership)
-            who = values.actor(actor) if actor is not None else membership.state.email
-            admission.accept(org, membership, Act(now, who))
-            self._save(org, membership)
-            return presenters.membership_of(membership, now)
-
-        return self.run_command(command)
+        who = None if actor is None else values.actor(actor)
+        return self._transition(organization_id, user, admission.accept, who, None)
 
     @command
     def resend_invitation(
@@ -127,34 +119,44 @@ class Members(Kernel):
             expires_at = _expiry(act.now, lifetime)
             admission.resend(org, membership, expires_at, act, self._new_id)
 
-        return self._transition(organization_id, user, resend, actor, reason)
+        return self._transition(
+            organization_id, user, resend, values.actor(actor), values.reason(reason)
+        )
 
     @command
     def revoke_invitation(
         self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
     ) -> None:
-        self._transition(organization_id, user, admission.revoke, actor, reason)
+        self._transition(
+            organization_id, user, admission.revoke, values.actor(actor), values.reason(reason)
+        )
 
     @command
     def remove_member(
         self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
     ) -> None:
         """Removes a member, or withdraws a pending invitation; the seat is freed."""
-        self._transition(organization_id, user, admission.remove, actor, reason)
+        self._transition(
+            organization_id, user, admission.remove, values.actor(actor), values.reason(reason)
+        )
 
     @command
     def deactivate_member(
         self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
     ) -> dto.Membership:
         """Suspends an active member (status INACTIVE); the seat is freed."""
-        return self._transition(organization_id, user, admission.deactivate, actor, reason)
+        return self._transition(
+            organization_id, user, admission.deactivate, values.actor(actor), values.reason(reason)
+        )
 
     @command
     def reactivate_member(
         self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
     ) -> dto.Membership:
         """Makes an inactive member active again; this is an admission and needs a free seat."""
-        return self._transition(organization_id, user, admission.reactivate, actor, reason)
+        return self._transition(
+            organization_id, user, admission.reactivate, values.actor(actor), values.reason(reason)
+        )
 
     @command
     def set_membership_status(
@@ -259,17 +261,17 @@ class Members(Kernel):
         organization_id: str,
         user: str,
         transition: admission.Transition,
-        actor: str,
-        reason: str | None,
+        who: str | None,
+        why: str | None,
     ) -> dto.Membership:
         """A command that takes a membership and its organization's seat ledger through one
-        transition, saved together."""
-        who, why = values.actor(actor), values.reason(reason)
+        transition, saved together; ``who`` and ``why`` are checked already. No ``who``: the
+        member acts (an acceptance)."""
 
         def command() -> dto.Membership:
             org, membership = self._member(organization_id, user)
             now = self.now(org, membership)
-            transition(org, membership, Act(now, who, why))
+            transition(org, membership, Act(now, who or membership.state.email, why))
             self._save(org, membership)
             return presenters.membership_of(membership, now)
 

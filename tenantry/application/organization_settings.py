@@ -4,9 +4,9 @@ the allowed sign-in methods.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -14,7 +14,10 @@ from tenantry.application import dto, presenters
 from tenantry.application.kernel import Kernel, command
 from tenantry.domain import arguments, values
 from tenantry.domain.errors import InvalidField
+from tenantry.domain.organization import Organization
 from tenantry.domain.values import SessionPolicy
+
+T = TypeVar("T")
 
 
 class OrganizationSettings(Kernel):
@@ -33,19 +36,14 @@ class OrganizationSettings(Kernel):
         ``FeatureSetting`` items). One ``FeatureToggled`` event per feature that changes."""
         wanted = values.features(_feature_pairs(features))
         who, why = values.actor(actor), values.reason(reason)
-
-        def command() -> dto.Organization:
-            org = self._org(organization_id)
-            now = self.now(org)
-            org.toggle_features(wanted, now, who, why)
-            self._save(org)
-            return presenters.organization_of(org, now)
-
-        return self.run_command(command)
+        return self._change(
+            organization_id,
+            lambda org, now: org.toggle_features(wanted, now, who, why),
+            presenters.organization_of,
+        )
 
     def get_user_management_settings(self, organization_id: str) -> dto.UserManagementSettings:
-        org = self._org(organization_id, for_update=False)
-        return dto.UserManagementSettings(max_allowed_users=org.state.max_allowed_users)
+        return _user_management(self._org(organization_id, for_update=False))
 
     @command
     def upsert_user_management_settings(
@@ -61,35 +59,25 @@ class OrganizationSettings(Kernel):
         refused until seats free up."""
         limit = values.max_allowed_users(max_allowed_users)
         who, why = values.actor(actor), values.reason(reason)
-
-        def command() -> dto.UserManagementSettings:
-            org = self._org(organization_id)
-            org.set_limit(limit, self.now(org), who, why)
-            self._save(org)
-            return dto.UserManagementSettings(max_allowed_users=org.state.max_allowed_users)
-
-        return self.run_command(command)
+        return self._change(
+            organization_id,
+            lambda org, now: org.set_limit(limit, now, who, why),
+            lambda org, _: _user_management(org),
+        )
 
     def get_seat_usage(self, organization_id: str, *, at: datetime | None = None) -> dto.SeatUsage:
         org = self._org(organization_id, for_update=False)
         now = arguments.moment(at, "at") if at is not None else self.now(org)
-        in_use = org.seats_in_use(now)
-        limit = org.state.max_allowed_users
-        return dto.SeatUsage(
+        return presenters.seat_usage(
             organization_id=org.public_id,
-            max_allowed_users=limit,
+            max_allowed_users=org.state.max_allowed_users,
             active_members=org.state.active_members,
             pending_invitations=org.state.pending_invitations.count_after(now),
-            seats_in_use=in_use,
-            seats_free=max(limit - in_use, 0) if limit else None,
             at=now,
         )
 
     def get_session_policy(self, organization_id: str) -> dto.SessionPolicyView:
-        org = self._org(organization_id, for_update=False)
-        return dto.SessionPolicyView(
-            organization_id=org.public_id, **org.state.session_policy.model_dump()
-        )
+        return _session_policy(self._org(organization_id, for_update=False))
 
     @command
     def update_session_policy(
@@ -111,20 +99,14 @@ class OrganizationSettings(Kernel):
                 raise InvalidField(field, err["msg"]) from None
         checked = values.session_policy(policy)
         who, why = values.actor(actor), values.reason(reason)
-
-        def command() -> dto.SessionPolicyView:
-            org = self._org(organization_id)
-            org.set_session_policy(checked, self.now(org), who, why)
-            self._save(org)
-            return dto.SessionPolicyView(organization_id=org.public_id, **checked.model_dump())
-
-        return self.run_command(command)
+        return self._change(
+            organization_id,
+            lambda org, now: org.set_session_policy(checked, now, who, why),
+            lambda org, _: _session_policy(org),
+        )
 
     def get_allowed_sign_in_methods(self, organization_id: str) -> dto.SignInMethods:
-        org = self._org(organization_id, for_update=False)
-        return dto.SignInMethods(
-            organization_id=org.public_id, allowed_sign_in_methods=org.state.sign_in_methods
-        )
+        return _sign_in_methods(self._org(organization_id, for_update=False))
 
     @command
     def set_allowed_sign_in_methods(
@@ -138,14 +120,45 @@ class OrganizationSettings(Kernel):
         """Restricts how members may sign in (e.g. ``["sso"]``); ``None`` inherits the app's."""
         checked = None if methods is None else values.sign_in_methods(methods)
         who, why = values.actor(actor), values.reason(reason)
+        return self._change(
+            organization_id,
+            lambda org, now: org.set_sign_in_methods(checked, now, who, why),
+            lambda org, _: _sign_in_methods(org),
+        )
 
-        def command() -> dto.SignInMethods:
+    def _change(
+        self,
+        organization_id: str,
+        change: Callable[[Organization, datetime], None],
+        answer: Callable[[Organization, datetime], T],
+    ) -> T:
+        """A command on one setting of the organization: ``change`` records it, ``answer``
+        shows the organization as it is after the change."""
+
+        def command() -> T:
             org = self._org(organization_id)
-            org.set_sign_in_methods(checked, self.now(org), who, why)
+            now = self.now(org)
+            change(org, now)
             self._save(org)
-            return dto.SignInMethods(organization_id=org.public_id, allowed_sign_in_methods=checked)
+            return answer(org, now)
 
         return self.run_command(command)
+
+
+def _user_management(org: Organization) -> dto.UserManagementSettings:
+    return dto.UserManagementSettings(max_allowed_users=org.state.max_allowed_users)
+
+
+def _session_policy(org: Organization) -> dto.SessionPolicyView:
+    return dto.SessionPolicyView(
+        organization_id=org.public_id, **org.state.session_policy.model_dump()
+    )
+
+
+def _sign_in_methods(org: Organization) -> dto.SignInMethods:
+    return dto.SignInMethods(
+        organization_id=org.public_id, allowed_sign_in_methods=org.state.sign_in_methods
+    )
 
 
 def _feature_pairs(

@@ -1,8 +1,10 @@
-"""How an organization and a membership are shown: the DTOs built from plain values.
+"""How an organization, a membership and seat usage are shown: the DTOs built from plain
+values.
 
 The application builds them from aggregates (:func:`organization_of`, :func:`membership_of`),
 the read side from its projections' rows (:func:`organization`, :func:`membership`); both go
-through the same two functions, so a DTO reads the same whichever side answers.
+through the same functions (and :func:`seat_usage`), so a DTO reads the same whichever side
+answers.
 """
 
 from __future__ import annotations
@@ -114,6 +116,29 @@ def membership(
         accepted_at=accepted_at,
         expires_at=expires_at,
         invitation=invitation,
+    )
+
+
+def seat_usage(
+    *,
+    organization_id: str,
+    max_allowed_users: int | None,
+    active_members: int,
+    pending_invitations: int,
+    at: datetime,
+) -> dto.SeatUsage:
+    """The seats held at ``at``: active members and the pending invitations that have not
+    expired then; none is free beyond the limit (``None``: no limit)."""
+    in_use = active_members + pending_invitations
+    limit = max_allowed_users
+    return dto.SeatUsage(
+        organization_id=organization_id,
+        max_allowed_users=limit,
+        active_members=active_members,
+        pending_invitations=pending_invitations,
+        seats_in_use=in_use,
+        seats_free=max(limit - in_use, 0) if limit else None,
+        at=at,
     )
 
 

@@ -12,7 +12,7 @@ from tenantry.adapters.projections.views.base import (
     key_column,
     micros_column,
 )
-from tenantry.application import dto
+from tenantry.application import dto, presenters
 from tenantry.domain import ids
 from tenantry.domain.errors import OrganizationNotFound
 from tenantry.projections import SeatsProjection
@@ -50,14 +50,11 @@ class SeatsView(View):
         if row is None:
             raise OrganizationNotFound(organization_id)
         limit, active, waiting = row
-        in_use = active + waiting
-        return dto.SeatUsage(
+        return presenters.seat_usage(
             organization_id=organization_id,
             max_allowed_users=limit,
             active_members=active,
             pending_invitations=waiting,
-            seats_in_use=in_use,
-            seats_free=max(limit - in_use, 0) if limit else None,
             at=r.now,
         )
 

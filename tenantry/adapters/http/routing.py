@@ -38,6 +38,7 @@ from tenantry.adapters.http.idempotency import (
     fingerprint,
 )
 from tenantry.adapters.projections import ProjectionStore
+from tenantry.adapters.projections.store import ReadOptions
 from tenantry.application.app import Tenantry
 from tenantry.domain.errors import NothingChanged, TenantryError
 
@@ -74,6 +75,10 @@ class Lists:
 
     store: ProjectionStore
     timeout: float
+
+    def read_your_writes(self) -> ReadOptions:
+        """A list includes the log's head as of the request: every write acknowledged before."""
+        return ReadOptions(min_position=self.store.head(), timeout=self.timeout)
 
 
 @dataclass(frozen=True)

@@ -63,8 +63,7 @@ def list_organizations(
         page_size=page_size,
         page_token=page_token,
         external_id=external_id,
-        min_position=views.store.head(),
-        timeout=views.timeout,
+        **views.read_your_writes(),
     )
     return json_response(page)
 
@@ -85,8 +84,7 @@ def search_organizations(
         query,
         page_size=page_size,
         page_token=page_token,
-        min_position=views.store.head(),
-        timeout=views.timeout,
+        **views.read_your_writes(),
     )
     return json_response(page)
 
@@ -109,7 +107,6 @@ def list_members(
         status=status,
         page_size=page_size,
         page_token=page_token,
-        min_position=views.store.head(),
-        timeout=views.timeout,
+        **views.read_your_writes(),
     )
     return json_response(page)

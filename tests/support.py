@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from eventsourcing.persistence import PersistenceError, StoredEvent
+
+from tenantry.application.app import Tenantry
 
 POSTGRES_URL_ENV = "TENANTRY_TEST_POSTGRES_URL"
 BACKENDS = ("memory", "sqlite", "postgres")
@@ -72,3 +76,23 @@ def database(kind: str, tmp_path: Path) -> Iterator[str]:
             pytest.skip(f"PostgreSQL tests need {POSTGRES_URL_ENV}")
         with postgres_schema(base) as url:
             yield url
+
+
+class CommitsThenFails:
+    """Wraps a recorder's insert: the next insert commits (unless ``commit=False``) and then
+    raises ``error``, as a dropped connection does after the server committed (or as the
+    recorder's own retry of that insert does: a lost race against itself)."""
+
+    def __init__(self, app: Tenantry, error: PersistenceError, *, commit: bool = True) -> None:
+        self.insert = app.recorder.insert_events
+        self.error = error
+        self.commit = commit
+        self.armed = True
+
+    def __call__(self, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Any:
+        if not self.armed:
+            return self.insert(stored_events, **kwargs)
+        self.armed = False
+        if self.commit:
+            self.insert(stored_events, **kwargs)
+        raise self.error

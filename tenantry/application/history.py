@@ -45,7 +45,14 @@ class History(Kernel):
             e = cast(Organization.Event, event)
             data = e.model_dump(
                 mode="json",
-                exclude={"originator_id", "originator_version", "timestamp", "actor", "reason"},
+                exclude={
+                    "originator_id",
+                    "originator_version",
+                    "timestamp",
+                    "actor",
+                    "reason",
+                    "command_id",
+                },
             )
             data.pop("originator_topic", None)
             changes = [

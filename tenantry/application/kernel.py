@@ -12,10 +12,17 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, Final, ParamSpec, TypeVar, cast
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, Mapper, Recording, Transcoder
+from eventsourcing.persistence import (
+    IntegrityError,
+    InterfaceError,
+    Mapper,
+    OperationalError,
+    Recording,
+    Transcoder,
+)
 from eventsourcing.utils import Environment, EnvType
 
 from tenantry.application.serialization import JSONTranscoder, PydanticMapper
@@ -124,21 +131,51 @@ class Kernel(Application[UUID]):
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """Saves the aggregates' new events in one transaction (and takes due snapshots)."""
         processing: ProcessingEvent[UUID] = ProcessingEvent()
+        stamp = {"command_id": getattr(self._local, "command_id", None) or uuid4()}
         for obj in objs:
             if obj is None:
                 continue
             # Collected directly: eventsourcing's generic path checks runtime Protocols per
             # object, which is slow on Python 3.11.
-            processing.events.extend(obj.collect_events())
+            processing.events.extend(e.model_copy(update=stamp) for e in obj.collect_events())
             processing.aggregates[obj.id] = obj
         processing.saved_kwargs.update(kwargs)
-        recordings = self._record(processing)
+        recordings = self._record_resolved(processing)
         for aggregate in processing.aggregates.values():
             if isinstance(aggregate, User):  # committed: it exists from now on
                 self._remember_user(aggregate.id)
         self._snapshot(processing)
         self._notify(recordings)
         return recordings
+
+    def _record_resolved(self, processing: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Records the events; when the store's answer is lost, asks it what happened.
+
+        A connection that drops during the commit leaves its outcome unknown, and the recorder's
+        own retry of an insert that had in fact committed fails as a lost race. Either way the
+        store is asked whether this command's id was recorded: if it was, the command succeeded
+        (its position is then the log's head, at or after its own events); if not, the error
+        stands (a lost race is retried, a connection error reaches the caller: nothing was
+        recorded)."""
+        try:
+            return self._record(processing)
+        except (IntegrityError, OperationalError, InterfaceError):
+            if not self._was_recorded(processing):
+                raise
+        self._local.resolved_position = self.recorder.max_notification_id()
+        return []
+
+    def _was_recorded(self, processing: ProcessingEvent[UUID]) -> bool:
+        if not processing.events:
+            return False
+        first = processing.events[0]
+        version = first.originator_version
+        try:
+            stored = list(self.events.get(first.originator_id, gt=version - 1, lte=version))
+        except (OperationalError, InterfaceError):
+            return False  # still unknown: the caller's error stands
+        ours = getattr(first, "command_id", None)
+        return bool(stored) and getattr(stored[0], "command_id", None) == ours
 
     def _snapshot(self, processing: ProcessingEvent[UUID]) -> None:
         """Snapshots every aggregate whose save crossed a multiple of its interval, from the
@@ -153,24 +190,32 @@ class Kernel(Application[UUID]):
                 processing.aggregates.pop(event.originator_id)  # once per save is enough
 
     def _save(self, *aggregates: Aggregate | None) -> None:
+        self._local.resolved_position = None
         recordings = self.save(*aggregates)
         if recordings:
             self._local.position = recordings[-1].notification.id
+        elif self._local.resolved_position is not None:
+            self._local.position = self._local.resolved_position
 
     def run_command(self, command: Callable[[], T]) -> T:
         """Runs a command (load, change, save), again on freshly loaded state each time it loses
         an optimistic-concurrency race, at most ``max_attempts`` times; then
         :class:`ConcurrentModification`."""
         self._local.position = None  # a command that records nothing has no position
-        for attempt in range(1, self.max_attempts + 1):
-            self._local.retrying = attempt > 1
-            try:
-                return command()
-            except IntegrityError:
-                # Lost a race (same aggregate version or same key claim): reload and retry.
-                if attempt == self.max_attempts:
-                    break
-                time.sleep(random.uniform(0, min(0.05, 0.0005 * 2**attempt)))
+        # One id for every attempt: only one attempt can commit, and the id tells which did.
+        self._local.command_id = uuid4()
+        try:
+            for attempt in range(1, self.max_attempts + 1):
+                self._local.retrying = attempt > 1
+                try:
+                    return command()
+                except IntegrityError:
+                    # Lost a race (same aggregate version or same key claim): reload and retry.
+                    if attempt == self.max_attempts:
+                        break
+                    time.sleep(random.uniform(0, min(0.05, 0.0005 * 2**attempt)))
+        finally:
+            self._local.command_id = None
         raise ConcurrentModification(self.max_attempts)
 
     def _get(self, aggregate_id: UUID, cls: type[T], *, for_update: bool = True) -> T | None:

@@ -7,7 +7,7 @@ moves gets ``eventsourcing.utils.register_topic(old_topic, new_class)``.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Final, cast
 from uuid import UUID
 
 import pydantic_core
@@ -22,6 +22,11 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel, ValidationError
+
+_COLUMNS: Final[set[str]] = {"originator_id", "originator_version"}
+"""Fields stored as the record's own columns, not in its JSON."""
+_COLUMNS_AND_NO_COMMAND: Final[set[str]] = _COLUMNS | {"command_id"}
+"""An event recorded outside a command keeps the JSON of events from before command ids."""
 
 
 class JSONTranscoder(Transcoder):
@@ -46,7 +51,8 @@ class PydanticMapper(Mapper[UUID]):
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         event = cast(BaseModel, domain_event)
-        state = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
+        exclude = _COLUMNS if getattr(event, "command_id", None) else _COLUMNS_AND_NO_COMMAND
+        state = event.model_dump(mode="json", exclude=exclude)
         class_version = getattr(type(event), "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version

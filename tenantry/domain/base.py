@@ -79,6 +79,10 @@ class DomainEvent(BaseModel):
     timestamp: Timestamp
     actor: str
     reason: str | None = None
+    command_id: UUID | None = None
+    """The command that recorded the event (one id for all its events); ``None`` on events
+    stored before commands carried ids. After a commit of unknown outcome it tells whether the
+    command's events are in the store."""
 
     @staticmethod
     def create_timestamp() -> datetime:  # only used if a command forgets to pass its `now`

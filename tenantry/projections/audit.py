@@ -29,7 +29,15 @@ from tenantry.projections.base import (
 )
 
 _BASE_FIELDS = frozenset(
-    {"originator_id", "originator_version", "timestamp", "actor", "reason", "originator_topic"}
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "actor",
+        "reason",
+        "originator_topic",
+        "command_id",
+    }
 )
 
 

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
+from uuid import UUID
 
 from eventsourcing.domain import CanInitAggregate
 from eventsourcing.persistence import StoredEvent
@@ -205,6 +206,8 @@ def test_stored_events_are_readable_json(app: Tenantry, clock: FakeClock) -> Non
     app.invite_member(org.id, "bob@x.io")
     records = app.recorder.select_notifications(start=None, limit=10)
     created = json.loads(records[0].state)
+    command_id = UUID(created.pop("command_id"))  # the command's own id: a fresh UUID
+    assert json.loads(records[1].state)["command_id"] == str(command_id)  # its claim: the same
     assert records[0].topic == "tenantry.domain.organization:Organization.Created"
     assert records[0].originator_id == org_uuid(org.id)
     assert created == {

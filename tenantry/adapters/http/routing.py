@@ -40,7 +40,7 @@ from tenantry.adapters.http.idempotency import (
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.adapters.projections.store import ReadOptions
 from tenantry.application.app import Tenantry
-from tenantry.domain.errors import NothingChanged, TenantryError
+from tenantry.domain.errors import ConcurrentModification, NothingChanged, TenantryError
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Callable[..., Any])
@@ -164,6 +164,7 @@ def route_class(context: RouterContext) -> type[APIRoute]:
                 setattr(request.state, _CONTEXT, context)
                 store = context.idempotency
                 malformed: RequestValidationError | None = None
+                transient = False
                 try:
                     if request.method in _BODY_METHODS:
                         await _read_body(request, context.max_body_bytes)
@@ -182,6 +183,9 @@ def route_class(context: RouterContext) -> type[APIRoute]:
                     response = validation_response(malformed or e)
                 except (TenantryError, HttpError) as e:
                     response = error_response(e)
+                    # Lost every race: the same request may well succeed later, so its key
+                    # must not keep this answer.
+                    transient = isinstance(e, ConcurrentModification)
                 except _UNAVAILABLE as e:
                     await _release(request, store)
                     return error_response(Unavailable(f"the database is unavailable: {e}"))
@@ -190,7 +194,7 @@ def route_class(context: RouterContext) -> type[APIRoute]:
                     raise
                 reservation: Reservation | None = getattr(request.state, "idempotency", None)
                 if reservation is not None:
-                    if response.status_code < 500:
+                    if response.status_code < 500 and not transient:
                         stored = StoredResponse(
                             response.status_code, response.media_type, bytes(response.body)
                         )

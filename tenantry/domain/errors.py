@@ -353,3 +353,20 @@ class ProjectionBehind(FailedPrecondition):
         self.position = position
         self.reached = reached
         self.timeout = timeout
+
+
+class ProjectionFailed(FailedPrecondition):
+    """Raised when a read needs a projection that stopped at an event it could not apply
+    (``tenantry projections status`` shows it; a catch-up resumes it once the cause is fixed)."""
+
+    code = "projection_failed"
+
+    def __init__(self, projection: str, failure: object | None) -> None:
+        position = getattr(failure, "position", None)
+        at = f" at log position {position}" if position is not None else ""
+        super().__init__(
+            f"projection {projection!r} stopped{at} on an event it could not apply; see "
+            "`tenantry projections status`, fix the cause, then `tenantry projections catch-up`"
+        )
+        self.projection = projection
+        self.position = position

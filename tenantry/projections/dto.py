@@ -48,6 +48,19 @@ class AuditPage(_Frozen):
     next_page_token: str
 
 
+class ProjectionFailure(_Frozen):
+    """A projection stopped before the event at ``position``: it could not apply it."""
+
+    position: int
+    """The log position of the event it could not apply (it includes everything before)."""
+    error: str
+    """The error's class and message (never SQL or its parameters)."""
+    first_failed_at: datetime
+    last_failed_at: datetime
+    attempts: int
+    """How many times in a row it failed at this event."""
+
+
 class ProjectionStatus(_Frozen):
     name: str
     version: int
@@ -61,3 +74,5 @@ class ProjectionStatus(_Frozen):
     """``head - position``, in log positions (PostgreSQL may leave gaps, so at most the count)."""
     rebuilding: bool
     rebuild_position: int | None
+    failure: ProjectionFailure | None = None
+    """Set while the projection is stopped at an event it could not apply."""

@@ -48,10 +48,13 @@ def _store(t: Tenantry, batch_size: int = 1000) -> Iterator[ProjectionStore]:
 
 def _status_view(statuses: list[pdto.ProjectionStatus]) -> RenderableType:
     table = Table(title="projections")
-    for col in ("name", "version", "generation", "position", "head", "lag", "rebuild"):
+    for col in ("name", "version", "generation", "position", "head", "lag", "rebuild", "failed"):
         table.add_column(col)
     for s in statuses:
         rebuild = f"at {s.rebuild_position}" if s.rebuilding else ""
+        failed = ""
+        if s.failure is not None:
+            failed = f"at {s.failure.position} ({s.failure.attempts}x): {s.failure.error}"
         table.add_row(
             s.name,
             str(s.version),
@@ -60,13 +63,14 @@ def _status_view(statuses: list[pdto.ProjectionStatus]) -> RenderableType:
             str(s.head),
             str(s.lag),
             rebuild,
+            failed,
         )
     return table
 
 
 @operation(projections_app, "status", view=_status_view)
 def status(t: Tenantry) -> list[pdto.ProjectionStatus]:
-    """Position and lag of every projection."""
+    """Position and lag of every projection, and the event that stopped a failed one."""
     with _store(t) as store:
         return store.status()
 
@@ -77,7 +81,8 @@ def catch_up(
     name: Annotated[str | None, typer.Argument(help="One projection (default: all).")] = None,
     batch_size: BatchSizeOpt = 1000,
 ) -> ProjectionRun:
-    """Brings projections up to the head of the log."""
+    """Brings projections up to the head of the log (a failed one is tried again from the
+    event it stopped at)."""
     with _store(t, batch_size) as store:
         names = [store.view(name).name] if name else list(store.views)
         processed = 0

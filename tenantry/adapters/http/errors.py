@@ -17,7 +17,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette import status
 
-from tenantry.domain.errors import ErrorKind, InvalidField, ProjectionBehind, TenantryError
+from tenantry.domain.errors import (
+    ErrorKind,
+    InvalidField,
+    ProjectionBehind,
+    ProjectionFailed,
+    TenantryError,
+)
 
 PAYLOAD_TOO_LARGE: Final = "payload_too_large"
 UNAVAILABLE: Final = "unavailable"
@@ -38,6 +44,9 @@ STATUS_BY_CODE: Final[Mapping[str, int]] = {
     # A read-your-writes wait that timed out: the write is safe, the read model is late.
     # Not the caller's fault, and a retry soon succeeds.
     ProjectionBehind.code: status.HTTP_503_SERVICE_UNAVAILABLE,
+    # A read model stopped at an event it could not apply: the server's fault, shown by
+    # /readyz and `projections status`; answered once an operator fixed it.
+    ProjectionFailed.code: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 """...with these exceptions, by error code (checked first)."""
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from tenantry.adapters.projections import rows
+from tenantry.adapters.projections import failures, rows
 from tenantry.adapters.projections.engine import reader, writer
 from tenantry.adapters.projections.views import NAMING, View
 
@@ -95,6 +95,7 @@ class Generations:
             try:
                 with self._write.begin() as conn:
                     _meta.create_all(conn, checkfirst=True)
+                    failures.metadata.create_all(conn, checkfirst=True)
                 return
             except sa.exc.DBAPIError:  # another process created them at the same moment
                 if attempt == 2:

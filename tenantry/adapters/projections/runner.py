@@ -8,6 +8,13 @@ updated means another runner got there first, and the whole batch is rolled back
 rows its events need in one ``SELECT … IN``, folds them with the projection's pure functions and
 bulk-upserts the result. Rows and positions commit together or not at all, so a crash loses or
 repeats nothing; memory is bounded by the batch size.
+
+Each projection's share of a batch runs in its own savepoint. One that cannot apply an event
+(its code raises, or the database refuses its rows) is rolled back alone, applied again one event
+at a time up to the event that fails, and recorded as failed at that event (:mod:`.failures`);
+the others commit their share. A failed projection stays where it stopped until a catch-up
+retries it (``retry_failed``): an explicit one, or the follower's, every ``retry_interval``
+seconds. Connection and lock errors are not failures of a projection: they end the pass.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ import sqlalchemy as sa
 from eventsourcing.persistence import Notification
 from eventsourcing.utils import TopicError, resolve_topic
 
-from tenantry.adapters.projections import rows
+from tenantry.adapters.projections import failures, rows
 from tenantry.adapters.projections.engine import reader, writer
 from tenantry.adapters.projections.generations import Generation, Generations
 from tenantry.adapters.projections.views import View
@@ -38,6 +45,8 @@ Progress = Callable[[int, int], None]
 """Called after each batch with (position reached, head of the log)."""
 
 DEFAULT_BATCH_SIZE = 1000
+DEFAULT_RETRY_INTERVAL = 30.0
+"""Seconds between a follower's retries of a failed projection."""
 
 
 class Lost(Exception):
@@ -52,7 +61,15 @@ class Lane:
     view: View
     gen: Generation
     position: int
+    failed_at: int | None = None
+    """Where a recorded failure stopped it (it is being retried)."""
+    failed: bool = False
+    """It failed in this pass: it goes no further."""
 
+
+_TRANSIENT = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, Lost)
+"""Errors of the database or of a race, not of a projection: they end the pass, and are not
+recorded as a projection's failure."""
 
 _NOTHING: Mapping[RowRef, Row | None] = MappingProxyType({})
 
@@ -90,16 +107,24 @@ class Runner:
         self.batch_size = batch_size
         self.before_commit: Callable[[str, int], None] | None = None
         """Test hook: called inside each batch's transaction, before it commits."""
+        self.retry_interval = DEFAULT_RETRY_INTERVAL
         self._routes: dict[str, frozenset[str]] = {}
 
     def head(self) -> int:
         """The newest position of the log."""
         return int(self.app.recorder.max_notification_id() or 0)
 
-    def catch_up(self, views: Sequence[View], progress: Progress | None = None) -> int:
+    def catch_up(
+        self,
+        views: Sequence[View],
+        progress: Progress | None = None,
+        *,
+        retry_failed: bool = True,
+    ) -> int:
         """Brings ``views`` up to the head of the log in one pass (see
         :meth:`ProjectionStore.catch_up`); those without live tables of their version are
-        built, as by :meth:`build`."""
+        built, as by :meth:`build`. A failed projection is tried again only with
+        ``retry_failed``."""
         targets: list[tuple[View, int]] = []
         builds: list[View] = []
         for view in views:
@@ -109,11 +134,20 @@ class Runner:
                 builds.append(view)
             else:
                 targets.append((view, int(tr.generation)))
-        total = self.build(builds, progress, unless_live=True) if builds else 0
-        return total + self.advance(targets, progress)
+        total = (
+            self.build(builds, progress, unless_live=True, retry_failed=retry_failed)
+            if builds
+            else 0
+        )
+        return total + self.advance(targets, progress, retry_failed=retry_failed)
 
     def build(
-        self, views: Sequence[View], progress: Progress | None, *, unless_live: bool = False
+        self,
+        views: Sequence[View],
+        progress: Progress | None,
+        *,
+        unless_live: bool = False,
+        retry_failed: bool = True,
     ) -> int:
         """Builds new generations of ``views`` together in one pass over the log (resuming the
         generations an interrupted build left), adds their indexes and swaps them in. With
@@ -138,17 +172,33 @@ class Runner:
                     number = gens.new(conn, view, indexes=False)
                     gens.set_registry(conn, view.name, reg is not None, building_generation=number)
             building.append((view, number))
-        done = self.advance(building, progress)
-        for view, number in building:
+        done = self.advance(building, progress, retry_failed=retry_failed)
+        with self._read.connect() as conn:
+            failed = failures.all_failures(conn)
+        building = [
+            (view, number) for view, number in building if (view.name, number) not in failed
+        ]
+        for view, number in building:  # a failed build stays unswapped: a retry resumes it
             gens.add_indexes(view, number)
             gens.swap(view, number)
-        return done + self.advance(building, progress) + self.advance(built, progress)
+        return (
+            done
+            + self.advance(building, progress, retry_failed=retry_failed)
+            + self.advance(built, progress, retry_failed=retry_failed)
+        )
 
-    def advance(self, targets: Sequence[tuple[View, int]], progress: Progress | None) -> int:
+    def advance(
+        self,
+        targets: Sequence[tuple[View, int]],
+        progress: Progress | None,
+        *,
+        retry_failed: bool = True,
+    ) -> int:
         """Runs the generations ``targets`` (view, generation number) together to the head of
         the log, in one pass; returns how many log positions they moved over in all. A
-        generation that disappears (swapped out by another runner) drops out."""
-        lanes = self._lanes(targets)
+        generation that disappears (swapped out by another runner) drops out, and so does one
+        that fails (or has failed, unless ``retry_failed``)."""
+        lanes = self._lanes(targets, retry_failed)
         moved = 0
         while lanes:
             start = min(lane.position for lane in lanes)
@@ -162,23 +212,28 @@ class Runner:
                 self.process(lanes, notes)
             except Lost:
                 time.sleep(0.005)  # a concurrent runner did this batch: re-read and go on
-                lanes = self._lanes([(lane.view, lane.gen.number) for lane in lanes])
+                lanes = self._lanes([(lane.view, lane.gen.number) for lane in lanes], retry_failed)
                 continue
             moved += sum(lane.position for lane in lanes) - before
+            lanes = [lane for lane in lanes if not lane.failed]
             if progress is not None:
                 progress(notes[-1].id, self.head())
         return moved
 
-    def _lanes(self, views: Sequence[tuple[View, int]]) -> list[Lane]:
+    def _lanes(self, views: Sequence[tuple[View, int]], retry_failed: bool) -> list[Lane]:
         """Lanes for generations (by number) of views, at their recorded positions; a generation
-        that no longer exists (swapped out and dropped) gets none."""
+        that no longer exists (swapped out and dropped) gets none, nor one recorded as failed
+        unless ``retry_failed``."""
         out = []
         with self._read.connect() as conn:
+            failed = failures.all_failures(conn)
             for view, number in views:
                 tr = self.generations.tracking(conn, view.name, number)
-                if tr is not None:
+                failure = failed.get((view.name, number))
+                if tr is not None and (failure is None or retry_failed):
                     gen = self.generations.generation(view, number)
-                    out.append(Lane(view, gen, int(tr.position)))
+                    at = failure.position if failure is not None else None
+                    out.append(Lane(view, gen, int(tr.position), failed_at=at))
         return out
 
     def process(self, lanes: Sequence[Lane], notes: Sequence[Notification]) -> None:
@@ -187,18 +242,64 @@ class Runner:
         end = notes[-1].id
         behind = [lane for lane in lanes if lane.position < end]
         events = self._decode(notes, behind)  # before the transaction: keep it short
+        reached: dict[int, int] = {}
         with self._write.begin() as conn:
             for lane in behind:
-                if not self.generations.move(
-                    conn, lane.view.name, lane.gen.number, lane.position, end
-                ):
-                    raise Lost
-                self._fold(conn, lane, events)
+                reached[id(lane)] = self._lane_batch(conn, lane, events, end)
             if self.before_commit is not None:
                 for lane in behind:
                     self.before_commit(lane.view.name, end)
         for lane in behind:
-            lane.position = end
+            lane.position = reached[id(lane)]
+            lane.failed = lane.position < end
+
+    def _lane_batch(
+        self, conn: sa.Connection, lane: Lane, events: Sequence[Event], end: int
+    ) -> int:
+        """One lane's share of a batch, in a savepoint; where the lane got to (``end`` unless
+        an event failed)."""
+        name, number = lane.view.name, lane.gen.number
+        try:
+            with conn.begin_nested():
+                if not self.generations.move(conn, name, number, lane.position, end):
+                    raise Lost
+                self._fold(conn, lane, events)
+        except _TRANSIENT:
+            raise
+        except Exception:
+            return self._one_by_one(conn, lane, events, end)
+        if lane.failed_at is not None:
+            failures.clear(conn, name, number)
+        return end
+
+    def _one_by_one(
+        self, conn: sa.Connection, lane: Lane, events: Sequence[Event], end: int
+    ) -> int:
+        """Applies a lane's events of a batch one at a time, each in a savepoint, up to the one
+        that fails, which is recorded; returns the position reached."""
+        name, number = lane.view.name, lane.gen.number
+        position = lane.position
+        for event in events:
+            at = event[0]
+            if at <= position or name not in event[1]:
+                continue
+            try:
+                with conn.begin_nested():
+                    self.generations.move(conn, name, number, position, at)
+                    self._fold(conn, Lane(lane.view, lane.gen, position), [event])
+            except _TRANSIENT:
+                raise
+            except Exception as e:
+                failures.record(conn, name, number, at, e)
+                # It includes every event before the one that failed.
+                self.generations.move(conn, name, number, position, at - 1)
+                return at - 1
+            position = at
+        # Each event applies alone (the batch failed as a whole): the lane goes on.
+        self.generations.move(conn, name, number, position, end)
+        if lane.failed_at is not None:
+            failures.clear(conn, name, number)
+        return end
 
     def _route(self, topic: str) -> frozenset[str]:
         """The projections (by name) that handle events stored under ``topic``: decided by the
@@ -283,9 +384,13 @@ class Runner:
         """Keeps every view caught up until ``stop`` is set (see
         :meth:`ProjectionStore.follow`)."""
         stop = stop or threading.Event()
+        retry_at = 0.0
         with self._wakeups(stop) as wait:
             while not stop.is_set():
-                moved = self.catch_up(list(self.views.values()))
+                retry = time.monotonic() >= retry_at
+                if retry:
+                    retry_at = time.monotonic() + self.retry_interval
+                moved = self.catch_up(list(self.views.values()), retry_failed=retry)
                 if on_progress is not None and moved:
                     on_progress(moved)
                 if not moved:

@@ -18,6 +18,7 @@ from typing import TypedDict, TypeVar, Unpack
 import sqlalchemy as sa
 
 from tenantry.adapters.database import database_of
+from tenantry.adapters.projections import failures
 from tenantry.adapters.projections.engine import projections_engine, reader, writer
 from tenantry.adapters.projections.generations import Generation, Generations
 from tenantry.adapters.projections.runner import DEFAULT_BATCH_SIZE, Progress, Runner
@@ -34,7 +35,7 @@ from tenantry.application import dto
 from tenantry.application.app import Tenantry
 from tenantry.domain import arguments
 from tenantry.domain.base import utc
-from tenantry.domain.errors import InvalidField, ProjectionBehind
+from tenantry.domain.errors import InvalidField, ProjectionBehind, ProjectionFailed
 from tenantry.projections import dto as pdto
 from tenantry.projections.base import Tables
 from tenantry.projections.tokens import DEFAULT_SECRET
@@ -126,8 +127,10 @@ class ProjectionStore:
         gen = self._generations.live(view)
         if gen is None:
             # Not built yet, or built by another version of this projection: build it.
-            self.catch_up(view.name)
-            return self._live_generation(view)
+            self._runner.catch_up([view], retry_failed=False)
+            gen = self._generations.live(view)
+            if gen is None:  # its build failed
+                raise ProjectionFailed(view.name, self._failure(view.name, building=True))
         return gen
 
     # --- running ----------------------------------------------------------------------------
@@ -141,7 +144,10 @@ class ProjectionStore:
         returns how many log positions were processed (summed over projections). A projection
         that has no tables yet, or whose code version differs from its live tables, is built
         like a rebuild: beside the live tables, without secondary indexes until its bulk load is
-        done, then swapped in."""
+        done, then swapped in.
+
+        A projection that failed on an event (see :meth:`status`) is tried again from that
+        event: once its cause is fixed (the projection's code, or the database), it resumes."""
         views = [self.view(name)] if name is not None else list(self.views.values())
         return self._runner.catch_up(views, arguments.callback(progress, "progress"))
 
@@ -178,12 +184,23 @@ class ProjectionStore:
             tr = self._generations.live_tracking(conn, self.view(name))
         return int(tr.position) if tr is not None else 0
 
+    @property
+    def retry_interval(self) -> float:
+        """Seconds between :meth:`follow`'s retries of a failed projection."""
+        return self._runner.retry_interval
+
+    @retry_interval.setter
+    def retry_interval(self, seconds: float) -> None:
+        self._runner.retry_interval = arguments.seconds(seconds, "retry_interval")
+
     def status(self) -> list[pdto.ProjectionStatus]:
-        """Position and lag of every projection."""
+        """Position and lag of every projection, and the failure that stopped one (the event's
+        log position and the error)."""
         head = self.head()
         out = []
         gens = self._generations
         with self._read.connect() as conn:
+            failed = failures.all_failures(conn)
             for name, view in self.views.items():
                 reg = gens.registry(conn, name)
                 live = reg.live_generation if reg is not None else None
@@ -191,6 +208,9 @@ class ProjectionStore:
                 tr = gens.tracking(conn, name, live) if live is not None else None
                 br = gens.tracking(conn, name, building) if building is not None else None
                 position = int(tr.position) if tr is not None else 0
+                failure = failed.get((name, live)) if live is not None else None
+                if failure is None and building is not None:
+                    failure = failed.get((name, building))
                 out.append(
                     pdto.ProjectionStatus(
                         name=name,
@@ -201,6 +221,7 @@ class ProjectionStore:
                         lag=max(head - position, 0),
                         rebuilding=br is not None,
                         rebuild_position=int(br.position) if br is not None else None,
+                        failure=failures.as_status(failure),
                     )
                 )
         return out
@@ -214,14 +235,18 @@ class ProjectionStore:
             return
         position = arguments.whole_number(position, "position")
         deadline = time.monotonic() + timeout
+        view = self.view(name)
         while True:
             reached = self.position(name)
             if reached >= position:
                 return
-            self.catch_up(name)
+            self._runner.catch_up([view], retry_failed=False)
             reached = self.position(name)
             if reached >= position:
                 return
+            failure = self._failure(name)
+            if failure is not None and failure.position <= position:
+                raise ProjectionFailed(name, failure)  # waiting would not help
             if time.monotonic() >= deadline:
                 raise ProjectionBehind(name, position, reached, timeout)
             time.sleep(0.01)
@@ -266,7 +291,17 @@ class ProjectionStore:
                 if len(names) == 1 or last or self._aligned(conn, gens):
                     yield conn, {t: table for g in gens.values() for t, table in g.tables.items()}
                     return
-            self._runner.catch_up([self.view(each) for each in names])
+            self._runner.catch_up([self.view(each) for each in names], retry_failed=False)
+
+    def _failure(self, name: str, *, building: bool = False) -> pdto.ProjectionFailure | None:
+        """The recorded failure of the live (or the building) generation of ``name``."""
+        with self._read.connect() as conn:
+            reg = self._generations.registry(conn, name)
+            failed = failures.all_failures(conn)
+        number = None
+        if reg is not None:
+            number = reg.building_generation if building else reg.live_generation
+        return failures.as_status(failed.get((name, number))) if number is not None else None
 
     def _aligned(self, conn: sa.Connection, gens: Mapping[str, Generation]) -> bool:
         """Whether the generations stand at one log position (in ``conn``'s snapshot)."""

@@ -16,6 +16,7 @@ engine (:func:`tenantry.adapters.projections.engine.projections_engine`) and the
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -74,6 +75,13 @@ class Database:
         )
 
     @property
+    def lock_timeout(self) -> float:
+        """Seconds a SQLite connection waits for another's write lock (``?timeout=``, default
+        30): the event store (whole seconds, rounded up), the projections and the adapters'
+        tables all honour it."""
+        return float(self.query.get("timeout", DEFAULT_LOCK_TIMEOUT))
+
+    @property
     def schema(self) -> str | None:
         """The PostgreSQL schema (``?schema=``), if any."""
         return self.persistence.get("POSTGRES_SCHEMA")
@@ -106,7 +114,9 @@ class Database:
             name = self.persistence["SQLITE_DBNAME"]
             if name.startswith("file:"):
                 return one_connection_engine(f"sqlite:///{name}&uri=true")
-            return sa.create_engine(f"sqlite:///{name}", connect_args={"timeout": 30})
+            return sa.create_engine(
+                f"sqlite:///{name}", connect_args={"timeout": self.lock_timeout}
+            )
         engine = sa.create_engine(
             self.postgres_url(), pool_pre_ping=True, pool_size=2, max_overflow=6
         )
@@ -143,9 +153,23 @@ def _sqlite_persistence(url_path: str, query: dict[str, str]) -> dict[str, str]:
         "SQLITE_DBNAME": "file:tenantry-memory?mode=memory&cache=shared"
         if path == ":memory:"
         else path,
-        "SQLITE_LOCK_TIMEOUT": query.get("timeout", "30"),
+        "SQLITE_LOCK_TIMEOUT": str(math.ceil(_lock_timeout(query))),
         SYNCHRONOUS: mode,
     }
+
+
+DEFAULT_LOCK_TIMEOUT: Final = 30.0
+
+
+def _lock_timeout(query: dict[str, str]) -> float:
+    raw = query.get("timeout", str(DEFAULT_LOCK_TIMEOUT))
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= 3600:
+        raise InvalidField("database_url", "timeout must be 0-3600 seconds")
+    return seconds
 
 
 def _postgres_persistence(parts: Any, query: dict[str, str]) -> dict[str, str]:

@@ -5,8 +5,11 @@ that process only). Logs go to stderr: stdout is left to the caller's data."""
 from __future__ import annotations
 
 import copy
+import logging
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
@@ -19,7 +22,10 @@ from tenantry.adapters.auth.clients import ClientAuth
 from tenantry.adapters.database import DATABASE_URL_ENV, Database
 from tenantry.adapters.http.app import FOLLOW_ENV, TOKEN_TTL_ENV, app_from_env
 from tenantry.adapters.projections import follower
+from tenantry.adapters.projections.supervision import MAX_BACKOFF, MIN_BACKOFF, STEADY
 from tenantry.domain.errors import InvalidField
+
+log = logging.getLogger("tenantry.server")
 
 
 def run(
@@ -89,20 +95,47 @@ def _logs_on_stderr(config: dict[str, Any]) -> dict[str, Any]:
 
 @contextmanager
 def _projections_beside(database_url: str | None) -> Iterator[None]:
-    """Runs the projection follower process (if ``database_url``) while the server runs, and
-    stops it after the server stopped. uvicorn, once shut down by SIGTERM or SIGINT, raises the
-    signal again to end the process: the handler installed here stops the follower first, then
-    lets the signal end the process as before."""
+    """Runs the projection follower process (if ``database_url``) while the server runs,
+    restarted with backoff if it dies (``kill -9``, say: the follower restarts itself after an
+    error, see :mod:`tenantry.adapters.projections.supervision`), and stops it after the server
+    stopped. uvicorn, once shut down by SIGTERM or SIGINT, raises the signal again to end the
+    process: the handler installed here stops the follower first, then lets the signal end the
+    process as before."""
     if database_url is None:
         yield
         return
-    process = follower.spawn(database_url)
-    stopped = False
+    url = database_url
+    process = follower.spawn(url)
+    stopping = threading.Event()
+
+    def watch() -> None:
+        nonlocal process
+        delay, restarts, began = MIN_BACKOFF, 0, time.monotonic()
+        while not stopping.wait(follower.PARENT_POLL):
+            code = process.poll()
+            if code is None:
+                continue
+            if time.monotonic() - began >= STEADY:
+                delay = MIN_BACKOFF
+            restarts += 1
+            log.error(
+                "projection follower process exited (code %s); restart %d in %.1f s",
+                code,
+                restarts,
+                delay,
+            )
+            if stopping.wait(delay):
+                return
+            process, began = follower.spawn(url, restarts=restarts), time.monotonic()
+            delay = min(delay * 2, MAX_BACKOFF)
+
+    watcher = threading.Thread(target=watch, name="follower-watch", daemon=True)
+    watcher.start()
 
     def stop() -> None:
-        nonlocal stopped
-        if not stopped:
-            stopped = True
+        if not stopping.is_set():
+            stopping.set()
+            watcher.join()
             follower.stop_process(process)
 
     def on_signal(signum: int, _frame: FrameType | None) -> None:

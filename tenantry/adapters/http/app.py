@@ -14,13 +14,14 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Final
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette import status
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from tenantry.adapters import readiness
 from tenantry.adapters.auth.clients import (
     DEFAULT_TOKEN_TTL,
     REVOCATION_DELAY,
@@ -29,6 +30,7 @@ from tenantry.adapters.auth.clients import (
 from tenantry.adapters.database import connect, database_of
 from tenantry.adapters.http import schemas
 from tenantry.adapters.http.errors import (
+    RETRY_AFTER_SECONDS,
     error_response,
     status_response,
     validation_response,
@@ -38,6 +40,7 @@ from tenantry.adapters.http.oauth import BearerAuth, add_token_routes
 from tenantry.adapters.http.router import create_router
 from tenantry.adapters.http.routing import DEFAULT_MAX_BODY_BYTES
 from tenantry.adapters.projections import ProjectionStore
+from tenantry.adapters.projections.supervision import FollowerHealth, follow_supervised
 from tenantry.application.app import Tenantry
 from tenantry.domain.errors import Unauthenticated
 
@@ -68,6 +71,8 @@ def create_app(
     revocation_delay: timedelta = REVOCATION_DELAY,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     follow_projections: bool = True,
+    ready_max_lag: int = readiness.DEFAULT_MAX_LAG,
+    ready_stale_after: float = readiness.DEFAULT_STALE_AFTER,
 ) -> FastAPI:
     """The REST API on ``database_url`` (default ``$TENANTRY_DATABASE_URL``, else
     ``sqlite:///tenantry.db``), with its API clients and idempotency keys in the same database.
@@ -77,7 +82,9 @@ def create_app(
     (this worker re-reads secret versions that often).
     ``follow_projections``: keep the projections (lists, search) caught up in a thread of this
     application while it runs; ``False`` when another process follows them (``tenantry serve``
-    runs one follower process for all its workers). Lists read their writes either way."""
+    runs one follower process for all its workers). Lists read their writes either way.
+    ``ready_max_lag``, ``ready_stale_after``: when ``/readyz`` answers 503 (see
+    :mod:`tenantry.adapters.readiness`)."""
     owned = tenantry is None
     t = tenantry if tenantry is not None else connect(database_url)
     engine = database_of(t).adapters_engine()
@@ -86,12 +93,16 @@ def create_app(
 
     authenticate = BearerAuth(clients)
     views = ProjectionStore(t)
+    follower_health = FollowerHealth(views.engine)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
         follower = threading.Thread(
-            target=views.follow, kwargs={"stop": stop}, name="tenantry-projections", daemon=True
+            target=follow_supervised,
+            args=(views, stop),
+            name="tenantry-projections",
+            daemon=True,
         )
         if follow_projections:
             follower.start()
@@ -142,6 +153,26 @@ def create_app(
     async def health() -> schemas.Health:
         return schemas.Health(status="ok")
 
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Readiness: projections caught up and not failed, follower alive (503 if not)",
+        response_model=readiness.Readiness,
+        responses={503: {"model": readiness.Readiness, "description": "Not ready."}},
+    )
+    def ready() -> Response:
+        state = readiness.check(
+            views, follower_health, max_lag=ready_max_lag, stale_after=ready_stale_after
+        )
+        code = status.HTTP_200_OK if state.ready else status.HTTP_503_SERVICE_UNAVAILABLE
+        headers = None if state.ready else {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return Response(
+            state.model_dump_json(),
+            status_code=code,
+            headers=headers,
+            media_type="application/json",
+        )
+
     app.include_router(
         create_router(
             t,
@@ -159,4 +190,11 @@ def app_from_env() -> FastAPI:
     """The factory ``tenantry serve`` gives uvicorn, so every worker builds its own app."""
     ttl = int(os.environ.get(TOKEN_TTL_ENV, int(DEFAULT_TOKEN_TTL.total_seconds())))
     follow = os.environ.get(FOLLOW_ENV, "1") != "0"
-    return create_app(token_ttl=timedelta(seconds=ttl), follow_projections=follow)
+    max_lag = int(os.environ.get(readiness.MAX_LAG_ENV, readiness.DEFAULT_MAX_LAG))
+    stale = float(os.environ.get(readiness.STALE_AFTER_ENV, readiness.DEFAULT_STALE_AFTER))
+    return create_app(
+        token_ttl=timedelta(seconds=ttl),
+        follow_projections=follow,
+        ready_max_lag=max_lag,
+        ready_stale_after=stale,
+    )

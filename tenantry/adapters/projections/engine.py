@@ -39,7 +39,7 @@ def projections_engine(db: Database) -> sa.Engine:
     if db.kind == "sqlite":
         name = db.persistence["SQLITE_DBNAME"]
         connect_args: dict[str, Any] = {
-            "timeout": float(db.persistence["SQLITE_LOCK_TIMEOUT"]),
+            "timeout": db.lock_timeout,
             "check_same_thread": False,
         }
         if name.startswith("file:"):

@@ -91,16 +91,16 @@ def all_failures(conn: sa.Connection) -> dict[tuple[str, int], Failure]:
             generation=int(row["generation"]),
             position=int(row["position"]),
             error=row["error"],
-            first_failed_at=_aware(row["first_failed_at"]),
-            last_failed_at=_aware(row["last_failed_at"]),
+            first_failed_at=aware(row["first_failed_at"]),
+            last_failed_at=aware(row["last_failed_at"]),
             attempts=int(row["attempts"]),
         )
         out[(failure.name, failure.generation)] = failure
     return out
 
 
-def _aware(moment: datetime) -> datetime:
-    # SQLite returns the stored moment without its zone.
+def aware(moment: datetime) -> datetime:
+    """``moment`` with its UTC zone (SQLite returns stored moments without it)."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 

@@ -15,6 +15,7 @@ whole), and on its own when the server process that started it is gone.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -25,15 +26,21 @@ from typing import Final
 
 from tenantry.adapters.database import DATABASE_URL_ENV, connect, resolve_url
 from tenantry.adapters.projections import ProjectionStore
+from tenantry.adapters.projections.supervision import follow_supervised
 
 PARENT_ENV: Final = "TENANTRY_HTTP_PARENT_PID"
+RESTARTS_ENV: Final = "TENANTRY_FOLLOWER_RESTARTS"
+"""How many times the server restarted this follower process before (readiness shows it)."""
 PARENT_POLL: Final = 0.5
 """Seconds between checks that the server process is still there."""
 
 
-def follow(database_url: str, stop: threading.Event, *, parent: int | None = None) -> None:
+def follow(
+    database_url: str, stop: threading.Event, *, parent: int | None = None, restarts: int = 0
+) -> None:
     """Keeps every projection of ``database_url`` caught up until ``stop`` is set or the process
-    ``parent`` is no longer this process's parent."""
+    ``parent`` is no longer this process's parent; supervised (restarted after an error, see
+    :mod:`.supervision`)."""
 
     def orphaned() -> bool:
         return parent is not None and os.getppid() != parent
@@ -50,7 +57,7 @@ def follow(database_url: str, stop: threading.Event, *, parent: int | None = Non
     try:
         views = ProjectionStore(app)
         try:
-            views.follow(stop=stop)
+            follow_supervised(views, stop, restarts=restarts)
         finally:
             views.close()
     finally:
@@ -59,10 +66,15 @@ def follow(database_url: str, stop: threading.Event, *, parent: int | None = Non
         watcher.join()
 
 
-def spawn(database_url: str) -> subprocess.Popen[bytes]:
+def spawn(database_url: str, *, restarts: int = 0) -> subprocess.Popen[bytes]:
     """Starts the follower process for ``database_url`` (passed in the environment, not on the
     command line, where it would show a password to ``ps``)."""
-    env = {**os.environ, DATABASE_URL_ENV: database_url, PARENT_ENV: str(os.getpid())}
+    env = {
+        **os.environ,
+        DATABASE_URL_ENV: database_url,
+        PARENT_ENV: str(os.getpid()),
+        RESTARTS_ENV: str(restarts),
+    }
     return subprocess.Popen([sys.executable, "-m", __name__], env=env)
 
 
@@ -85,11 +97,15 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     parent = os.environ.get(PARENT_ENV)
     follow(
         resolve_url(),
         stop,
         parent=int(parent) if parent else None,
+        restarts=int(os.environ.get(RESTARTS_ENV, "0") or 0),
     )
 
 

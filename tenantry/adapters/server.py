@@ -20,9 +20,11 @@ from uvicorn.config import LOGGING_CONFIG
 
 from tenantry.adapters.auth.clients import ClientAuth
 from tenantry.adapters.database import DATABASE_URL_ENV, Database
+from tenantry.adapters.expiry_schedule import DEFAULT_INTERVAL, INTERVAL_ENV
 from tenantry.adapters.http.app import FOLLOW_ENV, TOKEN_TTL_ENV, app_from_env
 from tenantry.adapters.projections import follower
 from tenantry.adapters.projections.supervision import MAX_BACKOFF, MIN_BACKOFF, STEADY
+from tenantry.adapters.readiness import DEFAULT_MAX_LAG, MAX_LAG_ENV
 from tenantry.domain.errors import InvalidField
 
 log = logging.getLogger("tenantry.server")
@@ -37,6 +39,8 @@ def run(
     token_ttl: int,
     log_level: str,
     prepare: Callable[[ClientAuth], None],
+    expiry_interval: float = DEFAULT_INTERVAL,
+    ready_max_lag: int = DEFAULT_MAX_LAG,
 ) -> None:
     """Serves until SIGTERM or SIGINT (requests in flight finish). ``prepare`` runs once with the
     API clients before the server starts (to create a client, say)."""
@@ -47,6 +51,8 @@ def run(
         )
     os.environ[DATABASE_URL_ENV] = db.url
     os.environ[TOKEN_TTL_ENV] = str(token_ttl)
+    os.environ[INTERVAL_ENV] = str(expiry_interval)
+    os.environ[MAX_LAG_ENV] = str(ready_max_lag)
     # Events in memory live in this process only: its own thread follows them.
     os.environ[FOLLOW_ENV] = "1" if in_memory else "0"
     options: dict[str, Any] = {

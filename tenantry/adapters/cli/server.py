@@ -16,6 +16,8 @@ from tenantry.adapters.cli.operation import operation
 from tenantry.adapters.cli.options import JsonOpt
 from tenantry.adapters.cli.rendering import emit
 from tenantry.adapters.database import Database
+from tenantry.adapters.expiry_schedule import DEFAULT_INTERVAL, INTERVAL_ENV
+from tenantry.adapters.readiness import DEFAULT_MAX_LAG, MAX_LAG_ENV
 
 if TYPE_CHECKING:  # the server's libraries load only when serve runs
     from tenantry.adapters.auth.clients import ClientAuth
@@ -52,12 +54,32 @@ def serve(
         typer.Option(help="Create an API client of this name at start and print its secret."),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    expiry_interval: Annotated[
+        float,
+        typer.Option(
+            "--expiry-interval",
+            envvar=INTERVAL_ENV,
+            min=0,
+            help="Seconds between invitation-expiry sweeps (once across servers; 0: none).",
+        ),
+    ] = DEFAULT_INTERVAL,
+    ready_max_lag: Annotated[
+        int,
+        typer.Option(
+            "--ready-max-lag",
+            envvar=MAX_LAG_ENV,
+            min=0,
+            help="/readyz answers 503 when a projection lags more log positions than this.",
+        ),
+    ] = DEFAULT_MAX_LAG,
     json_output: JsonOpt = False,
 ) -> None:
     """Serves the REST API (uvicorn). SIGTERM stops it gracefully: requests in flight finish.
     The projections (lists, search) are kept up to date by one follower process beside the
-    workers (in the server process itself for memory://). With --json, one document on stdout
-    before the server starts: the new client with --create-client, else the server's URL."""
+    workers (in the server process itself for memory://), restarted if it dies; the
+    invitation-expiry sweep runs every --expiry-interval seconds. With --json, one document on
+    stdout before the server starts: the new client with --create-client, else the server's
+    URL."""
     from tenantry.adapters import server
 
     def prepare(clients: ClientAuth) -> None:
@@ -74,4 +96,6 @@ def serve(
         token_ttl=token_ttl,
         log_level=log_level,
         prepare=prepare,
+        expiry_interval=expiry_interval,
+        ready_max_lag=ready_max_lag,
     )

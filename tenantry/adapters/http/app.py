@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Final
@@ -28,6 +28,7 @@ from tenantry.adapters.auth.clients import (
     ClientAuth,
 )
 from tenantry.adapters.database import connect, database_of
+from tenantry.adapters.expiry_schedule import DEFAULT_INTERVAL, INTERVAL_ENV, ExpirySchedule
 from tenantry.adapters.http import schemas
 from tenantry.adapters.http.errors import (
     RETRY_AFTER_SECONDS,
@@ -73,6 +74,7 @@ def create_app(
     follow_projections: bool = True,
     ready_max_lag: int = readiness.DEFAULT_MAX_LAG,
     ready_stale_after: float = readiness.DEFAULT_STALE_AFTER,
+    expiry_interval: float | None = None,
 ) -> FastAPI:
     """The REST API on ``database_url`` (default ``$TENANTRY_DATABASE_URL``, else
     ``sqlite:///tenantry.db``), with its API clients and idempotency keys in the same database.
@@ -84,7 +86,9 @@ def create_app(
     application while it runs; ``False`` when another process follows them (``tenantry serve``
     runs one follower process for all its workers). Lists read their writes either way.
     ``ready_max_lag``, ``ready_stale_after``: when ``/readyz`` answers 503 (see
-    :mod:`tenantry.adapters.readiness`)."""
+    :mod:`tenantry.adapters.readiness`).
+    ``expiry_interval``: run the invitation-expiry sweep every that many seconds, once across
+    every server on the database (``None``: not at all; ``tenantry serve`` runs it hourly)."""
     owned = tenantry is None
     t = tenantry if tenantry is not None else connect(database_url)
     engine = database_of(t).adapters_engine()
@@ -94,6 +98,7 @@ def create_app(
     authenticate = BearerAuth(clients)
     views = ProjectionStore(t)
     follower_health = FollowerHealth(views.engine)
+    schedule = ExpirySchedule(t, engine, interval=expiry_interval) if expiry_interval else None
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -104,14 +109,24 @@ def create_app(
             name="tenantry-projections",
             daemon=True,
         )
+        sweeper = threading.Thread(
+            target=schedule.run_forever if schedule else None,
+            args=(stop,),
+            name="tenantry-expiry",
+            daemon=True,
+        )
         if follow_projections:
             follower.start()
+        if schedule is not None:
+            sweeper.start()
         try:
             yield
         finally:
             stop.set()
             if follow_projections:
                 follower.join(timeout=30)
+            if schedule is not None:
+                sweeper.join(timeout=30)
             views.close()
             if owned:
                 t.close()
@@ -162,7 +177,11 @@ def create_app(
     )
     def ready() -> Response:
         state = readiness.check(
-            views, follower_health, max_lag=ready_max_lag, stale_after=ready_stale_after
+            views,
+            follower_health,
+            max_lag=ready_max_lag,
+            stale_after=ready_stale_after,
+            sweep=_sweep_of(schedule),
         )
         code = status.HTTP_200_OK if state.ready else status.HTTP_503_SERVICE_UNAVAILABLE
         headers = None if state.ready else {"Retry-After": str(RETRY_AFTER_SECONDS)}
@@ -192,9 +211,26 @@ def app_from_env() -> FastAPI:
     follow = os.environ.get(FOLLOW_ENV, "1") != "0"
     max_lag = int(os.environ.get(readiness.MAX_LAG_ENV, readiness.DEFAULT_MAX_LAG))
     stale = float(os.environ.get(readiness.STALE_AFTER_ENV, readiness.DEFAULT_STALE_AFTER))
+    expiry = float(os.environ.get(INTERVAL_ENV, DEFAULT_INTERVAL))
     return create_app(
         token_ttl=timedelta(seconds=ttl),
         follow_projections=follow,
         ready_max_lag=max_lag,
         ready_stale_after=stale,
+        expiry_interval=expiry or None,
     )
+
+
+def _sweep_of(
+    schedule: ExpirySchedule | None,
+) -> Callable[[], readiness.SweepReadiness | None] | None:
+    if schedule is None:
+        return None
+
+    def last() -> readiness.SweepReadiness:
+        run = schedule.last_run()
+        return readiness.SweepReadiness(
+            last_run_at=run.last_run_at, expired=run.expired, error=run.error
+        )
+
+    return last

@@ -46,12 +46,9 @@ def test_two_schedulers_on_one_database_run_the_sweep_once_per_period(
             clock.advance(timedelta(days=16) if period == 0 else timedelta(hours=1))
             ran: list[bool] = []
             barrier = threading.Barrier(len(pairs))
-
-            def run(schedule: ExpirySchedule) -> None:
-                barrier.wait()
-                ran.append(schedule.run_if_due())
-
-            threads = [threading.Thread(target=run, args=(s,)) for _, s in pairs]
+            threads = [
+                threading.Thread(target=_run_together, args=(s, barrier, ran)) for _, s in pairs
+            ]
             for th in threads:
                 th.start()
             for th in threads:
@@ -66,6 +63,11 @@ def test_two_schedulers_on_one_database_run_the_sweep_once_per_period(
         for app, schedule in pairs:
             schedule.engine.dispose()
             app.close()
+
+
+def _run_together(schedule: ExpirySchedule, barrier: threading.Barrier, ran: list[bool]) -> None:
+    barrier.wait()
+    ran.append(schedule.run_if_due())
 
 
 def test_a_sweep_whose_process_died_mid_run_is_taken_over_when_its_lease_expires(

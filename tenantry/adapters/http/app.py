@@ -38,8 +38,9 @@ from tenantry.adapters.http.errors import (
 )
 from tenantry.adapters.http.idempotency import IdempotencyStore
 from tenantry.adapters.http.oauth import BearerAuth, add_token_routes
+from tenantry.adapters.http.requests import RequestIds, internal_handler, unavailable_handler
 from tenantry.adapters.http.router import create_router
-from tenantry.adapters.http.routing import DEFAULT_MAX_BODY_BYTES
+from tenantry.adapters.http.routing import DEFAULT_MAX_BODY_BYTES, UNAVAILABLE_ERRORS
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.adapters.projections.supervision import FollowerHealth, follow_supervised
 from tenantry.application.app import Tenantry
@@ -152,6 +153,11 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         return validation_response(exc)
+
+    app.add_middleware(RequestIds)
+    for unavailable in UNAVAILABLE_ERRORS:
+        app.add_exception_handler(unavailable, unavailable_handler)
+    app.add_exception_handler(Exception, internal_handler)
 
     @app.exception_handler(Unauthenticated)
     async def unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:

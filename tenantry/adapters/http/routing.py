@@ -25,7 +25,6 @@ from starlette.concurrency import run_in_threadpool
 from tenantry.adapters.http.errors import (
     HttpError,
     PayloadTooLarge,
-    Unavailable,
     error_response,
     validation_response,
 )
@@ -37,6 +36,7 @@ from tenantry.adapters.http.idempotency import (
     check_key,
     fingerprint,
 )
+from tenantry.adapters.http.requests import database_unavailable
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.adapters.projections.store import ReadOptions
 from tenantry.application.app import Tenantry
@@ -45,7 +45,7 @@ from tenantry.domain.errors import ConcurrentModification, NothingChanged, Tenan
 T = TypeVar("T")
 E = TypeVar("E", bound=Callable[..., Any])
 
-_UNAVAILABLE: Final = (
+UNAVAILABLE_ERRORS: Final = (
     es_persistence.OperationalError,
     es_persistence.InterfaceError,
     sa_exc.OperationalError,
@@ -186,9 +186,9 @@ def route_class(context: RouterContext) -> type[APIRoute]:
                     # Lost every race: the same request may well succeed later, so its key
                     # must not keep this answer.
                     transient = isinstance(e, ConcurrentModification)
-                except _UNAVAILABLE as e:
+                except UNAVAILABLE_ERRORS as e:
                     await _release(request, store)
-                    return error_response(Unavailable(f"the database is unavailable: {e}"))
+                    return database_unavailable(e)
                 except BaseException:
                     await _release(request, store)
                     raise

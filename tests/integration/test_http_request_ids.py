@@ -74,9 +74,11 @@ def test_a_bug_is_a_500_with_a_json_body_naming_only_the_request_id(
     def boom() -> None:
         raise RuntimeError("secret detail: password=hunter2")
 
-    with TestClient(app, raise_server_exceptions=False) as client:
-        with caplog.at_level(logging.ERROR, logger="tenantry.http"):
-            r = client.get("/boom", headers={"X-Request-Id": "rq-2"})
+    with (
+        TestClient(app, raise_server_exceptions=False) as client,
+        caplog.at_level(logging.ERROR, logger="tenantry.http"),
+    ):
+        r = client.get("/boom", headers={"X-Request-Id": "rq-2"})
     assert r.status_code == 500
     assert r.json()["code"] == "internal"
     assert r.json()["details"] == {"request_id": "rq-2"}

@@ -315,13 +315,14 @@ def test_refusals_exit_with_the_code_of_their_kind(tmp_path: Path) -> None:
     assert len(set(EXIT_CODES.values()) | {0, 1, 2}) == len(EXIT_CODES) + 3
 
 
-def test_an_unexpected_error_shows_its_traceback_only_with_debug(tmp_path: Path) -> None:
+def test_a_database_that_cannot_be_opened_is_unavailable_with_a_traceback_only_with_debug(
+    tmp_path: Path,
+) -> None:
     # A directory where the SQLite file should be: the store itself fails.
     cli = Cli(f"sqlite:///{tmp_path}", tmp_path)
-    plain = cli("orgs", "create", "Hooli", expect=1)
-    assert plain.err.startswith("error [internal]: ")
+    plain = cli("orgs", "create", "Hooli", expect=EXIT_CODES["unavailable"])
+    assert plain.err.startswith("error [unavailable]: the database is unavailable: ")
     assert len(plain.err.strip().splitlines()) == 1
-    assert "--debug" in plain.err
     assert "Traceback" not in plain.err
     debug = cli("orgs", "create", "Hooli", "--debug", expect=1)
     assert "Traceback (most recent call last)" in debug.err

@@ -5,6 +5,7 @@ exit code of their kind (README's table), never a traceback: a missing extra, ba
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -86,3 +87,24 @@ def test_api_clients_cannot_be_kept_in_memory(tmp_path: Path) -> None:
     cli = Cli("memory://", tmp_path)
     _refusal(cli("clients", "create", "ci", expect=3), "invalid_field", ErrorKind.INVALID_ARGUMENT)
     _refusal(cli("serve", "--workers", "2", expect=3), "invalid_field", ErrorKind.INVALID_ARGUMENT)
+
+
+def test_a_catch_up_on_a_locked_database_is_one_line_with_the_unavailable_code(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "tenantry.db"
+    cli = Cli(f"sqlite:///{path}?timeout=1", tmp_path)
+    cli("orgs", "create", "Hooli")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        plain = cli("projections", "catch-up", expect=EXIT_CODES["unavailable"])
+        as_json = cli("projections", "catch-up", "--json", expect=EXIT_CODES["unavailable"])
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert (
+        plain.err.strip() == "error [unavailable]: the database is unavailable: database is locked"
+    )
+    assert json.loads(as_json.err)["error"]["code"] == "unavailable"
+    cli("projections", "catch-up")  # and once the lock is gone, it resumes

@@ -3,6 +3,7 @@ exception, SQLite's write lock held by another process, PostgreSQL connections t
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -73,18 +74,19 @@ def test_readiness_reports_lag_and_is_ready_when_caught_up(tmp_path: Path) -> No
 
 
 def test_a_follower_stopped_by_a_held_sqlite_lock_restarts_once_it_is_released(
-    tmp_path: Path,
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     path = tmp_path / "t.db"
     url = f"sqlite:///{path}?timeout=0.2"
-    app = create_app(url, ready_stale_after=1.0)
-    with TestClient(app) as client:
+    app = create_app(url, ready_stale_after=4.0)
+    with TestClient(app) as client, caplog.at_level(logging.ERROR, "tenantry.follower"):
         app.state.tenantry.create_organization("Megasoft")
         _until(lambda: _ready(client)[0] == 200)
         holder = sqlite3.connect(path, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
         try:
-            _until(lambda: _ready(client)[0] == 503)
+            _until(lambda: any("database is locked" in r.getMessage() for r in caplog.records))
+            _until(lambda: _ready(client)[0] == 503)  # no heartbeat while it cannot write
             _, body = _ready(client)
             assert "heartbeat" in " ".join(body["reasons"])
         finally:

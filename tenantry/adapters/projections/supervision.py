@@ -67,6 +67,8 @@ class FollowerHealth:
         self._write = writer(engine)
         self._read = reader(engine)
         self._last_beat = 0.0
+        self._pending: dict[str, object] = {}
+        """A failure not recorded yet (the database refused it): the next heartbeat records it."""
         for attempt in range(3):
             try:
                 with self._write.begin() as conn:
@@ -86,14 +88,20 @@ class FollowerHealth:
         if time.monotonic() - self._last_beat < BEAT_EVERY:
             return
         self._last_beat = time.monotonic()
-        t = follower_table
-        with self._write.begin() as conn:
-            conn.execute(
-                sa.update(t).where(t.c.name == _ROW).values(heartbeat_at=datetime.now(UTC))
-            )
+        pending = self._pending
+        self._put(heartbeat_at=datetime.now(UTC), **pending)
+        if self._pending is pending:
+            self._pending = {}
 
     def failed(self, error: BaseException, restarts: int) -> None:
-        self._put(restarts=restarts, last_error=describe(error), last_error_at=datetime.now(UTC))
+        """Records a failure now, or with the next heartbeat if the database refuses it."""
+        self._pending = {
+            "restarts": restarts,
+            "last_error": describe(error),
+            "last_error_at": datetime.now(UTC),
+        }
+        self._put(**self._pending)
+        self._pending = {}
 
     def read(self) -> FollowerState | None:
         t = follower_table

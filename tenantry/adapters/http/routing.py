@@ -10,6 +10,8 @@ routes as FastAPI dependencies.
 from __future__ import annotations
 
 import json
+import logging
+import time
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, TypeVar, cast
@@ -42,6 +44,7 @@ from tenantry.adapters.projections.store import ReadOptions
 from tenantry.application.app import Tenantry
 from tenantry.domain.errors import ConcurrentModification, NothingChanged, TenantryError
 
+log = logging.getLogger("tenantry.http")
 T = TypeVar("T")
 E = TypeVar("E", bound=Callable[..., Any])
 
@@ -198,7 +201,16 @@ def route_class(context: RouterContext) -> type[APIRoute]:
                         stored = StoredResponse(
                             response.status_code, response.media_type, bytes(response.body)
                         )
-                        await run_in_threadpool(store.complete, reservation, stored)
+                        # The write is done: its answer goes out even if the key cannot
+                        # keep it (the key then stays reserved, see IdempotencyStore.begin).
+                        try:
+                            await run_in_threadpool(
+                                _persisting, store.complete, reservation, stored
+                            )
+                        except UNAVAILABLE_ERRORS as e:
+                            log.warning(
+                                "could not store the answer of an idempotent request: %s", e
+                            )
                     else:
                         await _release(request, store)
                 return response
@@ -211,7 +223,20 @@ def route_class(context: RouterContext) -> type[APIRoute]:
 async def _release(request: Request, store: IdempotencyStore) -> None:
     reservation: Reservation | None = getattr(request.state, "idempotency", None)
     if reservation is not None:
-        await run_in_threadpool(store.release, reservation)
+        await run_in_threadpool(_persisting, store.release, reservation)
+
+
+def _persisting(write: Callable[..., None], *args: Any) -> None:
+    """``write(*args)``, tried again twice if the database connection drops: a key left reserved
+    would answer the client's retry with 409 for minutes."""
+    for attempt in range(3):
+        try:
+            write(*args)
+            return
+        except UNAVAILABLE_ERRORS:
+            if attempt == 2:
+                raise
+            time.sleep(0.1 * 3**attempt)
 
 
 def idempotency_guard(

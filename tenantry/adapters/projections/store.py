@@ -127,7 +127,7 @@ class ProjectionStore:
         gen = self._generations.live(view)
         if gen is None:
             # Not built yet, or built by another version of this projection: build it.
-            self._runner.catch_up([view], retry_failed=False)
+            self.catch_up(view.name, retry_failed=False)
             gen = self._generations.live(view)
             if gen is None:  # its build failed
                 raise ProjectionFailed(view.name, self._failure(view.name, building=True))
@@ -139,17 +139,23 @@ class ProjectionStore:
         """The newest position of the log."""
         return self._runner.head()
 
-    def catch_up(self, name: str | None = None, *, progress: Progress | None = None) -> int:
+    def catch_up(
+        self,
+        name: str | None = None,
+        *,
+        progress: Progress | None = None,
+        retry_failed: bool = True,
+    ) -> int:
         """Brings one projection (or all, in one pass over the log) up to the head of the log;
         returns how many log positions were processed (summed over projections). A projection
         that has no tables yet, or whose code version differs from its live tables, is built
         like a rebuild: beside the live tables, without secondary indexes until its bulk load is
-        done, then swapped in.
-
-        A projection that failed on an event (see :meth:`status`) is tried again from that
-        event: once its cause is fixed (the projection's code, or the database), it resumes."""
+        done, then swapped in. A projection that failed on an event (see :meth:`status`) is tried
+        again from it unless ``retry_failed`` is false: once its cause is fixed, it resumes."""
         views = [self.view(name)] if name is not None else list(self.views.values())
-        return self._runner.catch_up(views, arguments.callback(progress, "progress"))
+        return self._runner.catch_up(
+            views, arguments.callback(progress, "progress"), retry_failed=bool(retry_failed)
+        )
 
     def rebuild(self, name: str, *, progress: Progress | None = None) -> int:
         """Replays the whole log into fresh tables while readers keep the live ones, then swaps.
@@ -235,12 +241,11 @@ class ProjectionStore:
             return
         position = arguments.whole_number(position, "position")
         deadline = time.monotonic() + timeout
-        view = self.view(name)
         while True:
             reached = self.position(name)
             if reached >= position:
                 return
-            self._runner.catch_up([view], retry_failed=False)
+            self.catch_up(name, retry_failed=False)
             reached = self.position(name)
             if reached >= position:
                 return

@@ -105,8 +105,8 @@ ROLES_MAX: Final = 20
 REASON_MAX: Final = 1000
 ACTOR_MAX: Final = 255
 
-_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-_ROLE = re.compile(r"^[a-z0-9][a-z0-9_:.-]*$")
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_ROLE = re.compile(r"[a-z0-9][a-z0-9_:.-]*")
 _URL_HOST = re.compile(r"https://[^/\s?#]+\S*")
 
 
@@ -317,7 +317,7 @@ def email(value: str, field: str = "email") -> str:
     try:
         checked = validate_email(value, check_deliverability=False, test_environment=True)
     except EmailNotValidError as e:
-        raise InvalidField(field, f"{rule} ({e})") from None
+        raise InvalidField(field, f"{rule}: {e}") from None
     return checked.normalized.lower()
 
 

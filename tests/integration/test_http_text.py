@@ -10,6 +10,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI
 
+from tenantry.domain.errors import InvalidField
 from tenantry.projections import tokens
 from tests.integration.http_support import ORGS, Api, assert_error, authorized, in_process
 
@@ -135,3 +136,13 @@ def test_a_body_that_is_not_utf8_is_refused_naming_the_body(served: tuple[FastAP
     assert_error(r, 400, "invalid_field")
     assert r.json()["details"]["field"] == "body"
     assert "UTF-8" in r.json()["details"]["rule"]
+
+
+@pytest.mark.parametrize("name", ["a\u0000b", "\ud800", "ops\u202e"])
+def test_an_api_client_name_follows_the_text_rule(served: tuple[FastAPI, Api], name: str) -> None:
+    app, _ = served
+    before = app.state.clients.list_clients()
+    with pytest.raises(InvalidField) as caught:
+        app.state.clients.create_client(name)
+    assert caught.value.field == "name"
+    assert app.state.clients.list_clients() == before

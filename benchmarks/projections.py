@@ -305,7 +305,7 @@ def run(
             deep_seq = conn.execute(
                 sa.select(orgs_table.c.seq).order_by(orgs_table.c.seq).offset(depth).limit(1)
             ).scalar_one()
-        deep = tokens.encode(tokens.PageToken("orgs", "", deep_seq, "next", 1))
+        deep = tokens.encode(tokens.PageToken("orgs", "", deep_seq, "next", 1), store.secret)
         first_ms = latency_ms(lambda: store.list_organizations(page_size=100), reps)
         deep_ms = latency_ms(lambda: store.list_organizations(page_size=100, page_token=deep), reps)
         out["list page of 100: first vs deep page"] = (

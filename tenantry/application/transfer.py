@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tenantry.application.app import Tenantry
 from tenantry.application.kernel import command
+from tenantry.application.transfer_rules import check_event
 from tenantry.domain import ids, values
 from tenantry.domain.errors import InvalidField, OrganizationAlreadyExists, OrganizationNotFound
 from tenantry.domain.key_claim import KeyClaim
@@ -75,6 +76,22 @@ def _aggregate_class(topic: str, field: str) -> type[Organization | Membership |
     if isinstance(cls, type) and issubclass(cls, KeyClaim.Event):
         raise InvalidField(field, "key claims are not part of an export; they are claimed anew")
     raise InvalidField(field, f"topic {topic!r} is not an organization, membership or user event")
+
+
+def _check_originator_topic(state: dict[str, Any], agg: type[object], field: str) -> None:
+    """A creating event names the class of its aggregate, which replay imports and builds: it
+    must be the class its event belongs to."""
+    topic = state.get("originator_topic")
+    if topic is None:
+        return
+    named: object = None
+    if isinstance(topic, str) and topic.startswith(_DOMAIN_PREFIX):
+        try:
+            named = resolve_topic(topic)
+        except Exception:  # any import or attribute error means the same: not its aggregate
+            named = None
+    if named is not agg:
+        raise InvalidField(field, f"must name its aggregate, {agg.__name__}")
 
 
 def _uuid(value: UUID | str) -> UUID:
@@ -178,6 +195,7 @@ class _Plan:
         self.kind: dict[UUID, type[Organization | Membership | User]] = {}
         for number, r in enumerate(records, start=1):
             cls = _aggregate_class(r.topic, f"event {number}.topic")
+            _check_originator_topic(r.state, cls, f"event {number}.originator_topic")
             kind = self.kind.setdefault(r.originator_id, cls)
             if kind is not cls:
                 raise InvalidField(f"event {number}", "mixes events of two kinds of aggregate")
@@ -217,6 +235,8 @@ class _Plan:
         for membership, user in self.memberships.items():
             if membership in self.kind and user not in self.kind:
                 raise InvalidField("export", f"membership {membership} comes without its user")
+        for number, r in enumerate(records, start=1):  # events that fit their schema, then
+            check_event(r.state, f"event {number}")  # values that pass the commands' rules
 
     def _replay(self, app: Tenantry, originator: UUID) -> object:
         """Loads every event through the mapper (schema and upcasting) and replays the stream."""

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from tenantry.domain.base import utc
 from tenantry.domain.errors import InvalidField
+from tenantry.domain.text import free_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,7 +63,8 @@ def callback(value: F | None, field: str) -> F | None:
 
 
 def text(value: str, field: str) -> str:
-    """A string, as given (for filters that match a recorded value exactly)."""
+    """A string under the text rule (:func:`tenantry.domain.text.free_text`), for filters that
+    match a recorded value exactly."""
     if not isinstance(value, str):
         raise InvalidField(field, "must be a string")
-    return value
+    return free_text(value, field)

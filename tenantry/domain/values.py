@@ -8,8 +8,10 @@ from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Final, Literal
 
+from email_validator import EmailNotValidError, validate_email
 from pydantic import BaseModel, ConfigDict
 
+from tenantry.domain import text
 from tenantry.domain.errors import InvalidField, UnknownFeature
 
 
@@ -103,24 +105,17 @@ ROLES_MAX: Final = 20
 REASON_MAX: Final = 1000
 ACTOR_MAX: Final = 255
 
-_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_ROLE = re.compile(r"^[a-z0-9][a-z0-9_:.-]*$")
-_URL_HOST = re.compile(r"^https://[^/\s?#]+\S*$")
-
-
-def _no_control_chars(field: str, value: str) -> None:
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise InvalidField(field, "must not contain control characters")
+_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_ROLE = re.compile(r"[a-z0-9][a-z0-9_:.-]*")
+_URL_HOST = re.compile(r"https://[^/\s?#]+\S*")
 
 
 def display_name(value: str, field: str = "display_name") -> str:
     if not isinstance(value, str):
         raise InvalidField(field, "must be a string")
-    value = value.strip()
+    value = text.name(value, field).strip()
     if not 1 <= len(value) <= DISPLAY_NAME_MAX:
         raise InvalidField(field, f"must be 1-{DISPLAY_NAME_MAX} characters after trimming")
-    _no_control_chars(field, value)
     return value
 
 
@@ -130,12 +125,11 @@ def external_id(value: str | None, field: str = "external_id") -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidField(field, "must be a string")
-    value = value.strip()
+    value = text.name(value, field).strip()
     if not value:
         return None
     if len(value) > EXTERNAL_ID_MAX:
         raise InvalidField(field, f"must be at most {EXTERNAL_ID_MAX} characters")
-    _no_control_chars(field, value)
     return value
 
 
@@ -153,6 +147,8 @@ def metadata(
     for k, v in value.items():
         if not isinstance(k, str) or not isinstance(v, str):
             raise InvalidField(field, "must be a map of strings to strings")
+        k = text.name(k, field)
+        v = text.free_text(v, f"{field}.{k}")
         if not METADATA_KEY_MIN <= len(k) <= METADATA_KEY_MAX:
             raise InvalidField(
                 f"{field}.{k}", f"keys must be {METADATA_KEY_MIN}-{METADATA_KEY_MAX} characters"
@@ -177,7 +173,7 @@ def slug(value: str | None, field: str = "slug") -> str | None:
     if len(value) > SLUG_MAX:
         raise InvalidField(field, f"must be at most {SLUG_MAX} characters")
     for label in value.split("."):
-        if not _LABEL.match(label):
+        if not _LABEL.fullmatch(label):
             raise InvalidField(
                 field,
                 "must be lowercase a-z, 0-9, '-' and '.', in labels of 1-63 characters "
@@ -191,9 +187,10 @@ def logo_url(value: str | None, field: str = "logo_url") -> str | None:
         return None
     if not isinstance(value, str):
         raise InvalidField(field, "must be a string")
+    value = text.name(value, field)
     if len(value) > LOGO_URL_MAX:
         raise InvalidField(field, f"must be at most {LOGO_URL_MAX} characters")
-    if not _URL_HOST.match(value):
+    if not _URL_HOST.fullmatch(value):
         raise InvalidField(field, "must be an https:// URL")
     return value
 
@@ -307,12 +304,21 @@ def sign_in_methods(value: Iterable[str], field: str = "allowed_sign_in_methods"
 
 
 def email(value: str, field: str = "email") -> str:
+    """An e-mail address as ``email-validator`` reads it (syntax only, no DNS look-up), in its
+    normalised form (NFC, the domain in its IDNA Unicode form), then lowercased whole: the
+    local part too, so that ``Ada@x.example`` and ``ada@x.example`` are one user (a user's id
+    follows from the lowercased address, as it always has)."""
     if not isinstance(value, str):
         raise InvalidField(field, "must be a string")
-    value = value.strip().lower()
-    if len(value) > EMAIL_MAX or not _EMAIL.match(value):
-        raise InvalidField(field, f"must be an e-mail address of at most {EMAIL_MAX} characters")
-    return value
+    value = text.name(value, field).strip()
+    rule = f"must be an e-mail address of at most {EMAIL_MAX} characters"
+    if len(value) > EMAIL_MAX:
+        raise InvalidField(field, rule)
+    try:
+        checked = validate_email(value, check_deliverability=False, test_environment=True)
+    except EmailNotValidError as e:
+        raise InvalidField(field, f"{rule}: {e}") from None
+    return checked.normalized.lower()
 
 
 def member_status(value: str, field: str = "status") -> MembershipStatus:
@@ -334,7 +340,7 @@ def roles(
         raise InvalidField(field, "must be a list of role names")
     out = []
     for r in value:
-        if not isinstance(r, str) or not 1 <= len(r) <= ROLE_MAX or not _ROLE.match(r):
+        if not isinstance(r, str) or not 1 <= len(r) <= ROLE_MAX or not _ROLE.fullmatch(r):
             raise InvalidField(
                 field, f"role names are 1-{ROLE_MAX} lowercase letters, digits and _:.-"
             )
@@ -347,15 +353,21 @@ def roles(
     return sorted(out)
 
 
-def actor(value: str) -> str:
-    if not isinstance(value, str) or not 1 <= len(value.strip()) <= ACTOR_MAX:
-        raise InvalidField("actor", f"must be 1-{ACTOR_MAX} characters")
-    return value.strip()
+def actor(value: str, field: str = "actor") -> str:
+    if not isinstance(value, str):
+        raise InvalidField(field, f"must be 1-{ACTOR_MAX} characters")
+    value = text.name(value, field).strip()
+    if not 1 <= len(value) <= ACTOR_MAX:
+        raise InvalidField(field, f"must be 1-{ACTOR_MAX} characters")
+    return value
 
 
-def reason(value: str | None) -> str | None:
+def reason(value: str | None, field: str = "reason") -> str | None:
     if value is None:
         return None
-    if not isinstance(value, str) or len(value) > REASON_MAX:
-        raise InvalidField("reason", f"must be at most {REASON_MAX} characters")
+    if not isinstance(value, str):
+        raise InvalidField(field, f"must be at most {REASON_MAX} characters")
+    value = text.free_text(value, field)
+    if len(value) > REASON_MAX:
+        raise InvalidField(field, f"must be at most {REASON_MAX} characters")
     return value.strip() or None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal, NamedTuple
 
-from tenantry.domain import arguments
+from tenantry.domain import arguments, text
 from tenantry.domain.errors import InvalidField
 from tenantry.domain.values import REMOVED, MembershipStatus
 
@@ -47,7 +47,7 @@ def search_query(query: str) -> str:
     lo, hi = QUERY_LENGTH
     if not isinstance(query, str) or not lo <= len(query.strip()) <= hi:
         raise InvalidField("query", f"must be {lo}-{hi} characters")
-    return query.strip().lower()
+    return text.free_text(query, "query").strip().lower()
 
 
 def member_status(status: str | None) -> MembershipStatus | Literal["REMOVED"] | None:

@@ -150,9 +150,15 @@ def test_events_a_projection_does_not_handle_change_nothing() -> None:
     assert fold(MembershipsProjection(), [(1, event)]) == {"members": {}, "member_orgs": {}}
 
 
+KEY = b"a database's secret"
+
+
 def test_a_page_token_round_trips_for_its_own_listing() -> None:
     token = tokens.PageToken("orgs", "ext", 42, "prev", 1)
-    assert tokens.decode(tokens.encode(token), kind="orgs", scope="ext", version=1) == token
+    assert (
+        tokens.decode(tokens.encode(token, KEY), kind="orgs", scope="ext", version=1, secret=KEY)
+        == token
+    )
 
 
 @pytest.mark.parametrize(
@@ -161,16 +167,18 @@ def test_a_page_token_round_trips_for_its_own_listing() -> None:
         lambda t: t[:-2] + ("A" if t[-2] != "A" else "B") + t[-1],  # edited
         lambda t: "not-a-token",  # garbage
         lambda t: "%%%",  # not base64
-        lambda t: tokens.encode(tokens.PageToken("orgs", "other", 1, "next", 1)),  # other filter
-        lambda t: tokens.encode(tokens.PageToken("orgs", "ext", 1, "next", 0)),  # stale version
+        lambda t: tokens.encode(tokens.PageToken("orgs", "other", 1, "next", 1), KEY),  # filter
+        lambda t: tokens.encode(tokens.PageToken("orgs", "ext", 1, "next", 0), KEY),  # version
         lambda t: tokens.encode(tokens.PageToken("orgs", "ext", 1, "next", 1), b"k"),  # forged
+        lambda t: tokens.encode(tokens.PageToken("orgs", "ext", 2**63, "next", 1), KEY),  # > int64
+        lambda t: tokens.encode(tokens.PageToken("orgs", "ext", -1, "next", 1), KEY),  # negative
     ],
 )
 def test_a_forged_or_stale_page_token_is_an_invalid_page_token(mutate: object) -> None:
-    good = tokens.encode(tokens.PageToken("orgs", "ext", 7, "next", 1))
+    good = tokens.encode(tokens.PageToken("orgs", "ext", 7, "next", 1), KEY)
     bad = mutate(good)  # type: ignore[operator]
     with pytest.raises(InvalidField) as e:
-        tokens.decode(bad, kind="orgs", scope="ext", version=1)
+        tokens.decode(bad, kind="orgs", scope="ext", version=1, secret=KEY)
     assert e.value.field == "page_token"
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from tenantry.adapters.auth.tables import clients, create_tables, signing_keys
+from tenantry.domain import text
 from tenantry.domain.errors import InvalidField, NotFound, Unauthenticated
 
 ALGORITHM: Final = "RS256"
@@ -128,7 +129,7 @@ class ClientAuth:
     # --- clients -------------------------------------------------------------------------------
 
     def create_client(self, name: str) -> NewSecret:
-        name = name.strip()
+        name = text.name(name, "name").strip()  # stored and shown: the text rule
         if not 1 <= len(name) <= 200:
             raise InvalidField("name", "must be 1-200 characters")
         client_id = _CLIENT_PREFIX + secrets.token_hex(12)

@@ -58,7 +58,7 @@ def fingerprint(method: str, path: str, query: str, body: bytes) -> str:
     """The same request gives the same fingerprint, however its JSON is spaced or ordered."""
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to read: as sent
         canonical = body
     h = hashlib.sha256()
     for part in (method.encode(), path.encode(), query.encode(), canonical):

@@ -147,7 +147,11 @@ def _parse_json_first(request: Request) -> RequestValidationError | None:
         return None
     try:
         request._json = json.loads(body)  # what Request.json() returns from now on
-    except ValueError as e:  # not JSON, or not in a Unicode encoding
+    except UnicodeDecodeError as e:
+        request._json = _UNPARSABLE
+        rule = f"must be JSON in UTF-8 (byte {e.start} is not UTF-8)"
+        return RequestValidationError([{"type": "utf8", "loc": ("body", e.start), "msg": rule}])
+    except (ValueError, RecursionError) as e:  # not JSON, or nested too deep
         request._json = _UNPARSABLE
         problem = {"type": "json_invalid", "loc": ("body", getattr(e, "pos", 0)), "msg": str(e)}
         return RequestValidationError([problem])

@@ -22,6 +22,7 @@ from tenantry.adapters.projections import failures
 from tenantry.adapters.projections.engine import projections_engine, reader, writer
 from tenantry.adapters.projections.generations import Generation, Generations
 from tenantry.adapters.projections.runner import DEFAULT_BATCH_SIZE, Progress, Runner
+from tenantry.adapters.projections.secrets import database_secret
 from tenantry.adapters.projections.views import (
     AuditView,
     MembershipsView,
@@ -38,7 +39,6 @@ from tenantry.domain.base import utc
 from tenantry.domain.errors import InvalidField, ProjectionBehind, ProjectionFailed
 from tenantry.projections import dto as pdto
 from tenantry.projections.base import Tables
-from tenantry.projections.tokens import DEFAULT_SECRET
 
 T = TypeVar("T")
 V = TypeVar("V", bound=View)
@@ -74,7 +74,7 @@ class ProjectionStore:
         *,
         views: Sequence[View] | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
-        page_token_secret: bytes = DEFAULT_SECRET,
+        page_token_secret: bytes | None = None,
     ) -> None:
         self.app = app
         self.engine = projections_engine(database_of(app))
@@ -88,7 +88,8 @@ class ProjectionStore:
             missing = [each for each in v.joins if each not in self.views]
             if missing:
                 raise InvalidField("views", f"{v.name} joins {', '.join(missing)}: add its view")
-        self.secret = page_token_secret
+        # Page tokens are signed with the database's own secret unless one is given.
+        self.secret = page_token_secret or database_secret(self._write)
         self._generations = Generations(self.engine)
         self._runner = Runner(
             app, self.views, self._generations, self.engine, batch_size=batch_size

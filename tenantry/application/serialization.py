@@ -7,7 +7,7 @@ moves gets ``eventsourcing.utils.register_topic(old_topic, new_class)``.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, Final, cast
 from uuid import UUID
 
 import pydantic_core
@@ -34,6 +34,16 @@ class JSONTranscoder(Transcoder):
         return pydantic_core.from_json(data)
 
 
+BASE_FIELDS: Final = frozenset(
+    {"originator_id", "originator_version", "timestamp", "actor", "reason", "on_behalf_of"}
+)
+"""What every event records beside its own data: where it belongs, when and who."""
+
+OMITTED_WHEN_NONE: Final = ("on_behalf_of",)
+"""Optional fields every event has that are left out of the stored JSON when unset, so events
+that do not use them are stored as before they existed (their default loads them back)."""
+
+
 class PydanticMapper(Mapper[UUID]):
     def __init__(
         self,
@@ -47,6 +57,9 @@ class PydanticMapper(Mapper[UUID]):
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         event = cast(BaseModel, domain_event)
         state = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
+        for name in OMITTED_WHEN_NONE:  # an event without them stores what it always did
+            if name in state and state[name] is None:
+                del state[name]
         class_version = getattr(type(event), "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version

@@ -45,6 +45,7 @@ class AuditView(View):
                 micros_column("timestamp", null=False),
                 sa.Column("actor", sa.String(255), nullable=False),
                 sa.Column("reason", sa.Text),
+                sa.Column("on_behalf_of", sa.String(255)),
                 json_column("data"),
                 sa.Index(None, "organization_id", "position"),
                 sa.Index(None, "actor", "position"),
@@ -100,6 +101,7 @@ class AuditView(View):
                     timestamp=from_micros(row["timestamp"]),
                     actor=row["actor"],
                     reason=row["reason"],
+                    on_behalf_of=row["on_behalf_of"],
                     data=dict(row["data"]),
                 )
                 for row in rows

@@ -181,3 +181,21 @@ def test_refused_lifecycle_changes_record_nothing(server: tuple[FastAPI, TestCli
 def _assert_nowhere_in_the_log(t: Tenantry, needle: str) -> None:
     for _, topic, state in stored(t):
         assert needle not in json.dumps(state, ensure_ascii=False), topic
+
+
+def test_the_audit_log_finds_what_was_done_for_an_end_user(
+    server: tuple[FastAPI, TestClient],
+) -> None:
+    app, client = server
+    api, client_id = _signed_in(app, client)
+    for_ada = {ON_BEHALF_OF_HEADER: "ada"}
+    org = api.create_org()
+    r = api.call("PATCH", f"{ORGS}/{org['id']}", json={"display_name": "A2"}, headers=for_ada)
+    assert r.status_code == 200, r.text
+    head = last_notification_id(app.state.tenantry)
+    views = app.state.projections
+    page = views.list_audit_log(on_behalf_of="ada", page_size=10, min_position=head)
+    assert [(e.event, e.actor, e.on_behalf_of) for e in page.entries] == [
+        ("Organization.Renamed", f"client:{client_id}", "ada")
+    ]
+    assert views.list_audit_log(on_behalf_of="bob", min_position=head).entries == []

@@ -67,11 +67,13 @@ def command(use_case: Callable[Concatenate[K, P], T]) -> Callable[Concatenate[K,
     @functools.wraps(use_case)
     def run(app: K, /, *args: P.args, **kwargs: P.kwargs) -> T:
         app._local.position = None
-        app._local.on_behalf_of = values.on_behalf_of(cast(str | None, kwargs.get("on_behalf_of")))
+        outer = getattr(app._local, "on_behalf_of", None)  # set: run inside another command
+        given = values.on_behalf_of(cast(str | None, kwargs.get("on_behalf_of")))
+        app._local.on_behalf_of = outer if given is None else given
         try:
             return use_case(app, *args, **kwargs)
         finally:
-            app._local.on_behalf_of = None
+            app._local.on_behalf_of = outer
 
     return run
 

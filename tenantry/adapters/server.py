@@ -75,8 +75,12 @@ def run(
         return
     # Several workers: prepare the shared tables and key once, then let each worker build its app.
     engine = db.adapters_engine()
-    ready(ClientAuth(engine))
-    engine.dispose()
+    t = db.connect()
+    try:
+        ready(ClientAuth(engine, audit=t))
+    finally:
+        t.close()
+        engine.dispose()
     with _projections_beside(db.url):
         uvicorn.run(
             "tenantry.adapters.http.app:app_from_env",

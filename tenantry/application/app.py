@@ -9,6 +9,7 @@ command kernel (:mod:`tenantry.application.kernel`).
 
 from __future__ import annotations
 
+from tenantry.application.api_clients import ApiClientAudit
 from tenantry.application.expiry import InvitationExpiry
 from tenantry.application.history import History
 from tenantry.application.kernel import DEFAULT_INVITATION_LIFETIME, UNSET, utc_now
@@ -19,7 +20,9 @@ from tenantry.application.organizations import Organizations
 __all__ = ["DEFAULT_INVITATION_LIFETIME", "UNSET", "Tenantry", "utc_now"]
 
 
-class Tenantry(Organizations, OrganizationSettings, Members, InvitationExpiry, History):
+class Tenantry(
+    Organizations, OrganizationSettings, Members, InvitationExpiry, History, ApiClientAudit
+):
     """Organizations, their settings, seat limits, members and invitations, event-sourced.
 
     Build it with :func:`tenantry.connect` (one setting: the database URL) rather than directly.

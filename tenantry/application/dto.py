@@ -140,6 +140,8 @@ class HistoryEntry(_Frozen):
     reason: str | None
     data: dict[str, Any]
     changes: list[FieldChange]
+    on_behalf_of: str | None = None
+    """The end user the actor acted for, if it said so."""
 
 
 class OrganizationDiff(_Frozen):

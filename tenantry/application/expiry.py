@@ -29,7 +29,7 @@ class InvitationExpiry(Kernel):
         organization_id: str | None = None,
         *,
         batch_size: int = 200,
-        actor: str = "expiry-sweep",
+        actor: str = "system:expiry-sweep",
         progress: Callable[[int], None] | None = None,
     ) -> dto.ExpirySweep:
         """Records ``InvitationExpired`` for every pending invitation whose time has passed, in

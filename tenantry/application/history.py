@@ -11,6 +11,7 @@ from eventsourcing.application import AggregateNotFoundError
 
 from tenantry.application import dto, presenters
 from tenantry.application.kernel import Kernel, fold
+from tenantry.application.serialization import BASE_FIELDS
 from tenantry.domain import arguments, ids
 from tenantry.domain.errors import InvalidField, OrganizationNotFound, VersionNotFound
 from tenantry.domain.organization import Organization
@@ -45,14 +46,7 @@ class History(Kernel):
             e = cast(Organization.Event, event)
             data = e.model_dump(
                 mode="json",
-                exclude={
-                    "originator_id",
-                    "originator_version",
-                    "timestamp",
-                    "actor",
-                    "reason",
-                    "command_id",
-                },
+                exclude=set(BASE_FIELDS),
             )
             data.pop("originator_topic", None)
             changes = [
@@ -67,6 +61,7 @@ class History(Kernel):
                     timestamp=e.timestamp,
                     actor=e.actor,
                     reason=e.reason,
+                    on_behalf_of=e.on_behalf_of,
                     data=data,
                     changes=changes,
                 )

@@ -26,7 +26,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import Environment, EnvType
 
 from tenantry.application.serialization import JSONTranscoder, PydanticMapper
-from tenantry.domain import ids
+from tenantry.domain import ids, values
 from tenantry.domain.base import Aggregate, utc
 from tenantry.domain.errors import ConcurrentModification, OrganizationNotFound
 from tenantry.domain.membership import Membership
@@ -66,12 +66,21 @@ def command(use_case: Callable[Concatenate[K, P], T]) -> Callable[Concatenate[K,
     """Marks a use case that records events (its first argument is the application). It clears
     :attr:`Kernel.last_position` before anything else, before the arguments are checked: a
     command refused at any point has recorded nothing, so it leaves ``None``, not the position
-    of an earlier command."""
+    of an earlier command.
+
+    It also takes the use case's ``on_behalf_of`` keyword (the end user the actor acts for),
+    checks it, and has every event the command saves record it (see :meth:`Kernel.save`)."""
 
     @functools.wraps(use_case)
     def run(app: K, /, *args: P.args, **kwargs: P.kwargs) -> T:
         app._local.position = None
-        return use_case(app, *args, **kwargs)
+        outer = getattr(app._local, "on_behalf_of", None)  # set: run inside another command
+        given = values.on_behalf_of(cast(str | None, kwargs.get("on_behalf_of")))
+        app._local.on_behalf_of = outer if given is None else given
+        try:
+            return use_case(app, *args, **kwargs)
+        finally:
+            app._local.on_behalf_of = outer
 
     return run
 
@@ -137,7 +146,9 @@ class Kernel(Application[UUID]):
                 continue
             # Collected directly: eventsourcing's generic path checks runtime Protocols per
             # object, which is slow on Python 3.11.
-            processing.events.extend(e.model_copy(update=stamp) for e in obj.collect_events())
+            processing.events.extend(
+                e.model_copy(update=stamp) for e in self._attributed(obj.collect_events())
+            )
             processing.aggregates[obj.id] = obj
         processing.saved_kwargs.update(kwargs)
         recordings = self._record_resolved(processing)
@@ -176,6 +187,16 @@ class Kernel(Application[UUID]):
             return False  # still unknown: the caller's error stands
         ours = getattr(first, "command_id", None)
         return bool(stored) and getattr(stored[0], "command_id", None) == ours
+
+    def _attributed(self, events: list[Any]) -> list[Any]:
+        """The events, each recording the end user the running command acts for, if any."""
+        for_whom = getattr(self._local, "on_behalf_of", None)
+        if for_whom is None:
+            return events
+        return [
+            e if e.on_behalf_of is not None else e.model_copy(update={"on_behalf_of": for_whom})
+            for e in events
+        ]
 
     def _snapshot(self, processing: ProcessingEvent[UUID]) -> None:
         """Snapshots every aggregate whose save crossed a multiple of its interval, from the

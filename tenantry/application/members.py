@@ -44,6 +44,7 @@ class Members(Kernel):
         expires_in: timedelta | None = None,
         actor: str = "system",
         reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> dto.Membership:
         """Invites ``email``: a pending membership that holds a seat until it expires.
         Re-inviting someone whose invitation expired or was revoked issues a new invitation."""
@@ -72,6 +73,7 @@ class Members(Kernel):
         provisioning_method: str = "direct_provision",
         actor: str = "system",
         reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> dto.Membership:
         """Makes ``email`` an active member at once (direct, SCIM or JIT provisioning)."""
         address = values.email(email)
@@ -94,7 +96,12 @@ class Members(Kernel):
 
     @command
     def accept_invitation(
-        self, organization_id: str, user: str, *, actor: str | None = None
+        self,
+        organization_id: str,
+        user: str,
+        *,
+        actor: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> dto.Membership:
         """Accepts a still-valid invitation (``user`` is a ``usr_`` id or an e-mail). It takes
         no new seat: the invitation already held one."""
@@ -110,6 +117,7 @@ class Members(Kernel):
         expires_in: timedelta | None = None,
         actor: str = "system",
         reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> dto.Membership:
         """Resends an invitation: a pending one is extended; an expired one is replaced by a new
         invitation, which needs a free seat."""
@@ -125,7 +133,13 @@ class Members(Kernel):
 
     @command
     def revoke_invitation(
-        self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
+        self,
+        organization_id: str,
+        user: str,
+        *,
+        actor: str = "system",
+        reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> None:
         self._transition(
             organization_id, user, admission.revoke, values.actor(actor), values.reason(reason)
@@ -133,7 +147,13 @@ class Members(Kernel):
 
     @command
     def remove_member(
-        self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
+        self,
+        organization_id: str,
+        user: str,
+        *,
+        actor: str = "system",
+        reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> None:
         """Removes a member, or withdraws a pending invitation; the seat is freed."""
         self._transition(
@@ -142,7 +162,13 @@ class Members(Kernel):
 
     @command
     def deactivate_member(
-        self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
+        self,
+        organization_id: str,
+        user: str,
+        *,
+        actor: str = "system",
+        reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> dto.Membership:
         """Suspends an active member (status INACTIVE); the seat is freed."""
         return self._transition(
@@ -151,7 +177,13 @@ class Members(Kernel):
 
     @command
     def reactivate_member(
-        self, organization_id: str, user: str, *, actor: str = "system", reason: str | None = None
+        self,
+        organization_id: str,
+        user: str,
+        *,
+        actor: str = "system",
+        reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> dto.Membership:
         """Makes an inactive member active again; this is an admission and needs a free seat."""
         return self._transition(
@@ -167,6 +199,7 @@ class Members(Kernel):
         *,
         actor: str | None = None,
         reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> dto.Membership:
         """Gives a membership the status an admin sets, as the hosted API's membership update
         does: ``INACTIVE`` deactivates an active member; ``ACTIVE`` reactivates an inactive one
@@ -201,6 +234,7 @@ class Members(Kernel):
         *,
         actor: str = "system",
         reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> dto.Membership:
         roles_ = values.roles(roles, required=True)
         who, why = values.actor(actor), values.reason(reason)
@@ -217,6 +251,7 @@ class Members(Kernel):
         *,
         actor: str = "system",
         reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> dto.Membership:
         md = values.metadata(metadata, "membership.metadata", required=True)
         who, why = values.actor(actor), values.reason(reason)
@@ -234,6 +269,7 @@ class Members(Kernel):
         metadata: Mapping[str, str] | Unset = UNSET,
         actor: str = "system",
         reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> dto.Membership:
         """Changes roles and metadata together in one save: one event per field that really
         changes; :class:`NothingChanged` if none does."""

@@ -31,6 +31,7 @@ class OrganizationSettings(Kernel):
         *,
         actor: str = "system",
         reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> dto.Organization:
         """Turns features on or off: ``[("sso", True), ("dir_sync", False)]`` (or a mapping, or
         ``FeatureSetting`` items). One ``FeatureToggled`` event per feature that changes."""
@@ -53,6 +54,7 @@ class OrganizationSettings(Kernel):
         *,
         actor: str = "system",
         reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> dto.UserManagementSettings:
         """Sets the seat limit: ``None`` turns the feature off, ``0`` means no limit, ``n`` caps
         seats at n. It may be set below the seats in use: no one is removed, but admissions are
@@ -87,6 +89,7 @@ class OrganizationSettings(Kernel):
         *,
         actor: str = "system",
         reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> dto.SessionPolicyView:
         if not isinstance(policy, SessionPolicy | Mapping):
             raise InvalidField("session_policy", "must be a SessionPolicy or a map of its fields")
@@ -116,6 +119,7 @@ class OrganizationSettings(Kernel):
         *,
         actor: str = "system",
         reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> dto.SignInMethods:
         """Restricts how members may sign in (e.g. ``["sso"]``); ``None`` inherits the app's."""
         checked = None if methods is None else values.sign_in_methods(methods)

@@ -66,6 +66,7 @@ class Organizations(Kernel):
         region_code: str | None = None,
         actor: str = "system",
         reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> dto.Organization:
         fields = _OrganizationFields.check(
             display_name, external_id, metadata, slug, logo_url, region_code
@@ -111,6 +112,7 @@ class Organizations(Kernel):
         region_code: str | Unset = UNSET,
         actor: str = "system",
         reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> dto.Organization:
         """Changes the given fields; ``""`` or ``None`` clears an optional field. Only real changes
         are recorded (one event each); if nothing would change, :class:`NothingChanged`."""
@@ -154,7 +156,12 @@ class Organizations(Kernel):
 
     @command
     def delete_organization(
-        self, organization_id: str, *, actor: str = "system", reason: str | None = None
+        self,
+        organization_id: str,
+        *,
+        actor: str = "system",
+        reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> None:
         """Deletes the organization; its external id and slug become free for reuse.
         Its history stays readable."""
@@ -183,23 +190,27 @@ class Organizations(Kernel):
         slug: str | None = None,
         logo_url: str | None = None,
         region_code: str | None = None,
+        actor: str | None = None,
         reason: str | None = None,
+        on_behalf_of: str | None = None,
     ) -> dto.SignUp:
-        """Creates an organization and makes ``email`` its first active admin, atomically."""
+        """Creates an organization and makes ``email`` its first active admin, atomically.
+        ``actor`` defaults to the founder (``email``)."""
         address = values.email(email)
         fields = _OrganizationFields.check(
             display_name, external_id, metadata, slug, logo_url, region_code
         )
+        who = address if actor is None else values.actor(actor)
         why = values.reason(reason)
         org_id = self._new_id()
         user_id = ids.user_uuid(address)
 
         def command() -> dto.SignUp:
             now = self.now()
-            org, claims = self._new_organization(org_id, now, address, why, fields)
-            user = self._ensure_user(user_id, address, now, address)
+            org, claims = self._new_organization(org_id, now, who, why, fields)
+            user = self._ensure_user(user_id, address, now, who)
             founder = Newcomer(user_id, address, ["admin"], {})
-            act = Act(now, address, why)
+            act = Act(now, who, why)
             membership = admission.add(org, None, founder, "org_creator", act)
             self._save(org, membership, user, *claims)
             return dto.SignUp(

@@ -23,11 +23,6 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic, resolve_topic
 from pydantic import BaseModel, ValidationError
 
-_COLUMNS: Final[set[str]] = {"originator_id", "originator_version"}
-"""Fields stored as the record's own columns, not in its JSON."""
-_COLUMNS_AND_NO_COMMAND: Final[set[str]] = _COLUMNS | {"command_id"}
-"""An event recorded outside a command keeps the JSON of events from before command ids."""
-
 
 class JSONTranscoder(Transcoder):
     """Plain JSON bytes (pydantic-core's serializer: fast, and readable in the database)."""
@@ -37,6 +32,24 @@ class JSONTranscoder(Transcoder):
 
     def decode(self, data: bytes) -> Any:
         return pydantic_core.from_json(data)
+
+
+BASE_FIELDS: Final = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "timestamp",
+        "actor",
+        "reason",
+        "on_behalf_of",
+        "command_id",
+    }
+)
+"""What every event records beside its own data: where it belongs, when and who."""
+
+OMITTED_WHEN_NONE: Final = ("on_behalf_of", "command_id")
+"""Optional fields every event has that are left out of the stored JSON when unset, so events
+that do not use them are stored as before they existed (their default loads them back)."""
 
 
 class PydanticMapper(Mapper[UUID]):
@@ -51,8 +64,10 @@ class PydanticMapper(Mapper[UUID]):
 
     def to_stored_event(self, domain_event: DomainEventProtocol[UUID]) -> StoredEvent:
         event = cast(BaseModel, domain_event)
-        exclude = _COLUMNS if getattr(event, "command_id", None) else _COLUMNS_AND_NO_COMMAND
-        state = event.model_dump(mode="json", exclude=exclude)
+        state = event.model_dump(mode="json", exclude={"originator_id", "originator_version"})
+        for name in OMITTED_WHEN_NONE:  # an event without them stores what it always did
+            if name in state and state[name] is None:
+                del state[name]
         class_version = getattr(type(event), "class_version", 1)
         if class_version > 1:
             state["class_version"] = class_version

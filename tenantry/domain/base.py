@@ -1,7 +1,8 @@
 """Building blocks shared by tenantry's aggregates.
 
 Events are pydantic models: frozen, unknown fields forbidden, validated when loaded, stored as
-readable JSON. Every event records who did it (``actor``) and may carry a ``reason``.
+readable JSON. Every event records who did it (``actor``: the authenticated principal) and may
+carry a ``reason`` and the end user the principal acted for (``on_behalf_of``).
 
 An aggregate keeps its whole state in one pydantic model (``self.state``), so a snapshot is that
 model dumped to JSON and loading a snapshot is one ``model_validate`` — no per-class transcoding.
@@ -83,6 +84,9 @@ class DomainEvent(BaseModel):
     """The command that recorded the event (one id for all its events); ``None`` on events
     stored before commands carried ids. After a commit of unknown outcome it tells whether the
     command's events are in the store."""
+    on_behalf_of: str | None = None
+    """The end user the actor acted for (e.g. the signed-in user of an integrating application),
+    if the actor said so; ``None`` on every event recorded before it existed."""
 
     @staticmethod
     def create_timestamp() -> datetime:  # only used if a command forgets to pass its `now`

@@ -4,6 +4,7 @@ raises :class:`~tenantry.domain.errors.InvalidField` naming the field and the ru
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
 from typing import Final, Literal
@@ -371,3 +372,25 @@ def reason(value: str | None, field: str = "reason") -> str | None:
     if len(value) > REASON_MAX:
         raise InvalidField(field, f"must be at most {REASON_MAX} characters")
     return value.strip() or None
+
+
+ON_BEHALF_OF_MAX: Final = 255
+
+
+def on_behalf_of(value: str | None) -> str | None:
+    """The end user a principal acts for: 1-255 characters, none of them a control character,
+    a bidi override or a lone surrogate (it is shown in audit views as it is)."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not 1 <= len(value.strip()) <= ON_BEHALF_OF_MAX:
+        raise InvalidField("on_behalf_of", f"must be 1-{ON_BEHALF_OF_MAX} characters")
+    if any(_unprintable(c) for c in value):
+        raise InvalidField(
+            "on_behalf_of", "must not contain control characters, bidi overrides or surrogates"
+        )
+    return value.strip()
+
+
+def _unprintable(c: str) -> bool:
+    # Cc: control, Cf: format (bidi overrides, zero-width), Cs: surrogate, Co/Cn: unassigned
+    return unicodedata.category(c) in {"Cc", "Cf", "Cs", "Co", "Cn"}

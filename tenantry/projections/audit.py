@@ -1,5 +1,6 @@
-"""Audit log: every recorded change across organizations, in log order, with actor, time and
-what changed (the event's own fields, as recorded).
+"""Audit log: every recorded change across organizations, in log order, with actor (and the end
+user it acted for), time and what changed (the event's own fields, as recorded); API clients'
+lifecycle too, with no organization.
 
 It copies what the log records, so it is a :class:`RecordedProjection`: fed the stored fields
 as JSON values, it skips validating every event into its model (most of a rebuild's cost)."""
@@ -11,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
+from tenantry.application.serialization import BASE_FIELDS
 from tenantry.domain import ids
+from tenantry.domain.api_client import ApiClient
 from tenantry.domain.base import DomainEvent
 from tenantry.domain.key_claim import KeyClaim
 from tenantry.domain.membership import Membership
@@ -28,17 +31,7 @@ from tenantry.projections.base import (
     to_micros,
 )
 
-_BASE_FIELDS = frozenset(
-    {
-        "originator_id",
-        "originator_version",
-        "timestamp",
-        "actor",
-        "reason",
-        "originator_topic",
-        "command_id",
-    }
-)
+_BASE_FIELDS = BASE_FIELDS | {"originator_topic"}
 
 
 def event_data(event: Recorded) -> dict[str, Any]:
@@ -103,8 +96,14 @@ class AuditProjection(RecordedProjection):
     do not name it)."""
 
     name = "audit"
-    version = 1
-    handles = (Organization.Event, Membership.Event, User.Event, KeyClaim.Event)
+    version = 2  # 2: on_behalf_of
+    handles = (
+        Organization.Event,
+        Membership.Event,
+        User.Event,
+        KeyClaim.Event,
+        ApiClient.Event,  # no organization: an API client's lifecycle
+    )
     tables: ClassVar[dict[str, str]] = {"audit": "position", "audit_owners": "aggregate_id"}
 
     def reads(self, event: Recorded) -> Iterable[RowRef]:
@@ -136,6 +135,7 @@ class AuditProjection(RecordedProjection):
             "timestamp": to_micros(datetime.fromisoformat(state["timestamp"])),
             "actor": state["actor"],
             "reason": state.get("reason"),
+            "on_behalf_of": state.get("on_behalf_of"),
             "data": event_data(event),
         }
         return out

@@ -41,6 +41,7 @@ class AuditEntry(_Frozen):
     actor: str
     reason: str | None
     data: dict[str, Any]
+    on_behalf_of: str | None = None
 
 
 class AuditPage(_Frozen):

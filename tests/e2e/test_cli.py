@@ -235,7 +235,7 @@ def test_the_sweep_records_invitations_that_have_expired(tmp_path: Path) -> None
         "INVITE_EXPIRED"
     )
     last = cli.json("history", org.id)[-1]
-    assert (last["event"], last["actor"]) == ("InvitationExpired", "expiry-sweep")
+    assert (last["event"], last["actor"]) == ("InvitationExpired", "system:expiry-sweep")
     assert "organizations_checked" in cli("sweep").out
 
 

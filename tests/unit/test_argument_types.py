@@ -42,6 +42,9 @@ REQUIRED: dict[str, object] = {
     "fn": lambda reading: None,
     "position": 0,
     "query": "acme",
+    "client_id": "cli_1",
+    "client_name": "billing",
+    "secret_version": 2,
 }
 """A valid value of each required parameter (``organization_id``: the test's organization)."""
 

@@ -58,6 +58,11 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
     ),
     "update_membership": lambda app, org: app.update_membership(org, "ann@x.io", roles=[]),
     "expire_invitations": lambda app, org: app.expire_invitations(org, batch_size=0),
+    "record_api_client_created": lambda app, org: app.record_api_client_created("cli_1", " "),
+    "record_api_client_secret_rotated": lambda app, org: app.record_api_client_secret_rotated(
+        "cli_1", "billing", 1
+    ),
+    "record_api_client_deleted": lambda app, org: app.record_api_client_deleted("", "billing"),
 }
 """For each command of the application, a call refused while it checks its arguments."""
 

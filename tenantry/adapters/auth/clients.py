@@ -30,6 +30,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from tenantry.adapters.auth.tables import clients, create_tables, signing_keys
+from tenantry.application.api_clients import ApiClientAudit
 from tenantry.domain import text
 from tenantry.domain.errors import InvalidField, NotFound, Unauthenticated
 
@@ -78,6 +79,16 @@ class Principal:
 
     client_id: str
 
+    @property
+    def actor(self) -> str:
+        """What the events of its writes record as their actor: ``client:<client_id>``."""
+        return actor_of_client(self.client_id)
+
+
+def actor_of_client(client_id: str) -> str:
+    """The actor an API client's writes record."""
+    return f"client:{client_id}"
+
 
 def _hash(secret: str, salt: bytes) -> str:
     digest = hashlib.scrypt(secret.encode(), salt=salt, **_SCRYPT)
@@ -108,7 +119,10 @@ class ClientAuth:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         revocation_delay: timedelta = REVOCATION_DELAY,
         monotonic: Callable[[], float] = time.monotonic,
+        audit: ApiClientAudit | None = None,
     ) -> None:
+        """``audit``: the application whose event store records each client's creation, secret
+        rotation and deletion, with who did it (the server and the CLI always pass it)."""
         if token_ttl <= timedelta(0):
             raise InvalidField("token_ttl", "must be positive")
         if revocation_delay < timedelta(0):
@@ -119,6 +133,7 @@ class ClientAuth:
         self.clock = clock
         self.revocation_delay = revocation_delay.total_seconds()
         self.monotonic = monotonic
+        self.audit = audit
         self._key_lock = threading.Lock()
         self._key: tuple[str, rsa.RSAPrivateKey] | None = None
         self._cache_lock = threading.Lock()
@@ -128,12 +143,20 @@ class ClientAuth:
 
     # --- clients -------------------------------------------------------------------------------
 
-    def create_client(self, name: str) -> NewSecret:
-        name = text.name(name, "name").strip()  # stored and shown: the text rule
-        if not 1 <= len(name) <= 200:
+    def create_client(
+        self, name: str, *, actor: str = "system", on_behalf_of: str | None = None
+    ) -> NewSecret:
+        """A new client and its secret. Its creation is recorded first (by ``actor``, for
+        ``on_behalf_of``): a client never exists without its record."""
+        name = text.name(name, "name").strip() if isinstance(name, str) else name  # text rule
+        if not isinstance(name, str) or not 1 <= len(name) <= 200:
             raise InvalidField("name", "must be 1-200 characters")
         client_id = _CLIENT_PREFIX + secrets.token_hex(12)
         secret = _SECRET_PREFIX + secrets.token_urlsafe(32)
+        if self.audit is not None:
+            self.audit.record_api_client_created(
+                client_id, name, actor=actor, on_behalf_of=on_behalf_of
+            )
         with self.engine.begin() as conn:
             conn.execute(
                 clients.insert().values(
@@ -160,9 +183,17 @@ class ClientAuth:
             for r in rows
         ]
 
-    def rotate_secret(self, client_id: str) -> NewSecret:
-        """A new secret; the old one and every token issued with it stop working."""
+    def rotate_secret(
+        self, client_id: str, *, actor: str = "system", on_behalf_of: str | None = None
+    ) -> NewSecret:
+        """A new secret; the old one and every token issued with it stop working. Recorded
+        first, as :meth:`create_client`."""
         secret = _SECRET_PREFIX + secrets.token_urlsafe(32)
+        if self.audit is not None:
+            name, version = self._known(client_id)
+            self.audit.record_api_client_secret_rotated(
+                client_id, name, version + 1, actor=actor, on_behalf_of=on_behalf_of
+            )
         with self.engine.begin() as conn:
             row = conn.execute(
                 clients.update()
@@ -179,12 +210,33 @@ class ClientAuth:
             raise ClientNotFound(client_id)
         return NewSecret(client_id=client_id, name=row.name, client_secret=secret)
 
-    def delete_client(self, client_id: str) -> None:
+    def delete_client(
+        self, client_id: str, *, actor: str = "system", on_behalf_of: str | None = None
+    ) -> None:
+        """Deletes the client; its tokens stop working. Recorded first, as
+        :meth:`create_client`."""
+        if self.audit is not None:
+            name, _ = self._known(client_id)
+            self.audit.record_api_client_deleted(
+                client_id, name, actor=actor, on_behalf_of=on_behalf_of
+            )
         with self.engine.begin() as conn:
             deleted = conn.execute(clients.delete().where(clients.c.client_id == client_id))
         self._versions.pop(client_id, None)
         if deleted.rowcount == 0:
             raise ClientNotFound(client_id)
+
+    def _known(self, client_id: str) -> tuple[str, int]:
+        """The client's name and secret version; :class:`ClientNotFound` if there is none."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(clients.c.name, clients.c.secret_version).where(
+                    clients.c.client_id == client_id
+                )
+            ).first()
+        if row is None:
+            raise ClientNotFound(client_id)
+        return row.name, row.secret_version
 
     # --- keys and tokens -----------------------------------------------------------------------
 

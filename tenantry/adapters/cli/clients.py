@@ -15,6 +15,7 @@ from rich.text import Text
 
 from tenantry.adapters.cli import extras
 from tenantry.adapters.cli.operation import operation
+from tenantry.adapters.cli.options import CLI_ACTOR, ActorOpt, OnBehalfOfOpt
 from tenantry.adapters.cli.rendering import err_console
 from tenantry.domain.errors import InvalidField
 
@@ -48,9 +49,11 @@ def _client_auth(database_url: str) -> Iterator[ClientAuth]:
             "database_url", "memory:// keeps clients inside the server process; use a database URL"
         )
     engine = db.adapters_engine()
+    t = db.connect()
     try:
-        yield ClientAuth(engine)
+        yield ClientAuth(engine, audit=t)  # the application records each change, with who
     finally:
+        t.close()
         engine.dispose()
 
 
@@ -77,9 +80,11 @@ def _list_view(listed: list[ClientInfo]) -> RenderableType:
 def create_client(
     auth: ClientAuth,
     name: Annotated[str, typer.Argument(help="A name for people, e.g. billing-service.")],
+    actor: ActorOpt = CLI_ACTOR,
+    on_behalf_of: OnBehalfOfOpt = None,
 ) -> NewSecret:
     """Creates a client and prints its id and secret (shown this once only)."""
-    new = auth.create_client(name)
+    new = auth.create_client(name, actor=actor, on_behalf_of=on_behalf_of)
     err_console.print("store the secret now: it is not shown again")
     return new
 
@@ -91,13 +96,23 @@ def list_clients(auth: ClientAuth) -> list[ClientInfo]:
 
 
 @operation(clients_app, "rotate", view=secret_view, opens=_client_auth)
-def rotate_client(auth: ClientAuth, client_id: ClientIdArg) -> NewSecret:
+def rotate_client(
+    auth: ClientAuth,
+    client_id: ClientIdArg,
+    actor: ActorOpt = CLI_ACTOR,
+    on_behalf_of: OnBehalfOfOpt = None,
+) -> NewSecret:
     """Gives a client a new secret; the old secret and its tokens stop working at once."""
-    return auth.rotate_secret(client_id)
+    return auth.rotate_secret(client_id, actor=actor, on_behalf_of=on_behalf_of)
 
 
 @operation(clients_app, "delete", view=lambda d: f"deleted {d.client_id}", opens=_client_auth)
-def delete_client(auth: ClientAuth, client_id: ClientIdArg) -> ClientDeleted:
+def delete_client(
+    auth: ClientAuth,
+    client_id: ClientIdArg,
+    actor: ActorOpt = CLI_ACTOR,
+    on_behalf_of: OnBehalfOfOpt = None,
+) -> ClientDeleted:
     """Deletes a client; its tokens stop working at once."""
-    auth.delete_client(client_id)
+    auth.delete_client(client_id, actor=actor, on_behalf_of=on_behalf_of)
     return ClientDeleted(action="deleted", client_id=client_id)

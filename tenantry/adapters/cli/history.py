@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import RenderableType
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -45,10 +46,14 @@ def history_view(entries: list[dto.HistoryEntry]) -> Table:
     table.add_column("v", justify="right", no_wrap=True)
     table.add_column("time (UTC)", no_wrap=True)
     table.add_column("event", no_wrap=True)
-    table.add_column("actor / reason", overflow="fold")
+    table.add_column("actor / for / reason", overflow="fold")
     table.add_column("changes", overflow="fold", ratio=1)
     for h in entries:
-        who = h.actor + (f"\n[dim]{h.reason}[/]" if h.reason else "")
+        who = escape(h.actor)
+        if h.on_behalf_of:
+            who += f"\n[italic]for {escape(h.on_behalf_of)}[/]"
+        if h.reason:
+            who += f"\n[dim]{escape(h.reason)}[/]"
         table.add_row(
             str(h.version),
             h.timestamp.strftime("%m-%d %H:%M:%S"),

@@ -12,9 +12,11 @@ from rich.table import Table
 from tenantry.adapters.cli import parsing
 from tenantry.adapters.cli.operation import Done, operation
 from tenantry.adapters.cli.options import (
+    CLI_ACTOR,
     ActorOpt,
     ExpiresInOpt,
     MetadataOpt,
+    OnBehalfOfOpt,
     OrgArg,
     PageSizeOpt,
     PageTokenOpt,
@@ -50,7 +52,8 @@ def members_invite(
     metadata: MetadataOpt = None,
     inviter_email: Annotated[str | None, typer.Option(help="Who invites.")] = None,
     expires_in: ExpiresInOpt = None,
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = CLI_ACTOR,
+    on_behalf_of: OnBehalfOfOpt = None,
     reason: ReasonOpt = None,
 ) -> dto.Membership:
     """Invite someone: a pending membership that holds a seat until it expires."""
@@ -63,6 +66,7 @@ def members_invite(
         expires_in=parsing.duration(expires_in, "expires_in"),
         actor=actor,
         reason=reason,
+        on_behalf_of=on_behalf_of,
     )
 
 
@@ -76,7 +80,8 @@ def members_add(
     provisioning_method: Annotated[
         str, typer.Option(help="direct_provision, jit_using_sso or allowed_email_domain.")
     ] = "direct_provision",
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = CLI_ACTOR,
+    on_behalf_of: OnBehalfOfOpt = None,
     reason: ReasonOpt = None,
 ) -> dto.Membership:
     """Make someone an active member at once (direct, SCIM or JIT provisioning)."""
@@ -88,6 +93,7 @@ def members_add(
         provisioning_method=provisioning_method,
         actor=actor,
         reason=reason,
+        on_behalf_of=on_behalf_of,
     )
 
 
@@ -96,10 +102,11 @@ def members_accept(
     t: Tenantry,
     organization_id: OrgArg,
     user: UserArg,
-    actor: Annotated[str | None, typer.Option(help="Who accepts (default: the invitee).")] = None,
+    actor: ActorOpt = CLI_ACTOR,
+    on_behalf_of: OnBehalfOfOpt = None,
 ) -> dto.Membership:
     """Accept a still-valid invitation (takes no new seat)."""
-    return t.accept_invitation(organization_id, user, actor=actor)
+    return t.accept_invitation(organization_id, user, actor=actor, on_behalf_of=on_behalf_of)
 
 
 @operation(members_app, "resend")
@@ -108,7 +115,8 @@ def members_resend(
     organization_id: OrgArg,
     user: UserArg,
     expires_in: ExpiresInOpt = None,
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = CLI_ACTOR,
+    on_behalf_of: OnBehalfOfOpt = None,
     reason: ReasonOpt = None,
 ) -> dto.Membership:
     """Resend an invitation: a pending one is extended, an expired one replaced (needs a seat)."""
@@ -118,6 +126,7 @@ def members_resend(
         expires_in=parsing.duration(expires_in, "expires_in"),
         actor=actor,
         reason=reason,
+        on_behalf_of=on_behalf_of,
     )
 
 
@@ -131,11 +140,14 @@ def members_roles(
     organization_id: OrgArg,
     user: UserArg,
     roles: Annotated[list[str], typer.Argument(help="The member's roles from now on.")],
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = CLI_ACTOR,
+    on_behalf_of: OnBehalfOfOpt = None,
     reason: ReasonOpt = None,
 ) -> dto.Membership:
     """Replace a member's roles."""
-    return t.update_member_roles(organization_id, user, roles, actor=actor, reason=reason)
+    return t.update_member_roles(
+        organization_id, user, roles, actor=actor, reason=reason, on_behalf_of=on_behalf_of
+    )
 
 
 @operation(members_app, "metadata")
@@ -146,7 +158,8 @@ def members_metadata(
     pairs: Annotated[
         list[str] | None, typer.Argument(help="KEY=VALUE pairs (none clears).")
     ] = None,
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = CLI_ACTOR,
+    on_behalf_of: OnBehalfOfOpt = None,
     reason: ReasonOpt = None,
 ) -> dto.Membership:
     """Replace a member's metadata."""
@@ -156,6 +169,7 @@ def members_metadata(
         parsing.pairs(pairs, "membership.metadata"),
         actor=actor,
         reason=reason,
+        on_behalf_of=on_behalf_of,
     )
 
 
@@ -168,10 +182,13 @@ def _member_transition(
         t: Tenantry,
         organization_id: OrgArg,
         user: UserArg,
-        actor: ActorOpt = "cli",
+        actor: ActorOpt = CLI_ACTOR,
+        on_behalf_of: OnBehalfOfOpt = None,
         reason: ReasonOpt = None,
     ) -> dto.Membership | Done | None:
-        result = method(t, organization_id, user, actor=actor, reason=reason)
+        result = method(
+            t, organization_id, user, actor=actor, reason=reason, on_behalf_of=on_behalf_of
+        )
         if done is None:
             return result
         return Done(action=done, organization_id=organization_id, user=user)
@@ -254,7 +271,7 @@ def sweep(
     t: Tenantry,
     organization_id: Annotated[str | None, typer.Argument(help="One org (default: all).")] = None,
     batch_size: Annotated[int, typer.Option(min=1, help="Invitations per transaction.")] = 200,
-    actor: ActorOpt = "expiry-sweep",
+    actor: ActorOpt = "system:expiry-sweep",
 ) -> dto.ExpirySweep:
     """Record InvitationExpired for every invitation whose time has passed."""
     with progress("expiring invitations") as advance:

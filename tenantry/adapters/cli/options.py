@@ -1,6 +1,8 @@
 """The options and arguments that many commands share, so each reads and helps the same."""
 
-from typing import Annotated
+import getpass
+import os
+from typing import Annotated, Final
 
 import typer
 
@@ -22,9 +24,31 @@ JsonOpt = Annotated[
 DebugOpt = Annotated[
     bool, typer.Option("--debug", help="Show the traceback of an unexpected error.")
 ]
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no user name for this uid (a bare container)
+        return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+
+
+CLI_ACTOR: Final = f"cli:{_os_user()}"
+"""Who a command's events name by default: ``cli:`` and the operating-system user."""
 ActorOpt = Annotated[
     str,
-    typer.Option(envvar="TENANTRY_ACTOR", help="Who makes the change (recorded in the history)."),
+    typer.Option(
+        envvar="TENANTRY_ACTOR",
+        help="Who makes the change (recorded in the history; default cli:<OS user>).",
+    ),
+]
+OnBehalfOfOpt = Annotated[
+    str | None,
+    typer.Option(
+        envvar="TENANTRY_ON_BEHALF_OF",
+        help="The end user the change is made for (recorded beside the actor).",
+        show_default=False,
+    ),
 ]
 ReasonOpt = Annotated[
     str | None, typer.Option(help="Why (recorded in the history).", show_default=False)

@@ -11,10 +11,12 @@ from rich.table import Table
 from tenantry.adapters.cli import parsing
 from tenantry.adapters.cli.operation import Done, operation
 from tenantry.adapters.cli.options import (
+    CLI_ACTOR,
     ActorOpt,
     ExternalIdOpt,
     LogoUrlOpt,
     MetadataOpt,
+    OnBehalfOfOpt,
     OrgArg,
     PageSizeOpt,
     PageTokenOpt,
@@ -73,12 +75,15 @@ def orgs_create(
     logo_url: LogoUrlOpt = None,
     region: RegionOpt = None,
     metadata: MetadataOpt = None,
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = CLI_ACTOR,
+    on_behalf_of: OnBehalfOfOpt = None,
     reason: ReasonOpt = None,
 ) -> dto.Organization:
     """Create an organization."""
     fields = _new_organization(external_id, slug, logo_url, region, metadata)
-    return t.create_organization(display_name, **fields, actor=actor, reason=reason)
+    return t.create_organization(
+        display_name, **fields, actor=actor, reason=reason, on_behalf_of=on_behalf_of
+    )
 
 
 @operation(commands, "signup")
@@ -91,11 +96,15 @@ def signup(
     logo_url: LogoUrlOpt = None,
     region: RegionOpt = None,
     metadata: MetadataOpt = None,
+    actor: ActorOpt = CLI_ACTOR,
+    on_behalf_of: OnBehalfOfOpt = None,
     reason: ReasonOpt = None,
 ) -> dto.SignUp:
     """Sign-up: create an organization with EMAIL as its first active admin, atomically."""
     fields = _new_organization(external_id, slug, logo_url, region, metadata)
-    return t.sign_up(email, display_name, **fields, reason=reason)
+    return t.sign_up(
+        email, display_name, **fields, actor=actor, reason=reason, on_behalf_of=on_behalf_of
+    )
 
 
 @operation(orgs_app, "get")
@@ -125,7 +134,8 @@ def orgs_update(
         typer.Option("--metadata", "-m", help="KEY=VALUE: replaces all metadata; repeat."),
     ] = None,
     clear_metadata: Annotated[bool, typer.Option(help="Remove all metadata.")] = False,
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = CLI_ACTOR,
+    on_behalf_of: OnBehalfOfOpt = None,
     reason: ReasonOpt = None,
 ) -> dto.Organization:
     """Change an organization's fields; only what you give changes."""
@@ -141,15 +151,20 @@ def orgs_update(
         metadata=md,
         actor=actor,
         reason=reason,
+        on_behalf_of=on_behalf_of,
     )
 
 
 @operation(orgs_app, "delete", view=lambda d: f"deleted {d.organization_id}")
 def orgs_delete(
-    t: Tenantry, organization_id: OrgArg, actor: ActorOpt = "cli", reason: ReasonOpt = None
+    t: Tenantry,
+    organization_id: OrgArg,
+    actor: ActorOpt = CLI_ACTOR,
+    on_behalf_of: OnBehalfOfOpt = None,
+    reason: ReasonOpt = None,
 ) -> Done:
     """Delete an organization (its external id and slug become free; its history stays)."""
-    t.delete_organization(organization_id, actor=actor, reason=reason)
+    t.delete_organization(organization_id, actor=actor, reason=reason, on_behalf_of=on_behalf_of)
     return Done(action="deleted", organization_id=organization_id)
 
 
@@ -208,12 +223,17 @@ def settings_features(
     t: Tenantry,
     organization_id: OrgArg,
     switches: Annotated[list[str], typer.Argument(help="NAME=on|off, e.g. sso=on dir_sync=off.")],
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = CLI_ACTOR,
+    on_behalf_of: OnBehalfOfOpt = None,
     reason: ReasonOpt = None,
 ) -> dto.Organization:
     """Turn features on or off (sso, dir_sync, domain_verification, session_policy)."""
     return t.update_organization_settings(
-        organization_id, parsing.switches(switches), actor=actor, reason=reason
+        organization_id,
+        parsing.switches(switches),
+        actor=actor,
+        reason=reason,
+        on_behalf_of=on_behalf_of,
     )
 
 
@@ -228,12 +248,13 @@ def seats_set(
     t: Tenantry,
     organization_id: OrgArg,
     limit: Annotated[str, typer.Argument(help="off, 0 (no limit) or the number of seats.")],
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = CLI_ACTOR,
+    on_behalf_of: OnBehalfOfOpt = None,
     reason: ReasonOpt = None,
 ) -> dto.UserManagementSettings:
     """Set the seat limit (it may go below the seats in use: nobody is removed)."""
     return t.upsert_user_management_settings(
-        organization_id, parsing.limit(limit), actor=actor, reason=reason
+        organization_id, parsing.limit(limit), actor=actor, reason=reason, on_behalf_of=on_behalf_of
     )
 
 
@@ -262,7 +283,8 @@ def session_set(
     absolute_unit: Annotated[str | None, typer.Option(help="MINUTES, HOURS or DAYS.")] = None,
     idle: Annotated[int | None, typer.Option(help="Idle timeout (enables it).")] = None,
     idle_unit: Annotated[str | None, typer.Option(help="MINUTES, HOURS or DAYS.")] = None,
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = CLI_ACTOR,
+    on_behalf_of: OnBehalfOfOpt = None,
     reason: ReasonOpt = None,
 ) -> dto.SessionPolicyView:
     """Set the session policy, e.g. --absolute 12 --absolute-unit HOURS --idle 30 --idle-unit
@@ -276,7 +298,9 @@ def session_set(
         policy.update(idle_session_timeout_enabled=True, idle_session_timeout=idle)
     if idle_unit is not None:
         policy["idle_session_timeout_unit"] = idle_unit.upper()
-    return t.update_session_policy(organization_id, policy, actor=actor, reason=reason)
+    return t.update_session_policy(
+        organization_id, policy, actor=actor, reason=reason, on_behalf_of=on_behalf_of
+    )
 
 
 @operation(sign_in_app, "get")
@@ -294,12 +318,17 @@ def sign_in_set(
         typer.Argument(help="sso, password, magic_link, email_otp, passkey, social."),
     ] = None,
     inherit: Annotated[bool, typer.Option(help="Use the application's default.")] = False,
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = CLI_ACTOR,
+    on_behalf_of: OnBehalfOfOpt = None,
     reason: ReasonOpt = None,
 ) -> dto.SignInMethods:
     """Restrict how members sign in, e.g. `sso passkey`; --inherit to reset."""
     if inherit and methods:
         raise InvalidField("allowed_sign_in_methods", "give methods or --inherit, not both")
     return t.set_allowed_sign_in_methods(
-        organization_id, None if inherit else (methods or []), actor=actor, reason=reason
+        organization_id,
+        None if inherit else (methods or []),
+        actor=actor,
+        reason=reason,
+        on_behalf_of=on_behalf_of,
     )

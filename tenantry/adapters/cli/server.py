@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from tenantry.adapters.cli import extras
 from tenantry.adapters.cli.clients import secret_view
 from tenantry.adapters.cli.operation import operation
-from tenantry.adapters.cli.options import JsonOpt
+from tenantry.adapters.cli.options import CLI_ACTOR, JsonOpt
 from tenantry.adapters.cli.rendering import emit
 from tenantry.adapters.database import Database
 from tenantry.adapters.expiry_schedule import DEFAULT_INTERVAL, INTERVAL_ENV
@@ -84,7 +84,8 @@ def serve(
 
     def prepare(clients: ClientAuth) -> None:
         if create_client:
-            emit(clients.create_client(create_client), as_json=json_output, view=secret_view)
+            new = clients.create_client(create_client, actor=CLI_ACTOR)
+            emit(new, as_json=json_output, view=secret_view)
         elif json_output:
             emit(Serving(url=server.url(host, port)), as_json=True)
 

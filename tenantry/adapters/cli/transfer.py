@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from tenantry.adapters.cli.operation import operation
-from tenantry.adapters.cli.options import ActorOpt, JsonOpt, OrgArg
+from tenantry.adapters.cli.options import CLI_ACTOR, ActorOpt, JsonOpt, OrgArg
 from tenantry.adapters.cli.progress import progress
 from tenantry.adapters.cli.rendering import emit
 from tenantry.application import transfer
@@ -43,7 +43,7 @@ def export(
 def import_(
     t: Tenantry,
     path: Annotated[str, typer.Argument(help="An export file (- for stdin).", metavar="FILE")],
-    actor: ActorOpt = "cli",
+    actor: ActorOpt = CLI_ACTOR,
 ) -> transfer.TransferSummary:
     """Replay an export into this database with its ids, in one transaction. Refused if the
     organization is here already, or its external id or slug is held by a live organization."""

@@ -93,7 +93,7 @@ def create_app(
     owned = tenantry is None
     t = tenantry if tenantry is not None else connect(database_url)
     engine = database_of(t).adapters_engine()
-    clients = ClientAuth(engine, token_ttl=token_ttl, revocation_delay=revocation_delay)
+    clients = ClientAuth(engine, token_ttl=token_ttl, revocation_delay=revocation_delay, audit=t)
     store = IdempotencyStore(engine)
 
     authenticate = BearerAuth(clients)
@@ -204,6 +204,7 @@ def create_app(
             auth=authenticate,
             idempotency=store,
             principal_scope=lambda p: p.client_id,
+            principal_actor=lambda p: p.actor,
             max_body_bytes=max_body_bytes,
             projections=views,
         )

@@ -42,6 +42,7 @@ def create_router(
     auth: Callable[..., Any] | None,
     idempotency: IdempotencyStore | None = None,
     principal_scope: Callable[[Any], str] = str,
+    principal_actor: Callable[[Any], str] = lambda _: "system",
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     projections: ProjectionStore | None = None,
     read_timeout: float = 5.0,
@@ -50,7 +51,9 @@ def create_router(
 
     ``auth`` is a FastAPI dependency that authenticates the caller (raise to refuse) and returns
     the principal; ``None`` leaves the routes open (only behind your own gateway).
-    ``principal_scope`` turns the principal into the scope of its idempotency keys.
+    ``principal_scope`` turns the principal into the scope of its idempotency keys, and
+    ``principal_actor`` into the actor its writes record (default ``"system"``, as the Python
+    API's; the server's API clients record ``client:<client_id>``).
     ``idempotency`` stores ``Idempotency-Key`` responses (default: in this process's memory;
     pass ``IdempotencyStore(engine_for(database_url))`` when several workers serve the API).
     ``projections`` (the application's :class:`ProjectionStore`) adds the list and search routes;
@@ -62,6 +65,7 @@ def create_router(
         idempotency=idempotency or IdempotencyStore.in_memory(),
         max_body_bytes=max_body_bytes,
         lists=Lists(projections, read_timeout) if projections is not None else None,
+        actor_of=principal_actor,
     )
     router = APIRouter(
         route_class=route_class(context),

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Final, TypeVar, cast
 
 from eventsourcing import persistence as es_persistence
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
@@ -42,7 +42,13 @@ from tenantry.adapters.http.requests import database_unavailable
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.adapters.projections.store import ReadOptions
 from tenantry.application.app import Tenantry
-from tenantry.domain.errors import ConcurrentModification, NothingChanged, TenantryError
+from tenantry.domain import values
+from tenantry.domain.errors import (
+    ConcurrentModification,
+    InvalidField,
+    NothingChanged,
+    TenantryError,
+)
 
 log = logging.getLogger("tenantry.http")
 T = TypeVar("T")
@@ -66,6 +72,8 @@ _UNPARSABLE: Final = object()
 """Stands for a body that is not JSON: it fails every body model."""
 _CONTEXT: Final = "tenantry_router"
 """Where the route class leaves its router's context on ``request.state``."""
+_PRINCIPAL: Final = "tenantry_principal"
+"""Where the guard leaves the authenticated principal on ``request.state``."""
 
 
 # --- the context of one router ------------------------------------------------------------------
@@ -92,6 +100,8 @@ class RouterContext:
     idempotency: IdempotencyStore
     max_body_bytes: int
     lists: Lists | None = None
+    actor_of: Callable[[Any], str] = lambda _: "system"
+    """The actor a write by this principal records (see :func:`act_of`)."""
 
 
 def context_of(request: Request) -> RouterContext:
@@ -104,6 +114,56 @@ async def _tenantry(request: Request) -> Tenantry:
 
 App = Annotated[Tenantry, Depends(_tenantry)]
 """The application a route serves (a dependency, so that routes can be module-level functions)."""
+
+
+# --- who a write is recorded as made by ------------------------------------------------------
+
+ON_BEHALF_OF_HEADER: Final = "X-Tenantry-On-Behalf-Of"
+"""The optional end user a write is made for (recorded beside the actor as ``on_behalf_of``)."""
+
+
+@dataclass(frozen=True)
+class Acting:
+    """Who a write is recorded as made by: the authenticated principal (``actor``) and the end
+    user it says it acts for (``on_behalf_of``)."""
+
+    actor: str
+    on_behalf_of: str | None = None
+
+    def kwargs(self) -> dict[str, Any]:
+        """The keywords every command of the application takes for them."""
+        return {"actor": self.actor, "on_behalf_of": self.on_behalf_of}
+
+
+async def act_of(
+    request: Request,
+    on_behalf_of: Annotated[
+        str | None,
+        Header(
+            alias=ON_BEHALF_OF_HEADER,
+            description="The end user this write is made for (e.g. your application's signed-in "
+            "user): recorded on its events beside the API client, 1-255 characters, UTF-8, no "
+            "control characters.",
+        ),
+    ] = None,
+) -> Acting:
+    """The actor of the route's principal (``client:<client_id>`` for an API client) and the
+    checked ``X-Tenantry-On-Behalf-Of`` header."""
+    actor = context_of(request).actor_of(getattr(request.state, _PRINCIPAL, None))
+    if on_behalf_of is None:
+        return Acting(actor)
+    try:  # HTTP carries header bytes; Starlette decodes them as Latin-1
+        text = on_behalf_of.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise InvalidField(ON_BEHALF_OF_HEADER, "must be UTF-8 text") from None
+    try:
+        return Acting(actor, values.on_behalf_of(text))
+    except InvalidField as e:
+        raise InvalidField(ON_BEHALF_OF_HEADER, e.rule) from None
+
+
+By = Annotated[Acting, Depends(act_of)]
+"""Who the route's write is recorded as made by (a dependency of every write route)."""
 
 OrgId = Annotated[str, Path(description="An org_ id.", max_length=64)]
 UserRef = Annotated[str, Path(description="A usr_ id (or the user's e-mail).", max_length=254)]
@@ -252,6 +312,7 @@ def idempotency_guard(
     # Depends() as a default, not in Annotated: the annotation is a string here (PEP 563)
     # and FastAPI cannot resolve a name local to this function from it.
     async def guard(request: Request, principal: Any = Depends(authenticate)) -> None:  # noqa: B008
+        setattr(request.state, _PRINCIPAL, principal)
         if request.method not in _WRITE_METHODS:
             return
         key = request.headers.get(HEADER)

@@ -443,11 +443,14 @@ class ProjectionStore:
         until: datetime | None = None,
         page_size: int | None = None,
         page_token: str | None = None,
+        on_behalf_of: str | None = None,
         **read: Unpack[ReadOptions],
     ) -> pdto.AuditPage:
-        """Every recorded change in log order; filter by organization, actor, [since, until)."""
+        """Every recorded change in log order; filter by organization, actor, the end user it
+        was made for, [since, until)."""
+        who = AuditView.Who(actor, on_behalf_of)
         return self._ask(
             AuditView,
-            lambda v, r: v.entries(r, organization_id, actor, since, until, page_size, page_token),
+            lambda v, r: v.entries(r, organization_id, who, since, until, page_size, page_token),
             read,
         )

@@ -10,7 +10,9 @@ from fastapi import Body, Query, Response
 from tenantry.adapters.http import schemas
 from tenantry.adapters.http.errors import fields_as_sent
 from tenantry.adapters.http.routing import (
+    Acting,
     App,
+    By,
     OrgId,
     Routes,
     UserRef,
@@ -50,6 +52,7 @@ def _admit(
     email: str,
     fields: schemas.MembershipFields | None,
     invite: bool,
+    by: Acting,
 ) -> dto.Membership:
     """A pending invitation (``invite``) or an active member at once."""
     f = fields or schemas.MembershipFields()
@@ -60,10 +63,11 @@ def _admit(
             roles=f.roles,
             metadata=f.metadata,
             inviter_email=f.inviter_email,
+            **by.kwargs(),
         )
     if f.inviter_email is not None:
         raise InvalidField("inviter_email", "only applies to invitations")
-    return t.add_member(organization_id, email, roles=f.roles, metadata=f.metadata)
+    return t.add_member(organization_id, email, roles=f.roles, metadata=f.metadata, **by.kwargs())
 
 
 @routes.post(
@@ -74,12 +78,15 @@ def _admit(
 )
 def create_user(
     t: App,
+    by: By,
     organization_id: OrgId,
     body: schemas.CreateUser,
     send_invitation_email: SendInvitation = True,
 ) -> Response:
     with fields_as_sent(_NESTED):
-        membership = _admit(t, organization_id, body.email, body.membership, send_invitation_email)
+        membership = _admit(
+            t, organization_id, body.email, body.membership, send_invitation_email, by
+        )
     return written(t, _user_response(membership), 201)
 
 
@@ -91,6 +98,7 @@ def create_user(
 )
 def create_membership(
     t: App,
+    by: By,
     organization_id: OrgId,
     user_id: UserRef,
     body: Annotated[schemas.MembershipFields | None, Body()] = None,
@@ -98,7 +106,7 @@ def create_membership(
 ) -> Response:
     _, email = t.get_user(user_id)
     with fields_as_sent(_FLAT):
-        membership = _admit(t, organization_id, email, body, send_invitation_email)
+        membership = _admit(t, organization_id, email, body, send_invitation_email, by)
     return written(t, _user_response(membership), 201)
 
 
@@ -122,7 +130,7 @@ def get_membership(t: App, organization_id: OrgId, user_id: UserRef) -> Response
     response_model=schemas.UserResponse,
 )
 def update_membership(
-    t: App, organization_id: OrgId, user_id: UserRef, body: schemas.UpdateMembership
+    t: App, by: By, organization_id: OrgId, user_id: UserRef, body: schemas.UpdateMembership
 ) -> Response:
     def current() -> dto.Membership:
         return t.get_membership(organization_id, user_id)
@@ -134,9 +142,12 @@ def update_membership(
     }
     if fields:  # both fields in one save: all or nothing
         with fields_as_sent(_FLAT):
-            unchanged_ok(lambda: t.update_membership(organization_id, user_id, **fields), current)
+            unchanged_ok(
+                lambda: t.update_membership(organization_id, user_id, **fields, **by.kwargs()),
+                current,
+            )
     if body.status is not None:
-        t.set_membership_status(organization_id, user_id, body.status)
+        t.set_membership_status(organization_id, user_id, body.status, **by.kwargs())
     return written(t, _user_response(current()))
 
 
@@ -146,8 +157,8 @@ def update_membership(
     response_class=Response,
     summary="Remove a member (or withdraw a pending invitation)",
 )
-def delete_membership(t: App, organization_id: OrgId, user_id: UserRef) -> Response:
-    t.remove_member(organization_id, user_id)
+def delete_membership(t: App, by: By, organization_id: OrgId, user_id: UserRef) -> Response:
+    t.remove_member(organization_id, user_id, **by.kwargs())
     return written(t, None, 204)
 
 
@@ -158,6 +169,6 @@ def delete_membership(t: App, organization_id: OrgId, user_id: UserRef) -> Respo
     "invitation, which needs a free seat.",
     response_model=schemas.UserResponse,
 )
-def resend_invitation(t: App, organization_id: OrgId, user_id: UserRef) -> Response:
-    membership = t.resend_invitation(organization_id, user_id)
+def resend_invitation(t: App, by: By, organization_id: OrgId, user_id: UserRef) -> Response:
+    membership = t.resend_invitation(organization_id, user_id, **by.kwargs())
     return written(t, _user_response(membership))

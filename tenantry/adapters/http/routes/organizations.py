@@ -9,6 +9,7 @@ from fastapi import Path, Response
 from tenantry.adapters.http import schemas
 from tenantry.adapters.http.routing import (
     App,
+    By,
     OrgId,
     Routes,
     json_response,
@@ -30,7 +31,7 @@ _UPDATABLE = ("display_name", "external_id", "metadata", "slug", "logo_url")
     summary="Create an organization",
     response_model=schemas.OrganizationResponse,
 )
-def create_organization(t: App, body: schemas.CreateOrganization) -> Response:
+def create_organization(t: App, by: By, body: schemas.CreateOrganization) -> Response:
     org = t.create_organization(
         body.display_name,
         external_id=body.external_id,
@@ -38,6 +39,7 @@ def create_organization(t: App, body: schemas.CreateOrganization) -> Response:
         slug=body.slug,
         logo_url=body.logo_url,
         region_code=body.region_code,
+        **by.kwargs(),
     )
     return written(t, schemas.OrganizationResponse(organization=org), 201)
 
@@ -72,11 +74,11 @@ def get_organization(t: App, organization_id: OrgId) -> Response:
     response_model=schemas.OrganizationResponse,
 )
 def update_organization(
-    t: App, organization_id: OrgId, body: schemas.UpdateOrganization
+    t: App, by: By, organization_id: OrgId, body: schemas.UpdateOrganization
 ) -> Response:
     changes = _changes(body)
     org = unchanged_ok(
-        lambda: t.update_organization(organization_id, **changes),
+        lambda: t.update_organization(organization_id, **changes, **by.kwargs()),
         lambda: t.get_organization(organization_id),
     )
     return written(t, schemas.OrganizationResponse(organization=org))
@@ -96,6 +98,6 @@ def _changes(body: schemas.UpdateOrganization) -> dict[str, Any]:
     response_class=Response,
     summary="Delete an organization",
 )
-def delete_organization(t: App, organization_id: OrgId) -> Response:
-    t.delete_organization(organization_id)
+def delete_organization(t: App, by: By, organization_id: OrgId) -> Response:
+    t.delete_organization(organization_id, **by.kwargs())
     return written(t, None, 204)

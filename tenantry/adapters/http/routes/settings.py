@@ -9,6 +9,7 @@ from tenantry.adapters.http import schemas
 from tenantry.adapters.http.errors import fields_as_sent
 from tenantry.adapters.http.routing import (
     App,
+    By,
     OrgId,
     Routes,
     json_response,
@@ -31,12 +32,12 @@ _SIGN_IN_METHODS = "/api/v1/organizations/{organization_id}/sign-in-methods"
     response_model=schemas.OrganizationResponse,
 )
 def update_organization_settings(
-    t: App, organization_id: OrgId, body: schemas.UpdateFeatures
+    t: App, by: By, organization_id: OrgId, body: schemas.UpdateFeatures
 ) -> Response:
     features = [(f.name, f.enabled) for f in body.features]
     with fields_as_sent({"settings.features": "features"}):
         org = unchanged_ok(
-            lambda: t.update_organization_settings(organization_id, features),
+            lambda: t.update_organization_settings(organization_id, features, **by.kwargs()),
             lambda: t.get_organization(organization_id),
         )
     return written(t, schemas.OrganizationResponse(organization=org))
@@ -58,12 +59,12 @@ def get_user_management(t: App, organization_id: OrgId) -> Response:
     response_model=schemas.UserManagementResponse,
 )
 def update_user_management(
-    t: App, organization_id: OrgId, body: schemas.UserManagementBody
+    t: App, by: By, organization_id: OrgId, body: schemas.UserManagementBody
 ) -> Response:
     limit = body.settings.max_allowed_users
     with fields_as_sent({"max_allowed_users": "settings.max_allowed_users"}):
         settings = unchanged_ok(
-            lambda: t.upsert_user_management_settings(organization_id, limit),
+            lambda: t.upsert_user_management_settings(organization_id, limit, **by.kwargs()),
             lambda: t.get_user_management_settings(organization_id),
         )
     return written(t, schemas.UserManagementResponse(settings=settings))
@@ -93,11 +94,11 @@ def get_session_policy(t: App, organization_id: OrgId) -> Response:
     response_model=dto.SessionPolicyView,
 )
 def update_session_policy(
-    t: App, organization_id: OrgId, body: schemas.SessionPolicyBody
+    t: App, by: By, organization_id: OrgId, body: schemas.SessionPolicyBody
 ) -> Response:
     with fields_as_sent({"session_policy": ""}):  # the body is the policy itself
         policy = unchanged_ok(
-            lambda: t.update_session_policy(organization_id, body.model_dump()),
+            lambda: t.update_session_policy(organization_id, body.model_dump(), **by.kwargs()),
             lambda: t.get_session_policy(organization_id),
         )
     return written(t, policy)
@@ -118,10 +119,12 @@ def get_sign_in_methods(t: App, organization_id: OrgId) -> Response:
     response_model=dto.SignInMethods,
 )
 def update_sign_in_methods(
-    t: App, organization_id: OrgId, body: schemas.SignInMethodsBody
+    t: App, by: By, organization_id: OrgId, body: schemas.SignInMethodsBody
 ) -> Response:
     methods = unchanged_ok(
-        lambda: t.set_allowed_sign_in_methods(organization_id, body.allowed_sign_in_methods),
+        lambda: t.set_allowed_sign_in_methods(
+            organization_id, body.allowed_sign_in_methods, **by.kwargs()
+        ),
         lambda: t.get_allowed_sign_in_methods(organization_id),
     )
     return written(t, methods)

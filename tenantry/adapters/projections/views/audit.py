@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.schema import SchemaItem
@@ -26,6 +27,12 @@ from tenantry.projections.queries import AUDIT_PAGE_SIZE, audit_window, page_siz
 class AuditView(View):
     projection = AuditProjection()
 
+    class Who(NamedTuple):
+        """The actor and the end user an audit query filters on (``None``: any)."""
+
+        actor: str | None
+        on_behalf_of: str | None = None
+
     def schema(self) -> dict[str, list[SchemaItem]]:
         return {
             "audit": [
@@ -45,9 +52,11 @@ class AuditView(View):
                 micros_column("timestamp", null=False),
                 sa.Column("actor", sa.String(255), nullable=False),
                 sa.Column("reason", sa.Text),
+                sa.Column("on_behalf_of", sa.String(255)),
                 json_column("data"),
                 sa.Index(None, "organization_id", "position"),
                 sa.Index(None, "actor", "position"),
+                sa.Index(None, "on_behalf_of", "position"),
                 sa.Index(None, "timestamp"),
             ],
             "audit_owners": [key_column("aggregate_id", 32), id_column("organization_id")],
@@ -57,7 +66,7 @@ class AuditView(View):
         self,
         r: Reading,
         organization_id: str | None,
-        actor: str | None,
+        who: Who,
         since: datetime | None,
         until: datetime | None,
         size: int | None,
@@ -70,15 +79,17 @@ class AuditView(View):
         if organization_id is not None:
             ids.decode(ids.ORG, organization_id, "organization_id")
             conds.append(a.c.organization_id == organization_id)
-        if actor is not None:
-            conds.append(a.c.actor == arguments.text(actor, "actor"))
+        if who.actor is not None:
+            conds.append(a.c.actor == arguments.text(who.actor, "actor"))
+        if who.on_behalf_of is not None:
+            conds.append(a.c.on_behalf_of == arguments.text(who.on_behalf_of, "on_behalf_of"))
         if since is not None:
             conds.append(a.c.timestamp >= to_micros(since))
         if until is not None:
             conds.append(a.c.timestamp < to_micros(until))
-        scope = json.dumps(
-            [organization_id, actor, since and to_micros(since), until and to_micros(until)]
-        )
+        window = [since and to_micros(since), until and to_micros(until)]
+        filters = [organization_id, who.actor, *window]
+        scope = json.dumps(filters if who.on_behalf_of is None else [*filters, who.on_behalf_of])
         rows, nxt, _ = self.page(
             r,
             sa.select(a).where(*conds),
@@ -100,6 +111,7 @@ class AuditView(View):
                     timestamp=from_micros(row["timestamp"]),
                     actor=row["actor"],
                     reason=row["reason"],
+                    on_behalf_of=row["on_behalf_of"],
                     data=dict(row["data"]),
                 )
                 for row in rows

@@ -18,6 +18,7 @@ from uvicorn.config import LOGGING_CONFIG
 from tenantry.adapters.auth.clients import ClientAuth
 from tenantry.adapters.database import DATABASE_URL_ENV, Database
 from tenantry.adapters.http.app import FOLLOW_ENV, TOKEN_TTL_ENV, app_from_env
+from tenantry.adapters.http.logs import RedactSecrets
 from tenantry.adapters.projections import follower
 from tenantry.domain.errors import InvalidField
 
@@ -79,11 +80,14 @@ def url(host: str, port: int) -> str:
 
 
 def _logs_on_stderr(config: dict[str, Any]) -> dict[str, Any]:
-    """uvicorn's logging with its access log on stderr too (uvicorn writes it to stdout)."""
+    """uvicorn's logging with its access log on stderr too (uvicorn writes it to stdout), and
+    secrets in query strings redacted (:mod:`tenantry.adapters.http.logs`)."""
     config = copy.deepcopy(config)
+    config.setdefault("filters", {})["redact_secrets"] = {"()": RedactSecrets}
     for handler in config["handlers"].values():
         if handler.get("stream") == "ext://sys.stdout":
             handler["stream"] = "ext://sys.stderr"
+        handler.setdefault("filters", []).append("redact_secrets")
     return config
 
 

@@ -3,6 +3,7 @@ enforces them (403 naming the missing scope; 404 for an organization outside the
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,10 +13,12 @@ from fastapi.testclient import TestClient
 
 from tenantry.adapters.auth.clients import ClientAuth
 from tenantry.adapters.auth.scopes import SCOPES, Grant, ScopeMissing, implied
+from tenantry.adapters.database import Database
 from tenantry.adapters.http.access import scope_of
 from tenantry.adapters.http.router import create_router
 from tenantry.domain.errors import InvalidField
 from tests.integration.http_support import ORGS, Api, assert_error, in_process, token
+from tests.support import database
 
 
 def scoped(app: FastAPI, client: TestClient, scopes: list[str] | None, **kw: Any) -> Api:
@@ -164,33 +167,41 @@ def test_clients_list_shows_scopes_and_a_default_client_is_full_environment(
     assert listed[narrow.client_id].scopes == ("members:read", "organizations:read")
 
 
-def test_clients_stored_before_scopes_existed_become_full_environment(tmp_path: Any) -> None:
-    engine = sa.create_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    with engine.begin() as conn:  # the table as the previous release created it
-        conn.execute(
-            sa.text(
-                "CREATE TABLE tenantry_http_clients (client_id VARCHAR(64) PRIMARY KEY, "
-                "name VARCHAR(200) NOT NULL, secret_hash VARCHAR(512) NOT NULL, "
-                "secret_version INTEGER NOT NULL, created_at DATETIME NOT NULL, "
-                "rotated_at DATETIME)"
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_clients_stored_before_scopes_existed_become_full_environment(
+    kind: str, tmp_path: Path
+) -> None:
+    with database(kind, tmp_path) as url:
+        db = Database.parse(url)
+        engine = db.adapters_engine()
+        prefix = f"{db.schema}." if db.schema else ""  # raw SQL: no schema translation
+        with engine.begin() as conn:  # the tables as the previous release created them
+            conn.execute(
+                sa.text(
+                    f"CREATE TABLE {prefix}tenantry_http_clients ("
+                    "client_id VARCHAR(64) PRIMARY KEY, "
+                    "name VARCHAR(200) NOT NULL, secret_hash VARCHAR(512) NOT NULL, "
+                    "secret_version INTEGER NOT NULL, created_at TIMESTAMP NOT NULL, "
+                    "rotated_at TIMESTAMP)"
+                )
             )
-        )
-        conn.execute(
-            sa.text(
-                "CREATE TABLE tenantry_http_signing_keys (slot INTEGER PRIMARY KEY, "
-                "kid VARCHAR(64) NOT NULL, private_key_pem TEXT NOT NULL, "
-                "created_at DATETIME NOT NULL)"
+            conn.execute(
+                sa.text(
+                    f"CREATE TABLE {prefix}tenantry_http_signing_keys (slot INTEGER PRIMARY KEY, "
+                    "kid VARCHAR(64) NOT NULL, private_key_pem TEXT NOT NULL, "
+                    "created_at TIMESTAMP NOT NULL)"
+                )
             )
-        )
-        conn.execute(
-            sa.text(
-                "INSERT INTO tenantry_http_clients VALUES "
-                "('cli_old', 'old', 'scrypt$00$00', 1, '2026-01-01 00:00:00', NULL)"
+            conn.execute(
+                sa.text(
+                    f"INSERT INTO {prefix}tenantry_http_clients VALUES "
+                    "('cli_old', 'old', 'scrypt$00$00', 1, '2026-01-01 00:00:00', NULL)"
+                )
             )
-        )
-    (old,) = ClientAuth(engine).list_clients()
-    assert (old.client_id, old.scopes, old.organizations) == ("cli_old", None, None)
-    engine.dispose()
+        (old,) = ClientAuth(engine).list_clients()
+        assert (old.client_id, old.scopes, old.organizations) == ("cli_old", None, None)
+        assert ClientAuth(engine).jwks()["keys"]  # a second start finds the columns there
+        engine.dispose()
 
 
 def test_a_host_apps_own_principal_may_do_everything() -> None:

@@ -284,12 +284,14 @@ class ClientAuth:
         if hit is None:
             return None
         known = self._versions.get(hit.principal.client_id)
+        kids = self.keys.fresh_live_kids()
         if (
             hit.expires <= self.clock().timestamp()
             or known is None
             or known[0] != hit.version
             or self.monotonic() - known[1] >= self.revocation_delay
-            or hit.kid not in self.keys.live_kids()
+            or kids is None
+            or hit.kid not in kids
         ):
             return None
         return hit.principal

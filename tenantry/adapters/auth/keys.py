@@ -219,6 +219,13 @@ class SigningKeys:
     def live_kids(self) -> frozenset[str]:
         return frozenset(k.kid for k in self._live(self._all()))
 
+    def fresh_live_kids(self) -> frozenset[str] | None:
+        """The live kids as last read, if read within ``refresh`` — no I/O; else ``None``."""
+        keys = self._keys
+        if keys is None or self.monotonic() - self._read_at >= self.refresh:
+            return None
+        return frozenset(k.kid for k in self._live(keys))
+
     def jwks(self) -> dict[str, Any]:
         keys = []
         for k in self._live(self._all()):

@@ -166,13 +166,17 @@ class SigningKeys:
             return self._keys
 
     def _read(self) -> list[_Key]:
+        """The stored keys; a private key this worker loaded before is not decrypted again."""
         with self.engine.connect() as conn:
             rows = conn.execute(signing_keys.select().order_by(signing_keys.c.slot)).all()
+        loaded = {k.kid: k.private for k in self._keys or [] if k.private is not None}
         return [
             _Key(
                 slot=r.slot,
                 kid=r.kid,
-                private=None if r.retired_at else _load(r.kid, r.private_key_pem),
+                private=None
+                if r.retired_at
+                else loaded.get(r.kid) or _load(r.kid, r.private_key_pem),
                 created_at=_utc(r.created_at),
                 retired_at=_utc(r.retired_at) if r.retired_at else None,
                 encrypted="ENCRYPTED" in r.private_key_pem.partition("\n")[0],

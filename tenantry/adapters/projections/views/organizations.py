@@ -22,7 +22,7 @@ from tenantry.adapters.projections.views.base import (
 from tenantry.adapters.projections.views.seats import SeatsView, pending_at
 from tenantry.application import dto, presenters
 from tenantry.domain import ids, values
-from tenantry.domain.errors import OrganizationNotFound
+from tenantry.domain.errors import InvalidField, OrganizationNotFound
 from tenantry.projections import OrganizationsProjection
 from tenantry.projections import dto as pdto
 from tenantry.projections.base import from_micros
@@ -170,5 +170,7 @@ def _within(
     that names them (a token of one client's list does not page another's)."""
     if within is None:
         return match, scope
+    if not isinstance(within, frozenset) or not all(isinstance(i, str) for i in within):
+        raise InvalidField("within", "must be a frozenset of organization ids (or None)")
     digest = hashlib.sha256(" ".join(sorted(within)).encode()).hexdigest()[:16]
     return sa.and_(match, orgs.c.id.in_(sorted(within))), f"{scope}|{digest}"

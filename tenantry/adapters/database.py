@@ -30,6 +30,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import QueuePool
 
+from tenantry.adapters.files import create_private
 from tenantry.adapters.sqlite_store import SYNCHRONOUS, SYNCHRONOUS_MODES
 from tenantry.application.app import DEFAULT_INVITATION_LIFETIME, Tenantry, utc_now
 from tenantry.domain import ids
@@ -93,7 +94,9 @@ class Database:
         id_factory: Callable[[], UUID] = ids.new_id,
         invitation_lifetime: timedelta = DEFAULT_INVITATION_LIFETIME,
     ) -> Tenantry:
-        """The application on this database; the event store's tables are created if missing."""
+        """The application on this database; the event store's tables are created if missing
+        (a new SQLite file with mode 0600)."""
+        self.create_file()
         with schema_setup_lock(self.persistence):
             app = Tenantry(
                 self.persistence,
@@ -110,6 +113,7 @@ class Database:
         SQLite database that lives as long as the engine."""
         if self.kind == "memory":
             return one_connection_engine()
+        self.create_file()
         if self.kind == "sqlite":
             name = self.persistence["SQLITE_DBNAME"]
             if name.startswith("file:"):
@@ -123,6 +127,13 @@ class Database:
         if self.schema:
             engine = engine.execution_options(schema_translate_map={None: self.schema})
         return engine
+
+    def create_file(self) -> None:
+        """Creates a missing SQLite file with mode 0600 before SQLite does (with the umask's
+        mode, often world-readable); SQLite gives its ``-wal`` and ``-shm`` files the same mode."""
+        name = self.persistence.get("SQLITE_DBNAME", "")
+        if self.kind == "sqlite" and not name.startswith("file:"):
+            create_private(name)
 
     def postgres_url(self) -> str:
         """The SQLAlchemy URL: tenantry's own query parameters are not libpq's."""

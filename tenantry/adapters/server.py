@@ -22,6 +22,7 @@ from tenantry.adapters.auth.clients import ClientAuth
 from tenantry.adapters.database import DATABASE_URL_ENV, Database
 from tenantry.adapters.expiry_schedule import DEFAULT_INTERVAL, INTERVAL_ENV
 from tenantry.adapters.http.app import FOLLOW_ENV, TOKEN_TTL_ENV, app_from_env
+from tenantry.adapters.http.logs import RedactSecrets
 from tenantry.adapters.projections import follower
 from tenantry.adapters.projections.supervision import MAX_BACKOFF, MIN_BACKOFF, STEADY
 from tenantry.adapters.readiness import DEFAULT_MAX_LAG, MAX_LAG_ENV
@@ -95,11 +96,14 @@ def url(host: str, port: int) -> str:
 
 
 def _logs_on_stderr(config: dict[str, Any]) -> dict[str, Any]:
-    """uvicorn's logging with its access log on stderr too (uvicorn writes it to stdout)."""
+    """uvicorn's logging with its access log on stderr too (uvicorn writes it to stdout), and
+    secrets in query strings redacted (:mod:`tenantry.adapters.http.logs`)."""
     config = copy.deepcopy(config)
+    config.setdefault("filters", {})["redact_secrets"] = {"()": RedactSecrets}
     for handler in config["handlers"].values():
         if handler.get("stream") == "ext://sys.stdout":
             handler["stream"] = "ext://sys.stderr"
+        handler.setdefault("filters", []).append("redact_secrets")
     return config
 
 

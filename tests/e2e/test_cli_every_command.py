@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -176,6 +177,14 @@ def test_every_command_takes_d_and_prints_one_json_document(tmp_path: Path) -> N
     rotated = run("clients", "rotate", created["client_id"])
     assert rotated["client_secret"] != created["client_secret"]
     run("clients", "delete", created["client_id"])
+    scoped = run("clients", "create", "scoped", "--scope", "organizations:read")
+    assert scoped["client_id"] in {c["client_id"] for c in run("clients", "list")}
+    signing = run("keys", "list")[0]
+    rotated_key = run("keys", "rotate")
+    assert rotated_key["signing"]
+    assert rotated_key["kid"] != signing["kid"]
+    retired = run("keys", "retire", signing["kid"], "--force")
+    assert retired["retired_at"] is not None
 
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -190,21 +199,18 @@ def test_every_command_takes_d_and_prints_one_json_document(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("backend", ["memory", "sqlite"])
-def test_serve_prints_the_new_clients_secret_as_json_and_never_logs_it(
+def test_serve_writes_the_new_clients_secret_to_a_private_file_and_never_logs_it(
     backend: str, tmp_path: Path
 ) -> None:
     database_url = "memory://" if backend == "memory" else f"sqlite:///{tmp_path / 'served.db'}"
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     log = tmp_path / "serve.log"
-    command = ["serve", "-d", database_url, "--port", str(port), "--create-client", "ci", "--json"]
+    secret_file = tmp_path / "client.json"
+    command = ["serve", "-d", database_url, "--port", str(port), "--create-client", "ci"]
+    command += ["--client-file", str(secret_file), "--json"]
     with running(command, log, lambda: _healthy(base_url)) as process:
-        assert process.stdout is not None
-        lines: list[str] = []
-        while not lines or lines[-1].rstrip() != "}":
-            lines.append(process.stdout.readline())
-            assert lines[-1], f"stdout ended early: {lines} {log.read_text()}"
-        client = _one_document("".join(lines), "serve --create-client --json")
+        client = json.loads(secret_file.read_text())
         token = httpx.post(
             f"{base_url}/oauth/token",
             data={
@@ -215,9 +221,19 @@ def test_serve_prints_the_new_clients_secret_as_json_and_never_logs_it(
         )
         assert token.status_code == 200, token.text
         process.send_signal(signal.SIGTERM)
-        rest, _ = process.communicate(timeout=60)
+        out, _ = process.communicate(timeout=60)
     assert (set(client), client["name"]) == ({"client_id", "name", "client_secret"}, "ci")
-    assert rest == ""  # one document: the logs, access log included, go to stderr
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    assert _one_document(out, "serve --json") == {"url": base_url}
     logs = log.read_text()
     assert "POST /oauth/token" in logs
-    assert client["client_secret"] not in logs
+    assert client["client_id"] in logs
+    assert client["client_secret"] not in out + logs
+
+
+def test_serve_refuses_to_print_a_new_secret_where_a_log_may_keep_it(tmp_path: Path) -> None:
+    cli = Cli(f"sqlite:///{tmp_path / 'refused.db'}", tmp_path)
+    refused = cli("serve", "--create-client", "ci", "--json", expect=3)  # stdout is a pipe
+    assert json.loads(refused.err)["error"]["details"]["field"] == "client_file"
+    listed = cli("clients", "list", "--json")
+    assert listed.json() == []

@@ -90,6 +90,8 @@ def conforms(value: object, hint: Any) -> bool:
             and not isinstance(value, str | bytes)
             and all(conforms(v, args[0]) for v in value)
         )
+    if origin in (frozenset, set):
+        return isinstance(value, origin) and all(conforms(v, args[0]) for v in value)
     if isinstance(hint, type):
         return isinstance(value, hint)
     raise AssertionError(f"no rule for {hint!r}")  # pragma: no cover - a new kind of parameter

@@ -1,5 +1,6 @@
 """``tenantry clients create | list | rotate | delete``: the HTTP server's API clients (OAuth 2.0
-client credentials). A new secret is data: printed on stdout, never logged."""
+client credentials), full-environment or scoped (``--scope``, ``--organization``). A new secret is
+data: printed on stdout, never logged."""
 
 from __future__ import annotations
 
@@ -17,7 +18,6 @@ from tenantry.adapters.cli import extras
 from tenantry.adapters.cli.operation import operation
 from tenantry.adapters.cli.options import CLI_ACTOR, ActorOpt, OnBehalfOfOpt
 from tenantry.adapters.cli.rendering import err_console
-from tenantry.domain.errors import InvalidField
 
 if TYPE_CHECKING:  # the server's libraries load only when a command needs them
     from tenantry.adapters.auth.clients import ClientAuth, ClientInfo, NewSecret
@@ -38,23 +38,16 @@ class ClientDeleted(BaseModel):
 
 @contextmanager
 def _client_auth(database_url: str) -> Iterator[ClientAuth]:
-    """The API clients kept in ``database_url`` (not memory://: they would die with this
-    process)."""
-    extras.require("http")
-    from tenantry.adapters.auth.clients import ClientAuth
+    """The API clients kept in ``database_url``."""
+    with extras.server_engine(database_url, "clients") as engine:
+        from tenantry.adapters.auth.clients import ClientAuth
 
-    db = extras.database(database_url)
-    if db.kind == "memory":
-        raise InvalidField(
-            "database_url", "memory:// keeps clients inside the server process; use a database URL"
-        )
-    engine = db.adapters_engine()
-    t = db.connect()
-    try:
-        yield ClientAuth(engine, audit=t)  # the application records each change, with who
-    finally:
-        t.close()
-        engine.dispose()
+        db = extras.database(database_url)
+        t = db.connect()
+        try:
+            yield ClientAuth(engine, audit=t)  # the application records each change, with who
+        finally:
+            t.close()
 
 
 def secret_view(new: NewSecret) -> RenderableType:
@@ -64,11 +57,15 @@ def secret_view(new: NewSecret) -> RenderableType:
 
 def _list_view(listed: list[ClientInfo]) -> RenderableType:
     client_id = Column("client_id", no_wrap=True, min_width=28)
-    table = Table(client_id, "name", "secret version", "created", "rotated")
+    table = Table(
+        client_id, "name", "scopes", "organizations", "secret version", "created", "rotated"
+    )
     for c in listed:
         table.add_row(
             c.client_id,
             c.name,
+            "all (full environment)" if c.scopes is None else " ".join(c.scopes),
+            "all" if c.organizations is None else " ".join(c.organizations),
             str(c.secret_version),
             c.created_at.isoformat(timespec="seconds"),
             c.rotated_at.isoformat(timespec="seconds") if c.rotated_at else "",
@@ -80,11 +77,35 @@ def _list_view(listed: list[ClientInfo]) -> RenderableType:
 def create_client(
     auth: ClientAuth,
     name: Annotated[str, typer.Argument(help="A name for people, e.g. billing-service.")],
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--scope",
+            help="A scope the client holds (repeat, or space/comma-separated), e.g. "
+            "organizations:read. None given: a full-environment client (every scope).",
+            show_default=False,
+        ),
+    ] = None,
+    organization: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--organization",
+            help="Restrict the client to this organization (org_…; repeat for several).",
+            show_default=False,
+        ),
+    ] = None,
     actor: ActorOpt = CLI_ACTOR,
     on_behalf_of: OnBehalfOfOpt = None,
 ) -> NewSecret:
-    """Creates a client and prints its id and secret (shown this once only)."""
-    new = auth.create_client(name, actor=actor, on_behalf_of=on_behalf_of)
+    """Creates a client and prints its id and secret (shown this once only). Without --scope
+    and --organization it may do everything (full environment)."""
+    new = auth.create_client(
+        name,
+        scopes=scope or None,
+        organizations=organization or None,
+        actor=actor,
+        on_behalf_of=on_behalf_of,
+    )
     err_console.print("store the secret now: it is not shown again")
     return new
 

@@ -3,10 +3,14 @@ PostgreSQL driver (``postgres``). A missing one is a refusal that names the ``pi
 installing it, not a traceback from deep inside an import."""
 
 import importlib.util
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Final
 
+import sqlalchemy as sa
+
 from tenantry.adapters.database import Database
-from tenantry.domain.errors import FailedPrecondition
+from tenantry.domain.errors import FailedPrecondition, InvalidField
 
 _MODULES: Final = {
     "http": ("fastapi", "uvicorn", "jwt"),
@@ -42,3 +46,20 @@ def database(url: str) -> Database:
     if db.kind == "postgres":
         require("postgres")
     return db
+
+
+@contextmanager
+def server_engine(url: str, kept: str) -> Iterator[sa.Engine]:
+    """The engine of the HTTP server's own tables (``kept``: what they keep, e.g. "clients") in
+    ``url``; not memory://, whose tables would die with this process."""
+    require("http")
+    db = database(url)
+    if db.kind == "memory":
+        raise InvalidField(
+            "database_url", f"memory:// keeps {kept} inside the server process; use a database URL"
+        )
+    engine = db.adapters_engine()
+    try:
+        yield engine
+    finally:
+        engine.dispose()

@@ -9,6 +9,7 @@ from tenantry.adapters.cli import (
     clients,
     demo,
     history,
+    keys,
     members,
     orgs,
     projections,
@@ -38,6 +39,7 @@ app.add_typer(members.members_app, name="members")
 app.add_typer(members.users_app, name="users")
 app.add_typer(projections.projections_app, name="projections")
 app.add_typer(clients.clients_app, name="clients")
+app.add_typer(keys.keys_app, name="keys")
 
 
 def _version(value: bool) -> None:

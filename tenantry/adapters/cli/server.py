@@ -1,10 +1,17 @@
 """``tenantry serve`` (the server itself is :mod:`tenantry.adapters.server`). Its logs go to
-stderr; stdout carries only data (the ``--json`` document, a new client's secret)."""
+stderr; stdout carries only data (the ``--json`` document, a new client's secret).
+
+A new client's secret (``--create-client``) never goes where a server log may be kept: it is
+written to ``--client-file`` (a new file, mode 0600), or shown on stdout only when stdout is a
+terminal; otherwise ``serve`` refuses to start."""
 
 from __future__ import annotations
 
+import json
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -14,10 +21,12 @@ from tenantry.adapters.cli import extras
 from tenantry.adapters.cli.clients import secret_view
 from tenantry.adapters.cli.operation import operation
 from tenantry.adapters.cli.options import CLI_ACTOR, JsonOpt
-from tenantry.adapters.cli.rendering import emit
+from tenantry.adapters.cli.rendering import emit, err_console, jsonable
 from tenantry.adapters.database import Database
 from tenantry.adapters.expiry_schedule import DEFAULT_INTERVAL, INTERVAL_ENV
+from tenantry.adapters.files import write_private
 from tenantry.adapters.readiness import DEFAULT_MAX_LAG, MAX_LAG_ENV
+from tenantry.domain.errors import InvalidField
 
 if TYPE_CHECKING:  # the server's libraries load only when serve runs
     from tenantry.adapters.auth.clients import ClientAuth
@@ -51,7 +60,18 @@ def serve(
     ] = 900,
     create_client: Annotated[
         str | None,
-        typer.Option(help="Create an API client of this name at start and print its secret."),
+        typer.Option(
+            help="Create an API client of this name at start: its secret goes to --client-file, "
+            "or to stdout if stdout is a terminal (never into a log)."
+        ),
+    ] = None,
+    client_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="With --create-client: write the new client (JSON with its secret) to this "
+            "new file, mode 0600.",
+            dir_okay=False,
+        ),
     ] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
     expiry_interval: Annotated[
@@ -78,15 +98,29 @@ def serve(
     The projections (lists, search) are kept up to date by one follower process beside the
     workers (in the server process itself for memory://), restarted if it dies; the
     invitation-expiry sweep runs every --expiry-interval seconds. With --json, one document on
-    stdout before the server starts: the new client with --create-client, else the server's
-    URL."""
+    stdout before the server starts: the new client with --create-client (to a terminal), else
+    the server's URL."""
     from tenantry.adapters import server
 
+    if client_file is not None and create_client is None:
+        raise InvalidField("client_file", "needs --create-client")
+    if client_file is not None and client_file.exists():
+        raise InvalidField("client_file", f"{client_file} exists; name a new file")
+    if create_client and client_file is None and not sys.stdout.isatty():
+        raise InvalidField(
+            "client_file",
+            "stdout is not a terminal (it may be a log): pass --client-file PATH for the secret",
+        )
+
     def prepare(clients: ClientAuth) -> None:
-        if create_client:
+        if create_client and client_file is not None:
+            new = clients.create_client(create_client, actor=CLI_ACTOR)
+            write_private(str(client_file), json.dumps(jsonable(new), indent=2) + "\n")
+            err_console.print(f"created API client {new.client_id}; its secret is in {client_file}")
+        elif create_client:
             new = clients.create_client(create_client, actor=CLI_ACTOR)
             emit(new, as_json=json_output, view=secret_view)
-        elif json_output:
+        if json_output and not (create_client and client_file is None):
             emit(Serving(url=server.url(host, port)), as_json=True)
 
     server.run(

@@ -2,7 +2,10 @@
 server, and the bearer-token dependency its API routes run.
 
 ``POST /oauth/token`` trades an API client's id and secret (form fields or HTTP Basic) for an
-access token; ``GET /keys`` serves the public keys that verify it.
+access token; ``GET /keys`` serves the public keys that verify it. The token endpoint reads at
+most :data:`TOKEN_BODY_MAX` bytes, never reads credentials from the query string, runs a bounded
+number of secret checks at once and slows repeated failures per client id
+(:mod:`tenantry.adapters.http.throttle`).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 from typing import Any, Final
+from urllib.parse import unquote_plus
 
 from fastapi import FastAPI, Request
 from fastapi.openapi.models import OAuthFlowClientCredentials, OAuthFlows
@@ -20,11 +24,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tenantry.adapters.auth.clients import ClientAuth, Principal
 from tenantry.adapters.http import schemas
+from tenantry.adapters.http.throttle import Busy, FailureThrottle, Gate
 from tenantry.domain.errors import Unauthenticated
 
 TOKEN_PATH: Final = "/oauth/token"
 CLIENT_ID_MAX: Final = 200
 CLIENT_SECRET_MAX: Final = 500
+TOKEN_BODY_MAX: Final = 4096
+"""The largest token request body read (a form of three short fields)."""
+_QUERY_CREDENTIALS: Final = frozenset({"client_id", "client_secret"})
 
 
 _TOKEN_REQUEST: Final = {
@@ -48,13 +56,29 @@ errors would not be OAuth errors)."""
 _TOKEN_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
     400: {
         "model": schemas.TokenError,
-        "description": "invalid_request (not a form, credentials missing or too long) or "
-        "unsupported_grant_type.",
+        "description": "invalid_request (not a form, a field missing or too long, credentials "
+        "both in the form and in HTTP Basic, or in the query string) or unsupported_grant_type.",
     },
     401: {
         "model": schemas.TokenError,
         "description": "invalid_client: an unknown client or a wrong secret.",
         "headers": {"WWW-Authenticate": {"schema": {"type": "string"}}},
+    },
+    413: {
+        "model": schemas.TokenError,
+        "description": f"invalid_request: the body is larger than {TOKEN_BODY_MAX} bytes.",
+    },
+    429: {
+        "model": schemas.TokenError,
+        "description": "slow_down: too many failed attempts for this client id; retry after "
+        "Retry-After seconds.",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
+    503: {
+        "model": schemas.TokenError,
+        "description": "temporarily_unavailable: too many token requests at once; retry after "
+        "Retry-After seconds.",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
     },
 }
 
@@ -62,50 +86,91 @@ _TOKEN_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 class _Refused(Exception):
     """A token request refused before the credentials are checked."""
 
-    def __init__(self, status_code: int, error: str, description: str) -> None:
+    def __init__(
+        self, status_code: int, error: str, description: str, retry_after: int | None = None
+    ) -> None:
         super().__init__(description)
         self.status_code = status_code
         self.error = error
         self.description = description
+        self.retry_after = retry_after
+
+
+async def _bounded_body(request: Request) -> None:
+    """Reads the body, refusing (413) one larger than :data:`TOKEN_BODY_MAX` before reading more."""
+    too_large = _Refused(
+        413, "invalid_request", f"the request body must be at most {TOKEN_BODY_MAX} bytes"
+    )
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > TOKEN_BODY_MAX:
+        raise too_large
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > TOKEN_BODY_MAX:
+            raise too_large
+        chunks.append(chunk)
+    request._body = b"".join(chunks)  # what request.form() reads from
 
 
 async def _credentials(request: Request) -> tuple[str, str]:
-    """The client's id and secret, from the form or from HTTP Basic."""
+    """The client's id and secret, from the form or from HTTP Basic (RFC 6749 §2.3.1: one of
+    them, not both)."""
+    if _QUERY_CREDENTIALS & request.query_params.keys():
+        raise _Refused(400, "invalid_request", "credentials must not be sent in the query string")
+    await _bounded_body(request)
     try:
         async with request.form() as form:
             fields = {name: value for name, value in form.items() if isinstance(value, str)}
     except (StarletteHTTPException, ValueError):  # a malformed multipart body or encoding
         raise _Refused(400, "invalid_request", "the body must be a form") from None
-    if fields.get("grant_type") != "client_credentials":
+    grant_type = fields.get("grant_type")
+    if grant_type is None:
+        raise _Refused(400, "invalid_request", "grant_type is required")
+    if grant_type != "client_credentials":
         raise _Refused(400, "unsupported_grant_type", "grant_type must be client_credentials")
-    client_id, client_secret = fields.get("client_id"), fields.get("client_secret")
-    if client_id is None or client_secret is None:
-        basic = _basic_credentials(request)
-        if basic is None:
-            raise _Refused(400, "invalid_request", "client_id and client_secret are required")
-        client_id, client_secret = basic
+    basic = _basic_credentials(request)
+    in_form = {"client_id", "client_secret"} & fields.keys()
+    if basic is not None and in_form:
+        raise _Refused(
+            400, "invalid_request", "send the credentials either in HTTP Basic or in the form"
+        )
+    if basic is None:
+        for name in ("client_id", "client_secret"):
+            if name not in fields:
+                raise _Refused(400, "invalid_request", f"{name} is required")
+        basic = fields["client_id"], fields["client_secret"]
+    client_id, client_secret = basic
     if len(client_id) > CLIENT_ID_MAX or len(client_secret) > CLIENT_SECRET_MAX:
         raise _Refused(400, "invalid_request", "client_id or client_secret is too long")
     return client_id, client_secret
 
 
-def _token_error(status_code: int, error: str, description: str) -> JSONResponse:
+def _token_error(
+    status_code: int, error: str, description: str, retry_after: int | None = None
+) -> JSONResponse:
     body = schemas.TokenError(
         error=error, error_description=description, code=error, message=description, details={}
     )
-    headers = {"WWW-Authenticate": "Basic"} if status_code == 401 else None
-    return JSONResponse(body.model_dump(), status_code=status_code, headers=headers)
+    headers = {"WWW-Authenticate": "Basic"} if status_code == 401 else {}
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return JSONResponse(body.model_dump(), status_code=status_code, headers=headers or None)
 
 
 def _basic_credentials(request: Request) -> tuple[str, str] | None:
+    """HTTP Basic credentials; RFC 6749 §2.3.1: id and secret are form-urlencoded inside.
+    A malformed Basic header is an ``invalid_request``."""
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "basic":
         return None
     try:
         client_id, sep, secret = base64.b64decode(value, validate=True).decode().partition(":")
     except (binascii.Error, UnicodeDecodeError):
-        return None
-    return (client_id, secret) if sep else None
+        raise _Refused(400, "invalid_request", "the Basic credentials are malformed") from None
+    if not sep:
+        raise _Refused(400, "invalid_request", "the Basic credentials are malformed")
+    return unquote_plus(client_id), unquote_plus(secret)
 
 
 class BearerAuth(OAuth2):
@@ -137,6 +202,25 @@ class BearerAuth(OAuth2):
 
 def add_token_routes(app: FastAPI, clients: ClientAuth) -> None:
     """Adds ``POST /oauth/token`` and ``GET /keys`` for ``clients`` to ``app``."""
+    gate = Gate()
+    throttle = FailureThrottle()
+
+    async def issue(client_id: str, client_secret: str) -> tuple[str, int]:
+        wait = throttle.retry_after(client_id)
+        if wait is not None:
+            raise _Refused(429, "slow_down", "too many failed attempts; retry later", wait)
+        try:
+            async with gate.slot():
+                issued = await run_in_threadpool(clients.issue_token, client_id, client_secret)
+        except Busy as busy:
+            raise _Refused(
+                503, "temporarily_unavailable", "too many token requests", busy.retry_after
+            ) from None
+        except Unauthenticated:
+            throttle.failed(client_id)
+            raise
+        throttle.succeeded(client_id)
+        return issued
 
     @app.post(
         TOKEN_PATH,
@@ -151,11 +235,11 @@ def add_token_routes(app: FastAPI, clients: ClientAuth) -> None:
     async def token(request: Request) -> JSONResponse:
         try:
             client_id, client_secret = await _credentials(request)
-            access, expires_in = await run_in_threadpool(
-                clients.issue_token, client_id, client_secret
-            )
+            access, expires_in = await issue(client_id, client_secret)
         except _Refused as refused:
-            return _token_error(refused.status_code, refused.error, refused.description)
+            return _token_error(
+                refused.status_code, refused.error, refused.description, refused.retry_after
+            )
         except Unauthenticated:
             return _token_error(401, "invalid_client", "invalid client credentials")
         return JSONResponse(

@@ -18,6 +18,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
+from tenantry.adapters.http.access import access_guard
 from tenantry.adapters.http.errors import ERROR_RESPONSES
 from tenantry.adapters.http.idempotency import IdempotencyStore
 from tenantry.adapters.http.routes import lists, members, organizations, settings
@@ -50,7 +51,10 @@ def create_router(
     """The REST API over ``tenantry``.
 
     ``auth`` is a FastAPI dependency that authenticates the caller (raise to refuse) and returns
-    the principal; ``None`` leaves the routes open (only behind your own gateway).
+    the principal; ``None`` leaves the routes open (only behind your own gateway). A principal
+    with a ``grant`` (tenantry's own :class:`~tenantry.adapters.auth.clients.Principal`) is held
+    to its scopes and organizations (:mod:`tenantry.adapters.http.access`); any other may do
+    everything.
     ``principal_scope`` turns the principal into the scope of its idempotency keys, and
     ``principal_actor`` into the actor its writes record (default ``"system"``, as the Python
     API's; the server's API clients record ``client:<client_id>``).
@@ -67,9 +71,13 @@ def create_router(
         lists=Lists(projections, read_timeout) if projections is not None else None,
         actor_of=principal_actor,
     )
+    authenticate = auth or _anonymous
     router = APIRouter(
         route_class=route_class(context),
-        dependencies=[Depends(idempotency_guard(auth or _anonymous, principal_scope))],
+        dependencies=[
+            Depends(access_guard(authenticate)),
+            Depends(idempotency_guard(authenticate, principal_scope)),
+        ],
         responses=ERROR_RESPONSES,
     )
     if projections is not None:

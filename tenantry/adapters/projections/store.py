@@ -383,11 +383,15 @@ class ProjectionStore:
         page_size: int | None = None,
         page_token: str | None = None,
         external_id: str | None = None,
+        within: frozenset[str] | None = None,
         **read: Unpack[ReadOptions],
     ) -> pdto.OrganizationPage:
-        """Live organizations, oldest first: ``page_size`` 10-100 (default 30), keyset pages."""
+        """Live organizations, oldest first: ``page_size`` 10-100 (default 30), keyset pages;
+        only those ``within`` these ids, if given."""
         return self._ask(
-            OrganizationsView, lambda v, r: v.list(r, page_size, page_token, external_id), read
+            OrganizationsView,
+            lambda v, r: v.list(r, page_size, page_token, external_id, within),
+            read,
         )
 
     def search_organizations(
@@ -396,11 +400,15 @@ class ProjectionStore:
         *,
         page_size: int | None = None,
         page_token: str | None = None,
+        within: frozenset[str] | None = None,
         **read: Unpack[ReadOptions],
     ) -> pdto.OrganizationPage:
-        """Case-insensitive search (3-100 characters) over display name, id and external id."""
+        """Case-insensitive search (3-100 characters) over display name, id and external id;
+        only organizations ``within`` these ids, if given."""
         return self._ask(
-            OrganizationsView, lambda v, r: v.search(r, query, page_size, page_token), read
+            OrganizationsView,
+            lambda v, r: v.search(r, query, page_size, page_token, within),
+            read,
         )
 
     def get_seat_usage(

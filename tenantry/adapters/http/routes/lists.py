@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request, Response
 
+from tenantry.adapters.http.access import Access
 from tenantry.adapters.http.routing import Lists, OrgId, Routes, context_of, json_response
 from tenantry.domain.values import EXTERNAL_ID_MAX
 from tenantry.projections import dto as pdto
@@ -55,6 +56,7 @@ Views = Annotated[Lists, Depends(_lists)]
 )
 def list_organizations(
     views: Views,
+    access: Access,
     page_size: OrgPageSize = None,
     page_token: PageToken = None,
     external_id: ExternalIdFilter = None,
@@ -63,6 +65,7 @@ def list_organizations(
         page_size=page_size,
         page_token=page_token,
         external_id=external_id,
+        within=access.organizations,
         **views.read_your_writes(),
     )
     return json_response(page)
@@ -76,6 +79,7 @@ def list_organizations(
 )
 def search_organizations(
     views: Views,
+    access: Access,
     query: SearchQuery,
     page_size: SearchPageSize = None,
     page_token: PageToken = None,
@@ -84,6 +88,7 @@ def search_organizations(
         query,
         page_size=page_size,
         page_token=page_token,
+        within=access.organizations,
         **views.read_your_writes(),
     )
     return json_response(page)

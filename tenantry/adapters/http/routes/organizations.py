@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import Path, Response
 
 from tenantry.adapters.http import schemas
+from tenantry.adapters.http.access import Access
 from tenantry.adapters.http.routing import (
     App,
     By,
@@ -17,7 +18,7 @@ from tenantry.adapters.http.routing import (
     written,
 )
 from tenantry.application.app import UNSET
-from tenantry.domain.errors import InvalidField
+from tenantry.domain.errors import InvalidField, OrganizationNotFound
 from tenantry.domain.values import EXTERNAL_ID_MAX
 
 routes = Routes("organizations")
@@ -50,9 +51,11 @@ def create_organization(t: App, by: By, body: schemas.CreateOrganization) -> Res
     response_model=schemas.OrganizationResponse,
 )
 def get_organization_by_external_id(
-    t: App, external_id: Annotated[str, Path(max_length=EXTERNAL_ID_MAX)]
+    t: App, access: Access, external_id: Annotated[str, Path(max_length=EXTERNAL_ID_MAX)]
 ) -> Response:
     org = t.get_organization_by_external_id(external_id)
+    if not access.sees(org.id):  # as if it did not exist
+        raise OrganizationNotFound(external_id)
     return json_response(schemas.OrganizationResponse(organization=org))
 
 

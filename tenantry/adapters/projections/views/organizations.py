@@ -4,6 +4,7 @@ projection's tables (joined at the same log position)."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,7 +22,7 @@ from tenantry.adapters.projections.views.base import (
 from tenantry.adapters.projections.views.seats import SeatsView, pending_at
 from tenantry.application import dto, presenters
 from tenantry.domain import ids, values
-from tenantry.domain.errors import OrganizationNotFound
+from tenantry.domain.errors import InvalidField, OrganizationNotFound
 from tenantry.projections import OrganizationsProjection
 from tenantry.projections import dto as pdto
 from tenantry.projections.base import from_micros
@@ -128,23 +129,48 @@ class OrganizationsView(View):
         )
 
     def list(
-        self, r: Reading, size: int | None, token: str | None, external_id: str | None
+        self,
+        r: Reading,
+        size: int | None,
+        token: str | None,
+        external_id: str | None,
+        within: frozenset[str] | None = None,
     ) -> pdto.OrganizationPage:
         checked = page_size(size, ORG_PAGE_SIZE)
         orgs = r.tables["orgs"]
         ext = values.external_id(external_id) if external_id is not None else None
-        if ext is None:
+        if ext is None and within is None:
             n = r.tables["orgs_count"].c.n
             total = r.conn.execute(sa.select(n).where(n.table.c.key == COUNT_KEY)).scalar() or 0
             return self._page(r, sa.true(), total, checked, token, "orgs", "")
-        match = orgs.c.external_id == ext
-        return self._page(r, match, count(r, orgs, match), checked, token, "orgs", ext)
+        match = orgs.c.external_id == ext if ext is not None else sa.true()
+        match, scope = _within(orgs, match, ext or "", within)
+        return self._page(r, match, count(r, orgs, match), checked, token, "orgs", scope)
 
     def search(
-        self, r: Reading, query: str, size: int | None, token: str | None
+        self,
+        r: Reading,
+        query: str,
+        size: int | None,
+        token: str | None,
+        within: frozenset[str] | None = None,
     ) -> pdto.OrganizationPage:
         q = search_query(query)
         checked = page_size(size, SEARCH_PAGE_SIZE)
         orgs = r.tables["orgs"]
-        match = orgs.c.search.like(f"%{_like_escape(q)}%", escape="\\")
-        return self._page(r, match, count(r, orgs, match), checked, token, "search", q)
+        like = orgs.c.search.like(f"%{_like_escape(q)}%", escape="\\")
+        match, scope = _within(orgs, like, q, within)
+        return self._page(r, match, count(r, orgs, match), checked, token, "search", scope)
+
+
+def _within(
+    orgs: sa.Table, match: sa.ColumnElement[bool], scope: str, within: frozenset[str] | None
+) -> tuple[sa.ColumnElement[bool], str]:
+    """``match`` narrowed to the organizations ``within`` (``None``: all), and a page-token scope
+    that names them (a token of one client's list does not page another's)."""
+    if within is None:
+        return match, scope
+    if not isinstance(within, frozenset) or not all(isinstance(i, str) for i in within):
+        raise InvalidField("within", "must be a frozenset of organization ids (or None)")
+    digest = hashlib.sha256(" ".join(sorted(within)).encode()).hexdigest()[:16]
+    return sa.and_(match, orgs.c.id.in_(sorted(within))), f"{scope}|{digest}"

@@ -1,5 +1,5 @@
 """Type rules for the public API's arguments that no value rule covers: numbers, moments,
-durations, callbacks and plain text filters.
+durations, flags, callbacks and plain text filters.
 
 The value rules (:mod:`tenantry.domain.values`, :func:`tenantry.domain.ids.decode`) say what a
 field may hold and refuse a wrong type on the way. These do the same for the arguments that are
@@ -26,6 +26,13 @@ def whole_number(value: int, field: str) -> int:
     """An ``int`` (``True`` and ``2.0`` are not whole numbers here)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidField(field, "must be a whole number")
+    return value
+
+
+def flag(value: bool, field: str) -> bool:
+    """``True`` or ``False`` (not ``None``, ``1`` or ``"yes"``)."""
+    if not isinstance(value, bool):
+        raise InvalidField(field, "must be true or false")
     return value
 
 

@@ -155,7 +155,9 @@ class ProjectionStore:
         again from it unless ``retry_failed`` is false: once its cause is fixed, it resumes."""
         views = [self.view(name)] if name is not None else list(self.views.values())
         return self._runner.catch_up(
-            views, arguments.callback(progress, "progress"), retry_failed=bool(retry_failed)
+            views,
+            arguments.callback(progress, "progress"),
+            retry_failed=arguments.flag(retry_failed, "retry_failed"),
         )
 
     def rebuild(self, name: str, *, progress: Progress | None = None) -> int:

@@ -49,6 +49,7 @@ class History(Kernel):
                 exclude=set(BASE_FIELDS),
             )
             data.pop("originator_topic", None)
+            ids.with_public_ids(data)
             changes = [
                 dto.FieldChange(field=k, before=before.get(k), after=after[k])
                 for k in after

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Path, Response
+from fastapi import Path, Query, Response
 
 from tenantry.adapters.http import schemas
 from tenantry.adapters.http.access import Access
@@ -62,10 +63,27 @@ def get_organization_by_external_id(
 @routes.get(
     "/api/v1/organizations/{organization_id}",
     summary="Get an organization",
+    description="With `as_of` (an RFC 3339 time) or `version`, the organization as it was "
+    "then, its seats in use counted at that moment; 404 `version_not_found` before it "
+    "existed or once it was deleted.",
     response_model=schemas.OrganizationResponse,
 )
-def get_organization(t: App, organization_id: OrgId) -> Response:
-    org = t.get_organization(organization_id)
+def get_organization(
+    t: App,
+    organization_id: OrgId,
+    as_of: Annotated[
+        datetime | None, Query(description="The organization as it was at this time.")
+    ] = None,
+    version: Annotated[
+        int | None, Query(ge=1, description="The organization as it was at this version.")
+    ] = None,
+) -> Response:
+    if as_of is None and version is None:
+        org = t.get_organization(organization_id)
+    elif as_of is not None and version is not None:
+        raise InvalidField("as_of", "give as_of or version, not both")
+    else:
+        org = t.get_organization_as_of(organization_id, version=version, at=as_of)
     return json_response(schemas.OrganizationResponse(organization=org))
 
 

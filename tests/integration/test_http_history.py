@@ -120,12 +120,13 @@ def test_a_bad_time_filter_is_invalid_naming_the_parameter(api: Api, param: str)
 
 
 def test_the_organization_as_it_was_at_a_version_or_a_moment(api: Api) -> None:
-    org, _ = _story(api)
+    org, user = _story(api)
     entries = _all(api, f"{ORGS}/{org}/history")
     r = api.call("GET", f"{ORGS}/{org}", params={"version": 1})
     assert r.status_code == 200, r.text
     assert r.json()["organization"]["display_name"] == "Before"
     assert r.json()["organization"]["seats_in_use"] == 0
+    assert r.json()["members"] == []
     created = entries[0]["timestamp"]
     r = api.call("GET", f"{ORGS}/{org}", params={"as_of": created})
     assert r.status_code == 200, r.text
@@ -133,6 +134,16 @@ def test_the_organization_as_it_was_at_a_version_or_a_moment(api: Api) -> None:
     r = api.call("GET", f"{ORGS}/{org}", params={"as_of": entries[-1]["timestamp"]})
     assert r.json()["organization"]["display_name"] == "After"
     assert r.json()["organization"]["seats_in_use"] == 1
+    assert r.json()["seat_usage"]["active_members"] == 1
+    [member] = r.json()["members"]
+    assert (member["user_id"], member["roles"], member["metadata"]) == (
+        user,
+        ["admin"],
+        {"team": "core"},
+    )
+    added = next(e for e in entries if e["event"] == "Membership.Provisioned")
+    r = api.call("GET", f"{ORGS}/{org}", params={"as_of": added["timestamp"]})
+    assert [m["roles"] for m in r.json()["members"]] == [["member"]]
     body = assert_error(
         api.call("GET", f"{ORGS}/{org}", params={"as_of": "last week"}), 400, "invalid_field"
     )

@@ -18,6 +18,7 @@ from tenantry.adapters.http.routing import (
     unchanged_ok,
     written,
 )
+from tenantry.application import dto
 from tenantry.application.app import UNSET
 from tenantry.domain.errors import InvalidField, OrganizationNotFound
 from tenantry.domain.values import EXTERNAL_ID_MAX
@@ -64,9 +65,9 @@ def get_organization_by_external_id(
     "/api/v1/organizations/{organization_id}",
     summary="Get an organization",
     description="With `as_of` (an RFC 3339 time) or `version`, the organization as it was "
-    "then, its seats in use counted at that moment; 404 `version_not_found` before it "
+    "then, with its members and seat usage at that moment; 404 `version_not_found` before it "
     "existed or once it was deleted.",
-    response_model=schemas.OrganizationResponse,
+    response_model=schemas.OrganizationResponse | dto.OrganizationSnapshot,
 )
 def get_organization(
     t: App,
@@ -78,12 +79,13 @@ def get_organization(
         int | None, Query(ge=1, description="The organization as it was at this version.")
     ] = None,
 ) -> Response:
-    if as_of is None and version is None:
-        org = t.get_organization(organization_id)
-    elif as_of is not None and version is not None:
+    if as_of is not None and version is not None:
         raise InvalidField("as_of", "give as_of or version, not both")
-    else:
-        org = t.get_organization_as_of(organization_id, version=version, at=as_of)
+    if as_of is not None or version is not None:
+        return json_response(
+            t.get_organization_snapshot(organization_id, version=version, at=as_of)
+        )
+    org = t.get_organization(organization_id)
     return json_response(schemas.OrganizationResponse(organization=org))
 
 

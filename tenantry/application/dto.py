@@ -144,6 +144,15 @@ class HistoryEntry(_Frozen):
     """The end user the actor acted for, if it said so."""
 
 
+class OrganizationSnapshot(_Frozen):
+    """An organization as it was at a moment of its history, with its members and seats then
+    (its members as :meth:`list_members` shows them: removed ones left out)."""
+
+    organization: Organization
+    members: list[Membership]
+    seat_usage: SeatUsage
+
+
 class OrganizationDiff(_Frozen):
     """What changed in an organization between two versions of its history."""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any, cast
+from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -14,6 +15,7 @@ from tenantry.application.kernel import Kernel, fold
 from tenantry.application.serialization import BASE_FIELDS
 from tenantry.domain import arguments, ids
 from tenantry.domain.errors import InvalidField, OrganizationNotFound, VersionNotFound
+from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
 
 
@@ -49,6 +51,7 @@ class History(Kernel):
                 exclude=set(BASE_FIELDS),
             )
             data.pop("originator_topic", None)
+            ids.with_public_ids(data)
             changes = [
                 dto.FieldChange(field=k, before=before.get(k), after=after[k])
                 for k in after
@@ -77,34 +80,65 @@ class History(Kernel):
     ) -> dto.Organization:
         """The organization as it was at a version, or at a moment (UTC); its seats in use are
         counted at that moment, or at the time of that version's event."""
+        org, moment, _ = self._as_of(organization_id, version, at)
+        return presenters.organization_of(org, moment)
+
+    def get_organization_snapshot(
+        self, organization_id: str, *, version: int | None = None, at: datetime | None = None
+    ) -> dto.OrganizationSnapshot:
+        """:meth:`get_organization_as_of` with the organization's members and seat usage as
+        they were then (each membership replayed up to that moment)."""
+        org, moment, users = self._as_of(organization_id, version, at)
+        members: list[dto.Membership] = []
+        for user in users:
+            m: Membership | None = None
+            for event in self.events.get(ids.membership_uuid(org.id, user)):
+                if cast(Membership.Event, event).timestamp > moment:
+                    break
+                m = cast(Membership, event.mutate(m))  # type: ignore[attr-defined]
+            if m is not None and m.state.status is not None:  # (None: removed)
+                members.append(presenters.membership_of(m, moment))
+        s = org.state
+        usage = presenters.seat_usage(
+            organization_id=org.public_id,
+            max_allowed_users=s.max_allowed_users,
+            active_members=s.active_members,
+            pending_invitations=s.pending_invitations.count_after(moment),
+            at=moment,
+        )
+        return dto.OrganizationSnapshot(
+            organization=presenters.organization_of(org, moment), members=members, seat_usage=usage
+        )
+
+    def _as_of(
+        self, organization_id: str, version: int | None, at: datetime | None
+    ) -> tuple[Organization, datetime, list[UUID]]:
+        """The organization at a version or a moment, that moment, and the users its seat
+        ledger named by then (in order of first admission)."""
         uid = ids.decode(ids.ORG, organization_id, "organization_id")
         if (version is None) == (at is None):
             raise InvalidField("as_of", "give exactly one of version or at")
-        if version is not None:
-            if arguments.whole_number(version, "version") < 1:
-                raise InvalidField("version", "must be at least 1")
-            try:
-                org = cast(
-                    Organization, self.repository.get(uid, version=version, projector_func=fold)
-                )
-            except AggregateNotFoundError:
-                raise OrganizationNotFound(organization_id) from None
-            if org.version != version:
-                raise VersionNotFound(organization_id, f"version {version}")
-            moment = org.modified_on
-        else:
-            moment = arguments.moment(at, "at")  # type: ignore[arg-type]  # exactly one is given
-            found: Organization | None = None
-            for event in self.events.get(uid):
-                if cast(Organization.Event, event).timestamp > moment:
-                    break
-                found = cast(Organization, event.mutate(found))  # type: ignore[attr-defined]
-            if found is None:
-                raise VersionNotFound(organization_id, moment.isoformat())
-            org = found
-        if org.is_deleted:
-            raise VersionNotFound(organization_id, f"version {org.version} (deleted)")
-        return presenters.organization_of(org, moment)
+        if version is not None and arguments.whole_number(version, "version") < 1:
+            raise InvalidField("version", "must be at least 1")
+        moment = None if at is None else arguments.moment(at, "at")
+        found: Organization | None = None
+        users: dict[UUID, None] = {}
+        for event in self.events.get(uid, lte=version):
+            e = cast(Organization.Event, event)
+            if moment is not None and e.timestamp > moment:
+                break
+            found = cast(Organization, event.mutate(found))  # type: ignore[attr-defined]
+            if isinstance(e, Organization.SeatEvent):
+                users[e.user_id] = None
+        if found is None and version is not None:
+            raise OrganizationNotFound(organization_id)
+        if found is None:
+            raise VersionNotFound(organization_id, cast(datetime, moment).isoformat())
+        if version is not None and found.version != version:
+            raise VersionNotFound(organization_id, f"version {version}")
+        if found.is_deleted:
+            raise VersionNotFound(organization_id, f"version {found.version} (deleted)")
+        return found, moment or found.modified_on, list(users)
 
     def diff_organization(
         self, organization_id: str, *, from_: int | datetime, to: int | datetime | None = None

@@ -89,3 +89,19 @@ def membership_uuid(organization: uuid.UUID, user: uuid.UUID) -> uuid.UUID:
     if organization.version != 7:
         return h
     return uuid.UUID(bytes=organization.bytes[:8] + h.bytes[8:])
+
+
+PUBLIC_ID_FIELDS: Final = {"organization_id": ORG, "user_id": USER, "invitation_id": INVITATION}
+"""The fields of recorded events that hold an aggregate's UUID people know by its public id."""
+
+
+def with_public_ids(data: dict[str, object]) -> dict[str, object]:
+    """``data`` (an event's recorded fields) with each of :data:`PUBLIC_ID_FIELDS` that holds a
+    UUID (or its text, as JSON records it) as its public id, changed in place."""
+    for field, prefix in PUBLIC_ID_FIELDS.items():
+        value = data.get(field)
+        if isinstance(value, str):
+            value = uuid.UUID(value)
+        if isinstance(value, uuid.UUID):
+            data[field] = encode(prefix, value)
+    return data

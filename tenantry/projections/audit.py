@@ -35,12 +35,13 @@ _BASE_FIELDS = BASE_FIELDS | {"originator_topic"}
 
 
 def event_data(event: Recorded) -> dict[str, Any]:
-    """The event's own fields, as recorded: what the change was."""
+    """The event's own fields, as recorded: what the change was (the ids it names as public
+    ids: ``org_…``, ``usr_…``, ``inv_…``)."""
     data = dict(event.state)
     pop = data.pop
     for name in _BASE_FIELDS:  # (faster than a comprehension that tests every field)
         pop(name, None)
-    return data
+    return ids.with_public_ids(data)
 
 
 _NAMES_ITS_ORGANIZATION = (Membership.Invited, Membership.Provisioned, KeyClaim.Event)
@@ -96,7 +97,7 @@ class AuditProjection(RecordedProjection):
     do not name it)."""
 
     name = "audit"
-    version = 2  # 2: on_behalf_of
+    version = 3  # 2: on_behalf_of; 3: public ids in data
     handles = (
         Organization.Event,
         Membership.Event,

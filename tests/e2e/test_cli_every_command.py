@@ -158,6 +158,8 @@ def test_every_command_takes_d_and_prints_one_json_document(tmp_path: Path) -> N
     history = run("history", org)
     assert run("show", org, "--version", "1")["version"] == 1
     assert run("diff", org, "--from", "1")["to_version"] == history[-1]["version"]
+    audit = run("audit", "list", "--org", org, "--event-type", "Organization.Created")
+    assert [e["organization_id"] for e in audit["entries"]] == [org]
     exported = tmp_path / "every.jsonl"
     assert run("export", org, "-o", str(exported))["organization_id"] == org
     elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"

@@ -1,24 +1,27 @@
 """``tenantry history | show | diff``: an organization's audit history, its past states and
-what changed between two of them."""
+what changed between two of them; ``tenantry audit list``: the environment-wide audit log."""
 
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from tenantry.adapters.cli import parsing
 from tenantry.adapters.cli.operation import operation
-from tenantry.adapters.cli.options import OrgArg
+from tenantry.adapters.cli.options import OrgArg, PageSizeOpt, PageTokenOpt
+from tenantry.adapters.cli.progress import caught_up
 from tenantry.adapters.cli.rendering import cell
 from tenantry.application import dto
 from tenantry.application.app import Tenantry
+from tenantry.projections import dto as pdto
 
 commands = typer.Typer()
+audit_app = typer.Typer(help="The audit log: every recorded change, filtered and paged.")
 
 
 def _changes(h: dto.HistoryEntry) -> Iterator[str]:
@@ -117,3 +120,60 @@ def diff(
         from_=_point(from_, "from"),
         to=None if to is None else _point(to, "to"),
     )
+
+
+def _audit_view(page: pdto.AuditPage) -> RenderableType:
+    table = Table(title=f"{len(page.entries)} events", title_justify="left")
+    for column in ("#", "time (UTC)", "organization", "event", "actor / for"):
+        table.add_column(column, overflow="fold")
+    for e in page.entries:
+        who = escape(e.actor) + (
+            f"\n[italic]for {escape(e.on_behalf_of)}[/]" if e.on_behalf_of else ""
+        )
+        table.add_row(
+            str(e.position),
+            e.timestamp.strftime("%m-%d %H:%M:%S"),
+            e.organization_id or "",
+            e.event,
+            who,
+        )
+    if not page.next_page_token:
+        return table
+    return Group(table, Text(f"next: --page-token {page.next_page_token}", style="dim"))
+
+
+@operation(audit_app, "list", view=_audit_view)
+def audit_list(
+    t: Tenantry,
+    organization_id: Annotated[
+        str | None, typer.Option("--org", help="Only this organization (org_ id).")
+    ] = None,
+    event_type: Annotated[
+        str | None, typer.Option(help="Only this event type, e.g. Membership.RolesChanged.")
+    ] = None,
+    actor: Annotated[str | None, typer.Option(help="Only changes by this actor.")] = None,
+    on_behalf_of: Annotated[
+        str | None, typer.Option(help="Only changes made for this end user.")
+    ] = None,
+    from_: Annotated[
+        str | None, typer.Option("--from", help="Recorded at or after (ISO 8601, UTC).")
+    ] = None,
+    to: Annotated[str | None, typer.Option(help="Recorded before (ISO 8601, UTC).")] = None,
+    page_size: PageSizeOpt = None,
+    page_token: PageTokenOpt = None,
+) -> pdto.AuditPage:
+    """Every recorded change, oldest first: filter by organization, event type, actor, end
+    user, time (page size 1-100, default 50)."""
+    since = None if from_ is None else parsing.moment(from_, "from")
+    until = None if to is None else parsing.moment(to, "to")
+    with caught_up(t, "audit") as store:
+        return store.list_audit_log(
+            organization_id=organization_id,
+            event_type=event_type,
+            actor=actor,
+            on_behalf_of=on_behalf_of,
+            since=since,
+            until=until,
+            page_size=page_size,
+            page_token=page_token,
+        )

@@ -40,6 +40,7 @@ app.add_typer(members.users_app, name="users")
 app.add_typer(projections.projections_app, name="projections")
 app.add_typer(clients.clients_app, name="clients")
 app.add_typer(keys.keys_app, name="keys")
+app.add_typer(history.audit_app, name="audit")
 
 
 def _version(value: bool) -> None:

@@ -454,11 +454,12 @@ class ProjectionStore:
         page_size: int | None = None,
         page_token: str | None = None,
         on_behalf_of: str | None = None,
+        event_type: str | None = None,
         **read: Unpack[ReadOptions],
     ) -> pdto.AuditPage:
         """Every recorded change in log order; filter by organization, actor, the end user it
-        was made for, [since, until)."""
-        who = AuditView.Who(actor, on_behalf_of)
+        was made for, event type (``Membership.RolesChanged``), [since, until)."""
+        who = AuditView.Who(actor, on_behalf_of, event_type)
         return self._ask(
             AuditView,
             lambda v, r: v.entries(r, organization_id, who, since, until, page_size, page_token),

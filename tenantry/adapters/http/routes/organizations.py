@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Path, Response
+from fastapi import Path, Query, Response
 
 from tenantry.adapters.http import schemas
 from tenantry.adapters.http.access import Access
@@ -17,6 +18,7 @@ from tenantry.adapters.http.routing import (
     unchanged_ok,
     written,
 )
+from tenantry.application import dto
 from tenantry.application.app import UNSET
 from tenantry.domain.errors import InvalidField, OrganizationNotFound
 from tenantry.domain.values import EXTERNAL_ID_MAX
@@ -62,9 +64,27 @@ def get_organization_by_external_id(
 @routes.get(
     "/api/v1/organizations/{organization_id}",
     summary="Get an organization",
-    response_model=schemas.OrganizationResponse,
+    description="With `as_of` (an RFC 3339 time) or `version`, the organization as it was "
+    "then, with its members and seat usage at that moment; 404 `version_not_found` before it "
+    "existed or once it was deleted.",
+    response_model=schemas.OrganizationResponse | dto.OrganizationSnapshot,
 )
-def get_organization(t: App, organization_id: OrgId) -> Response:
+def get_organization(
+    t: App,
+    organization_id: OrgId,
+    as_of: Annotated[
+        datetime | None, Query(description="The organization as it was at this time.")
+    ] = None,
+    version: Annotated[
+        int | None, Query(ge=1, description="The organization as it was at this version.")
+    ] = None,
+) -> Response:
+    if as_of is not None and version is not None:
+        raise InvalidField("as_of", "give as_of or version, not both")
+    if as_of is not None or version is not None:
+        return json_response(
+            t.get_organization_snapshot(organization_id, version=version, at=as_of)
+        )
     org = t.get_organization(organization_id)
     return json_response(schemas.OrganizationResponse(organization=org))
 

@@ -28,10 +28,13 @@ class AuditView(View):
     projection = AuditProjection()
 
     class Who(NamedTuple):
-        """The actor and the end user an audit query filters on (``None``: any)."""
+        """The actor, the end user and the event type an audit query filters on (``None``:
+        any)."""
 
         actor: str | None
         on_behalf_of: str | None = None
+        event: str | None = None
+        """The event's type (``Organization.Updated``, ``Membership.RolesChanged``…)."""
 
     def schema(self) -> dict[str, list[SchemaItem]]:
         return {
@@ -83,13 +86,19 @@ class AuditView(View):
             conds.append(a.c.actor == arguments.text(who.actor, "actor"))
         if who.on_behalf_of is not None:
             conds.append(a.c.on_behalf_of == arguments.text(who.on_behalf_of, "on_behalf_of"))
+        if who.event is not None:
+            conds.append(a.c.event == arguments.text(who.event, "event_type"))
         if since is not None:
             conds.append(a.c.timestamp >= to_micros(since))
         if until is not None:
             conds.append(a.c.timestamp < to_micros(until))
         window = [since and to_micros(since), until and to_micros(until)]
         filters = [organization_id, who.actor, *window]
-        scope = json.dumps(filters if who.on_behalf_of is None else [*filters, who.on_behalf_of])
+        if who.event is not None:
+            filters += [who.on_behalf_of, who.event]
+        elif who.on_behalf_of is not None:  # (tokens of pages filtered before event types)
+            filters.append(who.on_behalf_of)
+        scope = json.dumps(filters)
         rows, nxt, _ = self.page(
             r,
             sa.select(a).where(*conds),

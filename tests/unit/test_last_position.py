@@ -93,6 +93,7 @@ QUERIES = {
     "get_organization",
     "get_organization_by_external_id",
     "get_organization_as_of",
+    "get_organization_snapshot",
     "list_history",
     "diff_organization",
     "get_user_management_settings",

@@ -25,8 +25,9 @@ ORGS = "/api/v1/organizations"
 def error_code(r: httpx.Response, status: int) -> str:
     assert r.status_code == status, r.text
     body = r.json()
-    assert set(body) == {"code", "message", "details"}
-    code: str = body["code"]
+    assert set(body) == {"error_code", "code", "message", "details"}
+    code: str = body["error_code"]
+    assert body["code"] == code
     return code
 
 

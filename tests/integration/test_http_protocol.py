@@ -91,7 +91,7 @@ def test_a_refused_token_request_gets_an_oauth_error_never_a_validation_error(
     r = client.post("/oauth/token", **request_)
     assert r.status_code == status, r.text
     body = r.json()
-    assert set(body) == {"error", "error_description", "code", "message", "details"}
+    assert set(body) == {"error", "error_description", "error_code", "code", "message", "details"}
     assert body["error"] == error
 
 

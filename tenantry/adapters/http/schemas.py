@@ -179,6 +179,7 @@ class TokenError(BaseModel):
 
     error: str
     error_description: str
+    error_code: str
     code: str
     message: str
     details: dict[str, Any]

@@ -64,3 +64,27 @@ def test_a_refused_body_carries_error_code_naming_the_rule(api: Api) -> None:
     check(ERROR, r.json())
     assert r.json()["error_code"] == "invalid_field"
     assert r.json()["details"]["field"] == "display_name"
+
+
+def _member(api: Api, org_id: str, email: str, *, invite: bool = False) -> str:
+    r = api.call(
+        "POST",
+        f"{ORGS}/{org_id}/users",
+        params={"send_invitation_email": "true" if invite else "false"},
+        json={"email": email},
+    )
+    assert r.status_code == 201, r.text
+    user_id: str = r.json()["user"]["id"]
+    return user_id
+
+
+def test_deletes_answer_200_with_an_empty_object(api: Api) -> None:
+    org = api.create_org(display_name="Deleted")
+    user_id = _member(api, org["id"], "gone@deleted.example")
+
+    removed = api.call("DELETE", f"/api/v1/memberships/organizations/{org['id']}/users/{user_id}")
+    deleted = api.call("DELETE", f"{ORGS}/{org['id']}")
+
+    for r in (removed, deleted):
+        assert r.status_code == 200, r.text
+        check(EMPTY, r.json())

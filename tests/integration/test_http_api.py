@@ -239,7 +239,8 @@ def test_an_organization_is_created_read_updated_and_deleted(api: Api) -> None:
         "acme-1",
     )
     assert int(r.headers["x-tenantry-position"]) > 0
-    assert api.call("DELETE", f"{ORGS}/{org['id']}").status_code == 204
+    deleted = api.call("DELETE", f"{ORGS}/{org['id']}")
+    assert (deleted.status_code, deleted.json()) == (200, {})
     assert_error(api.call("GET", f"{ORGS}/{org['id']}"), 404, "organization_not_found")
     assert_error(api.call("GET", f"{ORGS}:external/acme-1"), 404, "organization_not_found")
 
@@ -363,7 +364,8 @@ def test_a_membership_is_resent_accepted_changed_suspended_and_removed(api: Api)
     inactive = api.call("PATCH", path, json={"status": "INACTIVE"})
     assert inactive.json()["user"]["memberships"][0]["status"] == "INACTIVE"
     assert api.call("GET", path).json()["user"]["memberships"][0]["status"] == "INACTIVE"
-    assert api.call("DELETE", path).status_code == 204
+    deleted = api.call("DELETE", path)
+    assert (deleted.status_code, deleted.json()) == (200, {})
     assert_error(api.call("GET", path), 404, "membership_not_found")
     again = api.call("POST", path, params={"send_invitation_email": "false"})
     assert again.status_code == 201, again.text
@@ -652,7 +654,8 @@ def test_a_withdrawn_invitation_stays_readable_and_is_listed_by_its_status(api: 
     org = api.create_org()
     user = api.call("POST", f"{ORGS}/{org['id']}/users", json={"email": "ada@acme.example"})
     path = f"/api/v1/memberships/organizations/{org['id']}/users/{user.json()['user']['id']}"
-    assert api.call("DELETE", path).status_code == 204
+    deleted = api.call("DELETE", path)
+    assert (deleted.status_code, deleted.json()) == (200, {})
     membership = api.call("GET", path).json()["user"]["memberships"][0]
     assert (membership["status"], membership["invitation"]["status"]) == ("REMOVED", "revoked")
     listed = api.call("GET", f"{ORGS}/{org['id']}/users", params={"status": "REMOVED"}).json()

@@ -168,6 +168,12 @@ class UserResponse(BaseModel):
     user: User
 
 
+class Empty(BaseModel):
+    """The answer to a DELETE: 200 ``{}``, as the hosted API answers."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["Bearer"] = "Bearer"

@@ -153,13 +153,12 @@ def update_membership(
 
 @routes.delete(
     _MEMBERSHIP,
-    status_code=204,
-    response_class=Response,
+    response_model=schemas.Empty,
     summary="Remove a member (or withdraw a pending invitation)",
 )
 def delete_membership(t: App, by: By, organization_id: OrgId, user_id: UserRef) -> Response:
     t.remove_member(organization_id, user_id, **by.kwargs())
-    return written(t, None, 204)
+    return written(t, schemas.Empty())
 
 
 @routes.patch(

@@ -97,10 +97,9 @@ def _changes(body: schemas.UpdateOrganization) -> dict[str, Any]:
 
 @routes.delete(
     "/api/v1/organizations/{organization_id}",
-    status_code=204,
-    response_class=Response,
+    response_model=schemas.Empty,
     summary="Delete an organization",
 )
 def delete_organization(t: App, by: By, organization_id: OrgId) -> Response:
     t.delete_organization(organization_id, **by.kwargs())
-    return written(t, None, 204)
+    return written(t, schemas.Empty())

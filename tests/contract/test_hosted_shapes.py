@@ -88,3 +88,47 @@ def test_deletes_answer_200_with_an_empty_object(api: Api) -> None:
     for r in (removed, deleted):
         assert r.status_code == 200, r.text
         check(EMPTY, r.json())
+
+
+UNIT = {"enum": ["MINUTES", "HOURS", "DAYS", None]}
+POLICY = {
+    "type": "object",
+    "required": ["policy"],
+    "additionalProperties": False,
+    "properties": {
+        "policy": {
+            "type": "object",
+            "required": [
+                "policy_source",
+                "absolute_session_timeout",
+                "absolute_session_timeout_unit",
+                "idle_session_timeout_enabled",
+                "idle_session_timeout",
+                "idle_session_timeout_unit",
+            ],
+            "properties": {
+                "policy_source": {"enum": ["APPLICATION", "CUSTOM"]},
+                "absolute_session_timeout": {"type": ["integer", "null"]},
+                "absolute_session_timeout_unit": UNIT,
+                "idle_session_timeout_enabled": {"type": "boolean"},
+                "idle_session_timeout": {"type": ["integer", "null"]},
+                "idle_session_timeout_unit": UNIT,
+            },
+        }
+    },
+}
+
+
+def test_the_session_policy_is_answered_wrapped_in_policy(api: Api) -> None:
+    org = api.create_org(display_name="Policy")
+    path = f"{ORGS}/{org['id']}/session-policy"
+    policy = {"policy_source": "CUSTOM", "absolute_session_timeout": 8}
+    hosted = {"policy": {**policy, "absolute_session_timeout_unit": "HOURS"}}
+
+    updated = api.call("PATCH", path, json=hosted)
+    read = api.call("GET", path)
+
+    for r in (updated, read):
+        assert r.status_code == 200, r.text
+        check(POLICY, r.json())
+    assert read.json()["policy"]["absolute_session_timeout"] == 8

@@ -282,7 +282,7 @@ def test_the_seat_limit_is_set_and_read(api: Api) -> None:
 def test_the_session_policy_is_set_and_read(api: Api) -> None:
     org = api.create_org()
     path = f"{ORGS}/{org['id']}/session-policy"
-    assert api.call("GET", path).json()["policy_source"] == "APPLICATION"
+    assert api.call("GET", path).json()["policy"]["policy_source"] == "APPLICATION"
     policy = {
         "policy_source": "CUSTOM",
         "absolute_session_timeout": 7,
@@ -293,7 +293,8 @@ def test_the_session_policy_is_set_and_read(api: Api) -> None:
     }
     r = api.call("PATCH", path, json=policy)
     assert r.status_code == 200, r.text
-    assert api.call("GET", path).json() == {"organization_id": org["id"], **policy}
+    assert r.json() == {"policy": {"organization_id": org["id"], **policy}}
+    assert api.call("GET", path).json() == {"policy": {"organization_id": org["id"], **policy}}
     bad = {**policy, "idle_session_timeout": 8, "idle_session_timeout_unit": "DAYS"}
     err = assert_error(api.call("PATCH", path, json=bad), 400, "invalid_field")
     assert err["details"]["field"] == "idle_session_timeout"

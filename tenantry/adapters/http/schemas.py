@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
 
 from tenantry.application import dto
 from tenantry.domain import values
@@ -113,7 +113,17 @@ class UserManagementResponse(BaseModel):
 
 
 class SessionPolicyBody(SessionPolicy):
+    """The policy's fields, at the top level or wrapped as the hosted API answers them
+    (``{"policy": {...}}``)."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrapped(cls, data: Any) -> Any:
+        if isinstance(data, dict) and set(data) == {"policy"} and isinstance(data["policy"], dict):
+            return data["policy"]
+        return data
 
     absolute_session_timeout: SessionAmount | None = Field(
         None, description="With its unit; at most a year."
@@ -124,6 +134,10 @@ class SessionPolicyBody(SessionPolicy):
     # Strict mode takes enums only as instances; the units arrive as JSON strings.
     absolute_session_timeout_unit: TimeUnit | None = Field(None, strict=False)
     idle_session_timeout_unit: TimeUnit | None = Field(None, strict=False)
+
+
+class SessionPolicyResponse(BaseModel):
+    policy: dto.SessionPolicyView
 
 
 class SignInMethodsBody(_Body):

@@ -132,3 +132,49 @@ def test_the_session_policy_is_answered_wrapped_in_policy(api: Api) -> None:
         assert r.status_code == 200, r.text
         check(POLICY, r.json())
     assert read.json()["policy"]["absolute_session_timeout"] == 8
+
+
+INVITE = {
+    "type": "object",
+    "required": ["invite"],
+    "additionalProperties": False,
+    "properties": {
+        "invite": {
+            "type": "object",
+            "required": [
+                "organization_id",
+                "user_id",
+                "inviter_email",
+                "status",
+                "created_at",
+                "expires_at",
+                "resent_at",
+                "resent_count",
+            ],
+            "properties": {
+                "organization_id": {"type": "string", "pattern": "^org_"},
+                "user_id": {"type": "string", "pattern": "^usr_"},
+                "inviter_email": {"type": ["string", "null"]},
+                "status": {"enum": ["pending", "accepted", "expired", "revoked"]},
+                "created_at": TIME,
+                "expires_at": TIME,
+                "resent_at": {"type": ["string", "null"], "format": "date-time"},
+                "resent_count": {"type": "integer", "minimum": 0},
+            },
+        }
+    },
+}
+
+
+def test_a_resent_invitation_is_answered_as_an_invite(api: Api) -> None:
+    org = api.create_org(display_name="Invites")
+    user_id = _member(api, org["id"], "ada@invites.example", invite=True)
+
+    r = api.call("PATCH", f"/api/v1/invites/organizations/{org['id']}/users/{user_id}/resend")
+
+    assert r.status_code == 200, r.text
+    check(INVITE, r.json())
+    assert (r.json()["invite"]["organization_id"], r.json()["invite"]["resent_count"]) == (
+        org["id"],
+        1,
+    )

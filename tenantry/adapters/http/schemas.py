@@ -11,6 +11,7 @@ rules (``tenantry.domain.values``) in a dialect that JSON Schema, pydantic and P
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
@@ -180,6 +181,39 @@ class User(BaseModel):
 
 class UserResponse(BaseModel):
     user: User
+
+
+class Invite(BaseModel):
+    """An invitation as the hosted API answers a resend."""
+
+    organization_id: str
+    user_id: str
+    inviter_email: str | None
+    status: str = Field(description="pending, accepted, expired or revoked.")
+    created_at: datetime
+    expires_at: datetime
+    resent_at: datetime | None
+    resent_count: int
+
+    @classmethod
+    def of(cls, membership: dto.Membership) -> Invite:
+        invitation = membership.invitation
+        if invitation is None:  # a resend always leaves a pending invitation
+            raise ValueError(f"membership of {membership.user_id} has no invitation")
+        return cls(
+            organization_id=membership.organization_id,
+            user_id=membership.user_id,
+            inviter_email=membership.inviter_email,
+            status=invitation.status,
+            created_at=invitation.created_at,
+            expires_at=invitation.expires_at,
+            resent_at=invitation.resent_at,
+            resent_count=invitation.resent_count,
+        )
+
+
+class InviteResponse(BaseModel):
+    invite: Invite
 
 
 class Empty(BaseModel):

@@ -166,8 +166,8 @@ def delete_membership(t: App, by: By, organization_id: OrgId, user_id: UserRef) 
     summary="Resend an invitation",
     description="A pending invitation is extended; an expired one is replaced by a new "
     "invitation, which needs a free seat.",
-    response_model=schemas.UserResponse,
+    response_model=schemas.InviteResponse,
 )
 def resend_invitation(t: App, by: By, organization_id: OrgId, user_id: UserRef) -> Response:
     membership = t.resend_invitation(organization_id, user_id, **by.kwargs())
-    return written(t, _user_response(membership))
+    return written(t, schemas.InviteResponse(invite=schemas.Invite.of(membership)))

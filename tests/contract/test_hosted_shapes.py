@@ -178,3 +178,35 @@ def test_a_resent_invitation_is_answered_as_an_invite(api: Api) -> None:
         org["id"],
         1,
     )
+
+
+ORGANIZATION = {
+    "type": "object",
+    "required": ["organization"],
+    "properties": {
+        "organization": {
+            "type": "object",
+            "required": ["id", "display_name", "external_id", "metadata", "create_time"],
+            "properties": {
+                "id": {"type": "string", "pattern": "^org_"},
+                "display_name": {"type": "string"},
+                "external_id": {"type": ["string", "null"]},
+                "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+                "create_time": TIME,
+            },
+        }
+    },
+}
+
+
+def test_an_organization_is_updated_by_its_external_id(api: Api) -> None:
+    org = api.create_org(display_name="External", external_id="hosted-external")
+
+    r = api.call("PATCH", f"{ORGS}:external/hosted-external", json={"display_name": "Renamed"})
+
+    assert r.status_code == 200, r.text
+    check(ORGANIZATION, r.json())
+    assert (r.json()["organization"]["id"], r.json()["organization"]["display_name"]) == (
+        org["id"],
+        "Renamed",
+    )

@@ -239,10 +239,16 @@ def test_an_organization_is_created_read_updated_and_deleted(api: Api) -> None:
         "acme-1",
     )
     assert int(r.headers["x-tenantry-position"]) > 0
+    r = api.call("PATCH", f"{ORGS}:external/acme-1", json={"external_id": "acme-2", "slug": "a"})
+    assert r.status_code == 200, r.text
+    by_ext = r.json()["organization"]
+    assert (by_ext["id"], by_ext["external_id"], by_ext["slug"]) == (org["id"], "acme-2", "a")
+    unknown = api.call("PATCH", f"{ORGS}:external/acme-1", json={"display_name": "X"})
+    assert_error(unknown, 404, "organization_not_found")
     deleted = api.call("DELETE", f"{ORGS}/{org['id']}")
     assert (deleted.status_code, deleted.json()) == (200, {})
     assert_error(api.call("GET", f"{ORGS}/{org['id']}"), 404, "organization_not_found")
-    assert_error(api.call("GET", f"{ORGS}:external/acme-1"), 404, "organization_not_found")
+    assert_error(api.call("GET", f"{ORGS}:external/acme-2"), 404, "organization_not_found")
 
 
 def test_a_patch_that_changes_nothing_returns_the_organization_unchanged(api: Api) -> None:

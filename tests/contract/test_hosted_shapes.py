@@ -210,3 +210,97 @@ def test_an_organization_is_updated_by_its_external_id(api: Api) -> None:
         org["id"],
         "Renamed",
     )
+
+
+MEMBERSHIP = {
+    "type": "object",
+    "required": [
+        "organization_id",
+        "membership_status",
+        "roles",
+        "permissions",
+        "display_name",
+        "name",
+        "inviter_email",
+        "metadata",
+        "provisioning_method",
+        "created_at",
+        "join_time",
+        "accepted_at",
+        "expires_at",
+    ],
+    "not": {"required": ["status"]},
+    "properties": {
+        "organization_id": {"type": "string", "pattern": "^org_"},
+        "membership_status": {
+            "enum": ["ACTIVE", "INACTIVE", "PENDING_INVITE", "INVITE_EXPIRED", "REMOVED"]
+        },
+        "roles": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "display_name"],
+                "properties": {"name": {"type": "string"}, "display_name": {"type": "string"}},
+            },
+        },
+        "permissions": {"type": "array", "items": {"type": "string"}},
+        "display_name": {"type": "string"},
+        "name": {"type": "string"},
+        "inviter_email": {"type": ["string", "null"]},
+        "metadata": {"type": "object", "additionalProperties": {"type": "string"}},
+        "created_at": TIME,
+    },
+}
+USER = {
+    "type": "object",
+    "required": ["id", "email", "memberships"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^usr_"},
+        "email": {"type": "string"},
+        "memberships": {"type": "array", "items": MEMBERSHIP, "minItems": 1},
+    },
+}
+USER_RESPONSE = {"type": "object", "required": ["user"], "properties": {"user": USER}}
+USERS = {
+    "type": "object",
+    "required": ["users", "next_page_token", "prev_page_token", "total_size"],
+    "not": {"required": ["members"]},
+    "properties": {
+        "users": {"type": "array", "items": USER},
+        "next_page_token": {"type": "string"},
+        "prev_page_token": {"type": "string"},
+        "total_size": {"type": "integer", "minimum": 0},
+    },
+}
+
+
+def test_a_membership_has_the_hosted_fields(api: Api) -> None:
+    org = api.create_org(display_name="Hosted Members")
+    created = api.call(
+        "POST",
+        f"{ORGS}/{org['id']}/users",
+        json={"email": "ada@members.example", "membership": {"roles": ["admin"]}},
+    )
+    path = f"/api/v1/memberships/organizations/{org['id']}/users/{created.json()['user']['id']}"
+    read = api.call("GET", path)
+    changed = api.call("PATCH", path, json={"membership_status": "ACTIVE"})
+
+    for r in (created, read, changed):
+        assert r.status_code in (200, 201), r.text
+        check(USER_RESPONSE, r.json())
+    membership = changed.json()["user"]["memberships"][0]
+    assert membership["membership_status"] == "ACTIVE"
+    assert membership["roles"] == [{"name": "admin", "display_name": "admin"}]
+    assert (membership["display_name"], membership["name"]) == ("Hosted Members", "Hosted Members")
+
+
+def test_an_organizations_users_are_listed_as_users_with_their_memberships(api: Api) -> None:
+    org = api.create_org(display_name="Listed")
+    user_id = _member(api, org["id"], "ada@listed.example")
+
+    r = api.call("GET", f"{ORGS}/{org['id']}/users")
+
+    assert r.status_code == 200, r.text
+    check(USERS, r.json())
+    (user,) = r.json()["users"]
+    assert (user["id"], user["memberships"][0]["organization_id"]) == (user_id, org["id"])

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, mo
 from tenantry.application import dto
 from tenantry.domain import values
 from tenantry.domain.values import SessionPolicy, SignInMethod, TimeUnit
+from tenantry.projections import dto as pdto
 
 _LABEL: Final = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 SLUG_PATTERN: Final = rf"^(?:{_LABEL}(?:\.{_LABEL})*)?$"
@@ -163,24 +164,105 @@ class CreateUser(_Body):
     membership: MembershipFields | None = None
 
 
+MembershipStatusChange = Literal["ACTIVE", "INACTIVE"]
+
+
 class UpdateMembership(_Body):
     roles: Roles | None = None
     metadata: Metadata | None = None
-    status: Literal["ACTIVE", "INACTIVE"] | None = Field(
+    membership_status: MembershipStatusChange | None = Field(
         None,
         description="INACTIVE suspends an active member; ACTIVE reactivates an inactive one "
         "or accepts a pending invitation.",
     )
+    status: MembershipStatusChange | None = Field(
+        None, description="The same as membership_status (kept for earlier clients)."
+    )
+
+
+class RoleRef(BaseModel):
+    """A role held by a member. Roles are names until role definitions exist: ``display_name``
+    is then the name."""
+
+    name: str
+    display_name: str
+
+
+class Membership(BaseModel):
+    """A membership in the hosted API's shape, with tenantry's ``user_id``, ``email`` and
+    ``invitation`` beside it."""
+
+    organization_id: str
+    user_id: str
+    email: str
+    membership_status: str = Field(
+        description="ACTIVE, INACTIVE, PENDING_INVITE, INVITE_EXPIRED or REMOVED."
+    )
+    roles: list[RoleRef]
+    permissions: list[str] = Field(description="Empty until roles carry permissions.")
+    display_name: str = Field(description="The organization's display name.")
+    name: str = Field(description="The organization's name: its display name.")
+    inviter_email: str | None
+    metadata: dict[str, str]
+    provisioning_method: str
+    created_at: datetime
+    join_time: datetime | None
+    accepted_at: datetime | None
+    expires_at: datetime | None
+    invitation: dto.Invitation | None
+
+    @classmethod
+    def of(cls, m: dto.Membership, organization_name: str) -> Membership:
+        return cls(
+            organization_id=m.organization_id,
+            user_id=m.user_id,
+            email=m.email,
+            membership_status=m.status,
+            roles=[RoleRef(name=r, display_name=r) for r in m.roles],
+            permissions=[],
+            display_name=organization_name,
+            name=organization_name,
+            inviter_email=m.inviter_email,
+            metadata=m.metadata,
+            provisioning_method=m.provisioning_method,
+            created_at=m.created_at,
+            join_time=m.join_time,
+            accepted_at=m.accepted_at,
+            expires_at=m.expires_at,
+            invitation=m.invitation,
+        )
 
 
 class User(BaseModel):
     id: str
     email: str
-    memberships: list[dto.Membership]
+    memberships: list[Membership]
 
 
 class UserResponse(BaseModel):
     user: User
+
+
+class UserPage(BaseModel):
+    """A page of an organization's members, each a user with their membership of it."""
+
+    users: list[User]
+    next_page_token: str
+    prev_page_token: str
+    total_size: int
+
+    @classmethod
+    def of(cls, page: pdto.MemberPage, organization_name: str) -> UserPage:
+        users = [
+            User(id=m.user_id, email=m.email, memberships=[Membership.of(m, organization_name)])
+            for m in page.members
+        ]
+        return cls(
+            users=users,
+            next_page_token=page.next_page_token,
+            prev_page_token=page.prev_page_token,
+            total_size=page.total_size,
+        )
 
 
 class Invite(BaseModel):

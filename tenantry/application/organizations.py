@@ -155,6 +155,37 @@ class Organizations(Kernel):
         return self.run_command(command)
 
     @command
+    def update_organization_by_external_id(
+        self,
+        external_id: str,
+        *,
+        display_name: str | Unset = UNSET,
+        new_external_id: str | Unset | None = UNSET,
+        metadata: Mapping[str, str] | Unset | None = UNSET,
+        slug: str | Unset | None = UNSET,
+        logo_url: str | Unset | None = UNSET,
+        region_code: str | Unset = UNSET,
+        actor: str = "system",
+        reason: str | None = None,
+        on_behalf_of: str | None = None,
+    ) -> dto.Organization:
+        """:meth:`update_organization` of the live organization holding ``external_id``;
+        ``new_external_id`` changes (or, ``""``/``None``, clears) the external id itself."""
+        org_id = self.get_organization_by_external_id(external_id).id
+        return self.update_organization(
+            org_id,
+            display_name=display_name,
+            external_id=new_external_id,
+            metadata=metadata,
+            slug=slug,
+            logo_url=logo_url,
+            region_code=region_code,
+            actor=actor,
+            reason=reason,
+            on_behalf_of=on_behalf_of,
+        )
+
+    @command
     def delete_organization(
         self,
         organization_id: str,

@@ -88,8 +88,8 @@ def module_member(api: Api) -> tuple[str, str]:
 def assert_error(r: Any, status: int, code: str) -> dict[str, Any]:
     assert r.status_code == status, r.text
     body: dict[str, Any] = r.json()
-    assert set(body) == {"code", "message", "details"}
-    assert body["code"] == code
+    assert set(body) == {"error_code", "code", "message", "details"}
+    assert body["error_code"] == body["code"] == code
     return body
 
 

@@ -91,7 +91,7 @@ def test_a_refused_token_request_gets_an_oauth_error_never_a_validation_error(
     r = client.post("/oauth/token", **request_)
     assert r.status_code == status, r.text
     body = r.json()
-    assert set(body) == {"error", "error_description", "code", "message", "details"}
+    assert set(body) == {"error", "error_description", "error_code", "code", "message", "details"}
     assert body["error"] == error
 
 
@@ -180,7 +180,7 @@ def test_accepting_an_invitation_is_documented_and_keeps_the_invitations_seat(ap
     spec = api.call("GET", "/openapi.json").json()
     membership = "/api/v1/memberships/organizations/{organization_id}/users/{user_id}"
     assert (
-        'Accept an invitation with `{"status": "ACTIVE"}`'
+        'Accept an invitation with `{"membership_status": "ACTIVE"}`'
         in (spec["paths"][membership]["patch"]["description"])
     )
     org = api.create_org(display_name="Seats")
@@ -189,8 +189,8 @@ def test_accepting_an_invitation_is_documented_and_keeps_the_invitations_seat(ap
     invited = api.call("POST", f"{ORGS}/{org['id']}/users", json={"email": "cy@seats.example"})
     user_id = invited.json()["user"]["id"]
     path = membership.format(organization_id=org["id"], user_id=user_id)
-    accepted = api.call("PATCH", path, json={"status": "ACTIVE"})
+    accepted = api.call("PATCH", path, json={"membership_status": "ACTIVE"})
     assert accepted.status_code == 200, accepted.text
-    assert accepted.json()["user"]["memberships"][0]["status"] == "ACTIVE"
+    assert accepted.json()["user"]["memberships"][0]["membership_status"] == "ACTIVE"
     usage = api.call("GET", f"{ORGS}/{org['id']}/seat-usage").json()
     assert (usage["seats_in_use"], usage["seats_free"]) == (1, 0)

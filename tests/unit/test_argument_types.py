@@ -52,6 +52,7 @@ FIELD = {
     "from_": "from",
     "name": "projection",
     "policy": "session_policy",
+    "new_external_id": "external_id",
     "features": "settings.features",
     "methods": "allowed_sign_in_methods",
 }

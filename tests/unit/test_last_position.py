@@ -29,6 +29,9 @@ Command = Callable[[Tenantry, str], Any]
 REFUSED_WHILE_CHECKING: dict[str, Command] = {
     "create_organization": lambda app, org: app.create_organization(" "),
     "update_organization": lambda app, org: app.update_organization(org, display_name=" "),
+    "update_organization_by_external_id": lambda app, org: app.update_organization_by_external_id(
+        " ", display_name="Acme 2"
+    ),
     "delete_organization": lambda app, org: app.delete_organization(org, actor=" "),
     "sign_up": lambda app, org: app.sign_up("not an e-mail", "Acme"),
     "update_organization_settings": lambda app, org: app.update_organization_settings(

@@ -135,6 +135,25 @@ def test_get_by_external_id_follows_the_key_to_its_current_holder(app: Tenantry)
     assert app.get_organization_by_external_id("acme-old").id == first.id
 
 
+def test_an_organization_is_updated_by_its_external_id(app: Tenantry) -> None:
+    org = app.create_organization("Acme", external_id="acme")
+    app.create_organization("Other", external_id="other")
+
+    updated = app.update_organization_by_external_id(
+        "acme", display_name="Acme Inc", new_external_id="acme-2", actor="ops"
+    )
+
+    assert (updated.id, updated.display_name, updated.external_id) == (
+        org.id,
+        "Acme Inc",
+        "acme-2",
+    )
+    with records_nothing(app), pytest.raises(ExternalIdTaken):
+        app.update_organization_by_external_id("acme-2", new_external_id="other")
+    with records_nothing(app), pytest.raises(OrganizationNotFound):
+        app.update_organization_by_external_id("acme", display_name="Gone")
+
+
 def test_a_refused_create_leaves_no_organization_behind(app: Tenantry) -> None:
     app.create_organization("Slugged", slug="taken")
     before = topics(app).count("Organization.Created")

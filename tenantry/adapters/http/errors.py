@@ -1,9 +1,10 @@
 """Errors over HTTP: one table maps every error kind to a status, one JSON shape for all.
 
-``{"code": "seat_limit_reached", "message": "...", "details": {...}}`` — ``code`` is the stable,
-machine-readable code of the tenantry error (or of the HTTP-layer error below); ``details`` holds
-its typed fields. Request validation errors are ``400 invalid_field`` naming the field, like the
-core's own :class:`~tenantry.domain.errors.InvalidField`.
+``{"error_code": "seat_limit_reached", "code": "seat_limit_reached", "message": "...", "details":
+{...}}`` — ``error_code`` is the stable, machine-readable code of the tenantry error (or of the
+HTTP-layer error below), the hosted API's name for it; ``code`` repeats it for the clients written
+before; ``details`` holds its typed fields. Request validation errors are ``400 invalid_field``
+naming the field, like the core's own :class:`~tenantry.domain.errors.InvalidField`.
 """
 
 from __future__ import annotations
@@ -63,9 +64,14 @@ class ErrorBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(description="Stable machine-readable code, e.g. seat_limit_reached.")
+    error_code: str = Field(description="Stable machine-readable code, e.g. seat_limit_reached.")
+    code: str = Field(description="The same as error_code (kept for earlier clients).")
     message: str = Field(description="One line for people.")
     details: dict[str, Any] = Field(description="The error's typed fields.")
+
+    @classmethod
+    def of(cls, code: str, message: str, details: Mapping[str, Any]) -> ErrorBody:
+        return cls(error_code=code, code=code, message=message, details=dict(details))
 
 
 class HttpError(Exception):
@@ -118,7 +124,7 @@ class IdempotencyOutcomeUnknown(HttpError):
 
 
 def error_response(error: TenantryError | HttpError) -> JSONResponse:
-    body = ErrorBody(code=error.code, message=error.message, details=error.details)
+    body = ErrorBody.of(error.code, error.message, error.details)
     status_code = status_for(error)
     headers = {"WWW-Authenticate": "Bearer"} if error.kind == ErrorKind.UNAUTHENTICATED else None
     if status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
@@ -191,10 +197,10 @@ def validation_response(error: RequestValidationError) -> JSONResponse:
         for e in error.errors()
     ] or [{"field": "body", "rule": "is not valid"}]
     first = problems[0]
-    body = ErrorBody(
-        code="invalid_field",
-        message=f"{first['field']}: {first['rule']}",
-        details={"field": first["field"], "rule": first["rule"], "errors": problems},
+    body = ErrorBody.of(
+        "invalid_field",
+        f"{first['field']}: {first['rule']}",
+        {"field": first["field"], "rule": first["rule"], "errors": problems},
     )
     return JSONResponse(body.model_dump(mode="json"), status_code=status.HTTP_400_BAD_REQUEST)
 
@@ -204,7 +210,7 @@ def status_response(
 ) -> JSONResponse:
     """The JSON error shape for statuses the framework raises itself (unknown path, method)."""
     codes = {404: "not_found", 405: "method_not_allowed", 401: "unauthenticated", 403: "forbidden"}
-    body = ErrorBody(code=codes.get(status_code, "http_error"), message=message, details={})
+    body = ErrorBody.of(codes.get(status_code, "http_error"), message, {})
     return JSONResponse(body.model_dump(mode="json"), status_code=status_code, headers=headers)
 
 

@@ -150,7 +150,12 @@ def _token_error(
     status_code: int, error: str, description: str, retry_after: int | None = None
 ) -> JSONResponse:
     body = schemas.TokenError(
-        error=error, error_description=description, code=error, message=description, details={}
+        error=error,
+        error_description=description,
+        error_code=error,
+        code=error,
+        message=description,
+        details={},
     )
     headers = {"WWW-Authenticate": "Basic"} if status_code == 401 else {}
     if retry_after is not None:

@@ -75,10 +75,10 @@ async def internal_handler(_: Request, error: Exception) -> JSONResponse:
     """500 for a bug: logged with its traceback under the request id, answered without it."""
     rid = current()
     log.error("request %s failed", rid, exc_info=error)
-    body = ErrorBody(
-        code="internal",
-        message=f"internal error; the server log has it under request id {rid}",
-        details={"request_id": rid},
+    body = ErrorBody.of(
+        "internal",
+        f"internal error; the server log has it under request id {rid}",
+        {"request_id": rid},
     )
     return JSONResponse(
         body.model_dump(mode="json"),

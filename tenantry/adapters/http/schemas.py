@@ -11,13 +11,15 @@ rules (``tenantry.domain.values``) in a dialect that JSON Schema, pydantic and P
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
 
 from tenantry.application import dto
 from tenantry.domain import values
 from tenantry.domain.values import SessionPolicy, SignInMethod, TimeUnit
+from tenantry.projections import dto as pdto
 
 _LABEL: Final = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 SLUG_PATTERN: Final = rf"^(?:{_LABEL}(?:\.{_LABEL})*)?$"
@@ -113,7 +115,17 @@ class UserManagementResponse(BaseModel):
 
 
 class SessionPolicyBody(SessionPolicy):
+    """The policy's fields, at the top level or wrapped as the hosted API answers them
+    (``{"policy": {...}}``)."""
+
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrapped(cls, data: Any) -> Any:
+        if isinstance(data, dict) and set(data) == {"policy"} and isinstance(data["policy"], dict):
+            return data["policy"]
+        return data
 
     absolute_session_timeout: SessionAmount | None = Field(
         None, description="With its unit; at most a year."
@@ -124,6 +136,10 @@ class SessionPolicyBody(SessionPolicy):
     # Strict mode takes enums only as instances; the units arrive as JSON strings.
     absolute_session_timeout_unit: TimeUnit | None = Field(None, strict=False)
     idle_session_timeout_unit: TimeUnit | None = Field(None, strict=False)
+
+
+class SessionPolicyResponse(BaseModel):
+    policy: dto.SessionPolicyView
 
 
 class SignInMethodsBody(_Body):
@@ -148,24 +164,144 @@ class CreateUser(_Body):
     membership: MembershipFields | None = None
 
 
+MembershipStatusChange = Literal["ACTIVE", "INACTIVE"]
+
+
 class UpdateMembership(_Body):
     roles: Roles | None = None
     metadata: Metadata | None = None
-    status: Literal["ACTIVE", "INACTIVE"] | None = Field(
+    membership_status: MembershipStatusChange | None = Field(
         None,
         description="INACTIVE suspends an active member; ACTIVE reactivates an inactive one "
         "or accepts a pending invitation.",
     )
+    status: MembershipStatusChange | None = Field(
+        None, description="The same as membership_status (kept for earlier clients)."
+    )
+
+
+class RoleRef(BaseModel):
+    """A role held by a member. Roles are names until role definitions exist: ``display_name``
+    is then the name."""
+
+    name: str
+    display_name: str
+
+
+class Membership(BaseModel):
+    """A membership in the hosted API's shape, with tenantry's ``user_id``, ``email`` and
+    ``invitation`` beside it."""
+
+    organization_id: str
+    user_id: str
+    email: str
+    membership_status: str = Field(
+        description="ACTIVE, INACTIVE, PENDING_INVITE, INVITE_EXPIRED or REMOVED."
+    )
+    roles: list[RoleRef]
+    permissions: list[str] = Field(description="Empty until roles carry permissions.")
+    display_name: str = Field(description="The organization's display name.")
+    name: str = Field(description="The organization's name: its display name.")
+    inviter_email: str | None
+    metadata: dict[str, str]
+    provisioning_method: str
+    created_at: datetime
+    join_time: datetime | None
+    accepted_at: datetime | None
+    expires_at: datetime | None
+    invitation: dto.Invitation | None
+
+    @classmethod
+    def of(cls, m: dto.Membership, organization_name: str) -> Membership:
+        return cls(
+            organization_id=m.organization_id,
+            user_id=m.user_id,
+            email=m.email,
+            membership_status=m.status,
+            roles=[RoleRef(name=r, display_name=r) for r in m.roles],
+            permissions=[],
+            display_name=organization_name,
+            name=organization_name,
+            inviter_email=m.inviter_email,
+            metadata=m.metadata,
+            provisioning_method=m.provisioning_method,
+            created_at=m.created_at,
+            join_time=m.join_time,
+            accepted_at=m.accepted_at,
+            expires_at=m.expires_at,
+            invitation=m.invitation,
+        )
 
 
 class User(BaseModel):
     id: str
     email: str
-    memberships: list[dto.Membership]
+    memberships: list[Membership]
 
 
 class UserResponse(BaseModel):
     user: User
+
+
+class UserPage(BaseModel):
+    """A page of an organization's members, each a user with their membership of it."""
+
+    users: list[User]
+    next_page_token: str
+    prev_page_token: str
+    total_size: int
+
+    @classmethod
+    def of(cls, page: pdto.MemberPage, organization_name: str) -> UserPage:
+        users = [
+            User(id=m.user_id, email=m.email, memberships=[Membership.of(m, organization_name)])
+            for m in page.members
+        ]
+        return cls(
+            users=users,
+            next_page_token=page.next_page_token,
+            prev_page_token=page.prev_page_token,
+            total_size=page.total_size,
+        )
+
+
+class Invite(BaseModel):
+    """An invitation as the hosted API answers a resend."""
+
+    organization_id: str
+    user_id: str
+    inviter_email: str | None
+    status: str = Field(description="pending, accepted, expired or revoked.")
+    created_at: datetime
+    expires_at: datetime
+    resent_at: datetime | None
+    resent_count: int
+
+    @classmethod
+    def of(cls, membership: dto.Membership) -> Invite:
+        invitation = membership.invitation
+        if invitation is None:  # a resend always leaves a pending invitation
+            raise ValueError(f"membership of {membership.user_id} has no invitation")
+        return cls(
+            organization_id=membership.organization_id,
+            user_id=membership.user_id,
+            inviter_email=membership.inviter_email,
+            status=invitation.status,
+            created_at=invitation.created_at,
+            expires_at=invitation.expires_at,
+            resent_at=invitation.resent_at,
+            resent_count=invitation.resent_count,
+        )
+
+
+class InviteResponse(BaseModel):
+    invite: Invite
+
+
+class Empty(BaseModel):
+    """The answer to a DELETE: 200 ``{}``, as the hosted API answers."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class TokenResponse(BaseModel):
@@ -179,6 +315,7 @@ class TokenError(BaseModel):
 
     error: str
     error_description: str
+    error_code: str
     code: str
     message: str
     details: dict[str, Any]

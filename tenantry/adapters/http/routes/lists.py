@@ -10,8 +10,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request, Response
 
+from tenantry.adapters.http import schemas
 from tenantry.adapters.http.access import Access
-from tenantry.adapters.http.routing import Lists, OrgId, Routes, context_of, json_response
+from tenantry.adapters.http.routing import App, Lists, OrgId, Routes, context_of, json_response
 from tenantry.domain.values import EXTERNAL_ID_MAX
 from tenantry.projections import dto as pdto
 from tenantry.projections.queries import (
@@ -98,9 +99,10 @@ def search_organizations(
     "/api/v1/organizations/{organization_id}/users",
     tags=["members"],
     summary="List an organization's members",
-    response_model=pdto.MemberPage,
+    response_model=schemas.UserPage,
 )
 def list_members(
+    t: App,
     views: Views,
     organization_id: OrgId,
     page_size: MemberPageSize = None,
@@ -114,4 +116,5 @@ def list_members(
         page_token=page_token,
         **views.read_your_writes(),
     )
-    return json_response(page)
+    name = t.get_organization(organization_id).display_name
+    return json_response(schemas.UserPage.of(page, name))

@@ -41,8 +41,10 @@ _FLAT: Final = {"membership.metadata": "metadata"}
 """A membership body carries the membership's fields at its top level."""
 
 
-def _user_response(membership: dto.Membership) -> schemas.UserResponse:
-    user = schemas.User(id=membership.user_id, email=membership.email, memberships=[membership])
+def _user_response(t: Tenantry, membership: dto.Membership) -> schemas.UserResponse:
+    name = t.get_organization(membership.organization_id).display_name
+    hosted = schemas.Membership.of(membership, name)
+    user = schemas.User(id=membership.user_id, email=membership.email, memberships=[hosted])
     return schemas.UserResponse(user=user)
 
 
@@ -87,7 +89,7 @@ def create_user(
         membership = _admit(
             t, organization_id, body.email, body.membership, send_invitation_email, by
         )
-    return written(t, _user_response(membership), 201)
+    return written(t, _user_response(t, membership), 201)
 
 
 @routes.post(
@@ -107,7 +109,7 @@ def create_membership(
     _, email = t.get_user(user_id)
     with fields_as_sent(_FLAT):
         membership = _admit(t, organization_id, email, body, send_invitation_email, by)
-    return written(t, _user_response(membership), 201)
+    return written(t, _user_response(t, membership), 201)
 
 
 @routes.get(
@@ -116,13 +118,14 @@ def create_membership(
     response_model=schemas.UserResponse,
 )
 def get_membership(t: App, organization_id: OrgId, user_id: UserRef) -> Response:
-    return json_response(_user_response(t.get_membership(organization_id, user_id)))
+    return json_response(_user_response(t, t.get_membership(organization_id, user_id)))
 
 
 @routes.patch(
     _MEMBERSHIP,
     summary="Update a membership: roles, metadata, status",
-    description='Accept an invitation with `{"status": "ACTIVE"}` on a pending membership: '
+    description='Accept an invitation with `{"membership_status": "ACTIVE"}` (or the older '
+    "`status`) on a pending membership: "
     "the member becomes active and keeps the seat the invitation held (an expired or revoked "
     "invitation is refused). The same status reactivates an inactive member (which needs a free "
     "seat); `INACTIVE` suspends an active one. `roles` and `metadata` change together in one "
@@ -146,20 +149,28 @@ def update_membership(
                 lambda: t.update_membership(organization_id, user_id, **fields, **by.kwargs()),
                 current,
             )
-    if body.status is not None:
-        t.set_membership_status(organization_id, user_id, body.status, **by.kwargs())
-    return written(t, _user_response(current()))
+    status = _status(body)
+    if status is not None:
+        t.set_membership_status(organization_id, user_id, status, **by.kwargs())
+    return written(t, _user_response(t, current()))
+
+
+def _status(body: schemas.UpdateMembership) -> str | None:
+    """``membership_status``, or the older ``status`` (one of them, or both alike)."""
+    given = {s for s in (body.membership_status, body.status) if s is not None}
+    if len(given) > 1:
+        raise InvalidField("membership_status", "must match status when both are given")
+    return given.pop() if given else None
 
 
 @routes.delete(
     _MEMBERSHIP,
-    status_code=204,
-    response_class=Response,
+    response_model=schemas.Empty,
     summary="Remove a member (or withdraw a pending invitation)",
 )
 def delete_membership(t: App, by: By, organization_id: OrgId, user_id: UserRef) -> Response:
     t.remove_member(organization_id, user_id, **by.kwargs())
-    return written(t, None, 204)
+    return written(t, schemas.Empty())
 
 
 @routes.patch(
@@ -167,8 +178,8 @@ def delete_membership(t: App, by: By, organization_id: OrgId, user_id: UserRef) 
     summary="Resend an invitation",
     description="A pending invitation is extended; an expired one is replaced by a new "
     "invitation, which needs a free seat.",
-    response_model=schemas.UserResponse,
+    response_model=schemas.InviteResponse,
 )
 def resend_invitation(t: App, by: By, organization_id: OrgId, user_id: UserRef) -> Response:
     membership = t.resend_invitation(organization_id, user_id, **by.kwargs())
-    return written(t, _user_response(membership))
+    return written(t, schemas.InviteResponse(invite=schemas.Invite.of(membership)))

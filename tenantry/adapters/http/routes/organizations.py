@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import Path, Query, Response
 
+from tenantry.adapters.auth.scopes import Grant
 from tenantry.adapters.http import schemas
 from tenantry.adapters.http.access import Access
 from tenantry.adapters.http.routing import (
@@ -19,13 +20,15 @@ from tenantry.adapters.http.routing import (
     written,
 )
 from tenantry.application import dto
-from tenantry.application.app import UNSET
+from tenantry.application.app import UNSET, Tenantry
 from tenantry.domain.errors import InvalidField, OrganizationNotFound
 from tenantry.domain.values import EXTERNAL_ID_MAX
 
 routes = Routes("organizations")
 
 _UPDATABLE = ("display_name", "external_id", "metadata", "slug", "logo_url")
+_BY_EXTERNAL_ID = "/api/v1/organizations:external/{external_id}"
+ExternalId = Annotated[str, Path(max_length=EXTERNAL_ID_MAX)]
 
 
 @routes.post(
@@ -48,17 +51,39 @@ def create_organization(t: App, by: By, body: schemas.CreateOrganization) -> Res
 
 
 @routes.get(
-    "/api/v1/organizations:external/{external_id}",
+    _BY_EXTERNAL_ID,
     summary="Get an organization by external id",
     response_model=schemas.OrganizationResponse,
 )
-def get_organization_by_external_id(
-    t: App, access: Access, external_id: Annotated[str, Path(max_length=EXTERNAL_ID_MAX)]
+def get_organization_by_external_id(t: App, access: Access, external_id: ExternalId) -> Response:
+    org = _by_external_id(t, access, external_id)
+    return json_response(schemas.OrganizationResponse(organization=org))
+
+
+@routes.patch(
+    _BY_EXTERNAL_ID,
+    summary="Update an organization by external id",
+    description="As `PATCH /api/v1/organizations/{organization_id}`; an `external_id` in the "
+    "body changes the external id itself.",
+    response_model=schemas.OrganizationResponse,
+)
+def update_organization_by_external_id(
+    t: App, by: By, access: Access, external_id: ExternalId, body: schemas.UpdateOrganization
 ) -> Response:
+    changes = _changes(body)
+    org_id = _by_external_id(t, access, external_id).id
+    org = unchanged_ok(
+        lambda: t.update_organization(org_id, **changes, **by.kwargs()),
+        lambda: t.get_organization(org_id),
+    )
+    return written(t, schemas.OrganizationResponse(organization=org))
+
+
+def _by_external_id(t: Tenantry, access: Grant, external_id: str) -> dto.Organization:
     org = t.get_organization_by_external_id(external_id)
     if not access.sees(org.id):  # as if it did not exist
         raise OrganizationNotFound(external_id)
-    return json_response(schemas.OrganizationResponse(organization=org))
+    return org
 
 
 @routes.get(
@@ -117,10 +142,9 @@ def _changes(body: schemas.UpdateOrganization) -> dict[str, Any]:
 
 @routes.delete(
     "/api/v1/organizations/{organization_id}",
-    status_code=204,
-    response_class=Response,
+    response_model=schemas.Empty,
     summary="Delete an organization",
 )
 def delete_organization(t: App, by: By, organization_id: OrgId) -> Response:
     t.delete_organization(organization_id, **by.kwargs())
-    return written(t, None, 204)
+    return written(t, schemas.Empty())

@@ -82,16 +82,18 @@ def get_seat_usage(t: App, organization_id: OrgId) -> Response:
 @routes.get(
     _SESSION_POLICY,
     summary="Get the session policy",
-    response_model=dto.SessionPolicyView,
+    response_model=schemas.SessionPolicyResponse,
 )
 def get_session_policy(t: App, organization_id: OrgId) -> Response:
-    return json_response(t.get_session_policy(organization_id))
+    policy = t.get_session_policy(organization_id)
+    return json_response(schemas.SessionPolicyResponse(policy=policy))
 
 
 @routes.patch(
     _SESSION_POLICY,
     summary="Set the session policy",
-    response_model=dto.SessionPolicyView,
+    description='The policy\'s fields, or the same wrapped as `{"policy": {...}}`.',
+    response_model=schemas.SessionPolicyResponse,
 )
 def update_session_policy(
     t: App, by: By, organization_id: OrgId, body: schemas.SessionPolicyBody
@@ -101,7 +103,7 @@ def update_session_policy(
             lambda: t.update_session_policy(organization_id, body.model_dump(), **by.kwargs()),
             lambda: t.get_session_policy(organization_id),
         )
-    return written(t, policy)
+    return written(t, schemas.SessionPolicyResponse(policy=policy))
 
 
 @routes.get(

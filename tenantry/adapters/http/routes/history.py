@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError, WithJsonSchema
 
 from tenantry.adapters.http.access import Access
 from tenantry.adapters.http.routes.lists import PageToken, Views
@@ -41,12 +41,16 @@ EventType = Annotated[
         "`Membership.RolesChanged`.",
     ),
 ]
+Moment = Annotated[
+    datetime, WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 64})
+]
+"""An RFC 3339 time as a query parameter (its length bounded in the schema, as every field's)."""
 Since = Annotated[
-    datetime | None,
+    Moment | None,
     Query(alias="from", description="Only events recorded at or after this time (RFC 3339)."),
 ]
 Until = Annotated[
-    datetime | None,
+    Moment | None,
     Query(alias="to", description="Only events recorded before this time (RFC 3339)."),
 ]
 Actor = Annotated[

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Path, Query, Response
@@ -10,6 +9,7 @@ from fastapi import Path, Query, Response
 from tenantry.adapters.auth.scopes import Grant
 from tenantry.adapters.http import schemas
 from tenantry.adapters.http.access import Access
+from tenantry.adapters.http.routes.history import Moment
 from tenantry.adapters.http.routing import (
     App,
     By,
@@ -98,10 +98,11 @@ def get_organization(
     t: App,
     organization_id: OrgId,
     as_of: Annotated[
-        datetime | None, Query(description="The organization as it was at this time.")
+        Moment | None, Query(description="The organization as it was at this time.")
     ] = None,
     version: Annotated[
-        int | None, Query(ge=1, description="The organization as it was at this version.")
+        int | None,
+        Query(ge=1, le=2**31 - 1, description="The organization as it was at this version."),
     ] = None,
 ) -> Response:
     if as_of is not None and version is not None:

@@ -140,14 +140,16 @@ class Kernel(Application[UUID]):
     def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
         """Saves the aggregates' new events in one transaction (and takes due snapshots)."""
         processing: ProcessingEvent[UUID] = ProcessingEvent()
-        stamp = {"command_id": getattr(self._local, "command_id", None) or uuid4()}
+        stamp = self._stamp()
+        command_only = {"command_id": stamp["command_id"]}  # an event naming its own end user
         for obj in objs:
             if obj is None:
                 continue
             # Collected directly: eventsourcing's generic path checks runtime Protocols per
             # object, which is slow on Python 3.11.
             processing.events.extend(
-                e.model_copy(update=stamp) for e in self._attributed(obj.collect_events())
+                e.model_copy(update=stamp if e.on_behalf_of is None else command_only)
+                for e in obj.collect_events()
             )
             processing.aggregates[obj.id] = obj
         processing.saved_kwargs.update(kwargs)
@@ -188,15 +190,14 @@ class Kernel(Application[UUID]):
         ours = getattr(first, "command_id", None)
         return bool(stored) and getattr(stored[0], "command_id", None) == ours
 
-    def _attributed(self, events: list[Any]) -> list[Any]:
-        """The events, each recording the end user the running command acts for, if any."""
+    def _stamp(self) -> dict[str, Any]:
+        """What each event of this save records beside its own fields, in one copy: the running
+        command's id, and the end user it acts for, if any."""
+        stamp: dict[str, Any] = {"command_id": getattr(self._local, "command_id", None) or uuid4()}
         for_whom = getattr(self._local, "on_behalf_of", None)
-        if for_whom is None:
-            return events
-        return [
-            e if e.on_behalf_of is not None else e.model_copy(update={"on_behalf_of": for_whom})
-            for e in events
-        ]
+        if for_whom is not None:
+            stamp["on_behalf_of"] = for_whom
+        return stamp
 
     def _snapshot(self, processing: ProcessingEvent[UUID]) -> None:
         """Snapshots every aggregate whose save crossed a multiple of its interval, from the

@@ -8,8 +8,8 @@
 """
 
 from tenantry import dto, errors
-from tenantry.adapters.database import connect
+from tenantry.adapters.embedded import Embedded, connect
 from tenantry.application.app import UNSET, Tenantry
 from tenantry.domain.values import SessionPolicy
 
-__all__ = ["UNSET", "SessionPolicy", "Tenantry", "connect", "dto", "errors"]
+__all__ = ["UNSET", "Embedded", "SessionPolicy", "Tenantry", "connect", "dto", "errors"]

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 from uuid import UUID
 
@@ -40,6 +40,7 @@ DEFAULT_DATABASE_URL: Final = "sqlite:///tenantry.db"
 DATABASE_URL_ENV: Final = "TENANTRY_DATABASE_URL"
 
 Kind = Literal["memory", "sqlite", "postgres"]
+A = TypeVar("A", bound=Tenantry)
 
 
 def resolve_url(url: str | None = None) -> str:
@@ -94,11 +95,24 @@ class Database:
         id_factory: Callable[[], UUID] = ids.new_id,
         invitation_lifetime: timedelta = DEFAULT_INVITATION_LIFETIME,
     ) -> Tenantry:
-        """The application on this database; the event store's tables are created if missing
-        (a new SQLite file with mode 0600)."""
+        """The application on this database (see :meth:`open`)."""
+        return self.open(
+            Tenantry, clock=clock, id_factory=id_factory, invitation_lifetime=invitation_lifetime
+        )
+
+    def open(
+        self,
+        cls: type[A],
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        id_factory: Callable[[], UUID] = ids.new_id,
+        invitation_lifetime: timedelta = DEFAULT_INVITATION_LIFETIME,
+    ) -> A:
+        """An application of class ``cls`` on this database; the event store's tables are
+        created if missing (a new SQLite file with mode 0600)."""
         self.create_file()
         with schema_setup_lock(self.persistence):
-            app = Tenantry(
+            app = cls(
                 self.persistence,
                 clock=clock,
                 id_factory=id_factory,

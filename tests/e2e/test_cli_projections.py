@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 import tenantry
 from tenantry.adapters.cli import EXIT_CODES
 from tenantry.adapters.projections import ProjectionStore
+from tenantry.adapters.projections.supervision import BEAT_EVERY, FollowerHealth
 from tenantry.domain.errors import ErrorKind
 from tests.e2e.test_cli import COMMAND
 from tests.integration.projection_support import assert_views_equal_the_fold
@@ -118,3 +121,57 @@ def test_follow_keeps_up_with_new_events_until_sigterm(url: str, store: Projecti
     assert follower.returncode == 0, err
     assert "following the log" in out
     assert_views_equal_the_fold(store)
+
+
+def test_follow_restarts_after_its_database_was_locked_and_records_it(tmp_path: Path) -> None:
+    path = tmp_path / "tenantry.db"
+    url = f"sqlite:///{path}?timeout=0.2"
+    populate(url, 0, 2)
+    engine = sa.create_engine(f"sqlite:///{path}")
+    health = FollowerHealth(engine)
+    follower = subprocess.Popen(
+        [*COMMAND, "projections", "follow", "--interval", "0.05"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env(url),
+    )
+    try:
+        wait_until(lambda: health.read() is not None, follower)
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        time.sleep(2.5 * BEAT_EVERY)  # a heartbeat meets the lock: the follower stops on it
+        holder.execute("ROLLBACK")
+        holder.close()
+
+        def restarted() -> bool:
+            state = health.read()
+            return state is not None and state.restarts >= 1
+
+        wait_until(restarted, follower)
+        populate(url, 2, 2)
+        app = tenantry.connect(url)
+        store = ProjectionStore(app)
+        try:
+            head = store.head()
+            wait_until(lambda: min(store.position(n) for n in NAMES) >= head, follower)
+        finally:
+            store.close()
+            app.close()
+    finally:
+        follower.send_signal(signal.SIGTERM)
+        _, err = follower.communicate(timeout=60)
+    state = health.read()
+    engine.dispose()
+    assert follower.returncode == 0, err
+    assert state is not None
+    assert "database is locked" in (state.last_error or "")
+    assert "restart 1" in err
+
+
+def wait_until(condition: Callable[[], bool], process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 60  # a bound on a hang, not a speed requirement
+    while not condition():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "not reached"
+        time.sleep(0.05)

@@ -17,6 +17,7 @@ from tenantry.adapters.cli.options import JsonOpt
 from tenantry.adapters.cli.progress import tracker
 from tenantry.adapters.cli.rendering import console, emit, err_console
 from tenantry.adapters.projections import ProjectionStore
+from tenantry.adapters.projections.supervision import follow_supervised
 from tenantry.application.app import Tenantry
 from tenantry.projections import dto as pdto
 
@@ -115,8 +116,11 @@ def follow(
     batch_size: BatchSizeOpt = 1000,
     json_output: JsonOpt = False,
 ) -> None:
-    """Keeps every projection caught up until interrupted (Ctrl-C or SIGTERM). With --json the
-    messages go to stderr, and what was processed is printed when it stops."""
+    """Keeps every projection caught up until interrupted (Ctrl-C or SIGTERM). A follower that
+    stops on an error (a database restart, a held lock) is restarted after a backoff of 0.5 s
+    doubling to 30 s, and its heartbeat and restarts are recorded as the server's are (`/readyz`
+    shows them). With --json the messages go to stderr, and what was processed is printed when
+    it stops."""
     stop = threading.Event()
 
     def _stop(signum: int, frame: FrameType | None) -> None:
@@ -134,7 +138,7 @@ def follow(
 
     with _store(t, batch_size) as store:
         say.print("following the log; Ctrl-C to stop")
-        store.follow(interval=interval, stop=stop, on_progress=on_progress)
+        follow_supervised(store, stop, interval=interval, on_progress=on_progress)
         run = ProjectionRun(projections=list(store.views), processed=processed)
     if json_output:
         emit(run, as_json=True)

@@ -178,13 +178,18 @@ def follow_supervised(
     *,
     interval: float = 0.5,
     restarts: int = 0,
+    on_progress: Callable[[int], None] | None = None,
 ) -> None:
-    """``store.follow`` under :func:`supervise`, beating ``proj_follower``'s heartbeat."""
+    """``store.follow`` under :func:`supervise`, beating ``proj_follower``'s heartbeat;
+    ``on_progress(n)`` after each batch of ``n`` log positions."""
     health = FollowerHealth(store.engine)
 
+    def progressed(n: int) -> None:
+        health.beat()
+        if on_progress is not None:
+            on_progress(n)
+
     def run(stop: threading.Event) -> None:
-        store.follow(
-            interval=interval, stop=stop, on_idle=health.beat, on_progress=lambda _: health.beat()
-        )
+        store.follow(interval=interval, stop=stop, on_idle=health.beat, on_progress=progressed)
 
     supervise(run, stop, health, restarts=restarts)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from tenantry.application.kernel import Kernel, command
-from tenantry.domain import arguments, values
+from tenantry.domain import arguments, ids, values
 from tenantry.domain.api_client import ApiClient
 from tenantry.domain.base import Act
 from tenantry.domain.errors import InvalidField
@@ -28,16 +28,20 @@ class ApiClientAudit(Kernel):
         client_name: str,
         *,
         scopes: Sequence[str] = (),
+        organizations: Sequence[str] = ("*",),
         actor: str = "system",
         reason: str | None = None,
         on_behalf_of: str | None = None,
     ) -> None:
+        """Records a new client with what it may do (``scopes``) and see (``organizations``:
+        ``org_`` ids, or ``"*"`` for every organization)."""
         client_id, name = _client(client_id, client_name)
-        granted = _scopes(scopes)
+        granted, within = _scopes(scopes), _organizations(organizations)
         who, why = values.actor(actor), values.reason(reason)
 
         def command() -> None:
-            self._save(ApiClient.create(client_id, name, granted, Act(self.now(), who, why)))
+            act = Act(self.now(), who, why)
+            self._save(ApiClient.create(client_id, name, granted, within, act))
 
         self.run_command(command)
 
@@ -89,7 +93,9 @@ class ApiClientAudit(Kernel):
         (saying so in its reason)."""
         client = self._get(ApiClient.create_id(client_id), ApiClient)
         if client is None:
-            client = ApiClient.create(client_id, name, [], Act(self.now(), actor, _UNRECORDED))
+            client = ApiClient.create(
+                client_id, name, [], None, Act(self.now(), actor, _UNRECORDED)
+            )
         return client
 
 
@@ -109,3 +115,15 @@ def _scopes(scopes: Sequence[str]) -> list[str]:
     if not all(isinstance(s, str) and 1 <= len(s) <= CLIENT_NAME_MAX for s in scopes):
         raise InvalidField("scopes", f"scope names are 1-{CLIENT_NAME_MAX} characters")
     return sorted(set(scopes))
+
+
+def _organizations(organizations: Sequence[str]) -> list[str]:
+    if isinstance(organizations, str | bytes) or not isinstance(organizations, Sequence):
+        raise InvalidField("organizations", "must be a list of organization ids or ['*']")
+    if list(organizations) == ["*"]:
+        return ["*"]
+    if not organizations:
+        raise InvalidField("organizations", "must name at least one organization, or '*'")
+    for each in organizations:
+        ids.decode(ids.ORG, each, "organizations")
+    return sorted(set(organizations))

@@ -2,8 +2,9 @@
 deleted), with who did each.
 
 The client's credentials live beside the events (:mod:`tenantry.adapters.auth`); these events
-record only what an auditor needs — the client's id, name and scopes, the secret's version —
-never a secret or its hash. The aggregate is keyed by ``uuid5(namespace, client_id)``.
+record only what an auditor needs — the client's id, name, scopes and organizations, the
+secret's version — never a secret or its hash. The aggregate is keyed by
+``uuid5(namespace, client_id)``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class ApiClientState(AggregateState):
     name: str
     scopes: list[str]
     secret_version: int
+    organizations: list[str] | None = None
     deleted: bool = False
 
 
@@ -47,6 +49,9 @@ class ApiClient(Aggregate):
         name: str
         scopes: list[str] = []
         """What the client may do (empty: everything, a full-environment client)."""
+        organizations: list[str] | None = None
+        """The organizations (``org_`` ids) it may see; ``["*"]``: every one. ``None``: recorded
+        before clients' organizations were (the credentials' table has them)."""
 
         def apply(self, aggregate: Any) -> None:
             aggregate.state = ApiClientState(
@@ -54,6 +59,7 @@ class ApiClient(Aggregate):
                 name=self.name,
                 scopes=list(self.scopes),
                 secret_version=1,
+                organizations=None if self.organizations is None else list(self.organizations),
             )
 
     class SecretRotated(Event):
@@ -73,7 +79,14 @@ class ApiClient(Aggregate):
         return uuid.uuid5(NS_API_CLIENT, client_id)
 
     @classmethod
-    def create(cls, client_id: str, name: str, scopes: list[str], act: Act) -> ApiClient:
+    def create(
+        cls,
+        client_id: str,
+        name: str,
+        scopes: list[str],
+        organizations: list[str] | None,
+        act: Act,
+    ) -> ApiClient:
         return cls._create(
             cls.Created,
             id=cls.create_id(client_id),
@@ -83,6 +96,7 @@ class ApiClient(Aggregate):
             client_id=client_id,
             name=name,
             scopes=sorted(scopes),
+            organizations=None if organizations is None else sorted(organizations),
         )
 
     def rotate_secret(self, secret_version: int, act: Act) -> None:

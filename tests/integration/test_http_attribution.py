@@ -141,6 +141,7 @@ def test_client_lifecycle_is_audited_with_who_did_it_and_no_secret(
         ("Deleted", "cli:ops"),
     ]
     assert written[1][2]["on_behalf_of"] == "ticket-42"
+    assert written[0][2]["organizations"] == ["*"]  # a full-environment client
     assert {s["client_id"] for _, _, s in written if "client_id" in s} == {new.client_id}
     page = app.state.projections.list_audit_log(actor="cli:ops", min_position=written[-1][0])
     assert [(e.aggregate, e.event, e.organization_id) for e in page.entries] == [
@@ -149,6 +150,18 @@ def test_client_lifecycle_is_audited_with_who_did_it_and_no_secret(
     ]
     for secret in (new.client_secret, rotated.client_secret):
         _assert_nowhere_in_the_log(t, secret)
+
+
+def test_a_restricted_clients_organizations_are_in_its_created_event(
+    server: tuple[FastAPI, TestClient],
+) -> None:
+    app, _ = server
+    t: Tenantry = app.state.tenantry
+    org = t.create_organization("Acme")
+    before = last_notification_id(t)
+    app.state.clients.create_client("acme-only", scopes=["members:read"], organizations=[org.id])
+    [(_, _, created)] = stored(t, before)
+    assert (created["scopes"], created["organizations"]) == (["members:read"], [org.id])
 
 
 def test_no_event_ever_carries_a_client_secret_or_its_hash(

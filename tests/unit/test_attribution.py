@@ -148,6 +148,20 @@ def test_api_clients_lifecycle_is_recorded_with_who_did_it(app: Tenantry) -> Non
         "billing",
         ["orgs:read"],
     )
+    assert created["organizations"] == ["*"]
+
+
+def test_a_clients_organizations_are_recorded_and_checked(app: Tenantry) -> None:
+    acme, globex = app.create_organization("Acme"), app.create_organization("Globex")
+    before = last_notification_id(app)
+    app.record_api_client_created("cli_2", "ops", organizations=[globex.id, acme.id, acme.id])
+    [(_, _, created)] = stored(app, before)
+    assert created["organizations"] == sorted([acme.id, globex.id])
+    for bad in (["acme"], [], "org_x"):
+        with pytest.raises(InvalidField) as refused:
+            app.record_api_client_created("cli_3", "ops", organizations=bad)
+        assert refused.value.field == "organizations"
+    assert stored(app, before)[1:] == []
 
 
 def test_a_client_created_before_its_lifecycle_was_recorded_gets_its_record_on_rotation(

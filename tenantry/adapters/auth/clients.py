@@ -203,6 +203,7 @@ class ClientAuth:
                 client_id,
                 name,
                 scopes=sorted(held) if held is not None else ["*"],  # "*": every scope
+                organizations=sorted(within) if within is not None else ["*"],
                 actor=actor,
                 on_behalf_of=on_behalf_of,
             )

@@ -16,12 +16,19 @@ from tenantry.application.kernel import DEFAULT_INVITATION_LIFETIME, UNSET, utc_
 from tenantry.application.members import Members
 from tenantry.application.organization_settings import OrganizationSettings
 from tenantry.application.organizations import Organizations
+from tenantry.application.signing_keys import SigningKeyAudit
 
 __all__ = ["DEFAULT_INVITATION_LIFETIME", "UNSET", "Tenantry", "utc_now"]
 
 
 class Tenantry(
-    Organizations, OrganizationSettings, Members, InvitationExpiry, History, ApiClientAudit
+    Organizations,
+    OrganizationSettings,
+    Members,
+    InvitationExpiry,
+    History,
+    ApiClientAudit,
+    SigningKeyAudit,
 ):
     """Organizations, their settings, seat limits, members and invitations, event-sourced.
 

@@ -14,12 +14,10 @@ from typing import Any, ClassVar
 
 from tenantry.application.serialization import BASE_FIELDS
 from tenantry.domain import ids
-from tenantry.domain.api_client import ApiClient
 from tenantry.domain.base import DomainEvent
 from tenantry.domain.key_claim import KeyClaim
 from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
-from tenantry.domain.user import User
 from tenantry.projections.base import (
     Recorded,
     RecordedProjection,
@@ -98,13 +96,7 @@ class AuditProjection(RecordedProjection):
 
     name = "audit"
     version = 3  # 2: on_behalf_of; 3: public ids in data
-    handles = (
-        Organization.Event,
-        Membership.Event,
-        User.Event,
-        KeyClaim.Event,
-        ApiClient.Event,  # no organization: an API client's lifecycle
-    )
+    handles = (DomainEvent,)  # every event of every aggregate: nothing escapes the audit
     tables: ClassVar[dict[str, str]] = {"audit": "position", "audit_owners": "aggregate_id"}
 
     def reads(self, event: Recorded) -> Iterable[RowRef]:

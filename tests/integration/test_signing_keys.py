@@ -16,10 +16,18 @@ import pytest
 import sqlalchemy as sa
 
 from tenantry.adapters.auth.clients import AUDIENCE, ClientAuth
-from tenantry.adapters.auth.keys import ENCRYPTION_KEY_ENV, KeyInUse, KeyLocked, KeyNotFound
+from tenantry.adapters.auth.keys import (
+    ENCRYPTION_KEY_ENV,
+    SUPERSEDED,
+    KeyInUse,
+    KeyLocked,
+    KeyNotFound,
+)
 from tenantry.adapters.auth.tables import signing_keys
 from tenantry.adapters.database import Database, connect
+from tenantry.adapters.projections import ProjectionStore
 from tenantry.domain.errors import Unauthenticated
+from tests.unit.helpers import stored
 
 
 class Clock:
@@ -192,3 +200,50 @@ def test_a_new_sqlite_database_and_its_sidecars_are_created_0600(tmp_path: Path)
         t.close()
     finally:
         os.umask(previous)
+
+
+def test_each_keys_creation_and_retirement_is_recorded_with_who_and_no_key_material(
+    tmp_path: Path, clock: Clock
+) -> None:
+    url = f"sqlite:///{tmp_path / 'audited.db'}"
+    t = connect(url)
+    engine = Database.parse(url).adapters_engine()
+    try:
+        auth = auth_on(engine, clock, audit=t)
+        first = auth.keys.signing()[0]  # the first key is made on first use
+        clock.advance(timedelta(minutes=1))
+        second = auth.keys.rotate(actor="cli:ops").kid
+        auth.keys.retire(first, force=True, actor="cli:ops")  # its tokens may still be valid
+        third = auth.keys.rotate(actor="cli:root").kid
+        clock.advance(auth.token_ttl)
+        fourth = auth.keys.rotate(actor="cli:root").kid  # retires `second`: superseded long ago
+
+        written = [(topic.rpartition(":")[2], s) for _, topic, s in stored(t)]
+        assert [
+            (topic, s.get("kid"), s["actor"], s.get("forced"), s.get("reason"))
+            for topic, s in written
+        ] == [
+            ("SigningKey.Created", first, "system:signing-keys", None, "no live signing key"),
+            ("SigningKey.Created", second, "cli:ops", None, None),
+            ("SigningKey.Retired", None, "cli:ops", True, None),
+            ("SigningKey.Created", third, "cli:root", None, None),
+            ("SigningKey.Created", fourth, "cli:root", None, None),
+            ("SigningKey.Retired", None, "cli:root", False, SUPERSEDED),
+        ]
+        assert all(s["encrypted"] is False for topic, s in written if topic.endswith("Created"))
+        with engine.connect() as conn:
+            pems = [r[0] for r in conn.execute(sa.select(signing_keys.c.private_key_pem))]
+        log = repr(stored(t))
+        for pem in pems:
+            assert pem.splitlines()[1] not in log
+        assert "PRIVATE KEY" not in log
+        views = ProjectionStore(t)
+        retired = views.list_audit_log(event_type="SigningKey.Retired", min_position=len(written))
+        views.close()
+        assert [(e.aggregate, e.actor, e.organization_id) for e in retired.entries] == [
+            ("SigningKey", "cli:ops", None),
+            ("SigningKey", "cli:root", None),
+        ]
+    finally:
+        engine.dispose()
+        t.close()

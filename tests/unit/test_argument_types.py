@@ -43,6 +43,8 @@ REQUIRED: dict[str, object] = {
     "position": 0,
     "query": "acme",
     "client_id": "cli_1",
+    "kid": "0123456789abcdef",
+    "encrypted": False,
     "client_name": "billing",
     "secret_version": 2,
 }

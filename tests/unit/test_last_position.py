@@ -66,6 +66,10 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
         "cli_1", "billing", 1
     ),
     "record_api_client_deleted": lambda app, org: app.record_api_client_deleted("", "billing"),
+    "record_signing_key_created": lambda app, org: app.record_signing_key_created(
+        "NOT-HEX", encrypted=False
+    ),
+    "record_signing_key_retired": lambda app, org: app.record_signing_key_retired("ab"),
 }
 """For each command of the application, a call refused while it checks its arguments."""
 

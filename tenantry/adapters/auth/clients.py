@@ -34,6 +34,7 @@ from tenantry.adapters.auth.keys import ALGORITHM, SigningKeys
 from tenantry.adapters.auth.scopes import Grant, parse_organizations, parse_scopes
 from tenantry.adapters.auth.tables import clients, create_tables
 from tenantry.application.api_clients import ApiClientAudit
+from tenantry.application.signing_keys import SigningKeyAudit
 from tenantry.domain import text
 from tenantry.domain.errors import InvalidField, NotFound, Unauthenticated
 
@@ -166,7 +167,13 @@ class ClientAuth:
         self.revocation_delay = revocation_delay.total_seconds()
         self.monotonic = monotonic
         self.audit = audit
-        self.keys = SigningKeys(engine, token_ttl=token_ttl, clock=clock, monotonic=monotonic)
+        self.keys = SigningKeys(
+            engine,
+            token_ttl=token_ttl,
+            clock=clock,
+            monotonic=monotonic,
+            audit=audit if isinstance(audit, SigningKeyAudit) else None,
+        )
         self._cache_lock = threading.Lock()
         self._tokens: dict[str, _Verified] = {}
         self._versions: dict[str, tuple[int | None, float]] = {}  # client -> (version, read at)

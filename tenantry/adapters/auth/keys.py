@@ -7,6 +7,9 @@ expire, and the old key is retired automatically by the first rotation after tha
 the keys at most every ``refresh`` (default 30 s), and at once (at most once a second) when a
 token names a ``kid`` it does not know.
 
+With ``audit``, each key's creation and retirement is recorded in the event store
+(``SigningKey.Created`` / ``Retired``, with who did it; never key material), right after the change.
+
 With ``TENANTRY_KEY_ENCRYPTION_KEY`` set, a new private key is stored encrypted with it
 (PKCS #8, ``cryptography``'s best available encryption); a stored encrypted key needs it to load.
 """
@@ -30,6 +33,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from tenantry.adapters.auth.tables import signing_keys
+from tenantry.application.signing_keys import SigningKeyAudit
 from tenantry.domain.errors import FailedPrecondition, NotFound, Unauthenticated
 
 ALGORITHM: Final = "RS256"
@@ -38,6 +42,8 @@ KEY_REFRESH: Final = timedelta(seconds=30)
 """The longest a worker keeps using its copy of the keys (a rotation or retirement made by
 another process reaches it within that)."""
 _UNKNOWN_KID_REFRESH: Final = 1.0
+_FIRST_KEY: Final = ("system:signing-keys", "no live signing key")
+SUPERSEDED: Final = "superseded longer ago than the token lifetime"
 
 
 class KeyNotFound(NotFound):
@@ -142,8 +148,10 @@ class SigningKeys:
         clock: Callable[[], datetime],
         monotonic: Callable[[], float] = time.monotonic,
         refresh: timedelta = KEY_REFRESH,
+        audit: SigningKeyAudit | None = None,
     ) -> None:
         self.engine = engine
+        self.audit = audit
         self.token_ttl = token_ttl
         self.clock = clock
         self.monotonic = monotonic
@@ -160,7 +168,7 @@ class SigningKeys:
             if self._keys is None or force or now - self._read_at >= self.refresh:
                 self._keys = self._read()
                 if not any(k.retired_at is None for k in self._keys):
-                    self._create(self._keys)
+                    self._create(self._keys, *_FIRST_KEY)
                     self._keys = self._read()
                 self._read_at = now
             return self._keys
@@ -184,21 +192,23 @@ class SigningKeys:
             for r in rows
         ]
 
-    def _create(self, known: list[_Key]) -> None:
-        pem, _ = _new_pem()
+    def _create(self, known: list[_Key], actor: str, reason: str | None = None) -> None:
+        pem, encrypted = _new_pem()
         slot = max((k.slot for k in known), default=0) + 1
+        kid = secrets.token_hex(8)
         try:
             with self.engine.begin() as conn:
                 conn.execute(
                     signing_keys.insert().values(
-                        slot=slot,
-                        kid=secrets.token_hex(8),
-                        private_key_pem=pem,
-                        created_at=self.clock(),
+                        slot=slot, kid=kid, private_key_pem=pem, created_at=self.clock()
                     )
                 )
         except IntegrityError:  # another process added its key first: use that one
-            pass
+            return
+        if self.audit is not None:
+            self.audit.record_signing_key_created(
+                kid, encrypted=encrypted, actor=actor, reason=reason
+            )
 
     def _live(self, keys: list[_Key]) -> list[_Key]:
         return [k for k in keys if k.retired_at is None and k.private is not None]
@@ -250,18 +260,19 @@ class SigningKeys:
             KeyInfo(k.kid, k.created_at, k.retired_at, k.kid == signing, k.encrypted) for k in keys
         ]
 
-    def rotate(self) -> KeyInfo:
-        """A new signing key; keys superseded longer than ``token_ttl`` ago are retired."""
+    def rotate(self, *, actor: str = "system") -> KeyInfo:
+        """A new signing key; keys superseded longer than ``token_ttl`` ago are retired
+        (``actor``: who, for the records)."""
         before = self._all(force=True)
-        self._create(before)
+        self._create(before, actor)
         keys = self._all(force=True)
         now = self.clock()
         for older, newer in itertools.pairwise(keys):
             if older.retired_at is None and now - newer.created_at >= self.token_ttl:
-                self._retire(older.kid, now)
+                self._retire(older.kid, now, actor, forced=False, reason=SUPERSEDED)
         return self.list()[-1]
 
-    def retire(self, kid: str, *, force: bool = False) -> KeyInfo:
+    def retire(self, kid: str, *, force: bool = False, actor: str = "system") -> KeyInfo:
         """Stops ``kid`` verifying. Refused for the signing key, and (unless ``force``) for a key
         superseded less than ``token_ttl`` ago: tokens it signed may still be valid."""
         keys = self._all(force=True)
@@ -273,17 +284,22 @@ class SigningKeys:
             if keys[index].kid == self._live(keys)[-1].kid:
                 raise KeyInUse(kid, "it signs new tokens; rotate first")
             since = self.clock() - keys[index + 1].created_at
-            if since < self.token_ttl and not force:
+            early = since < self.token_ttl
+            if early and not force:
                 left = int((self.token_ttl - since).total_seconds()) + 1
                 raise KeyInUse(kid, f"tokens it signed may be valid for {left} s more")
-            self._retire(kid, self.clock())
+            self._retire(kid, self.clock(), actor, forced=early)
         return next(k for k in self.list() if k.kid == kid)
 
-    def _retire(self, kid: str, at: datetime) -> None:
+    def _retire(
+        self, kid: str, at: datetime, actor: str, *, forced: bool, reason: str | None = None
+    ) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
+            changed = conn.execute(
                 signing_keys.update()
                 .where(signing_keys.c.kid == kid, signing_keys.c.retired_at.is_(None))
                 .values(retired_at=at)
-            )
+            ).rowcount
+        if changed and self.audit is not None:
+            self.audit.record_signing_key_retired(kid, forced=forced, actor=actor, reason=reason)
         self._all(force=True)

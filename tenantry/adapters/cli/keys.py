@@ -15,6 +15,7 @@ from rich.table import Table
 
 from tenantry.adapters.cli import extras
 from tenantry.adapters.cli.operation import operation
+from tenantry.adapters.cli.options import CLI_ACTOR, ActorOpt
 
 if TYPE_CHECKING:  # the server's libraries load only when a command needs them
     from tenantry.adapters.auth.keys import KeyInfo, SigningKeys
@@ -44,7 +45,11 @@ def _keys(database_url: str) -> Iterator[SigningKeys]:
 
         create_tables(engine)
         ttl = timedelta(seconds=DEFAULT_TTL)
-        yield SigningKeys(engine, token_ttl=ttl, clock=lambda: datetime.now(UTC))
+        t = extras.database(database_url).connect()
+        try:  # the application records each key's creation and retirement, with who
+            yield SigningKeys(engine, token_ttl=ttl, clock=lambda: datetime.now(UTC), audit=t)
+        finally:
+            t.close()
 
 
 def _view(keys: list[KeyInfo]) -> RenderableType:
@@ -68,11 +73,13 @@ def list_keys(keys: SigningKeys) -> list[KeyInfo]:
 
 
 @operation(keys_app, "rotate", view=lambda k: _view([k]), opens=_keys)
-def rotate_key(keys: SigningKeys, token_ttl: TokenTtlOpt = DEFAULT_TTL) -> KeyInfo:
+def rotate_key(
+    keys: SigningKeys, token_ttl: TokenTtlOpt = DEFAULT_TTL, actor: ActorOpt = CLI_ACTOR
+) -> KeyInfo:
     """Adds a new signing key. The old one keeps verifying its tokens until they expire; keys
-    superseded more than --token-ttl ago are retired."""
+    superseded more than --token-ttl ago are retired. Each is recorded (SigningKey events)."""
     keys.token_ttl = timedelta(seconds=token_ttl)
-    return keys.rotate()
+    return keys.rotate(actor=actor)
 
 
 @operation(keys_app, "retire", view=lambda k: _view([k]), opens=_keys)
@@ -83,8 +90,9 @@ def retire_key(
     force: Annotated[
         bool, typer.Option(help="Retire even if tokens it signed may still be valid.")
     ] = False,
+    actor: ActorOpt = CLI_ACTOR,
 ) -> KeyInfo:
     """Retires a superseded key: tokens it signed stop working. Refused for the signing key and,
     without --force, until --token-ttl has passed since it was superseded."""
     keys.token_ttl = timedelta(seconds=token_ttl)
-    return keys.retire(kid, force=force)
+    return keys.retire(kid, force=force, actor=actor)

@@ -23,6 +23,8 @@ from tenantry.projections import dto as pdto
 class Embedded(Tenantry):
     """Tenantry with its read models' queries (see the module's docstring)."""
 
+    name = "tenantry"  # eventsourcing names a subclass's tables after it otherwise
+
     _views: ProjectionStore | None = None
 
     @property

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 import tenantry
+from tenantry.adapters.database import Database
+from tenantry.application.app import Tenantry
 from tenantry.errors import InvalidField
 
 
@@ -38,3 +40,21 @@ def test_a_search_query_too_short_is_refused_naming_the_field() -> None:
         assert refused.value.field == "query"
     finally:
         t.close()
+
+
+def test_connect_and_the_plain_application_share_one_event_store(database_url: str) -> None:
+    """What `tenantry.connect` writes, the application `tenantry serve` runs reads, and back:
+    on PostgreSQL a subclass named otherwise would get tables of its own."""
+    if database_url.startswith("memory"):
+        pytest.skip("separate in-memory applications do not share a store")
+    embedded = tenantry.connect(database_url)
+    plain = Database.parse(database_url).connect()
+    try:
+        assert type(plain) is Tenantry
+        written = embedded.create_organization("Acme")
+        assert plain.get_organization(written.id).display_name == "Acme"
+        back = plain.create_organization("Globex")
+        assert embedded.get_organization(back.id).display_name == "Globex"
+    finally:
+        embedded.close()
+        plain.close()

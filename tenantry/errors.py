@@ -2,3 +2,10 @@
 
 from tenantry.domain.errors import *  # noqa: F403
 from tenantry.domain.errors import __all__ as __all__
+from tenantry.domain.feature_errors import *  # noqa: F403
+from tenantry.domain.feature_errors import __all__ as _feature_errors
+from tenantry.domain.restore_errors import *  # noqa: F403
+from tenantry.domain.restore_errors import __all__ as _restore_errors
+
+__all__ = [*__all__, *_restore_errors]
+__all__ = [*__all__, *_feature_errors]

@@ -7,6 +7,8 @@ from tenantry.domain.feature_errors import *  # noqa: F403
 from tenantry.domain.feature_errors import __all__ as _feature_errors
 from tenantry.domain.restore_errors import *  # noqa: F403
 from tenantry.domain.restore_errors import __all__ as _restore_errors
+from tenantry.domain.role_errors import *  # noqa: F403
+from tenantry.domain.role_errors import __all__ as _role_errors
 from tenantry.domain.sso_errors import *  # noqa: F403
 from tenantry.domain.sso_errors import __all__ as _sso_errors
 
@@ -14,5 +16,6 @@ __all__ = [
     *_core_errors,
     *_feature_errors,
     *_restore_errors,
+    *_role_errors,
     *_sso_errors,
 ]

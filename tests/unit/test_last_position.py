@@ -70,6 +70,11 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
         "NOT-HEX", encrypted=False
     ),
     "record_signing_key_retired": lambda app, org: app.record_signing_key_retired("ab"),
+    "restore_organization": lambda app, org: app.restore_organization(
+        org,
+        release_taken_keys="yes",  # type: ignore[arg-type]
+    ),
+    "purge_deleted_organizations": lambda app, org: app.purge_deleted_organizations(actor=" "),
 }
 """For each command of the application, a call refused while it checks its arguments."""
 
@@ -109,6 +114,7 @@ QUERIES = {
     "get_allowed_sign_in_methods",
     "get_membership",
     "get_user",
+    "get_restore_deadline",
 }
 """The use cases that record nothing: they leave ``last_position`` as it is."""
 

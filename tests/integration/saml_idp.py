@@ -71,13 +71,15 @@ class _Sha1Signer(XMLSigner):
         return None
 
 
-def sign(element: etree._Element, keys: KeyPair, *, sha1: bool = False) -> etree._Element:
+def sign(
+    element: etree._Element, keys: KeyPair, *, sha1: bool = False, c14n: str = EXC_C14N
+) -> etree._Element:
     """``element`` with an enveloped signature (exclusive c14n) placed after its Issuer."""
     signer_class = _Sha1Signer if sha1 else XMLSigner
     signer = signer_class(
         signature_algorithm=SignatureMethod.RSA_SHA1 if sha1 else SignatureMethod.RSA_SHA256,
         digest_algorithm=DigestAlgorithm.SHA1 if sha1 else DigestAlgorithm.SHA256,
-        c14n_algorithm=EXC_C14N,
+        c14n_algorithm=c14n,
     )
     placeholder = etree.Element(q(DS, "Signature"), Id="placeholder", nsmap={"ds": DS})
     issuer = element.find(q(SAML, "Issuer"))

@@ -1,8 +1,8 @@
 """One-time use of SAML assertion ids (and anything else that must be seen once).
 
 :class:`ReplayCache` is the interface the validators use; :class:`MemoryReplayCache` keeps the ids
-in this process (enough for one server process and for tests). A deployment with several
-processes needs a shared implementation (a table with a unique key and an expiry column).
+in this process (enough for one process and for tests); :mod:`tenantry.adapters.sso.replay_table`
+keeps them in a table that every server process on the database shares.
 """
 
 from __future__ import annotations

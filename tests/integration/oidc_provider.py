@@ -57,6 +57,7 @@ class FakeOidcProvider:
     forge: Callable[[dict[str, Any]], str] | None = None
     grants: dict[str, Grant] = field(default_factory=dict)
     jwks_fetches: int = 0
+    discoveries: int = 0
 
     def app(self) -> Starlette:
         return Starlette(
@@ -69,6 +70,7 @@ class FakeOidcProvider:
         )
 
     async def discovery(self, _: Request) -> Response:
+        self.discoveries += 1
         return JSONResponse(
             {
                 "issuer": ISSUER,
@@ -99,7 +101,11 @@ class FakeOidcProvider:
     async def token(self, request: Request) -> Response:
         form = await request.form()
         basic = request.headers.get("authorization", "")
-        if basic != "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode():
+        by_basic = (
+            basic == "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
+        )
+        by_post = (form.get("client_id"), form.get("client_secret")) == (CLIENT_ID, CLIENT_SECRET)
+        if by_basic == by_post:  # neither, or both at once (RFC 6749 2.3: one method only)
             return JSONResponse({"error": "invalid_client"}, status_code=401)
         grant = self.grants.pop(str(form.get("code", "")), None)  # a code is redeemed once
         if grant is None or form.get("redirect_uri") != grant.redirect_uri:

@@ -6,18 +6,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 
 from tenantry.adapters.sso.oidc import OidcLoginRequest, OidcRelyingParty, pkce_challenge
-from tenantry.adapters.sso.oidc_provider import OidcProvider
-from tenantry.errors import OidcRejected
+from tenantry.adapters.sso.oidc_provider import OidcProvider, ProviderMetadata
+from tenantry.errors import IdentityProviderUnavailable, OidcRejected
 from tests.integration.oidc_provider import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -266,3 +268,47 @@ def test_a_discovery_document_for_another_issuer_is_refused(
 
 def test_the_client_secret_stays_out_of_the_provider_repr() -> None:
     assert CLIENT_SECRET not in repr(OidcProvider(ISSUER, CLIENT_ID, CLIENT_SECRET))
+
+
+def test_the_client_may_authenticate_in_the_form_body(http: TestClient, clock: FakeClock) -> None:
+    provider = OidcProvider(
+        ISSUER, CLIENT_ID, CLIENT_SECRET, token_auth_method="client_secret_post"
+    )
+    poster = OidcRelyingParty(provider, REDIRECT_URI, http, clock)
+    assert poster.finish_login(*browse(poster, http)).subject == "user-42"
+
+
+def test_a_wrong_client_secret_is_surfaced_as_a_token_error(
+    http: TestClient, clock: FakeClock
+) -> None:
+    wrong = OidcRelyingParty(OidcProvider(ISSUER, CLIENT_ID, "wrong"), REDIRECT_URI, http, clock)
+    callback, pending = browse(wrong, http)
+    with pytest.raises(OidcRejected) as error:
+        wrong.finish_login(callback, pending)
+    assert (error.value.reason, error.value.detail) == ("token_error", "invalid_client")
+    assert "wrong" not in error.value.message
+
+
+def test_an_unreachable_provider_is_reported_as_unavailable(clock: FakeClock) -> None:
+    with socket.socket() as probe:  # a port that nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    issuer = f"http://127.0.0.1:{port}"
+    with httpx.Client(timeout=2) as client:
+        rp = OidcRelyingParty(
+            OidcProvider(issuer, CLIENT_ID, CLIENT_SECRET), REDIRECT_URI, client, clock
+        )
+        with pytest.raises(IdentityProviderUnavailable) as error:
+            rp.start_login()
+    assert error.value.endpoint == f"{issuer}/.well-known/openid-configuration"
+    assert error.value.problem == "ConnectError"
+
+
+def test_endpoints_given_by_hand_skip_discovery(
+    provider: FakeOidcProvider, http: TestClient, clock: FakeClock
+) -> None:
+    endpoints = ProviderMetadata(ISSUER, f"{ISSUER}/authorize", f"{ISSUER}/token", f"{ISSUER}/jwks")
+    provider_settings = OidcProvider(ISSUER, CLIENT_ID, CLIENT_SECRET)
+    manual = OidcRelyingParty(provider_settings, REDIRECT_URI, http, clock, metadata=endpoints)
+    assert manual.finish_login(*browse(manual, http)).subject == "user-42"
+    assert provider.discoveries == 0

@@ -67,7 +67,7 @@ def _claims_as_attributes(claims: Mapping[str, Any]) -> dict[str, tuple[str, ...
 
 class OidcRelyingParty:
     """One connection's relying party: ``provider`` reached through ``http``, callbacks at
-    ``redirect_uri``."""
+    ``redirect_uri``. ``metadata`` names the endpoints of a provider without discovery."""
 
     def __init__(
         self,
@@ -79,6 +79,7 @@ class OidcRelyingParty:
         mapping: AttributeMapping | None = None,
         skew: timedelta = MAX_CLOCK_SKEW,
         jwks_refetch_interval: timedelta = timedelta(minutes=1),
+        metadata: ProviderMetadata | None = None,
     ) -> None:
         self.provider = provider
         self.redirect_uri = redirect_uri
@@ -87,7 +88,7 @@ class OidcRelyingParty:
         self._mapping = mapping or AttributeMapping()
         self._skew = min(skew, MAX_CLOCK_SKEW)
         self._refetch = jwks_refetch_interval
-        self._metadata: ProviderMetadata | None = None
+        self._metadata = metadata  # None: read the discovery document on first use
         self._keys: JwksCache | None = None
 
     @property

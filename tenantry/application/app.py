@@ -17,6 +17,7 @@ from tenantry.application.members import Members
 from tenantry.application.organization_settings import OrganizationSettings
 from tenantry.application.organizations import Organizations
 from tenantry.application.signing_keys import SigningKeyAudit
+from tenantry.application.users import Users
 
 __all__ = ["DEFAULT_INVITATION_LIFETIME", "UNSET", "Tenantry", "utc_now"]
 
@@ -29,6 +30,7 @@ class Tenantry(
     History,
     ApiClientAudit,
     SigningKeyAudit,
+    Users,
 ):
     """Organizations, their settings, seat limits, members and invitations, event-sourced.
 

@@ -105,3 +105,7 @@ def with_public_ids(data: dict[str, object]) -> dict[str, object]:
         if isinstance(value, uuid.UUID):
             data[field] = encode(prefix, value)
     return data
+
+
+NS_USER_EXTERNAL_ID: Final = uuid.UUID("6f0f3a8e-7c0b-4f3e-9a51-1f0c2d9f0a04")
+"""The namespace of the claims of users' external ids (:mod:`tenantry.domain.user_claim`)."""

@@ -70,6 +70,8 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
         "NOT-HEX", encrypted=False
     ),
     "record_signing_key_retired": lambda app, org: app.record_signing_key_retired("ab"),
+    "update_user": lambda app, org: app.update_user("ann@x.io", metadata={"x": "short key"}),
+    "delete_user": lambda app, org: app.delete_user("ann@x.io", actor=" "),
 }
 """For each command of the application, a call refused while it checks its arguments."""
 
@@ -109,6 +111,7 @@ QUERIES = {
     "get_allowed_sign_in_methods",
     "get_membership",
     "get_user",
+    "get_user_by_external_id",
 }
 """The use cases that record nothing: they leave ``last_position`` as it is."""
 

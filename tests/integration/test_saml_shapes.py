@@ -158,3 +158,40 @@ def test_a_comment_anywhere_in_any_name_id_leaves_it_whole(
         encode(idp.response(clock(), assertion, in_response_to="_req")), request_id="_req"
     )
     assert identity.subject == name
+
+
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_changing_any_signed_text_breaks_the_signature(
+    idp: FakeSamlIdp, data: st.DataObject
+) -> None:
+    clock = FakeClock()
+    checker = SamlResponseValidator(idp.config, SP, MemoryReplayCache(), clock)
+    assertion = sign(idp.assertion(clock(), in_response_to="_req"), idp.keys)
+    # Every text of the assertion outside its signature (the IdP's statements).
+    texts = [
+        e
+        for e in assertion.iter()
+        if e.text and e.text.strip() and etree.QName(e).namespace == SAML
+    ]
+    target = data.draw(st.sampled_from(texts))
+    position = data.draw(st.integers(min_value=0, max_value=len(target.text) - 1))
+    replacement = data.draw(st.characters(codec="ascii", min_codepoint=33, max_codepoint=126))
+    text = target.text
+    if text[position] == replacement:
+        replacement = "x" if replacement != "x" else "y"
+    target.text = text[:position] + replacement + text[position + 1 :]
+    with pytest.raises(SamlRejected) as error:
+        checker.validate(
+            encode(idp.response(clock(), assertion, in_response_to="_req")), request_id="_req"
+        )
+    assert error.value.reason == "bad_signature"
+
+
+def test_an_assertion_of_another_saml_version_is_refused(
+    idp: FakeSamlIdp, validator: SamlResponseValidator, clock: FakeClock
+) -> None:
+    assertion = idp.assertion(clock(), in_response_to="_req")
+    assertion.set("Version", "1.1")
+    response = idp.response(clock(), sign(assertion, idp.keys), in_response_to="_req")
+    assert refused(validator, response) == "malformed"

@@ -96,6 +96,8 @@ class SamlResponseValidator:
             signed_assertion = verify_enveloped(root, assertion, self.idp.certificates, now=now)
             self._check_destination(response, required=False)
         self._check_status(response)
+        if signed_assertion.get("Version") != "2.0":
+            raise SamlRejected(SamlReason.MALFORMED, "not a SAML 2.0 assertion")
         self._check_issuer(response, signed_assertion)
         window = self._check_conditions(signed_assertion, now)
         subject = signed_assertion.find("saml:Subject", NS)

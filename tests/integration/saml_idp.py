@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import base64
 import secrets
+import zlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -209,3 +211,15 @@ class FakeSamlIdp:
         assertion = sign(self.assertion(now, in_response_to=request_id, **kwargs), self.keys)  # type: ignore[arg-type]
         response = self.response(now, assertion, in_response_to=request_id)
         return encode(sign(response, self.keys) if sign_response else response)
+
+    def answer(self, redirect_url: str, now: datetime) -> tuple[str, str, str]:
+        """What the IdP does with a browser sent to ``redirect_url``: reads the AuthnRequest and
+        posts a signed response to its ACS. ``(ACS URL, SAMLResponse, RelayState)``."""
+        query = parse_qs(urlsplit(redirect_url).query)
+        request = etree.fromstring(
+            zlib.decompress(base64.b64decode(query["SAMLRequest"][0]), wbits=-15)
+        )
+        assert request.findtext(q(SAML, "Issuer")) == SP.entity_id
+        acs = request.get("AssertionConsumerServiceURL", "")
+        posted = self.login(now, request_id=request.get("ID"), recipient=acs)
+        return acs, posted, query.get("RelayState", [""])[0]

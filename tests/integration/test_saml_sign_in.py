@@ -123,3 +123,27 @@ def test_a_missing_email_is_refused_naming_the_attribute(
     with pytest.raises(SamlRejected) as refused:
         validator.validate(encode(response), request_id="_q")
     assert refused.value.reason == "missing_attribute"
+
+
+def test_a_login_round_trip_through_the_idp_signs_the_user_in(
+    idp: FakeSamlIdp, validator: SamlResponseValidator, clock: FakeClock
+) -> None:
+    login = start_login(idp.config, SP, now=clock(), relay_state="/after-login")
+    acs, posted, relay_state = idp.answer(login.redirect_url, clock())
+    assert (acs, relay_state) == (SP.acs_url, "/after-login")
+    assert validator.validate(posted, request_id=login.request_id).email == "ada@example.com"
+
+
+def test_a_test_login_asks_the_idp_for_credentials_again(
+    idp: FakeSamlIdp, clock: FakeClock
+) -> None:
+    def force_authn(url: str) -> str | None:
+        query = parse_qs(urlsplit(url).query)
+        xml = zlib.decompress(base64.b64decode(query["SAMLRequest"][0]), wbits=-15)
+        return etree.fromstring(xml).get("ForceAuthn")
+
+    assert (
+        force_authn(start_login(idp.config, SP, now=clock(), force_authn=True).redirect_url)
+        == "true"
+    )
+    assert force_authn(start_login(idp.config, SP, now=clock()).redirect_url) is None

@@ -42,8 +42,11 @@ def new_request_id() -> str:
     return "_" + secrets.token_hex(20)
 
 
-def authn_request_xml(idp: SamlIdp, sp: SamlSp, *, request_id: str, now: datetime) -> bytes:
-    """The ``samlp:AuthnRequest`` asking ``idp`` to sign the user in to ``sp``."""
+def authn_request_xml(
+    idp: SamlIdp, sp: SamlSp, *, request_id: str, now: datetime, force_authn: bool = False
+) -> bytes:
+    """The ``samlp:AuthnRequest`` asking ``idp`` to sign the user in to ``sp`` (and to ask for
+    credentials again, even within a session, when ``force_authn``)."""
     request = etree.Element(
         q(SAMLP, "AuthnRequest"),
         nsmap={"samlp": NS["samlp"], "saml": NS["saml"]},
@@ -56,6 +59,8 @@ def authn_request_xml(idp: SamlIdp, sp: SamlSp, *, request_id: str, now: datetim
             "ProtocolBinding": POST_BINDING,
         },
     )
+    if force_authn:
+        request.set("ForceAuthn", "true")
     etree.SubElement(request, q(SAML, "Issuer")).text = sp.entity_id
     etree.SubElement(
         request,
@@ -78,13 +83,17 @@ def start_login(
     now: datetime,
     relay_state: str = "",
     request_id: str | None = None,
+    force_authn: bool = False,
 ) -> SamlLoginRequest:
-    """An AuthnRequest for ``idp`` and the redirect URL that carries it."""
+    """An AuthnRequest for ``idp`` and the redirect URL that carries it; ``force_authn`` for an
+    admin's "test connection", which must not ride on an existing IdP session."""
     if len(relay_state.encode()) > MAX_RELAY_STATE_BYTES:
         raise InvalidField("relay_state", f"must be at most {MAX_RELAY_STATE_BYTES} bytes")
     request_id = request_id or new_request_id()
     params = {
-        "SAMLRequest": redirect_encode(authn_request_xml(idp, sp, request_id=request_id, now=now))
+        "SAMLRequest": redirect_encode(
+            authn_request_xml(idp, sp, request_id=request_id, now=now, force_authn=force_authn)
+        )
     }
     if relay_state:
         params["RelayState"] = relay_state

@@ -75,6 +75,8 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
         release_taken_keys="yes",  # type: ignore[arg-type]
     ),
     "purge_deleted_organizations": lambda app, org: app.purge_deleted_organizations(actor=" "),
+    "update_user": lambda app, org: app.update_user("ann@x.io", metadata={"x": "short key"}),
+    "delete_user": lambda app, org: app.delete_user("ann@x.io", actor=" "),
 }
 """For each command of the application, a call refused while it checks its arguments."""
 
@@ -115,6 +117,7 @@ QUERIES = {
     "get_membership",
     "get_user",
     "get_restore_deadline",
+    "get_user_by_external_id",
 }
 """The use cases that record nothing: they leave ``last_position`` as it is."""
 

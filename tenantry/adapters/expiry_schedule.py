@@ -59,8 +59,8 @@ class SweepRun:
 
 
 class ExpirySchedule:
-    """Runs ``app.expire_invitations()`` every ``interval`` seconds, once across the processes
-    that share ``engine``'s database."""
+    """Runs ``app.expire_invitations()`` (then ``app.purge_deleted_organizations()``) every
+    ``interval`` seconds, once across the processes that share ``engine``'s database."""
 
     def __init__(
         self,
@@ -94,6 +94,7 @@ class ExpirySchedule:
         error: str | None = None
         try:
             expired = self.app.expire_invitations().invitations_expired
+            self.app.purge_deleted_organizations()  # deleted ones past their restore period
         except Exception as e:  # recorded and logged; the next period tries again
             error = describe(e)
             log.error("invitation-expiry sweep failed: %s", error, exc_info=True)

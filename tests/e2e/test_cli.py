@@ -440,3 +440,18 @@ def test_organizations_are_listed_a_page_at_a_time(tmp_path: Path) -> None:
         cli("orgs", "list", "--page-token", "garbage", expect=3),
         "invalid_field", ErrorKind.INVALID_ARGUMENT,
     )  # fmt: skip
+
+
+def test_orgs_restore_brings_a_deleted_organization_back_or_names_the_taken_field(
+    cli: Cli,
+) -> None:
+    org = cli.json("orgs", "create", "Restorable", "--slug", "restorable")["id"]
+    cli.json("orgs", "delete", org)
+    cli.json("orgs", "create", "Taker", "--slug", "restorable")
+
+    refused = cli("orgs", "restore", org, expect=EXIT_CODES[ErrorKind.CONFLICT])
+    restored = cli.json("orgs", "restore", org, "--release-taken-keys")
+
+    _refusal(refused, "restore_key_taken", ErrorKind.CONFLICT)
+    assert (restored["id"], restored["slug"]) == (org, None)
+    assert cli.json("orgs", "purge") == {"organizations_checked": 2, "organizations_purged": 0}

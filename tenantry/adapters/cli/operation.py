@@ -18,6 +18,7 @@ from tenantry.adapters.cli.options import DatabaseUrlOpt, DebugOpt, JsonOpt
 from tenantry.adapters.cli.rendering import View, emit
 from tenantry.adapters.cli.reporting import reporting
 from tenantry.adapters.database import DEFAULT_DATABASE_URL
+from tenantry.adapters.policy_env import policy_from_env
 from tenantry.application.app import Tenantry
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,7 +39,7 @@ class Done(BaseModel):
 @contextmanager
 def application(database_url: str) -> Iterator[Tenantry]:
     """The application on ``database_url``, closed afterwards."""
-    t = database(database_url).connect()
+    t = database(database_url).connect(policy=policy_from_env())
     try:
         yield t
     finally:

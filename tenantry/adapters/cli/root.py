@@ -16,6 +16,7 @@ from tenantry.adapters.cli import (
     server,
     transfer,
 )
+from tenantry.adapters.cli import restore as restore  # registers `orgs restore`, `orgs purge`
 
 app = typer.Typer(
     help="tenantry: an event-sourced organizations core.",

@@ -4,7 +4,8 @@ may see, enforced before the route runs (the rules are :mod:`tenantry.adapters.a
 The scope of a route follows from its path and method: member paths (``…/users…``,
 ``/api/v1/memberships/…``, ``/api/v1/invites/…``) are the ``members`` group, every other the
 ``organizations`` group; ``GET`` needs ``read``, any other method ``write``, and deleting an
-organization ``organizations:admin``. A client restricted to some organizations gets 404
+organization ``organizations:admin`` (restoring one too). Sign-up (``POST /api/v1/signup``) needs
+``organizations:write``. A client restricted to some organizations gets 404
 ``organization_not_found`` for any other one (as if it did not exist: a restricted client cannot
 learn which ids exist), cannot create organizations (403), and its lists and searches hold only
 its organizations.
@@ -25,6 +26,8 @@ _MEMBER_PATHS: Final = ("/users", "/api/v1/memberships/", "/api/v1/invites/")
 _ORGANIZATION: Final = "/api/v1/organizations/{organization_id}"
 _ORGANIZATIONS: Final = "/api/v1/organizations"
 _GRANT: Final = "tenantry_grant"
+_RESTORE: Final = f"{_ORGANIZATION}:restore"
+_SIGN_UP: Final = "/api/v1/signup"
 """Where the guard leaves the caller's grant on ``request.state``."""
 
 
@@ -40,6 +43,8 @@ class OrganizationsRestricted(PermissionDenied):
 def scope_of(method: str, path: str) -> str:
     """The scope a route (``method``, path template, under any prefix) needs."""
     if method == "DELETE" and path.endswith(_ORGANIZATION):
+        return "organizations:admin"
+    if method == "POST" and path.endswith(_RESTORE):  # undoes an admin's delete
         return "organizations:admin"
     group = "members" if any(part in path for part in _MEMBER_PATHS) else "organizations"
     return f"{group}:{'read' if method in ('GET', 'HEAD') else 'write'}"
@@ -70,6 +75,8 @@ def access_guard(
         if organization_id is not None and not grant.sees(organization_id):
             raise OrganizationNotFound(organization_id)
         if request.method == "POST" and route.path.endswith(_ORGANIZATIONS):
+            raise OrganizationsRestricted()
+        if request.method == "POST" and route.path.endswith(_SIGN_UP):  # creates one too
             raise OrganizationsRestricted()
 
     return guard

@@ -41,10 +41,12 @@ from tenantry.adapters.http.oauth import BearerAuth, add_token_routes
 from tenantry.adapters.http.requests import RequestIds, internal_handler, unavailable_handler
 from tenantry.adapters.http.router import create_router
 from tenantry.adapters.http.routing import DEFAULT_MAX_BODY_BYTES, UNAVAILABLE_ERRORS
+from tenantry.adapters.policy_env import policy_from_env
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.adapters.projections.supervision import FollowerHealth, follow_supervised
 from tenantry.application.app import Tenantry
 from tenantry.domain.errors import Unauthenticated
+from tenantry.domain.policies import ApplicationPolicy
 
 TOKEN_TTL_ENV: Final = "TENANTRY_HTTP_TOKEN_TTL_SECONDS"
 _METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
@@ -76,6 +78,7 @@ def create_app(
     ready_max_lag: int = readiness.DEFAULT_MAX_LAG,
     ready_stale_after: float = readiness.DEFAULT_STALE_AFTER,
     expiry_interval: float | None = None,
+    policy: ApplicationPolicy | None = None,
 ) -> FastAPI:
     """The REST API on ``database_url`` (default ``$TENANTRY_DATABASE_URL``, else
     ``sqlite:///tenantry.db``), with its API clients and idempotency keys in the same database.
@@ -89,9 +92,12 @@ def create_app(
     ``ready_max_lag``, ``ready_stale_after``: when ``/readyz`` answers 503 (see
     :mod:`tenantry.adapters.readiness`).
     ``expiry_interval``: run the invitation-expiry sweep every that many seconds, once across
-    every server on the database (``None``: not at all; ``tenantry serve`` runs it hourly)."""
+    every server on the database (``None``: not at all; ``tenantry serve`` runs it hourly).
+    ``policy``: the application's own policies (restore period, session policy, sign-in
+    methods) for an application built here (``tenantry serve``: from the environment, see
+    :mod:`tenantry.adapters.policy_env`)."""
     owned = tenantry is None
-    t = tenantry if tenantry is not None else connect(database_url)
+    t = tenantry if tenantry is not None else connect(database_url, policy=policy)
     engine = database_of(t).adapters_engine()
     clients = ClientAuth(engine, token_ttl=token_ttl, revocation_delay=revocation_delay, audit=t)
     store = IdempotencyStore(engine)
@@ -220,6 +226,7 @@ def app_from_env() -> FastAPI:
     stale = float(os.environ.get(readiness.STALE_AFTER_ENV, readiness.DEFAULT_STALE_AFTER))
     expiry = float(os.environ.get(INTERVAL_ENV, DEFAULT_INTERVAL))
     return create_app(
+        policy=policy_from_env(),
         token_ttl=timedelta(seconds=ttl),
         follow_projections=follow,
         ready_max_lag=max_lag,

@@ -16,6 +16,7 @@ from tenantry.application.kernel import DEFAULT_INVITATION_LIFETIME, UNSET, utc_
 from tenantry.application.members import Members
 from tenantry.application.organization_settings import OrganizationSettings
 from tenantry.application.organizations import Organizations
+from tenantry.application.roles import Roles
 from tenantry.application.signing_keys import SigningKeyAudit
 
 __all__ = ["DEFAULT_INVITATION_LIFETIME", "UNSET", "Tenantry", "utc_now"]
@@ -29,6 +30,7 @@ class Tenantry(
     History,
     ApiClientAudit,
     SigningKeyAudit,
+    Roles,
 ):
     """Organizations, their settings, seat limits, members and invitations, event-sourced.
 

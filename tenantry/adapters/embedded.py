@@ -17,6 +17,7 @@ from tenantry.adapters.database import Database
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import DEFAULT_INVITATION_LIFETIME, Tenantry, utc_now
 from tenantry.domain import ids
+from tenantry.domain.policies import ApplicationPolicy
 from tenantry.projections import dto as pdto
 
 
@@ -80,6 +81,14 @@ class Embedded(Tenantry):
             min_position=self.last_position,
         )
 
+    def _user_organizations(self, user_id: UUID) -> list[UUID]:
+        """The organizations of the user's live memberships, from the memberships projection
+        caught up to the log's head (instead of reading every admission in the log)."""
+        user = ids.encode(ids.USER, user_id)
+        head = self.recorder.max_notification_id()
+        memberships = self.views.list_user_memberships(user, min_position=head)
+        return [ids.decode(ids.ORG, m.organization_id) for m in memberships]
+
 
 def connect(
     database_url: str | None = None,
@@ -87,9 +96,14 @@ def connect(
     clock: Callable[[], datetime] = utc_now,
     id_factory: Callable[[], UUID] = ids.new_id,
     invitation_lifetime: timedelta = DEFAULT_INVITATION_LIFETIME,
+    policy: ApplicationPolicy | None = None,
 ) -> Embedded:
     """Builds tenantry on ``database_url`` (default: ``$TENANTRY_DATABASE_URL``, else the
     embedded SQLite file ``tenantry.db``). Tables are created if missing."""
     return Database.parse(database_url).open(
-        Embedded, clock=clock, id_factory=id_factory, invitation_lifetime=invitation_lifetime
+        Embedded,
+        clock=clock,
+        id_factory=id_factory,
+        invitation_lifetime=invitation_lifetime,
+        policy=policy,
     )

@@ -16,8 +16,10 @@ from tenantry.application.kernel import DEFAULT_INVITATION_LIFETIME, UNSET, utc_
 from tenantry.application.members import Members
 from tenantry.application.organization_settings import OrganizationSettings
 from tenantry.application.organizations import Organizations
+from tenantry.application.restore import Restore
 from tenantry.application.roles import Roles
 from tenantry.application.signing_keys import SigningKeyAudit
+from tenantry.application.users import Users
 
 __all__ = ["DEFAULT_INVITATION_LIFETIME", "UNSET", "Tenantry", "utc_now"]
 
@@ -31,6 +33,8 @@ class Tenantry(
     ApiClientAudit,
     SigningKeyAudit,
     Roles,
+    Restore,
+    Users,
 ):
     """Organizations, their settings, seat limits, members and invitations, event-sourced.
 

@@ -9,7 +9,7 @@ import functools
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, Final, ParamSpec, TypeVar, cast
 from uuid import UUID, uuid4
@@ -23,14 +23,15 @@ from eventsourcing.persistence import (
     Recording,
     Transcoder,
 )
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.utils import Environment, EnvType, get_topic
 
 from tenantry.application.serialization import JSONTranscoder, PydanticMapper
 from tenantry.domain import ids, values
-from tenantry.domain.base import Aggregate, utc
+from tenantry.domain.base import Act, Aggregate, utc
 from tenantry.domain.errors import ConcurrentModification, OrganizationNotFound
 from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
+from tenantry.domain.policies import ApplicationPolicy
 from tenantry.domain.user import User
 
 T = TypeVar("T")
@@ -103,8 +104,11 @@ class Kernel(Application[UUID]):
         # Each race round lets at least one contender commit, so under heavy contention on one
         # organization a command may need many rounds: the bound only stops a runaway.
         max_attempts: int = 32,
+        policy: ApplicationPolicy | None = None,
     ) -> None:
         self.clock = clock
+        self.policy = ApplicationPolicy() if policy is None else policy
+        """The host application's own policies: restore period, session policy, sign-in methods."""
         self.id_factory = id_factory
         self.invitation_lifetime = invitation_lifetime
         self.max_attempts = max_attempts
@@ -155,7 +159,7 @@ class Kernel(Application[UUID]):
         processing.saved_kwargs.update(kwargs)
         recordings = self._record_resolved(processing)
         for aggregate in processing.aggregates.values():
-            if isinstance(aggregate, User):  # committed: it exists from now on
+            if isinstance(aggregate, User) and not aggregate.is_deleted:  # committed: it is live
                 self._remember_user(aggregate.id)
         self._snapshot(processing)
         self._notify(recordings)
@@ -268,23 +272,49 @@ class Kernel(Application[UUID]):
     def _new_id(self) -> UUID:
         return self.id_factory()
 
-    def _ensure_user(self, user_id: UUID, email: str, now: datetime, actor: str) -> User | None:
-        """Returns a new User to save, or None if the user exists already.
+    def _ensure_user(
+        self, user_id: UUID, email: str, now: datetime, actor: str, *, registered: bool = False
+    ) -> User | None:
+        """Returns a User to save (new, or a deleted one brought back), or None if the user
+        exists and is live.
 
-        Users never change once registered, so one known to exist stays known. An unknown one is
-        registered optimistically, without a read: if it did exist, the save fails as a lost race
-        and the retry (``_local.retrying``) asks the store.
+        A user known to this process to be live is taken as such without a read (this process
+        forgets the users it deletes). An unknown one is registered optimistically, without a
+        read, unless it is likely ``registered`` already (it has a membership): if it did exist,
+        the save fails as a lost race and the retry (``_local.retrying``) reads it.
         """
         if user_id in self._known_users:
             return None
-        if getattr(self._local, "retrying", False) and any(
-            True for _ in self.events.get(user_id, limit=1)
-        ):
-            self._remember_user(user_id)
-            return None
+        retrying = getattr(self._local, "retrying", False)
+        if registered or retrying:
+            user = self._get(user_id, User)
+            if user is not None:
+                if not user.is_deleted:
+                    self._remember_user(user_id)
+                    return None
+                user.reregister(Act(now, actor))
+                return user
         return User.register(email, now, actor)
 
     def _remember_user(self, user_id: UUID) -> None:
         if len(self._known_users) >= 100_000:
             self._known_users.clear()
         self._known_users.add(user_id)
+
+    def _all_organization_ids(self) -> Iterator[UUID]:
+        """Every organization ever created (deleted ones too), oldest first, from the log."""
+        topic = get_topic(Organization.Created)
+        start: int | None = None
+        while True:
+            page = self.recorder.select_notifications(
+                start=start, limit=1000, topics=[topic], inclusive_of_start=start is None
+            )
+            for n in page:
+                yield (
+                    n.originator_id
+                    if isinstance(n.originator_id, UUID)
+                    else UUID(str(n.originator_id))
+                )
+            if len(page) < 1000:
+                return
+            start = page[-1].id

@@ -83,6 +83,13 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
     "delete_organization_role": lambda app, org: app.delete_organization_role(
         org, "billing", reassign_to="admin", batch_size=0
     ),
+    "restore_organization": lambda app, org: app.restore_organization(
+        org,
+        release_taken_keys="yes",  # type: ignore[arg-type]
+    ),
+    "purge_deleted_organizations": lambda app, org: app.purge_deleted_organizations(actor=" "),
+    "update_user": lambda app, org: app.update_user("ann@x.io", metadata={"x": "short key"}),
+    "delete_user": lambda app, org: app.delete_user("ann@x.io", actor=" "),
 }
 """For each command of the application, a call refused while it checks its arguments."""
 
@@ -128,6 +135,8 @@ QUERIES = {
     "list_organization_roles",
     "list_user_roles",
     "list_user_permissions",
+    "get_restore_deadline",
+    "get_user_by_external_id",
 }
 """The use cases that record nothing: they leave ``last_position`` as it is."""
 

@@ -19,6 +19,9 @@ __all__ = [
     "Organization",
     "OrganizationDiff",
     "OrganizationSettings",
+    "Role",
+    "RoleDeletion",
+    "RoleRef",
     "SeatUsage",
     "SessionPolicyView",
     "SignInMethods",
@@ -97,6 +100,14 @@ class Invitation(_Frozen):
     resent_count: int
 
 
+class RoleRef(_Frozen):
+    """A role a member holds: its definition's ``role_`` id, name and display name."""
+
+    id: str
+    name: str
+    display_name: str
+
+
 class Membership(_Frozen):
     """A membership as it is at the moment it is read. ``status``: ``ACTIVE``, ``INACTIVE``,
     ``PENDING_INVITE``, ``INVITE_EXPIRED``, or ``REMOVED`` for one whose invitation was revoked
@@ -115,6 +126,11 @@ class Membership(_Frozen):
     accepted_at: datetime | None
     expires_at: datetime | None
     invitation: Invitation | None
+    role_details: list[RoleRef] = []
+    """The roles held, each with its definition's id and display name (a deleted role reads as
+    the role its holders were moved to); empty where only names are known (the read models)."""
+    permissions: list[str] = []
+    """The effective permissions: the closure of the roles' permissions over ``extends``."""
 
 
 class SignUp(_Frozen):
@@ -163,6 +179,30 @@ class OrganizationDiff(_Frozen):
     from_version: int
     to_version: int
     changes: list[FieldChange]
+
+
+class Role(_Frozen):
+    """A role definition: ``permissions`` are its own, ``effective_permissions`` add those of
+    every role it extends (transitively); ``organization_id`` is ``None`` for an environment
+    role."""
+
+    id: str
+    name: str
+    display_name: str
+    description: str
+    extends: str | None
+    permissions: list[str]
+    effective_permissions: list[str]
+    organization_id: str | None
+    is_default: bool
+
+
+class RoleDeletion(_Frozen):
+    """A deleted role and how many memberships were moved to ``reassigned_to``."""
+
+    name: str
+    reassigned_to: str
+    memberships_reassigned: int
 
 
 class PurgeSweep(_Frozen):

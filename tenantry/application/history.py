@@ -11,7 +11,8 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError
 
 from tenantry.application import dto, presenters
-from tenantry.application.kernel import Kernel, fold
+from tenantry.application.kernel import fold
+from tenantry.application.role_books import RoleBooks
 from tenantry.application.serialization import BASE_FIELDS
 from tenantry.domain import arguments, ids
 from tenantry.domain.errors import InvalidField, OrganizationNotFound, VersionNotFound
@@ -19,7 +20,7 @@ from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
 
 
-class History(Kernel):
+class History(RoleBooks):
     """An organization's history use cases."""
 
     def list_history(
@@ -90,6 +91,7 @@ class History(Kernel):
         they were then (each membership replayed up to that moment)."""
         org, moment, users = self._as_of(organization_id, version, at)
         members: list[dto.Membership] = []
+        roles = self._role_scope(org.id)  # definitions as they are now: they have no history
         for user in users:
             m: Membership | None = None
             for event in self.events.get(ids.membership_uuid(org.id, user)):
@@ -97,7 +99,7 @@ class History(Kernel):
                     break
                 m = cast(Membership, event.mutate(m))  # type: ignore[attr-defined]
             if m is not None and m.state.status is not None:  # (None: removed)
-                members.append(presenters.membership_of(m, moment))
+                members.append(presenters.membership_of(m, moment, roles))
         s = org.state
         usage = presenters.seat_usage(
             organization_id=org.public_id,

@@ -7,17 +7,20 @@ membership or a user. Each admission or release is one domain transition
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Final
 from uuid import UUID
 
 from tenantry.application import dto, presenters
-from tenantry.application.kernel import UNSET, Kernel, Unset, command
+from tenantry.application.kernel import UNSET, Unset, command
+from tenantry.application.role_books import RoleBooks
 from tenantry.domain import admission, arguments, ids, values
 from tenantry.domain.base import Act
 from tenantry.domain.errors import InvalidField, MembershipNotFound, NothingChanged
 from tenantry.domain.membership import Invitation, Membership, Newcomer
 from tenantry.domain.organization import Organization
+from tenantry.domain.role_scope import RoleScope
 from tenantry.domain.user import parse_user_reference
 
 MAX_INVITATION_LIFETIME: Final = timedelta(days=90)
@@ -29,7 +32,7 @@ def _expiry(now: datetime, lifetime: timedelta) -> datetime:
     return at if not at.microsecond else at.replace(microsecond=0) + timedelta(seconds=1)
 
 
-class Members(Kernel):
+class Members(RoleBooks):
     """Members' and invitations' use cases."""
 
     @command
@@ -49,18 +52,20 @@ class Members(Kernel):
         """Invites ``email``: a pending membership that holds a seat until it expires.
         Re-inviting someone whose invitation expired or was revoked issues a new invitation."""
         address = values.email(email)
-        roles_ = values.roles(roles)
+        requested = None if roles is None else values.roles(roles)
         md = values.metadata(metadata, "membership.metadata")
         inviter = None if inviter_email is None else values.email(inviter_email, "inviter_email")
         lifetime = self._lifetime(expires_in)
         who, why = values.actor(actor), values.reason(reason)
-        newcomer = Newcomer(ids.user_uuid(address), address, roles_, md)
+        newcomer = Newcomer(ids.user_uuid(address), address, [], md)
 
-        def admit(org: Organization, membership: Membership | None, now: datetime) -> Membership:
+        def admit(
+            org: Organization, membership: Membership | None, newcomer: Newcomer, now: datetime
+        ) -> Membership:
             invitation = Invitation(self._new_id(), _expiry(now, lifetime), inviter)
             return admission.invite(org, membership, newcomer, invitation, Act(now, who, why))
 
-        return self._admit(organization_id, newcomer, who, admit)
+        return self._admit(organization_id, newcomer, requested, who, admit)
 
     @command
     def add_member(
@@ -77,7 +82,7 @@ class Members(Kernel):
     ) -> dto.Membership:
         """Makes ``email`` an active member at once (direct, SCIM or JIT provisioning)."""
         address = values.email(email)
-        roles_ = values.roles(roles)
+        requested = None if roles is None else values.roles(roles)
         md = values.metadata(metadata, "membership.metadata")
         try:
             method = values.ProvisioningMethod(provisioning_method).value
@@ -87,12 +92,14 @@ class Members(Kernel):
                 "must be one of " + ", ".join(m.value for m in values.ProvisioningMethod),
             ) from None
         who, why = values.actor(actor), values.reason(reason)
-        newcomer = Newcomer(ids.user_uuid(address), address, roles_, md)
+        newcomer = Newcomer(ids.user_uuid(address), address, [], md)
 
-        def admit(org: Organization, membership: Membership | None, now: datetime) -> Membership:
+        def admit(
+            org: Organization, membership: Membership | None, newcomer: Newcomer, now: datetime
+        ) -> Membership:
             return admission.add(org, membership, newcomer, method, Act(now, who, why))
 
-        return self._admit(organization_id, newcomer, who, admit)
+        return self._admit(organization_id, newcomer, requested, who, admit)
 
     @command
     def accept_invitation(
@@ -221,7 +228,7 @@ class Members(Kernel):
                 member = membership.state.email if transition is admission.accept else "system"
                 transition(org, membership, Act(now, given or member, why))
                 self._save(org, membership)
-            return presenters.membership_of(membership, now)
+            return presenters.membership_of(membership, now, self._role_scope(org.id))
 
         return self.run_command(command)
 
@@ -239,7 +246,10 @@ class Members(Kernel):
         roles_ = values.roles(roles, required=True)
         who, why = values.actor(actor), values.reason(reason)
         return self._change_member(
-            organization_id, user, lambda m, now: m.change_roles(roles_, now, who, why)
+            organization_id,
+            user,
+            lambda m, now, scope: m.change_roles(scope.check(roles_), now, who, why),
+            Act(self.now(), who, why),
         )
 
     @command
@@ -256,7 +266,10 @@ class Members(Kernel):
         md = values.metadata(metadata, "membership.metadata", required=True)
         who, why = values.actor(actor), values.reason(reason)
         return self._change_member(
-            organization_id, user, lambda m, now: m.change_metadata(md, now, who, why)
+            organization_id,
+            user,
+            lambda m, now, _: m.change_metadata(md, now, who, why),
+            Act(self.now(), who, why),
         )
 
     @command
@@ -281,16 +294,16 @@ class Members(Kernel):
         )
         who, why = values.actor(actor), values.reason(reason)
 
-        def change(membership: Membership, now: datetime) -> None:
+        def change(membership: Membership, now: datetime, scope: RoleScope) -> None:
             membership.check_exists()
             if not isinstance(roles_, Unset) and roles_ != membership.state.roles:
-                membership.change_roles(roles_, now, who, why)
+                membership.change_roles(scope.check(roles_), now, who, why)
             if not isinstance(md, Unset) and md != membership.state.metadata:
                 membership.change_metadata(md, now, who, why)
             if not membership.pending_events:
                 raise NothingChanged("membership")
 
-        return self._change_member(organization_id, user, change)
+        return self._change_member(organization_id, user, change, Act(self.now(), who, why))
 
     def _transition(
         self,
@@ -309,7 +322,7 @@ class Members(Kernel):
             now = self.now(org, membership)
             transition(org, membership, Act(now, who or membership.state.email, why))
             self._save(org, membership)
-            return presenters.membership_of(membership, now)
+            return presenters.membership_of(membership, now, self._role_scope(org.id))
 
         return self.run_command(command)
 
@@ -317,25 +330,29 @@ class Members(Kernel):
         self,
         organization_id: str,
         user: str,
-        change: Callable[[Membership, datetime], None],
+        change: Callable[[Membership, datetime, RoleScope], None],
+        act: Act,
     ) -> dto.Membership:
-        """A command on one membership alone (its organization must be live)."""
+        """A change of a membership's roles or metadata (its organization must be live), also
+        recorded in the organization's history; ``act`` gives who and why."""
 
         def command() -> dto.Membership:
-            _, membership = self._member(organization_id, user)
-            now = self.now(membership)
-            change(membership, now)
-            self._save(membership)
-            return presenters.membership_of(membership, now)
+            org, membership = self._member(organization_id, user)
+            now = self.now(org, membership)
+            scope = self._role_scope(org.id)
+            change(membership, now, scope)
+            org.record_member_change(membership, Act(now, act.actor, act.reason))
+            self._save(org, membership)
+            return presenters.membership_of(membership, now, scope)
 
         return self.run_command(command)
 
     def get_membership(self, organization_id: str, user: str) -> dto.Membership:
         """The membership now; one whose invitation was revoked reads with status ``REMOVED``
         and its invitation ``revoked`` (a removed member is not found)."""
-        _, membership = self._member(organization_id, user, for_update=False)
+        org, membership = self._member(organization_id, user, for_update=False)
         membership.check_readable()
-        return presenters.membership_of(membership, self.now())
+        return presenters.membership_of(membership, self.now(), self._role_scope(org.id))
 
     def _lifetime(self, expires_in: timedelta | None) -> timedelta:
         if expires_in is None:
@@ -362,12 +379,14 @@ class Members(Kernel):
         self,
         organization_id: str,
         newcomer: Newcomer,
+        requested: list[str] | None,
         actor: str,
-        admit: Callable[[Organization, Membership | None, datetime], Membership],
+        admit: Callable[[Organization, Membership | None, Newcomer, datetime], Membership],
     ) -> dto.Membership:
         """Runs an admission (invite or direct provisioning): registers a user new to tenantry,
         then ``admit`` checks and records the admission on the organization and the new or
-        returning membership; all saved together."""
+        returning membership; all saved together. The newcomer holds the ``requested`` roles
+        (each defined, once roles are defined) or the default role."""
 
         def command() -> dto.Membership:
             org = self._org(organization_id)
@@ -376,9 +395,11 @@ class Members(Kernel):
             user = self._ensure_user(
                 newcomer.user_id, newcomer.email, now, actor, registered=membership is not None
             )
-            membership = admit(org, membership, now)
+            scope = self._role_scope(org.id)
+            admitted = replace(newcomer, roles=scope.for_newcomer(requested))
+            membership = admit(org, membership, admitted, now)
             self._save(org, membership, user)
-            return presenters.membership_of(membership, now)
+            return presenters.membership_of(membership, now, scope)
 
         return self.run_command(command)
 

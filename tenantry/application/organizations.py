@@ -11,7 +11,8 @@ from datetime import datetime
 from uuid import UUID
 
 from tenantry.application import dto, presenters
-from tenantry.application.kernel import UNSET, Kernel, Unset, command
+from tenantry.application.kernel import UNSET, Unset, command
+from tenantry.application.role_books import RoleBooks
 from tenantry.domain import admission, ids, values
 from tenantry.domain.base import Act
 from tenantry.domain.errors import InvalidField, NothingChanged, OrganizationNotFound
@@ -51,7 +52,7 @@ class _OrganizationFields:
         )
 
 
-class Organizations(Kernel):
+class Organizations(RoleBooks):
     """Organizations' use cases."""
 
     @command
@@ -246,7 +247,7 @@ class Organizations(Kernel):
             self._save(org, membership, user, *claims)
             return dto.SignUp(
                 organization=presenters.organization_of(org, now),
-                membership=presenters.membership_of(membership, now),
+                membership=presenters.membership_of(membership, now, self._role_scope(org.id)),
             )
 
         return self.run_command(command)

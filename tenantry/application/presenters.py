@@ -16,6 +16,7 @@ from tenantry.application import dto
 from tenantry.domain import ids
 from tenantry.domain.membership import Membership, status_at
 from tenantry.domain.organization import Organization
+from tenantry.domain.role_scope import ResolvedRole, RoleScope
 from tenantry.domain.user import User
 from tenantry.domain.values import REMOVED, Feature, MembershipStatus
 
@@ -163,7 +164,33 @@ def organization_of(org: Organization, now: datetime) -> dto.Organization:
     )
 
 
-def membership_of(m: Membership, now: datetime) -> dto.Membership:
+def membership_of(m: Membership, now: datetime, roles: RoleScope | None = None) -> dto.Membership:
+    """The membership at ``now``; with the organization's ``roles``, its roles' definitions and
+    its effective permissions too."""
+    shown = _membership(m, now)
+    return shown if roles is None else with_roles(shown, roles)
+
+
+def with_roles(m: dto.Membership, roles: RoleScope) -> dto.Membership:
+    """``m`` with its roles' definitions and its effective permissions, as ``roles`` (its
+    organization's) define them."""
+    held = roles.resolve(m.roles)
+    return m.model_copy(
+        update={
+            "roles": [r.definition.name for r in held],
+            "role_details": [role_ref(r) for r in held],
+            "permissions": roles.closure(m.roles),
+        }
+    )
+
+
+def role_ref(role: ResolvedRole) -> dto.RoleRef:
+    return dto.RoleRef(
+        id=role.id, name=role.definition.name, display_name=role.definition.display_name
+    )
+
+
+def _membership(m: Membership, now: datetime) -> dto.Membership:
     s = m.state
     invitation = s.invitation_id
     return membership(

@@ -18,13 +18,14 @@ from uuid import UUID
 from eventsourcing.domain import CanInitAggregate
 
 from tenantry.domain import ids
-from tenantry.domain.base import Aggregate, AggregateState
+from tenantry.domain.base import Act, Aggregate, AggregateState
 from tenantry.domain.errors import (
     ImmutableField,
     NothingChanged,
     OrganizationNotFound,
 )
 from tenantry.domain.ledger import ExpiryLedger
+from tenantry.domain.membership import Membership
 from tenantry.domain.retention import Retention
 from tenantry.domain.seats import SeatLedger
 from tenantry.domain.values import Feature, SessionPolicy
@@ -174,6 +175,15 @@ class Organization(Aggregate, SeatLedger, Retention):
 
         def apply_to(self, s: OrganizationState) -> None:
             s.purged = True
+
+    # --- a member's roles or metadata changed: recorded for the organization's history
+    class MemberRolesChanged(Event):
+        user_id: UUID
+        roles: list[str]
+
+    class MemberMetadataChanged(Event):
+        user_id: UUID
+        metadata: dict[str, str]
 
     # --- the seat ledger: one event per admission or release, recorded beside the membership's
     class SeatEvent(Event):
@@ -378,3 +388,13 @@ class Organization(Aggregate, SeatLedger, Retention):
     def delete(self, now: datetime, actor: str, reason: str | None) -> None:
         self.check_live()
         self._trigger(self.Deleted, now, actor, reason=reason)
+
+    def record_member_change(self, membership: Membership, act: Act) -> None:
+        """Records in the organization's history the role and metadata changes ``membership``
+        has pending (each as its own event, beside the membership's)."""
+        user = membership.state.user_id
+        for e in membership.pending_events:
+            if isinstance(e, Membership.RolesChanged):
+                self._record(self.MemberRolesChanged, act, user_id=user, roles=e.roles)
+            elif isinstance(e, Membership.MetadataChanged):
+                self._record(self.MemberMetadataChanged, act, user_id=user, metadata=e.metadata)

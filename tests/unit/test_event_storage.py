@@ -15,7 +15,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import Tenantry
-from tenantry.domain import key_claim, membership, organization, user, user_claim
+from tenantry.domain import key_claim, membership, organization, roles, user, user_claim
 from tenantry.domain.base import Aggregate, DomainEvent
 from tenantry.domain.organization import Organization
 from tests.support import FakeClock
@@ -71,6 +71,13 @@ GOLDEN_TOPICS = sorted(
         "tenantry.domain.organization:Organization.SessionPolicySet",
         "tenantry.domain.organization:Organization.SignInMethodsSet",
         "tenantry.domain.organization:Organization.SlugChanged",
+        "tenantry.domain.organization:Organization.MemberRolesChanged",
+        "tenantry.domain.organization:Organization.MemberMetadataChanged",
+        "tenantry.domain.roles:RoleBook.Opened",
+        "tenantry.domain.roles:RoleBook.Defined",
+        "tenantry.domain.roles:RoleBook.Updated",
+        "tenantry.domain.roles:RoleBook.Deleted",
+        "tenantry.domain.roles:RoleBook.DefaultSet",
         "tenantry.domain.organization:Organization.Restored",
         "tenantry.domain.organization:Organization.Purged",
     ]
@@ -87,7 +94,7 @@ MOVED_AGGREGATES = {
 
 
 def aggregate_classes() -> list[type[Aggregate]]:
-    modules = (organization, membership, user, key_claim, user_claim)
+    modules = (organization, membership, user, key_claim, user_claim, roles)
     return sorted(
         {
             value
@@ -126,6 +133,7 @@ def test_the_persisted_event_topics_are_the_golden_list() -> None:
         "KeyClaim",
         "Membership",
         "Organization",
+        "RoleBook",
         "User",
         "UserExternalIdClaim",
     ]
@@ -201,6 +209,12 @@ def every_kind_of_event(app: Tenantry, clock: FakeClock) -> str:
     app.add_member(org, "direct@x.io")
     clock.advance(timedelta(days=2))
     app.expire_invitations(org)
+    app.create_role("viewer", permissions=["users:read"])
+    app.update_role("viewer", description="Reads users")
+    app.set_default_role("viewer")
+    app.create_organization_role(org, "billing", extends="viewer")
+    app.update_member_roles(org, "direct@x.io", ["billing"])
+    app.delete_organization_role(org, "billing", reassign_to="admin")
     app.delete_organization(org)
     app.restore_organization(org)
     app.delete_organization(org)

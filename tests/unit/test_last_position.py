@@ -70,6 +70,19 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
         "NOT-HEX", encrypted=False
     ),
     "record_signing_key_retired": lambda app, org: app.record_signing_key_retired("ab"),
+    "create_role": lambda app, org: app.create_role("Bad Name"),
+    "update_role": lambda app, org: app.update_role("member", permissions=["nope"]),
+    "delete_role": lambda app, org: app.delete_role("member", reassign_to="No!"),
+    "set_default_role": lambda app, org: app.set_default_role("", organization_id=org),
+    "create_organization_role": lambda app, org: app.create_organization_role(
+        org, "billing", extends="No!"
+    ),
+    "update_organization_role": lambda app, org: app.update_organization_role(
+        org, "billing", description="\x00"
+    ),
+    "delete_organization_role": lambda app, org: app.delete_organization_role(
+        org, "billing", reassign_to="admin", batch_size=0
+    ),
     "restore_organization": lambda app, org: app.restore_organization(
         org,
         release_taken_keys="yes",  # type: ignore[arg-type]
@@ -116,6 +129,12 @@ QUERIES = {
     "get_allowed_sign_in_methods",
     "get_membership",
     "get_user",
+    "get_role",
+    "list_roles",
+    "get_organization_role",
+    "list_organization_roles",
+    "list_user_roles",
+    "list_user_permissions",
     "get_restore_deadline",
     "get_user_by_external_id",
 }

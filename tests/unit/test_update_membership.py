@@ -22,7 +22,12 @@ def test_roles_and_metadata_change_in_one_save_with_one_event_each(app: Tenantry
         org, user, roles=["admin"], metadata={"team": "dev"}, actor="alice", reason="promoted"
     )
     assert (m.roles, m.metadata) == (["admin"], {"team": "dev"})
-    assert topics(app, before) == ["Membership.RolesChanged", "Membership.MetadataChanged"]
+    assert topics(app, before) == [
+        "Organization.MemberRolesChanged",
+        "Organization.MemberMetadataChanged",
+        "Membership.RolesChanged",
+        "Membership.MetadataChanged",
+    ]
     assert app.last_position == last_notification_id(app)
     again = app.get_membership(org, user)
     assert (again.roles, again.metadata) == (["admin"], {"team": "dev"})
@@ -35,7 +40,10 @@ def test_a_field_that_already_has_its_value_records_no_event(app: Tenantry) -> N
     before = last_notification_id(app)
     m = app.update_membership(org, user, roles=["member"], metadata={"team": "dev"})
     assert m.metadata == {"team": "dev"}
-    assert topics(app, before) == ["Membership.MetadataChanged"]
+    assert topics(app, before) == [
+        "Organization.MemberMetadataChanged",
+        "Membership.MetadataChanged",
+    ]
 
 
 def test_only_the_given_field_changes(app: Tenantry) -> None:

@@ -431,18 +431,20 @@ class ProjectionStore:
     ) -> pdto.MemberPage:
         """An organization's members (1-100 a page, default 30), optionally of one status;
         ``status="REMOVED"`` lists the revoked invitations, which are left out otherwise."""
-        return self._ask(
+        page = self._ask(
             MembershipsView,
             lambda v, r: v.members(r, organization_id, status, page_size, page_token),
             read,
             at,
         )
+        return page.model_copy(update={"members": self.app._with_roles(page.members)})
 
     def list_user_memberships(
         self, user: str, *, at: datetime | None = None, **read: Unpack[ReadOptions]
     ) -> list[dto.Membership]:
         """The organizations a user (``usr_`` id or e-mail) belongs to, with status and roles."""
-        return self._ask(MembershipsView, lambda v, r: v.of_user(r, user), read, at)
+        found = self._ask(MembershipsView, lambda v, r: v.of_user(r, user), read, at)
+        return self.app._with_roles(found)
 
     def list_audit_log(
         self,

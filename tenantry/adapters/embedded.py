@@ -18,6 +18,7 @@ from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import DEFAULT_INVITATION_LIFETIME, Tenantry, utc_now
 from tenantry.domain import ids
 from tenantry.projections import dto as pdto
+from tenantry.projections.user_pages import UserPage
 
 
 class Embedded(Tenantry):
@@ -75,6 +76,39 @@ class Embedded(Tenantry):
         return self.views.list_members(
             organization_id,
             status=status,
+            page_size=page_size,
+            page_token=page_token,
+            min_position=self.last_position,
+        )
+
+    def list_users(
+        self,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        external_id: str | None = None,
+    ) -> UserPage:
+        """Live users, oldest first (``page_size`` 1-100, default 30; keyset pages)."""
+        return self.views.list_users(
+            page_size=page_size,
+            page_token=page_token,
+            external_id=external_id,
+            min_position=self.last_position,
+        )
+
+    def search_users(
+        self,
+        query: str,
+        *,
+        organization_id: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> UserPage:
+        """Case-insensitive search (3-100 characters, 1-30 a page) over e-mail, id and
+        external id; among one organization's members if ``organization_id`` is given."""
+        return self.views.search_users(
+            query,
+            organization_id=organization_id,
             page_size=page_size,
             page_token=page_token,
             min_position=self.last_position,

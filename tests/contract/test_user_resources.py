@@ -10,7 +10,12 @@ import pytest
 from tenantry.application import users as users_module
 from tenantry.application.app import Tenantry
 from tenantry.domain import ids
-from tenantry.domain.errors import InvalidField, NothingChanged, UserNotFound
+from tenantry.domain.errors import (
+    InvalidField,
+    NothingChanged,
+    OrganizationNotFound,
+    UserNotFound,
+)
 from tenantry.domain.user_errors import UserExternalIdTaken
 from tests.unit.helpers import records_nothing, topics
 
@@ -151,3 +156,53 @@ def test_the_log_and_the_read_model_name_the_same_organizations_of_a_user(t: Ten
 
     assert [ids.encode(ids.ORG, o) for o in from_the_log] == orgs  # a superset will do
     assert [ids.encode(ids.ORG, o) for o in from_the_read_model] == [orgs[0], orgs[2]]
+
+
+def test_users_are_listed_and_searched_from_the_read_model(t: Tenantry) -> None:
+    acme, globex = t.create_organization("Acme").id, t.create_organization("Globex").id
+    t.add_member(acme, "ada@acme.example")
+    t.invite_member(acme, "bob@acme.example")
+    t.add_member(globex, "cy@globex.example")
+    t.update_user("cy@globex.example", external_id="CRM-Cy")
+    t.add_member(globex, "gone@globex.example")
+    t.delete_user("gone@globex.example")
+
+    listed = t.list_users(page_size=2)
+    assert listed.total_size == 3
+    assert [u.email for u in listed.users] == ["ada@acme.example", "bob@acme.example"]
+    rest = t.list_users(page_size=2, page_token=listed.next_page_token)
+    assert [u.email for u in rest.users] == ["cy@globex.example"]
+    assert rest.users[0] == t.get_user("cy@globex.example")
+    assert [u.email for u in t.list_users(external_id="CRM-Cy").users] == ["cy@globex.example"]
+
+    assert [u.email for u in t.search_users("crm-c").users] == ["cy@globex.example"]
+    assert {u.email for u in t.search_users("EXAMPLE").users} == {
+        "ada@acme.example",
+        "bob@acme.example",
+        "cy@globex.example",
+    }
+    in_acme = t.search_users("example", organization_id=acme)
+    assert [u.email for u in in_acme.users] == ["ada@acme.example", "bob@acme.example"]
+    assert t.search_users("gone@", organization_id=globex).total_size == 0
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda t: t.search_users("ab"), "query"),
+        (lambda t: t.search_users("abc", page_size=31), "page_size"),
+        (lambda t: t.list_users(page_size=101), "page_size"),
+        (lambda t: t.list_users(page_token="nonsense"), "page_token"),
+    ],
+)
+def test_a_bad_list_or_search_argument_is_refused(
+    t: Tenantry, call: Callable[[Tenantry], object], field: str
+) -> None:
+    with pytest.raises(InvalidField) as refused:
+        call(t)
+    assert refused.value.field == field
+
+
+def test_searching_the_users_of_an_unknown_organization_is_not_found(t: Tenantry) -> None:
+    with pytest.raises(OrganizationNotFound):
+        t.search_users("example", organization_id="org_" + "0" * 26)

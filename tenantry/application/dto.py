@@ -24,6 +24,7 @@ __all__ = [
     "SignInMethods",
     "SignUp",
     "User",
+    "UserAndMembership",
     "UserDeletion",
     "UserManagementSettings",
     "UserProfile",
@@ -194,3 +195,10 @@ class UserDeletion(_Frozen):
 
     user_id: str
     removed_from: list[str]
+
+
+class UserAndMembership(_Frozen):
+    """What ``create_user_and_membership`` made: the user and their new membership."""
+
+    user: User
+    membership: Membership

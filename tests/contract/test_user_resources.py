@@ -14,6 +14,7 @@ from tenantry.domain.errors import (
     InvalidField,
     NothingChanged,
     OrganizationNotFound,
+    SeatLimitReached,
     UserNotFound,
 )
 from tenantry.domain.user_errors import UserExternalIdTaken
@@ -206,3 +207,67 @@ def test_a_bad_list_or_search_argument_is_refused(
 def test_searching_the_users_of_an_unknown_organization_is_not_found(t: Tenantry) -> None:
     with pytest.raises(OrganizationNotFound):
         t.search_users("example", organization_id="org_" + "0" * 26)
+
+
+def test_create_user_and_membership_admits_and_describes_the_user_in_one_save(
+    t: Tenantry,
+) -> None:
+    org = t.create_organization("Acme").id
+    before = t.last_position or 0
+
+    made = t.create_user_and_membership(
+        org,
+        "ada@acme.example",
+        external_id="crm-ada",
+        metadata={"plan": "gold"},
+        user_profile={"given_name": "Ada"},
+        membership={
+            "roles": [{"name": "admin"}],
+            "metadata": {"desk": "4b"},
+            "inviter_email": "boss@acme.example",
+        },
+    )
+
+    assert (made.user.external_id, made.user.user_profile.given_name) == ("crm-ada", "Ada")
+    assert (made.membership.status, made.membership.roles) == ("PENDING_INVITE", ["admin"])
+    assert made.membership.inviter_email == "boss@acme.example"
+    assert made.membership.metadata == {"desk": "4b"}
+    commands = {e.command_id for e in _events_after(t, before)}
+    assert len(commands) == 1  # one save
+
+
+def _events_after(t: Tenantry, position: int) -> list[object]:
+    return [t.mapper.to_domain_event(n) for n in t.recorder.select_notifications(position + 1, 100)]
+
+
+def test_create_user_and_membership_is_refused_whole_when_a_part_is(t: Tenantry) -> None:
+    org = t.create_organization("Acme").id
+    t.upsert_user_management_settings(org, 1)
+    t.create_user_and_membership(org, "ada@acme.example", external_id="crm-1")
+    acme2 = t.create_organization("Acme 2").id
+
+    with records_nothing(t), pytest.raises(SeatLimitReached):
+        t.create_user_and_membership(org, "bob@acme.example", external_id="crm-2")
+    with records_nothing(t), pytest.raises(UserExternalIdTaken):
+        t.create_user_and_membership(acme2, "bob@acme.example", external_id="crm-1")
+    with records_nothing(t), pytest.raises(InvalidField) as refused:
+        t.create_user_and_membership(
+            acme2, "bob@acme.example", send_invitation=False, membership={"inviter_email": "a@b.io"}
+        )
+    assert refused.value.field == "membership.inviter_email"
+    with pytest.raises(UserNotFound):
+        t.get_user("bob@acme.example")
+
+
+def test_create_user_and_membership_of_a_known_user_keeps_what_it_does_not_name(
+    t: Tenantry,
+) -> None:
+    acme, globex = t.create_organization("Acme").id, t.create_organization("Globex").id
+    t.create_user_and_membership(acme, "ada@x.example", metadata={"plan": "gold"})
+
+    made = t.create_user_and_membership(
+        globex, "ada@x.example", external_id="crm-ada", send_invitation=False
+    )
+
+    assert (made.user.metadata, made.user.external_id) == ({"plan": "gold"}, "crm-ada")
+    assert made.membership.status == "ACTIVE"

@@ -72,6 +72,9 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
     "record_signing_key_retired": lambda app, org: app.record_signing_key_retired("ab"),
     "update_user": lambda app, org: app.update_user("ann@x.io", metadata={"x": "short key"}),
     "delete_user": lambda app, org: app.delete_user("ann@x.io", actor=" "),
+    "create_user_and_membership": lambda app, org: app.create_user_and_membership(
+        org, "cy@x.io", membership={"role": "admin"}
+    ),
 }
 """For each command of the application, a call refused while it checks its arguments."""
 

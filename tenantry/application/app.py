@@ -17,6 +17,7 @@ from tenantry.application.members import Members
 from tenantry.application.organization_settings import OrganizationSettings
 from tenantry.application.organizations import Organizations
 from tenantry.application.signing_keys import SigningKeyAudit
+from tenantry.application.user_history import UserHistory
 from tenantry.application.users import Users
 
 __all__ = ["DEFAULT_INVITATION_LIFETIME", "UNSET", "Tenantry", "utc_now"]
@@ -31,6 +32,7 @@ class Tenantry(
     ApiClientAudit,
     SigningKeyAudit,
     Users,
+    UserHistory,
 ):
     """Organizations, their settings, seat limits, members and invitations, event-sourced.
 

@@ -26,6 +26,7 @@ __all__ = [
     "User",
     "UserAndMembership",
     "UserDeletion",
+    "UserHistoryEntry",
     "UserManagementSettings",
     "UserProfile",
 ]
@@ -202,3 +203,18 @@ class UserAndMembership(_Frozen):
 
     user: User
     membership: Membership
+
+
+class UserHistoryEntry(_Frozen):
+    """One recorded event of a user (``aggregate`` ``User``) or of one of their memberships
+    (``Membership``, with its ``organization_id``)."""
+
+    aggregate: str
+    organization_id: str | None
+    version: int
+    event: str
+    timestamp: datetime
+    actor: str
+    reason: str | None
+    on_behalf_of: str | None
+    data: dict[str, Any]

@@ -115,6 +115,7 @@ QUERIES = {
     "get_membership",
     "get_user",
     "get_user_by_external_id",
+    "list_user_history",
 }
 """The use cases that record nothing: they leave ``last_position`` as it is."""
 

@@ -59,3 +59,8 @@ class UserQueries:
             lambda v, r: v.search(r, query, page_size, page_token, organization_id),
             read,
         )
+
+    def list_user_organizations(self, user_id: str, **read: Unpack[ReadOptions]) -> tuple[str, ...]:
+        """The ``org_`` ids of every organization the user (``usr_`` id) has had a membership
+        of, removed ones too, in the order they were joined."""
+        return self._ask(UsersView, lambda v, r: v.organizations_of(r, user_id), read)

@@ -135,3 +135,10 @@ class UsersView(View):
             match = sa.and_(match, users.c.id.in_(members))
             scope = f"{organization_id}|{q}"
         return self._page(r, match, count(r, users, match), checked, token, "search", scope)
+
+    def organizations_of(self, r: Reading, user_id: str) -> tuple[str, ...]:
+        """Every organization the user has had a membership of (removed ones too), in the
+        order they were joined."""
+        m = r.tables["members"]
+        query = sa.select(m.c.organization_id).where(m.c.user_id == user_id).order_by(m.c.seq)
+        return tuple(r.conn.execute(query).scalars())

@@ -19,6 +19,7 @@ from tenantry.application.app import DEFAULT_INVITATION_LIFETIME, Tenantry, utc_
 from tenantry.domain import ids
 from tenantry.domain.policies import ApplicationPolicy
 from tenantry.projections import dto as pdto
+from tenantry.projections.user_pages import UserPage
 
 
 class Embedded(Tenantry):
@@ -81,13 +82,46 @@ class Embedded(Tenantry):
             min_position=self.last_position,
         )
 
+    def list_users(
+        self,
+        *,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        external_id: str | None = None,
+    ) -> UserPage:
+        """Live users, oldest first (``page_size`` 1-100, default 30; keyset pages)."""
+        return self.views.list_users(
+            page_size=page_size,
+            page_token=page_token,
+            external_id=external_id,
+            min_position=self.last_position,
+        )
+
+    def search_users(
+        self,
+        query: str,
+        *,
+        organization_id: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+    ) -> UserPage:
+        """Case-insensitive search (3-100 characters, 1-30 a page) over e-mail, id and
+        external id; among one organization's members if ``organization_id`` is given."""
+        return self.views.search_users(
+            query,
+            organization_id=organization_id,
+            page_size=page_size,
+            page_token=page_token,
+            min_position=self.last_position,
+        )
+
     def _user_organizations(self, user_id: UUID) -> list[UUID]:
-        """The organizations of the user's live memberships, from the memberships projection
-        caught up to the log's head (instead of reading every admission in the log)."""
+        """From the read models caught up to the log's head (instead of reading every
+        admission in the log)."""
         user = ids.encode(ids.USER, user_id)
         head = self.recorder.max_notification_id()
-        memberships = self.views.list_user_memberships(user, min_position=head)
-        return [ids.decode(ids.ORG, m.organization_id) for m in memberships]
+        orgs = self.views.list_user_organizations(user, min_position=head)
+        return [ids.decode(ids.ORG, org) for org in orgs]
 
 
 def connect(

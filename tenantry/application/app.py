@@ -19,6 +19,7 @@ from tenantry.application.organizations import Organizations
 from tenantry.application.restore import Restore
 from tenantry.application.roles import Roles
 from tenantry.application.signing_keys import SigningKeyAudit
+from tenantry.application.user_history import UserHistory
 from tenantry.application.users import Users
 
 __all__ = ["DEFAULT_INVITATION_LIFETIME", "UNSET", "Tenantry", "utc_now"]
@@ -35,6 +36,7 @@ class Tenantry(
     Roles,
     Restore,
     Users,
+    UserHistory,
 ):
     """Organizations, their settings, seat limits, members and invitations, event-sourced.
 

@@ -27,7 +27,9 @@ __all__ = [
     "SignInMethods",
     "SignUp",
     "User",
+    "UserAndMembership",
     "UserDeletion",
+    "UserHistoryEntry",
     "UserManagementSettings",
     "UserProfile",
 ]
@@ -239,3 +241,25 @@ class UserDeletion(_Frozen):
 
     user_id: str
     removed_from: list[str]
+
+
+class UserAndMembership(_Frozen):
+    """What ``create_user_and_membership`` made: the user and their new membership."""
+
+    user: User
+    membership: Membership
+
+
+class UserHistoryEntry(_Frozen):
+    """One recorded event of a user (``aggregate`` ``User``) or of one of their memberships
+    (``Membership``, with its ``organization_id``)."""
+
+    aggregate: str
+    organization_id: str | None
+    version: int
+    event: str
+    timestamp: datetime
+    actor: str
+    reason: str | None
+    on_behalf_of: str | None
+    data: dict[str, Any]

@@ -16,12 +16,12 @@ from tenantry.application import dto, presenters
 from tenantry.application.kernel import UNSET, Unset, command
 from tenantry.application.role_books import RoleBooks
 from tenantry.domain import admission, arguments, ids, values
-from tenantry.domain.base import Act
+from tenantry.domain.base import Act, Aggregate
 from tenantry.domain.errors import InvalidField, MembershipNotFound, NothingChanged
 from tenantry.domain.membership import Invitation, Membership, Newcomer
 from tenantry.domain.organization import Organization
 from tenantry.domain.role_scope import RoleScope
-from tenantry.domain.user import parse_user_reference
+from tenantry.domain.user import User, parse_user_reference
 
 MAX_INVITATION_LIFETIME: Final = timedelta(days=90)
 
@@ -397,8 +397,13 @@ class Members(RoleBooks):
             )
             scope = self._role_scope(org.id)
             admitted = replace(newcomer, roles=scope.for_newcomer(requested))
+            amended: list[Aggregate | None] = []
+            amend = getattr(self._local, "amend_user", None)
+            if amend is not None:  # create_user_and_membership: the user's fields, saved too
+                user = user or self._get(newcomer.user_id, User)
+                amended = amend(user, self.now(org, membership, user))
             membership = admit(org, membership, admitted, now)
-            self._save(org, membership, user)
+            self._save(org, membership, user, *amended)
             return presenters.membership_of(membership, now, scope)
 
         return self.run_command(command)

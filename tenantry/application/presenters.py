@@ -215,14 +215,38 @@ def _membership(m: Membership, now: datetime) -> dto.Membership:
     )
 
 
+def user(
+    *,
+    id: str,
+    email: str,
+    external_id: str | None,
+    metadata: Mapping[str, str],
+    user_profile: Mapping[str, str | None],
+    create_time: datetime,
+    update_time: datetime,
+    version: int,
+) -> dto.User:
+    """A user, from what is recorded of it."""
+    return dto.User(
+        id=id,
+        email=email,
+        external_id=external_id,
+        metadata=dict(metadata),
+        user_profile=dto.UserProfile(**user_profile),
+        create_time=create_time,
+        update_time=update_time,
+        version=version,
+    )
+
+
 def user_of(u: User) -> dto.User:
     s = u.state
-    return dto.User(
+    return user(
         id=u.public_id,
         email=s.email,
         external_id=s.external_id,
         metadata=s.metadata,
-        user_profile=dto.UserProfile(**s.user_profile.model_dump()),
+        user_profile=s.user_profile.model_dump(),
         create_time=s.registered_at or u.created_on,
         update_time=u.modified_on,
         version=u.version,

@@ -8,15 +8,17 @@ actor.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Final
+from typing import Any, Final, cast
 from uuid import UUID
 
 from eventsourcing.utils import get_topic
 
 from tenantry.application import dto, presenters
 from tenantry.application.kernel import UNSET, Kernel, Unset, command
+from tenantry.application.members import Members
 from tenantry.domain import admission, ids, values
 from tenantry.domain.base import Act
 from tenantry.domain.errors import InvalidField, NothingChanged, UserNotFound
@@ -66,33 +68,86 @@ class Users(Kernel):
         live users), ``metadata`` (replaced whole), ``user_profile`` (the fields given replace
         theirs; ``""``/``None`` clears one). One event per field that really changes;
         :class:`NothingChanged` if none does."""
-        ext = UNSET if isinstance(external_id, Unset) else values.external_id(external_id)
-        md = UNSET if isinstance(metadata, Unset) else values.metadata(metadata)
-        profile = UNSET if isinstance(user_profile, Unset) else _profile(user_profile)
+        changes = _UserChanges.check(external_id, metadata, user_profile)
         act_of = _Acting(values.actor(actor), values.reason(reason))
 
         def run() -> dto.User:
             u = self._live_user(user)
-            act = act_of.at(self.now(u))
-            s = u.state
-            claims: list[UserExternalIdClaim | None] = []
-            if not isinstance(ext, Unset) and ext != s.external_id:
-                claims += self._move_user_claim(s.external_id, ext, u.id, act)
-                u.change_external_id(ext, act)
-            if not isinstance(md, Unset) and md != s.metadata:
-                u.change_metadata(md, act)
-            if not isinstance(profile, Unset):
-                merged = s.user_profile.model_copy(
-                    update={k: getattr(profile, k) for k in profile.model_fields_set}
-                )
-                if merged != s.user_profile:
-                    u.change_profile(merged, act)
+            claims = self._change_user(u, changes, act_of.at(self.now(u)))
             if not u.pending_events:
                 raise NothingChanged("user")
             self._save(u, *claims)
             return presenters.user_of(u)
 
         return self.run_command(run)
+
+    @command
+    def create_user_and_membership(
+        self,
+        organization_id: str,
+        email: str,
+        *,
+        external_id: str | None = None,
+        metadata: Mapping[str, str] | None = None,
+        user_profile: Mapping[str, str | None] | UserProfile | None = None,
+        membership: Mapping[str, Any] | None = None,
+        send_invitation: bool = True,
+        actor: str = "system",
+        reason: str | None = None,
+        on_behalf_of: str | None = None,
+    ) -> dto.UserAndMembership:
+        """The hosted ``CreateUser``: admits ``email`` to the organization (an invitation, or
+        with ``send_invitation=False`` an active member at once) through the same admission as
+        :meth:`invite_member` and :meth:`add_member` (seat rule included), and gives the user
+        the fields given, all in one save. ``membership`` is ``{roles: [{name}], metadata,
+        inviter_email}``. A user who exists keeps the fields not given."""
+        given = _UserChanges.check(
+            UNSET if external_id is None else external_id,
+            UNSET if metadata is None else metadata,
+            UNSET if user_profile is None else user_profile,
+        )
+        terms = _membership_terms(membership)
+        if not send_invitation and terms.get("inviter_email") is not None:
+            raise InvalidField("membership.inviter_email", "only applies to invitations")
+        act_of = _Acting(values.actor(actor), values.reason(reason))
+
+        def amend(u: User, now: datetime) -> list[UserExternalIdClaim | None]:
+            return self._change_user(u, given, act_of.at(now))
+
+        members = cast(Members, self)  # Tenantry composes Members beside Users
+        self._local.amend_user = amend
+        try:
+            if send_invitation:
+                admitted = members.invite_member(
+                    organization_id, email, **terms, actor=actor, reason=reason
+                )
+            else:
+                admitted = members.add_member(
+                    organization_id, email, **terms, actor=actor, reason=reason
+                )
+        finally:
+            self._local.amend_user = None
+        return dto.UserAndMembership(user=self.get_user(admitted.user_id), membership=admitted)
+
+    def _change_user(
+        self, u: User, changes: _UserChanges, act: Act
+    ) -> list[UserExternalIdClaim | None]:
+        """Records on ``u`` each change that really changes it; the claims to save with it."""
+        s = u.state
+        claims: list[UserExternalIdClaim | None] = []
+        ext, md, profile = changes.external_id, changes.metadata, changes.user_profile
+        if not isinstance(ext, Unset) and ext != s.external_id:
+            claims += self._move_user_claim(s.external_id, ext, u.id, act)
+            u.change_external_id(ext, act)
+        if not isinstance(md, Unset) and md != s.metadata:
+            u.change_metadata(md, act)
+        if not isinstance(profile, Unset):
+            merged = s.user_profile.model_copy(
+                update={k: getattr(profile, k) for k in profile.model_fields_set}
+            )
+            if merged != s.user_profile:
+                u.change_profile(merged, act)
+        return claims
 
     @command
     def delete_user(
@@ -183,6 +238,47 @@ class Users(Kernel):
                 claim.release(user_id, self.now(claim), act.actor)
                 out.append(claim)
         return out
+
+
+@dataclass(frozen=True)
+class _UserChanges:
+    """A user's fields to change, checked (``UNSET``: not to change)."""
+
+    external_id: str | Unset | None
+    metadata: dict[str, str] | Unset
+    user_profile: UserProfile | Unset
+
+    @classmethod
+    def check(
+        cls,
+        external_id: str | Unset | None,
+        metadata: Mapping[str, str] | Unset | None,
+        user_profile: Mapping[str, str | None] | UserProfile | Unset | None,
+    ) -> _UserChanges:
+        return cls(
+            external_id=UNSET
+            if isinstance(external_id, Unset)
+            else values.external_id(external_id),
+            metadata=UNSET if isinstance(metadata, Unset) else values.metadata(metadata),
+            user_profile=UNSET if isinstance(user_profile, Unset) else _profile(user_profile),
+        )
+
+
+def _membership_terms(value: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The hosted ``membership`` of a create-user body as ``invite_member``'s keywords:
+    ``roles`` as ``[{"name": ...}]`` (or plain names), ``metadata``, ``inviter_email``."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidField("membership", "must be an object of roles, metadata, inviter_email")
+    unknown = sorted(set(value) - {"roles", "metadata", "inviter_email"})
+    if unknown:
+        raise InvalidField(f"membership.{unknown[0]}", "is not a membership field")
+    terms = {k: v for k, v in value.items() if v is not None}
+    roles = terms.get("roles")
+    if isinstance(roles, list):
+        terms["roles"] = [r.get("name") if isinstance(r, Mapping) else r for r in roles]
+    return terms
 
 
 class _Acting:

@@ -27,6 +27,7 @@ from tenantry.projections.base import (
 from tenantry.projections.memberships import MembershipsProjection
 from tenantry.projections.organizations import OrganizationsProjection
 from tenantry.projections.seats import SeatsProjection
+from tenantry.projections.users import UsersProjection
 
 
 def builtin_projections() -> list[BaseProjection[Any]]:
@@ -36,6 +37,7 @@ def builtin_projections() -> list[BaseProjection[Any]]:
         SeatsProjection(),
         MembershipsProjection(),
         AuditProjection(),
+        UsersProjection(),
     ]
 
 
@@ -51,6 +53,7 @@ __all__ = [
     "RowRef",
     "SeatsProjection",
     "Tables",
+    "UsersProjection",
     "Writes",
     "builtin_projections",
     "fold",

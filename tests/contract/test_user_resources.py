@@ -4,14 +4,22 @@ freed), on every backend."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 import pytest
 
 from tenantry.application import users as users_module
 from tenantry.application.app import Tenantry
 from tenantry.domain import ids
-from tenantry.domain.errors import InvalidField, NothingChanged, UserNotFound
+from tenantry.domain.errors import (
+    InvalidField,
+    NothingChanged,
+    OrganizationNotFound,
+    SeatLimitReached,
+    UserNotFound,
+)
 from tenantry.domain.user_errors import UserExternalIdTaken
+from tests.support import FakeClock
 from tests.unit.helpers import records_nothing, topics
 
 
@@ -149,5 +157,152 @@ def test_the_log_and_the_read_model_name_the_same_organizations_of_a_user(t: Ten
     from_the_log = Tenantry._user_organizations(t, uid)
     from_the_read_model = t._user_organizations(uid)
 
-    assert [ids.encode(ids.ORG, o) for o in from_the_log] == orgs  # a superset will do
-    assert [ids.encode(ids.ORG, o) for o in from_the_read_model] == [orgs[0], orgs[2]]
+    assert [ids.encode(ids.ORG, o) for o in from_the_log] == orgs
+    assert from_the_read_model == from_the_log
+
+
+def test_users_are_listed_and_searched_from_the_read_model(t: Tenantry) -> None:
+    acme, globex = t.create_organization("Acme").id, t.create_organization("Globex").id
+    t.add_member(acme, "ada@acme.example")
+    t.invite_member(acme, "bob@acme.example")
+    t.add_member(globex, "cy@globex.example")
+    t.update_user("cy@globex.example", external_id="CRM-Cy")
+    t.add_member(globex, "gone@globex.example")
+    t.delete_user("gone@globex.example")
+
+    listed = t.list_users(page_size=2)
+    assert listed.total_size == 3
+    assert [u.email for u in listed.users] == ["ada@acme.example", "bob@acme.example"]
+    rest = t.list_users(page_size=2, page_token=listed.next_page_token)
+    assert [u.email for u in rest.users] == ["cy@globex.example"]
+    assert rest.users[0] == t.get_user("cy@globex.example")
+    assert [u.email for u in t.list_users(external_id="CRM-Cy").users] == ["cy@globex.example"]
+
+    assert [u.email for u in t.search_users("crm-c").users] == ["cy@globex.example"]
+    assert {u.email for u in t.search_users("EXAMPLE").users} == {
+        "ada@acme.example",
+        "bob@acme.example",
+        "cy@globex.example",
+    }
+    in_acme = t.search_users("example", organization_id=acme)
+    assert [u.email for u in in_acme.users] == ["ada@acme.example", "bob@acme.example"]
+    assert t.search_users("gone@", organization_id=globex).total_size == 0
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda t: t.search_users("ab"), "query"),
+        (lambda t: t.search_users("abc", page_size=31), "page_size"),
+        (lambda t: t.list_users(page_size=101), "page_size"),
+        (lambda t: t.list_users(page_token="nonsense"), "page_token"),
+    ],
+)
+def test_a_bad_list_or_search_argument_is_refused(
+    t: Tenantry, call: Callable[[Tenantry], object], field: str
+) -> None:
+    with pytest.raises(InvalidField) as refused:
+        call(t)
+    assert refused.value.field == field
+
+
+def test_searching_the_users_of_an_unknown_organization_is_not_found(t: Tenantry) -> None:
+    with pytest.raises(OrganizationNotFound):
+        t.search_users("example", organization_id="org_" + "0" * 26)
+
+
+def test_create_user_and_membership_admits_and_describes_the_user_in_one_save(
+    t: Tenantry,
+) -> None:
+    org = t.create_organization("Acme").id
+    before = t.last_position or 0
+
+    made = t.create_user_and_membership(
+        org,
+        "ada@acme.example",
+        external_id="crm-ada",
+        metadata={"plan": "gold"},
+        user_profile={"given_name": "Ada"},
+        membership={
+            "roles": [{"name": "admin"}],
+            "metadata": {"desk": "4b"},
+            "inviter_email": "boss@acme.example",
+        },
+    )
+
+    assert (made.user.external_id, made.user.user_profile.given_name) == ("crm-ada", "Ada")
+    assert (made.membership.status, made.membership.roles) == ("PENDING_INVITE", ["admin"])
+    assert made.membership.inviter_email == "boss@acme.example"
+    assert made.membership.metadata == {"desk": "4b"}
+    commands = {e.command_id for e in _events_after(t, before)}
+    assert len(commands) == 1  # one save
+
+
+def _events_after(t: Tenantry, position: int) -> list[object]:
+    return [t.mapper.to_domain_event(n) for n in t.recorder.select_notifications(position + 1, 100)]
+
+
+def test_create_user_and_membership_is_refused_whole_when_a_part_is(t: Tenantry) -> None:
+    org = t.create_organization("Acme").id
+    t.upsert_user_management_settings(org, 1)
+    t.create_user_and_membership(org, "ada@acme.example", external_id="crm-1")
+    acme2 = t.create_organization("Acme 2").id
+
+    with records_nothing(t), pytest.raises(SeatLimitReached):
+        t.create_user_and_membership(org, "bob@acme.example", external_id="crm-2")
+    with records_nothing(t), pytest.raises(UserExternalIdTaken):
+        t.create_user_and_membership(acme2, "bob@acme.example", external_id="crm-1")
+    with records_nothing(t), pytest.raises(InvalidField) as refused:
+        t.create_user_and_membership(
+            acme2, "bob@acme.example", send_invitation=False, membership={"inviter_email": "a@b.io"}
+        )
+    assert refused.value.field == "membership.inviter_email"
+    with pytest.raises(UserNotFound):
+        t.get_user("bob@acme.example")
+
+
+def test_create_user_and_membership_of_a_known_user_keeps_what_it_does_not_name(
+    t: Tenantry,
+) -> None:
+    acme, globex = t.create_organization("Acme").id, t.create_organization("Globex").id
+    t.create_user_and_membership(acme, "ada@x.example", metadata={"plan": "gold"})
+
+    made = t.create_user_and_membership(
+        globex, "ada@x.example", external_id="crm-ada", send_invitation=False
+    )
+
+    assert (made.user.metadata, made.user.external_id) == ({"plan": "gold"}, "crm-ada")
+    assert made.membership.status == "ACTIVE"
+
+
+def test_a_users_history_holds_their_own_and_their_memberships_events(
+    t: Tenantry, clock: FakeClock
+) -> None:
+    acme, globex = t.create_organization("Acme").id, t.create_organization("Globex").id
+    ada = t.invite_member(acme, "ada@x.example", actor="boss@x.example").user_id
+    for step in (
+        lambda: t.add_member(globex, "ada@x.example"),
+        lambda: t.update_user(ada, external_id="crm-ada"),
+        lambda: t.remove_member(globex, ada),
+        lambda: t.delete_user(ada, actor="admin@x.example"),
+    ):
+        clock.advance(timedelta(seconds=1))
+        step()
+
+    history = t.list_user_history(ada)
+
+    assert [(h.aggregate, h.organization_id, h.event) for h in history] == [
+        ("Membership", acme, "Invited"),
+        ("User", None, "Registered"),
+        ("Membership", globex, "Provisioned"),
+        ("User", None, "ExternalIdChanged"),
+        ("Membership", globex, "Removed"),
+        ("Membership", acme, "Removed"),
+        ("User", None, "Deleted"),
+    ]
+    assert history[0].actor == "boss@x.example"
+    assert history[0].data["user_id"] == ada
+    assert history[0].data["organization_id"] == acme
+    assert history[-1].actor == "admin@x.example"
+    with pytest.raises(UserNotFound):
+        t.list_user_history("nobody@x.example")

@@ -167,7 +167,7 @@ def test_every_command_takes_d_and_prints_one_json_document(tmp_path: Path) -> N
 
     assert [s["name"] for s in run("projections", "status")][:1] == ["organizations"]
     assert run("projections", "catch-up")["projections"] == [
-        "organizations", "seats", "memberships", "audit",
+        "organizations", "seats", "memberships", "audit", "users",
     ]  # fmt: skip
     assert run("projections", "rebuild", "organizations")["projections"] == ["organizations"]
     followed = run.until_stopped("projections", "follow", ready=lambda err: "following" in err)

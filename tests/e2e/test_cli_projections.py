@@ -22,7 +22,7 @@ from tenantry.domain.errors import ErrorKind
 from tests.e2e.test_cli import COMMAND
 from tests.integration.projection_support import assert_views_equal_the_fold
 
-NAMES = ["organizations", "seats", "memberships", "audit"]
+NAMES = ["organizations", "seats", "memberships", "audit", "users"]
 
 
 def env(url: str) -> dict[str, str]:

@@ -18,7 +18,7 @@ import tenantry
 from tenantry.adapters.projections import ProjectionStore, follower
 from tests.e2e.http_support import serve
 
-NAMES = ("organizations", "seats", "memberships", "audit")
+NAMES = ("organizations", "seats", "memberships", "audit", "users")
 
 
 def followers_of(pid: int) -> list[psutil.Process]:

@@ -90,6 +90,9 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
     "purge_deleted_organizations": lambda app, org: app.purge_deleted_organizations(actor=" "),
     "update_user": lambda app, org: app.update_user("ann@x.io", metadata={"x": "short key"}),
     "delete_user": lambda app, org: app.delete_user("ann@x.io", actor=" "),
+    "create_user_and_membership": lambda app, org: app.create_user_and_membership(
+        org, "cy@x.io", membership={"role": "admin"}
+    ),
 }
 """For each command of the application, a call refused while it checks its arguments."""
 
@@ -137,6 +140,7 @@ QUERIES = {
     "list_user_permissions",
     "get_restore_deadline",
     "get_user_by_external_id",
+    "list_user_history",
 }
 """The use cases that record nothing: they leave ``last_position`` as it is."""
 

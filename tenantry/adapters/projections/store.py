@@ -23,6 +23,7 @@ from tenantry.adapters.projections.engine import projections_engine, reader, wri
 from tenantry.adapters.projections.generations import Generation, Generations
 from tenantry.adapters.projections.runner import DEFAULT_BATCH_SIZE, Progress, Runner
 from tenantry.adapters.projections.secrets import database_secret
+from tenantry.adapters.projections.user_queries import UserQueries
 from tenantry.adapters.projections.views import (
     AuditView,
     MembershipsView,
@@ -56,7 +57,7 @@ class ReadOptions(TypedDict, total=False):
     timeout: float
 
 
-class ProjectionStore:
+class ProjectionStore(UserQueries):
     """The projections of one tenantry application, stored in its database.
 
     >>> import tenantry

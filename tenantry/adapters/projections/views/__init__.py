@@ -6,10 +6,11 @@ from tenantry.adapters.projections.views.base import NAMING, Reading, View
 from tenantry.adapters.projections.views.memberships import MembershipsView
 from tenantry.adapters.projections.views.organizations import OrganizationsView
 from tenantry.adapters.projections.views.seats import SeatsView
+from tenantry.adapters.projections.views.users import UsersView
 
 
 def builtin_views() -> list[View]:
-    return [OrganizationsView(), SeatsView(), MembershipsView(), AuditView()]
+    return [OrganizationsView(), SeatsView(), MembershipsView(), AuditView(), UsersView()]
 
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "OrganizationsView",
     "Reading",
     "SeatsView",
+    "UsersView",
     "View",
     "builtin_views",
 ]

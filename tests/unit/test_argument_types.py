@@ -47,6 +47,11 @@ REQUIRED: dict[str, object] = {
     "encrypted": False,
     "client_name": "billing",
     "secret_version": 2,
+    "connection_id": "conn_01m8xaakcnfhk8g6z0q4fnwrx0",
+    "domain_id": "dom_01m8xaakcnfhk8g6z0q4fnwrx0",
+    "domain": "acme.example",
+    "type": "SAML",
+    "success": True,
 }
 """A valid value of each required parameter (``organization_id``: the test's organization)."""
 

@@ -53,3 +53,16 @@ def test_memberships_work_alike_under_random_organization_ids() -> None:
     stored = {n.originator_id for n in app.recorder.select_notifications(start=1, limit=100)}
     dana = ids.user_uuid("dana@acme.io")
     assert uuid.uuid5(org_uuid, dana.hex) in stored  # the id such a membership always had
+
+
+def test_every_deterministic_id_namespace_is_distinct() -> None:
+    from tenantry.domain import api_client, signing_key
+
+    namespaces = [
+        value
+        for module in (ids, api_client, signing_key)
+        for name, value in vars(module).items()
+        if name.startswith("NS_") and isinstance(value, uuid.UUID)
+    ]
+    assert len(namespaces) >= 7
+    assert len(set(namespaces)) == len(namespaces)

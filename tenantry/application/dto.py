@@ -160,3 +160,8 @@ class OrganizationDiff(_Frozen):
     from_version: int
     to_version: int
     changes: list[FieldChange]
+
+
+class PurgeSweep(_Frozen):
+    organizations_checked: int
+    organizations_purged: int

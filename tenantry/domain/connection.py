@@ -17,11 +17,7 @@ from eventsourcing.domain import CanInitAggregate
 
 from tenantry.domain import ids
 from tenantry.domain.base import Act, Aggregate, AggregateState, Timestamp
-from tenantry.domain.connection_errors import (
-    ConnectionIncomplete,
-    FeatureDisabled,
-    WrongConnectionType,
-)
+from tenantry.domain.connection_errors import ConnectionIncomplete, WrongConnectionType
 from tenantry.domain.connection_values import (
     AttributeMapping,
     ConnectionType,
@@ -32,6 +28,7 @@ from tenantry.domain.connection_values import (
     not_expired,
 )
 from tenantry.domain.errors import NothingChanged
+from tenantry.domain.feature_errors import FeatureDisabled
 
 SSO_FEATURE = "sso"
 
@@ -204,7 +201,7 @@ class Connection(Aggregate):
         if missing:
             raise ConnectionIncomplete(missing)
         if not sso_feature_on:
-            raise FeatureDisabled(SSO_FEATURE)
+            raise FeatureDisabled(ids.encode(ids.ORG, self.state.organization_id), SSO_FEATURE)
         self._record(self.Enabled, act)
 
     def disable(self, act: Act) -> None:

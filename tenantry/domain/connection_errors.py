@@ -16,7 +16,6 @@ __all__ = [
     "DomainNotFound",
     "DomainNotVerified",
     "DomainTaken",
-    "FeatureDisabled",
     "InvalidCertificate",
     "InvalidSamlMetadata",
     "NoConnectionForEmail",
@@ -73,16 +72,6 @@ class DomainAlreadyAdded(Conflict):
     def __init__(self, domain: str) -> None:
         super().__init__(f"domain {domain!r} is already one of this organization's domains")
         self.domain = domain
-
-
-class FeatureDisabled(FailedPrecondition):
-    """Raised when a command needs an organization feature that is turned off."""
-
-    code = "feature_disabled"
-
-    def __init__(self, feature: str) -> None:
-        super().__init__(f"the organization's {feature!r} feature is off; turn it on first")
-        self.feature = feature
 
 
 class ConnectionIncomplete(FailedPrecondition):

@@ -72,6 +72,11 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
         "NOT-HEX", encrypted=False
     ),
     "record_signing_key_retired": lambda app, org: app.record_signing_key_retired("ab"),
+    "restore_organization": lambda app, org: app.restore_organization(
+        org,
+        release_taken_keys="yes",  # type: ignore[arg-type]
+    ),
+    "purge_deleted_organizations": lambda app, org: app.purge_deleted_organizations(actor=" "),
     "create_connection": lambda app, org: app.create_connection(org, "LDAP"),
     "configure_saml_connection": lambda app, org: app.configure_saml_connection(
         org, CONN, sso_url="ftp://idp"
@@ -126,6 +131,7 @@ QUERIES = {
     "get_allowed_sign_in_methods",
     "get_membership",
     "get_user",
+    "get_restore_deadline",
     "get_connection",
     "list_connections",
     "get_saml_sp_metadata",

@@ -21,7 +21,6 @@ from tenantry.domain.connection_errors import (
     ConnectionIncomplete,
     DomainAlreadyAdded,
     DomainTaken,
-    FeatureDisabled,
     WrongConnectionType,
 )
 from tenantry.domain.connection_values import (
@@ -33,6 +32,7 @@ from tenantry.domain.connection_values import (
     VerificationMethod,
 )
 from tenantry.domain.errors import NothingChanged
+from tenantry.domain.feature_errors import FeatureDisabled
 from tenantry.domain.org_domain import DomainClaim, OrganizationDomain
 from tenantry.domain.sso_registry import SsoRegistry
 from tests.sso_support import T0, make_certificate, pem

@@ -44,6 +44,7 @@ from tenantry.adapters.http.routing import DEFAULT_MAX_BODY_BYTES, UNAVAILABLE_E
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.adapters.projections.supervision import FollowerHealth, follow_supervised
 from tenantry.application.app import Tenantry
+from tenantry.application.sso_config import SsoConfig
 from tenantry.domain.errors import Unauthenticated
 
 TOKEN_TTL_ENV: Final = "TENANTRY_HTTP_TOKEN_TTL_SECONDS"
@@ -92,6 +93,8 @@ def create_app(
     every server on the database (``None``: not at all; ``tenantry serve`` runs it hourly)."""
     owned = tenantry is None
     t = tenantry if tenantry is not None else connect(database_url)
+    if owned:  # SSO's base URL and secret key: $TENANTRY_SSO_BASE_URL, $TENANTRY_SSO_SECRET_KEY
+        t.sso_config = SsoConfig.from_env(os.environ)
     engine = database_of(t).adapters_engine()
     clients = ClientAuth(engine, token_ttl=token_ttl, revocation_delay=revocation_delay, audit=t)
     store = IdempotencyStore(engine)

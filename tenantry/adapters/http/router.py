@@ -21,7 +21,15 @@ from fastapi import APIRouter, Depends
 from tenantry.adapters.http.access import access_guard
 from tenantry.adapters.http.errors import ERROR_RESPONSES
 from tenantry.adapters.http.idempotency import IdempotencyStore
-from tenantry.adapters.http.routes import history, lists, members, organizations, settings
+from tenantry.adapters.http.routes import (
+    connections,
+    domains,
+    history,
+    lists,
+    members,
+    organizations,
+    settings,
+)
 from tenantry.adapters.http.routing import (
     DEFAULT_MAX_BODY_BYTES,
     Lists,
@@ -85,4 +93,6 @@ def create_router(
         history.routes.mount(router)
     for group in (organizations, settings, members):
         group.routes.mount(router)
+    connections.routes.mount(router)
+    domains.routes.mount(router)
     return router

@@ -1,6 +1,8 @@
 """Public import path for tenantry's errors (defined in :mod:`tenantry.domain.errors` and, per
 capability, in the domain's ``*_errors`` modules)."""
 
+from tenantry.domain.connection_errors import *  # noqa: F403
+from tenantry.domain.connection_errors import __all__ as _connection_errors
 from tenantry.domain.errors import *  # noqa: F403
 from tenantry.domain.errors import __all__ as _core_errors
 from tenantry.domain.feature_errors import *  # noqa: F403
@@ -21,4 +23,5 @@ __all__ = [
     *_role_errors,
     *_sso_errors,
     *_user_errors,
+    *_connection_errors,
 ]

@@ -10,6 +10,8 @@ command kernel (:mod:`tenantry.application.kernel`).
 from __future__ import annotations
 
 from tenantry.application.api_clients import ApiClientAudit
+from tenantry.application.connections import Connections
+from tenantry.application.domains import Domains
 from tenantry.application.expiry import InvitationExpiry
 from tenantry.application.history import History
 from tenantry.application.kernel import DEFAULT_INVITATION_LIFETIME, UNSET, utc_now
@@ -37,6 +39,8 @@ class Tenantry(
     Restore,
     Users,
     UserHistory,
+    Connections,
+    Domains,
 ):
     """Organizations, their settings, seat limits, members and invitations, event-sourced.
 

@@ -24,11 +24,17 @@ _DECODE: Final = {c: i for i, c in enumerate(_ALPHABET)}
 ORG: Final = "org"
 USER: Final = "usr"
 INVITATION: Final = "inv"
+CONNECTION: Final = "conn"
+DOMAIN: Final = "dom"
 
 # Namespaces for deterministic ids (uuid5): one per kind of natural key.
 NS_USER_EMAIL: Final = uuid.UUID("6f0f3a8e-7c0b-4f3e-9a51-1f0c2d9f0a01")
 NS_EXTERNAL_ID: Final = uuid.UUID("6f0f3a8e-7c0b-4f3e-9a51-1f0c2d9f0a02")
 NS_SLUG: Final = uuid.UUID("6f0f3a8e-7c0b-4f3e-9a51-1f0c2d9f0a03")
+NS_VERIFIED_DOMAIN: Final = uuid.UUID("45053f51-4891-468e-99f0-3dc3903952ed")
+"""A verified e-mail domain's claim: one organization holds it."""
+NS_SSO_REGISTRY: Final = uuid.UUID("d8be1489-408a-4ea7-ab23-f9a724c124b7")
+"""An organization's register of its connections and domains, found from the organization."""
 
 
 def encode(prefix: str, value: uuid.UUID) -> str:
@@ -108,7 +114,7 @@ def with_public_ids(data: dict[str, object]) -> dict[str, object]:
 
 
 ROLE: Final = "role"
-NS_ROLE_BOOK: Final = uuid.UUID("6f0f3a8e-7c0b-4f3e-9a51-1f0c2d9f0a04")
+NS_ROLE_BOOK: Final = uuid.UUID("2f24a71e-f42b-43c5-8ded-a7287a07412c")
 """Namespace of the role books' ids: one book per scope (the environment, or an organization)."""
 NS_ROLE: Final = uuid.UUID("6f0f3a8e-7c0b-4f3e-9a51-1f0c2d9f0a05")
 """Namespace of role ids: a role's id follows from its scope and its name."""

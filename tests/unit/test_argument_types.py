@@ -17,6 +17,7 @@ from eventsourcing.application import Application
 
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import Tenantry
+from tenantry.domain import ids
 from tenantry.domain.errors import InvalidField
 
 WRONG: tuple[object, ...] = (None, 7, True, 2.5, b"bytes", [1], {"key": 1}, object())
@@ -28,6 +29,7 @@ KERNEL = {"now", "run_command", "save", "claim_keys"}
 REQUIRED: dict[str, object] = {
     "email": "new@x.io",
     "user": "ann@x.io",
+    "user_id": ids.encode(ids.USER, ids.user_uuid("ann@x.io")),
     "display_name": "Beta",
     "external_id": "acme",
     "features": {"sso": True},
@@ -48,6 +50,11 @@ REQUIRED: dict[str, object] = {
     "client_name": "billing",
     "secret_version": 2,
     "reassign_to": "admin",
+    "connection_id": "conn_01m8xaakcnfhk8g6z0q4fnwrx0",
+    "domain_id": "dom_01m8xaakcnfhk8g6z0q4fnwrx0",
+    "domain": "acme.example",
+    "type": "SAML",
+    "success": True,
 }
 """A valid value of each required parameter (``organization_id``: the test's organization)."""
 

@@ -55,8 +55,14 @@ def test_memberships_work_alike_under_random_organization_ids() -> None:
     assert uuid.uuid5(org_uuid, dana.hex) in stored  # the id such a membership always had
 
 
-def test_every_uuid5_namespace_is_distinct() -> None:
-    """Two kinds of natural key under one namespace would collide: each has its own."""
-    namespaces = {name: value for name, value in vars(ids).items() if name.startswith("NS_")}
-    assert len(namespaces) >= 6
-    assert len(set(namespaces.values())) == len(namespaces), namespaces
+def test_every_deterministic_id_namespace_is_distinct() -> None:
+    from tenantry.domain import api_client, signing_key
+
+    namespaces = [
+        value
+        for module in (ids, api_client, signing_key)
+        for name, value in vars(module).items()
+        if name.startswith("NS_") and isinstance(value, uuid.UUID)
+    ]
+    assert len(namespaces) >= 7
+    assert len(set(namespaces)) == len(namespaces)

@@ -25,6 +25,8 @@ from tenantry.domain.errors import (
 from tests.unit.helpers import records_nothing
 
 Command = Callable[[Tenantry, str], Any]
+CONN = "conn_01m8xaakcnfhk8g6z0q4fnwrx0"
+DOM = "dom_01m8xaakcnfhk8g6z0q4fnwrx0"
 
 REFUSED_WHILE_CHECKING: dict[str, Command] = {
     "create_organization": lambda app, org: app.create_organization(" "),
@@ -93,6 +95,21 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
     "create_user_and_membership": lambda app, org: app.create_user_and_membership(
         org, "cy@x.io", membership={"role": "admin"}
     ),
+    "create_connection": lambda app, org: app.create_connection(org, "LDAP"),
+    "configure_saml_connection": lambda app, org: app.configure_saml_connection(
+        org, CONN, sso_url="ftp://idp"
+    ),
+    "configure_oidc_connection": lambda app, org: app.configure_oidc_connection(
+        org, CONN, scopes=["email"]
+    ),
+    "update_connection": lambda app, org: app.update_connection(org, CONN, provider="LDAP"),
+    "enable_connection": lambda app, org: app.enable_connection(org, "conn_x"),
+    "disable_connection": lambda app, org: app.disable_connection(org, "conn_x"),
+    "delete_connection": lambda app, org: app.delete_connection(org, CONN, actor=" "),
+    "record_connection_test": lambda app, org: app.record_connection_test(org, CONN, success=False),
+    "add_domain": lambda app, org: app.add_domain(org, "localhost"),
+    "verify_domain": lambda app, org: app.verify_domain(org, DOM, method="GUESS"),
+    "delete_domain": lambda app, org: app.delete_domain(org, DOM, actor=" "),
 }
 """For each command of the application, a call refused while it checks its arguments."""
 
@@ -141,6 +158,14 @@ QUERIES = {
     "get_restore_deadline",
     "get_user_by_external_id",
     "list_user_history",
+    "get_connection",
+    "list_connections",
+    "get_saml_sp_metadata",
+    "oidc_client_secret",
+    "configure_sso",
+    "get_domain",
+    "list_domains",
+    "discover_connection",
 }
 """The use cases that record nothing: they leave ``last_position`` as it is."""
 

@@ -23,6 +23,9 @@ SCOPES: Final[dict[str, str]] = {
     "organizations:admin": "delete organizations",
     "members:read": "read and list members and invitations",
     "members:write": "invite, add, change, suspend and remove members; resend invitations",
+    "connections:read": "read SSO connections, their SAML metadata, and organization domains",
+    "connections:write": "create, configure, enable, disable and delete SSO connections; add, "
+    "verify and delete organization domains",
     "clients:admin": "manage API clients (reserved: clients are managed with the CLI today)",
 }
 """Every scope and what it grants (README "Security" shows this table)."""

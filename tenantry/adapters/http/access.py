@@ -23,6 +23,7 @@ from tenantry.adapters.auth.scopes import Grant
 from tenantry.domain.errors import OrganizationNotFound, PermissionDenied
 
 _MEMBER_PATHS: Final = ("/users", "/api/v1/memberships/", "/api/v1/invites/")
+_CONNECTION_PATHS: Final = ("/connections", "/domains")
 _ORGANIZATION: Final = "/api/v1/organizations/{organization_id}"
 _ORGANIZATIONS: Final = "/api/v1/organizations"
 _GRANT: Final = "tenantry_grant"
@@ -47,6 +48,8 @@ def scope_of(method: str, path: str) -> str:
     if method == "POST" and path.endswith(_RESTORE):  # undoes an admin's delete
         return "organizations:admin"
     group = "members" if any(part in path for part in _MEMBER_PATHS) else "organizations"
+    if any(part in path for part in _CONNECTION_PATHS):
+        group = "connections"
     return f"{group}:{'read' if method in ('GET', 'HEAD') else 'write'}"
 
 

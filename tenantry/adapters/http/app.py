@@ -45,6 +45,7 @@ from tenantry.adapters.policy_env import policy_from_env
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.adapters.projections.supervision import FollowerHealth, follow_supervised
 from tenantry.application.app import Tenantry
+from tenantry.application.sso_config import SsoConfig
 from tenantry.domain.errors import Unauthenticated
 from tenantry.domain.policies import ApplicationPolicy
 
@@ -98,6 +99,8 @@ def create_app(
     :mod:`tenantry.adapters.policy_env`)."""
     owned = tenantry is None
     t = tenantry if tenantry is not None else connect(database_url, policy=policy)
+    if owned:  # SSO's base URL and secret key: $TENANTRY_SSO_BASE_URL, $TENANTRY_SSO_SECRET_KEY
+        t.sso_config = SsoConfig.from_env(os.environ)
     engine = database_of(t).adapters_engine()
     clients = ClientAuth(engine, token_ttl=token_ttl, revocation_delay=revocation_delay, audit=t)
     store = IdempotencyStore(engine)

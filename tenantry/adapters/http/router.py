@@ -22,6 +22,8 @@ from tenantry.adapters.http.access import access_guard
 from tenantry.adapters.http.errors import ERROR_RESPONSES
 from tenantry.adapters.http.idempotency import IdempotencyStore
 from tenantry.adapters.http.routes import (
+    connections,
+    domains,
     history,
     lifecycle,
     lists,
@@ -93,4 +95,6 @@ def create_router(
     for group in (organizations, settings, members):
         group.routes.mount(router)
     lifecycle.routes.mount(router)
+    connections.routes.mount(router)
+    domains.routes.mount(router)
     return router

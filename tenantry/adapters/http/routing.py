@@ -40,7 +40,7 @@ from tenantry.adapters.http.idempotency import (
 )
 from tenantry.adapters.http.requests import database_unavailable
 from tenantry.adapters.projections import ProjectionStore
-from tenantry.adapters.projections.store import ReadOptions
+from tenantry.adapters.projections.read_options import ReadOptions
 from tenantry.application.app import Tenantry
 from tenantry.domain import values
 from tenantry.domain.errors import (

@@ -7,11 +7,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar, Unpack
 
+from tenantry.adapters.projections.read_options import ReadOptions
 from tenantry.adapters.projections.views import Reading, UsersView
+from tenantry.domain import ids
 from tenantry.projections.user_pages import UserPage
-
-if TYPE_CHECKING:
-    from tenantry.adapters.projections.store import ReadOptions
 
 T = TypeVar("T")
 
@@ -63,4 +62,5 @@ class UserQueries:
     def list_user_organizations(self, user_id: str, **read: Unpack[ReadOptions]) -> tuple[str, ...]:
         """The ``org_`` ids of every organization the user (``usr_`` id) has had a membership
         of, removed ones too, in the order they were joined."""
+        ids.decode(ids.USER, user_id, "user_id")  # refuses anything but a usr_ id
         return self._ask(UsersView, lambda v, r: v.organizations_of(r, user_id), read)

@@ -1,0 +1,165 @@
+"""An organization's SSO connections: create, list, read, configure, enable, disable, delete,
+and the service provider's SAML metadata for the IdP's admin."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Final
+
+from fastapi import Path, Response
+
+from tenantry.adapters.http import schemas
+from tenantry.adapters.http import sso_schemas as s
+from tenantry.adapters.http.routing import (
+    Acting,
+    App,
+    By,
+    OrgId,
+    Routes,
+    json_response,
+    unchanged_ok,
+    written,
+)
+from tenantry.application.app import Tenantry
+from tenantry.application.connection_dto import Connection
+
+routes = Routes("connections")
+
+_CONNECTIONS: Final = "/api/v1/organizations/{organization_id}/connections"
+_CONNECTION: Final = f"{_CONNECTIONS}/{{connection_id}}"
+ConnId = Annotated[str, Path(description="A conn_ id.", max_length=64)]
+SAML_METADATA: Final = "application/samlmetadata+xml"
+
+
+@routes.get(
+    _CONNECTIONS, summary="List an organization's connections", response_model=s.ConnectionList
+)
+def list_connections(t: App, organization_id: OrgId) -> Response:
+    return json_response(s.ConnectionList(connections=t.list_connections(organization_id)))
+
+
+@routes.post(
+    _CONNECTIONS,
+    status_code=201,
+    summary="Create a connection (disabled until configured and enabled)",
+    response_model=s.ConnectionResponse,
+)
+def create_connection(t: App, by: By, organization_id: OrgId, body: s.CreateConnection) -> Response:
+    conn = t.create_connection(organization_id, body.type, body.provider, **by.kwargs())
+    return written(t, s.ConnectionResponse(connection=conn), 201)
+
+
+@routes.get(_CONNECTION, summary="Get a connection", response_model=s.ConnectionResponse)
+def get_connection(t: App, organization_id: OrgId, connection_id: ConnId) -> Response:
+    conn = t.get_connection(organization_id, connection_id)
+    return json_response(s.ConnectionResponse(connection=conn))
+
+
+# The `:enable` and `:disable` routes come before the plain PATCH, whose `{connection_id}` would
+# otherwise take `conn_…:enable` as an id.
+@routes.patch(
+    f"{_CONNECTION}:enable",
+    summary="Enable a connection",
+    description="Needs a complete configuration (422 `connection_incomplete`) and the "
+    "organization's `sso` feature on (`feature_disabled`). Enabling an enabled one answers it.",
+    response_model=s.ConnectionResponse,
+)
+def enable_connection(t: App, by: By, organization_id: OrgId, connection_id: ConnId) -> Response:
+    return _switched(t, organization_id, connection_id, t.enable_connection, by)
+
+
+@routes.patch(
+    f"{_CONNECTION}:disable",
+    summary="Disable a connection (its configuration stays)",
+    response_model=s.ConnectionResponse,
+)
+def disable_connection(t: App, by: By, organization_id: OrgId, connection_id: ConnId) -> Response:
+    return _switched(t, organization_id, connection_id, t.disable_connection, by)
+
+
+@routes.patch(
+    _CONNECTION,
+    summary="Configure a connection",
+    description="Only the parts present change: the provider label, `saml_config` or "
+    "`oidc_config` (of the connection's type), `attribute_mapping`. A client secret is stored "
+    "encrypted and never returned (`client_secret_set` says whether one is).",
+    response_model=s.ConnectionResponse,
+)
+def update_connection(
+    t: App, by: By, organization_id: OrgId, connection_id: ConnId, body: s.UpdateConnection
+) -> Response:
+    for change in _changes(t, organization_id, connection_id, body, by):
+        unchanged_ok(change, lambda: None)
+    conn = t.get_connection(organization_id, connection_id)
+    return written(t, s.ConnectionResponse(connection=conn))
+
+
+@routes.delete(_CONNECTION, summary="Delete a connection", response_model=schemas.Empty)
+def delete_connection(t: App, by: By, organization_id: OrgId, connection_id: ConnId) -> Response:
+    t.delete_connection(organization_id, connection_id, **by.kwargs())
+    return written(t, schemas.Empty())
+
+
+@routes.get(
+    f"{_CONNECTION}/saml/metadata",
+    summary="The service provider's SAML metadata, for the IdP's admin",
+    response_class=Response,
+    responses={200: {"content": {SAML_METADATA: {"schema": {"type": "string"}}}}},
+)
+def get_saml_metadata(t: App, organization_id: OrgId, connection_id: ConnId) -> Response:
+    xml = t.get_saml_sp_metadata(organization_id, connection_id)
+    return Response(xml, media_type=SAML_METADATA)
+
+
+def _switched(
+    t: Tenantry, org: str, conn: str, switch: Callable[..., Connection], by: Acting
+) -> Response:
+    """Enabling an enabled connection (or disabling a disabled one) answers it as it is."""
+    view = unchanged_ok(
+        lambda: switch(org, conn, **by.kwargs()), lambda: t.get_connection(org, conn)
+    )
+    return written(t, s.ConnectionResponse(connection=view))
+
+
+def _changes(t: Tenantry, org: str, conn: str, body: s.UpdateConnection, by: Acting) -> list[Any]:
+    """The application's commands the body asks for, in order (each records its own events)."""
+    out: list[Any] = []
+    mapping = body.attribute_mapping
+    if body.provider is not None or mapping is not None:
+        out.append(
+            lambda: t.update_connection(
+                org,
+                conn,
+                provider=body.provider,
+                attribute_mapping=None if mapping is None else mapping.attributes,
+                group_roles=None if mapping is None else mapping.group_roles,
+                **by.kwargs(),
+            )
+        )
+    if (saml := body.saml_config) is not None:
+        out.append(
+            lambda: t.configure_saml_connection(
+                org,
+                conn,
+                idp_entity_id=saml.idp_entity_id,
+                sso_url=saml.idp_sso_url,
+                certificates=saml.idp_certificates,
+                metadata_xml=saml.idp_metadata_xml,
+                idp_initiated_login=saml.idp_initiated_login,
+                **by.kwargs(),
+            )
+        )
+    if (oidc := body.oidc_config) is not None:
+        out.append(
+            lambda: t.configure_oidc_connection(
+                org,
+                conn,
+                issuer=oidc.issuer,
+                client_id=oidc.client_id,
+                client_secret=oidc.client_secret,
+                scopes=oidc.scopes,
+                token_endpoint_auth_method=oidc.token_auth_type,
+                **by.kwargs(),
+            )
+        )
+    return out

@@ -1,0 +1,144 @@
+"""What SSO connections and domains need from the host: the public base URL tenantry is reached
+at (service-provider URLs follow from it), the key(s) OIDC client secrets are encrypted with,
+and the DNS resolver domain verification asks.
+
+Client secrets are encrypted with Fernet (AES-128-CBC with HMAC-SHA256, from ``cryptography``).
+Several keys may be configured: the first encrypts, every one decrypts, so a key is rotated by
+putting the new one first and dropping the old one once every secret was set again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, Protocol, runtime_checkable
+from uuid import UUID
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+from tenantry.application.kernel import Kernel
+from tenantry.domain import connection_values as cv
+from tenantry.domain.base import Act
+from tenantry.domain.connection import SSO_FEATURE
+from tenantry.domain.connection_errors import SsoSecretKeyMissing
+from tenantry.domain.errors import InvalidField
+from tenantry.domain.organization import Organization
+from tenantry.domain.sso_registry import SsoRegistry, SsoRegistryState
+
+BASE_URL_ENV: Final = "TENANTRY_SSO_BASE_URL"
+SECRET_KEY_ENV: Final = "TENANTRY_SSO_SECRET_KEY"
+"""Fernet keys (``Fernet.generate_key()``), comma-separated, newest first."""
+DEFAULT_BASE_URL: Final = "http://localhost:8000"
+
+
+@runtime_checkable
+class Resolver(Protocol):
+    """What domain verification asks of DNS: dnspython's ``Resolver.resolve``."""
+
+    def resolve(self, qname: str, rdtype: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class SsoConfig:
+    """The host's SSO settings (see the module's docstring)."""
+
+    base_url: str = DEFAULT_BASE_URL
+    secret_keys: Sequence[str] = ()
+    resolver: Resolver | None = field(default=None, compare=False)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SsoConfig:
+        keys = [k.strip() for k in env.get(SECRET_KEY_ENV, "").split(",") if k.strip()]
+        return cls(base_url=env.get(BASE_URL_ENV, DEFAULT_BASE_URL), secret_keys=tuple(keys))
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        for key in self.secret_keys:
+            try:
+                Fernet(key)
+            except (ValueError, TypeError):
+                raise InvalidField(
+                    SECRET_KEY_ENV, "each key must be a Fernet key (32 url-safe base64 bytes)"
+                ) from None
+
+    def encrypt(self, secret: str) -> str:
+        return self._box().encrypt(secret.encode()).decode("ascii")
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self._box().decrypt(token.encode("ascii")).decode()
+        except InvalidToken:
+            raise SsoSecretKeyMissing() from None
+
+    def _box(self) -> MultiFernet:
+        if not self.secret_keys:
+            raise SsoSecretKeyMissing()
+        return MultiFernet([Fernet(k) for k in self.secret_keys])
+
+    def dns(self) -> Resolver:
+        if self.resolver is not None:
+            return self.resolver
+        import dns.resolver
+
+        return dns.resolver.Resolver()
+
+    # Service-provider URLs of a connection, as the IdP's admin enters them.
+
+    def sp_entity_id(self, connection_id: str) -> str:
+        return f"{self.base_url}/sso/v1/saml/{connection_id}"
+
+    def acs_url(self, connection_id: str) -> str:
+        return f"{self.base_url}/sso/v1/saml/{connection_id}/acs"
+
+    def oidc_redirect_uri(self, connection_id: str) -> str:
+        return f"{self.base_url}/sso/v1/oidc/{connection_id}/callback"
+
+    def sp_metadata_url(self, organization_id: str, connection_id: str) -> str:
+        return (
+            f"{self.base_url}/api/v1/organizations/{organization_id}"
+            f"/connections/{connection_id}/saml/metadata"
+        )
+
+
+class SsoKernel(Kernel):
+    """The kernel with the host's :class:`SsoConfig` (default: none of the secrets)."""
+
+    sso_config: SsoConfig = SsoConfig()
+
+    def configure_sso(
+        self,
+        *,
+        base_url: str | None = None,
+        secret_keys: Sequence[str] | None = None,
+        resolver: Resolver | None = None,
+    ) -> SsoConfig:
+        """Sets what SSO needs from the host; each argument left out keeps its value."""
+        if base_url is not None:
+            base_url = cv.url(base_url, "base_url")
+        if secret_keys is not None:
+            secret_keys = cv.strings(secret_keys, "secret_keys")
+        if resolver is not None and not isinstance(resolver, Resolver):
+            raise InvalidField("resolver", "must have dnspython's resolve(qname, rdtype)")
+        old = self.sso_config
+        self.sso_config = SsoConfig(
+            base_url=old.base_url if base_url is None else base_url,
+            secret_keys=old.secret_keys if secret_keys is None else tuple(secret_keys),
+            resolver=old.resolver if resolver is None else resolver,
+        )
+        return self.sso_config
+
+    def _registry(self, organization_id: UUID, act: Act) -> SsoRegistry:
+        """The organization's register of connections and domains (opened on first use)."""
+        registry = self._get(SsoRegistry.create_id(organization_id), SsoRegistry)
+        return registry if registry is not None else SsoRegistry.open(organization_id, act)
+
+    def _listed(self, organization_id: UUID) -> SsoRegistryState:
+        """What the organization's register lists (nothing, before its first connection or
+        domain)."""
+        registry = self._get(SsoRegistry.create_id(organization_id), SsoRegistry, for_update=False)
+        if registry is None:
+            return SsoRegistryState(organization_id=organization_id)
+        return registry.state
+
+    def _sso_on(self, organization: Organization) -> bool:
+        return bool(organization.state.features.get(SSO_FEATURE, False))

@@ -24,6 +24,8 @@ SCOPES: Final[dict[str, str]] = {
     "members:read": "read and list members and invitations",
     "members:write": "invite, add, change, suspend and remove members; resend invitations",
     "clients:admin": "manage API clients (reserved: clients are managed with the CLI today)",
+    "roles:read": "read role definitions of the environment and of organizations",
+    "roles:write": "define, change and delete roles; set the default role",
 }
 """Every scope and what it grants (README "Security" shows this table)."""
 LEVELS: Final = ("read", "write", "admin")

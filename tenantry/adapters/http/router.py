@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends
 from tenantry.adapters.http.access import access_guard
 from tenantry.adapters.http.errors import ERROR_RESPONSES
 from tenantry.adapters.http.idempotency import IdempotencyStore
-from tenantry.adapters.http.routes import history, lists, members, organizations, settings
+from tenantry.adapters.http.routes import history, lists, members, organizations, roles, settings
 from tenantry.adapters.http.routing import (
     DEFAULT_MAX_BODY_BYTES,
     Lists,
@@ -85,4 +85,5 @@ def create_router(
         history.routes.mount(router)
     for group in (organizations, settings, members):
         group.routes.mount(router)
+    roles.routes.mount(router)
     return router

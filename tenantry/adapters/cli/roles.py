@@ -1,6 +1,7 @@
 """``tenantry roles``: role definitions of the environment and of organizations, the default
 role of new members, and a member's roles and effective permissions."""
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import typer
@@ -80,50 +81,57 @@ def roles_get(t: Tenantry, name: NameArg, org: OrgOpt = None) -> dto.Role:
     return t.get_role(name) if org is None else t.get_organization_role(org, name)
 
 
-@operation(roles_app, "create")
-def roles_create(
-    t: Tenantry,
-    name: NameArg,
-    org: OrgOpt = None,
-    display_name: DisplayNameOpt = None,
-    description: DescriptionOpt = None,
-    extends: ExtendsOpt = None,
-    permission: PermissionOpt = None,
-    actor: ActorOpt = CLI_ACTOR,
-    on_behalf_of: OnBehalfOfOpt = None,
-    reason: ReasonOpt = None,
-) -> dto.Role:
-    """Define a role: of the environment (every organization sees it), or of one (--org)."""
-    fields = _given(
-        display_name=display_name, description=description, extends=extends, permissions=permission
-    )
-    by = _by(actor, reason, on_behalf_of)
-    if org is None:
-        return t.create_role(name, **fields, **by)
-    return t.create_organization_role(org, name, **fields, **by)
+RoleWrite = Callable[[Tenantry, str, str | None, dict[str, Any]], dto.Role]
+"""Creates or changes role ``name`` (of the environment, or of the organization given) with the
+fields given and who makes the change."""
 
 
-@operation(roles_app, "update")
-def roles_update(
-    t: Tenantry,
-    name: NameArg,
-    org: OrgOpt = None,
-    display_name: DisplayNameOpt = None,
-    description: DescriptionOpt = None,
-    extends: ExtendsOpt = None,
-    permission: PermissionOpt = None,
-    actor: ActorOpt = CLI_ACTOR,
-    on_behalf_of: OnBehalfOfOpt = None,
-    reason: ReasonOpt = None,
-) -> dto.Role:
-    """Change a role: only the options given change (--permission replaces the list)."""
-    changes = _given(
-        display_name=display_name, description=description, extends=extends, permissions=permission
-    )
-    by = _by(actor, reason, on_behalf_of)
-    if org is None:
-        return t.update_role(name, **changes, **by)
-    return t.update_organization_role(org, name, **changes, **by)
+def _role_write(command_name: str, summary: str, write: RoleWrite) -> None:
+    """Registers ``roles COMMAND``: create and update take the same options."""
+
+    def command(
+        t: Tenantry,
+        name: NameArg,
+        org: OrgOpt = None,
+        display_name: DisplayNameOpt = None,
+        description: DescriptionOpt = None,
+        extends: ExtendsOpt = None,
+        permission: PermissionOpt = None,
+        actor: ActorOpt = CLI_ACTOR,
+        on_behalf_of: OnBehalfOfOpt = None,
+        reason: ReasonOpt = None,
+    ) -> dto.Role:
+        fields = _given(
+            display_name=display_name,
+            description=description,
+            extends=extends,
+            permissions=permission,
+        )
+        return write(t, name, org, {**fields, **_by(actor, reason, on_behalf_of)})
+
+    command.__doc__ = summary
+    command.__name__ = f"roles_{command_name}"
+    operation(roles_app, command_name)(command)
+
+
+_role_write(
+    "create",
+    "Define a role: of the environment (every organization sees it), or of one (--org).",
+    lambda t, name, org, given: (
+        t.create_role(name, **given)
+        if org is None
+        else t.create_organization_role(org, name, **given)
+    ),
+)
+_role_write(
+    "update",
+    "Change a role: only the options given change (--permission replaces the list).",
+    lambda t, name, org, given: (
+        t.update_role(name, **given)
+        if org is None
+        else t.update_organization_role(org, name, **given)
+    ),
+)
 
 
 @operation(roles_app, "delete")

@@ -265,7 +265,8 @@ class Roles(RoleReassignment):
         why = why or f"role {role!r} deleted; its holders now hold {target!r}"
 
         def command() -> Act:
-            book, environment = self._role_books_of(org, None, for_update=True)
+            opened = Act(self.now(), who, why)  # a book deleted from before it was stored
+            book, environment = self._role_books_of(org, opened, for_update=True)
             act = Act(self.now(book), who, why)
             book.delete(role, target, act, environment)
             self._save(book)

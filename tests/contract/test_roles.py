@@ -128,3 +128,13 @@ def test_member_role_and_metadata_changes_appear_in_the_history(app: Tenantry) -
         ("MemberRolesChanged", "a", {"user_id": ann.user_id, "roles": ["admin"]}),
         ("MemberMetadataChanged", "a", {"user_id": ann.user_id, "metadata": {"team": "core"}}),
     ]
+
+
+def test_a_book_first_stored_by_a_deletion_records_who_opened_it_and_when(app: Tenantry) -> None:
+    org = app.create_organization("Acme").id
+    app.add_member(org, "ann@x.io", roles=["admin"])
+    moved = app.delete_role("admin", reassign_to="member", actor="boss")
+    assert moved.memberships_reassigned == 1
+    opened = [s for _, topic, s in stored(app) if topic.endswith("RoleBook.Opened")]
+    assert [(s["actor"], s["timestamp"][:4]) for s in opened] == [("boss", "2026")]
+    assert app.get_membership(org, "ann@x.io").roles == ["member"]

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import Tenantry
 from tenantry.domain.errors import InvalidField, NothingChanged
 from tenantry.domain.role_errors import (
@@ -138,3 +139,23 @@ def test_a_book_first_stored_by_a_deletion_records_who_opened_it_and_when(app: T
     opened = [s for _, topic, s in stored(app) if topic.endswith("RoleBook.Opened")]
     assert [(s["actor"], s["timestamp"][:4]) for s in opened] == [("boss", "2026")]
     assert app.get_membership(org, "ann@x.io").roles == ["member"]
+
+
+def test_role_changes_are_in_the_audit_log_of_their_scope(app: Tenantry) -> None:
+    org = app.create_organization("Acme").id
+    app.create_role("viewer")
+    app.create_organization_role(org, "billing", extends="viewer")
+    app.update_organization_role(org, "billing", description="Pays")
+    store = ProjectionStore(app)
+    try:
+        mine = store.list_audit_log(organization_id=org, min_position=app.last_position)
+        events = [(e.event, e.data.get("organization_id")) for e in mine.entries]
+        assert events[-3:] == [
+            ("RoleBook.Opened", org),
+            ("RoleBook.Defined", None),
+            ("RoleBook.Updated", None),
+        ]
+        everything = store.list_audit_log(event_type="RoleBook.Defined")
+        assert [e.organization_id for e in everything.entries] == [None, org]
+    finally:
+        store.close()

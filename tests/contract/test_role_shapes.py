@@ -164,3 +164,39 @@ def test_a_refused_role_answers_with_error_code_naming_the_field(api: Api) -> No
         params={"reassign_role_name": "admin"},
     )
     assert default["error_code"] == "default_role_in_use"
+
+
+def test_default_roles_are_set_and_organization_roles_read_and_changed(api: Api) -> None:
+    org = api.create_org(display_name="Defaults")["id"]
+    ok(api, "POST", f"{ORGS}/{org}/roles", ROLE_RESPONSE, 201, json={"name": "crew"})
+    got = ok(api, "GET", f"{ORGS}/{org}/roles/crew", ROLE_RESPONSE)["role"]
+    assert got["display_name"] == "crew"
+    patched = ok(
+        api,
+        "PATCH",
+        f"{ORGS}/{org}/roles/crew",
+        ROLE_RESPONSE,
+        json={"display_name": "Crew", "permissions": ["decks:swab"]},
+    )["role"]
+    assert (patched["display_name"], patched["permissions"]) == ("Crew", ["decks:swab"])
+    body = {"default_member_role": "crew"}
+    chosen = ok(api, "PATCH", f"{ORGS}/{org}/roles:set_defaults", ROLE_RESPONSE, json=body)
+    assert chosen["role"]["name"] == "crew"
+    added = ok(
+        api,
+        "POST",
+        f"{ORGS}/{org}/users",
+        MEMBERSHIP_ROLES,
+        201,
+        params={"send_invitation_email": "false"},
+        json={"email": "bo@defaults.example"},
+    )
+    assert [r["name"] for r in added["user"]["memberships"][0]["roles"]] == ["crew"]
+    env = ok(
+        api,
+        "PATCH",
+        "/api/v1/roles:set_defaults",
+        ROLE_RESPONSE,
+        json={"default_member_role": "member"},
+    )
+    assert env["role"]["name"] == "member"

@@ -51,6 +51,8 @@ def test_a_new_member_without_roles_gets_the_default_role(app: Tenantry) -> None
     assert app.invite_member(org, "cat@x.io").roles == ["billing"]
     assert app.get_role("viewer").is_default
     assert app.get_organization_role(org, "billing").is_default
+    assert app.get_default_role().name == "viewer"
+    assert app.get_default_role(org).name == "billing"
 
 
 def test_effective_permissions_are_the_closure_over_extends(app: Tenantry) -> None:

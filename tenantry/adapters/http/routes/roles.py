@@ -9,7 +9,16 @@ from fastapi import Path, Query, Response
 
 from tenantry.adapters.http import role_schemas as rs
 from tenantry.adapters.http import schemas
-from tenantry.adapters.http.routing import App, By, OrgId, Routes, UserRef, json_response, written
+from tenantry.adapters.http.routing import (
+    App,
+    By,
+    OrgId,
+    Routes,
+    UserRef,
+    json_response,
+    unchanged_ok,
+    written,
+)
 
 routes = Routes("roles")
 
@@ -44,7 +53,9 @@ def create_role(t: App, by: By, body: rs.CreateRole) -> Response:
     f"{_ROLES}:set_defaults", summary="Set the default role", response_model=rs.RoleResponse
 )
 def set_default_role(t: App, by: By, body: rs.SetDefaultRole) -> Response:
-    return _role(t.set_default_role(body.default_member_role, **by.kwargs()), t=t)
+    name = body.default_member_role
+    role = unchanged_ok(lambda: t.set_default_role(name, **by.kwargs()), t.get_default_role)
+    return _role(role, t=t)
 
 
 @routes.get(f"{_ROLES}/{{role_name}}", summary="Get a role", response_model=rs.RoleResponse)
@@ -54,7 +65,11 @@ def get_role(t: App, role_name: RoleName) -> Response:
 
 @routes.patch(f"{_ROLES}/{{role_name}}", summary="Update a role", response_model=rs.RoleResponse)
 def update_role(t: App, by: By, role_name: RoleName, body: rs.UpdateRole) -> Response:
-    return _role(t.update_role(role_name, **body.changes(), **by.kwargs()), t=t)
+    role = unchanged_ok(
+        lambda: t.update_role(role_name, **body.changes(), **by.kwargs()),
+        lambda: t.get_role(role_name),
+    )
+    return _role(role, t=t)
 
 
 @routes.delete(
@@ -96,8 +111,10 @@ def create_organization_role(
 def set_organization_default_role(
     t: App, by: By, organization_id: OrgId, body: rs.SetDefaultRole
 ) -> Response:
-    role = t.set_default_role(
-        body.default_member_role, organization_id=organization_id, **by.kwargs()
+    name = body.default_member_role
+    role = unchanged_ok(
+        lambda: t.set_default_role(name, organization_id=organization_id, **by.kwargs()),
+        lambda: t.get_default_role(organization_id),
     )
     return _role(role, t=t)
 
@@ -120,7 +137,10 @@ def update_organization_role(
     t: App, by: By, organization_id: OrgId, role_name: RoleName, body: rs.UpdateRole
 ) -> Response:
     changes = body.changes()
-    role = t.update_organization_role(organization_id, role_name, **changes, **by.kwargs())
+    role = unchanged_ok(
+        lambda: t.update_organization_role(organization_id, role_name, **changes, **by.kwargs()),
+        lambda: t.get_organization_role(organization_id, role_name),
+    )
     return _role(role, t=t)
 
 

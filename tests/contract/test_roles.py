@@ -161,3 +161,11 @@ def test_role_changes_are_in_the_audit_log_of_their_scope(app: Tenantry) -> None
         assert [e.organization_id for e in everything.entries] == [None, org]
     finally:
         store.close()
+
+
+def test_a_founder_gets_the_role_admin_was_deleted_for(app: Tenantry) -> None:
+    app.create_role("owner", permissions=["org:admin"])
+    app.delete_role("admin", reassign_to="owner")
+    signed = app.sign_up("founder@acme.io", "Acme")
+    assert signed.membership.roles == ["owner"]
+    assert signed.membership.permissions == ["org:admin"]

@@ -241,13 +241,15 @@ class Organizations(RoleBooks):
             now = self.now()
             org, claims = self._new_organization(org_id, now, who, why, fields)
             user = self._ensure_user(user_id, address, now, who)
-            founder = Newcomer(user_id, address, ["admin"], {})
+            roles = self._role_scope(org.id)
+            # The founder is an admin ("admin", or the role it was deleted for).
+            founder = Newcomer(user_id, address, [roles.replacement("admin")], {})
             act = Act(now, who, why)
             membership = admission.add(org, None, founder, "org_creator", act)
             self._save(org, membership, user, *claims)
             return dto.SignUp(
                 organization=presenters.organization_of(org, now),
-                membership=presenters.membership_of(membership, now, self._role_scope(org.id)),
+                membership=presenters.membership_of(membership, now, roles),
             )
 
         return self.run_command(command)

@@ -122,6 +122,16 @@ class Roles(RoleReassignment):
 
         return self._change_role_book(org, change, values.actor(actor), values.reason(reason))
 
+    def get_default_role(self, organization_id: str | None = None) -> dto.Role:
+        """The role a newcomer admitted without roles gets: the environment's default, or with
+        ``organization_id`` that organization's (its own default, else the environment's)."""
+        if organization_id is None:
+            book, _ = self._role_book(None)
+            scope = RoleScope(book, None, True)
+        else:
+            scope = self._role_scope(self._org(organization_id, for_update=False).id)
+        return self._present_role(scope, scope.default_role())
+
     # --- organization roles --------------------------------------------------------------------
 
     @command
@@ -265,7 +275,8 @@ class Roles(RoleReassignment):
         why = why or f"role {role!r} deleted; its holders now hold {target!r}"
 
         def command() -> Act:
-            book, environment = self._role_books_of(org, None, for_update=True)
+            opened = Act(self.now(), who, why)  # a book deleted from before it was stored
+            book, environment = self._role_books_of(org, opened, for_update=True)
             act = Act(self.now(book), who, why)
             book.delete(role, target, act, environment)
             self._save(book)

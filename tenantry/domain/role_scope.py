@@ -61,9 +61,11 @@ class RoleScope:
         return name
 
     def default_role(self) -> str:
+        """The organization's default role, else the environment's; one deleted since (an
+        organization's default may be an environment role) reads as its replacement."""
         org = self.organization
         if org is not None and org.state.default_role is not None:
-            return org.state.default_role
+            return self.replacement(org.state.default_role)
         return self.environment.state.default_role or DEFAULT_ROLE
 
     def check(self, roles: list[str], field: str = "roles") -> list[str]:

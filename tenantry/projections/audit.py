@@ -18,6 +18,7 @@ from tenantry.domain.base import DomainEvent
 from tenantry.domain.key_claim import KeyClaim
 from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
+from tenantry.domain.roles import RoleBook
 from tenantry.projections.base import (
     Recorded,
     RecordedProjection,
@@ -42,7 +43,12 @@ def event_data(event: Recorded) -> dict[str, Any]:
     return ids.with_public_ids(data)
 
 
-_NAMES_ITS_ORGANIZATION = (Membership.Invited, Membership.Provisioned, KeyClaim.Event)
+_NAMES_ITS_ORGANIZATION = (
+    Membership.Invited,
+    Membership.Provisioned,
+    KeyClaim.Event,
+    RoleBook.Opened,
+)
 
 
 @dataclass(frozen=True, slots=True)

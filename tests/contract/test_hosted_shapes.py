@@ -239,8 +239,12 @@ MEMBERSHIP = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["name", "display_name"],
-                "properties": {"name": {"type": "string"}, "display_name": {"type": "string"}},
+                "required": ["id", "name", "display_name"],
+                "properties": {
+                    "id": {"type": "string", "pattern": "^role_"},
+                    "name": {"type": "string"},
+                    "display_name": {"type": "string"},
+                },
             },
         },
         "permissions": {"type": "array", "items": {"type": "string"}},
@@ -290,7 +294,7 @@ def test_a_membership_has_the_hosted_fields(api: Api) -> None:
         check(USER_RESPONSE, r.json())
     membership = changed.json()["user"]["memberships"][0]
     assert membership["membership_status"] == "ACTIVE"
-    assert membership["roles"] == [{"name": "admin", "display_name": "admin"}]
+    assert [(r["name"], r["display_name"]) for r in membership["roles"]] == [("admin", "Admin")]
     assert (membership["display_name"], membership["name"]) == ("Hosted Members", "Hosted Members")
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import Tenantry
 from tenantry.domain.errors import InvalidField, NothingChanged
 from tenantry.domain.role_errors import (
@@ -50,6 +51,8 @@ def test_a_new_member_without_roles_gets_the_default_role(app: Tenantry) -> None
     assert app.invite_member(org, "cat@x.io").roles == ["billing"]
     assert app.get_role("viewer").is_default
     assert app.get_organization_role(org, "billing").is_default
+    assert app.get_default_role().name == "viewer"
+    assert app.get_default_role(org).name == "billing"
 
 
 def test_effective_permissions_are_the_closure_over_extends(app: Tenantry) -> None:
@@ -128,3 +131,41 @@ def test_member_role_and_metadata_changes_appear_in_the_history(app: Tenantry) -
         ("MemberRolesChanged", "a", {"user_id": ann.user_id, "roles": ["admin"]}),
         ("MemberMetadataChanged", "a", {"user_id": ann.user_id, "metadata": {"team": "core"}}),
     ]
+
+
+def test_a_book_first_stored_by_a_deletion_records_who_opened_it_and_when(app: Tenantry) -> None:
+    org = app.create_organization("Acme").id
+    app.add_member(org, "ann@x.io", roles=["admin"])
+    moved = app.delete_role("admin", reassign_to="member", actor="boss")
+    assert moved.memberships_reassigned == 1
+    opened = [s for _, topic, s in stored(app) if topic.endswith("RoleBook.Opened")]
+    assert [(s["actor"], s["timestamp"][:4]) for s in opened] == [("boss", "2026")]
+    assert app.get_membership(org, "ann@x.io").roles == ["member"]
+
+
+def test_role_changes_are_in_the_audit_log_of_their_scope(app: Tenantry) -> None:
+    org = app.create_organization("Acme").id
+    app.create_role("viewer")
+    app.create_organization_role(org, "billing", extends="viewer")
+    app.update_organization_role(org, "billing", description="Pays")
+    store = ProjectionStore(app)
+    try:
+        mine = store.list_audit_log(organization_id=org, min_position=app.last_position)
+        events = [(e.event, e.data.get("organization_id")) for e in mine.entries]
+        assert events[-3:] == [
+            ("RoleBook.Opened", org),
+            ("RoleBook.Defined", None),
+            ("RoleBook.Updated", None),
+        ]
+        everything = store.list_audit_log(event_type="RoleBook.Defined")
+        assert [e.organization_id for e in everything.entries] == [None, org]
+    finally:
+        store.close()
+
+
+def test_a_founder_gets_the_role_admin_was_deleted_for(app: Tenantry) -> None:
+    app.create_role("owner", permissions=["org:admin"])
+    app.delete_role("admin", reassign_to="owner")
+    signed = app.sign_up("founder@acme.io", "Acme")
+    assert signed.membership.roles == ["owner"]
+    assert signed.membership.permissions == ["org:admin"]

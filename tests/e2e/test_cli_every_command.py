@@ -153,6 +153,18 @@ def test_every_command_takes_d_and_prints_one_json_document(tmp_path: Path) -> N
         run("members", args[0], org, *args[1:])
     assert run("members", "list", org)["total_size"] == 2
     run("users", "get", "cy@every.example")
+    run("roles", "create", "viewer", "-p", "users:read", "--display-name", "Viewer")
+    run("roles", "create", "billing", "--org", org, "--extends", "viewer")
+    run("roles", "update", "viewer", "--description", "Reads users")
+    assert [r["name"] for r in run("roles", "list", "--org", org)] == ["billing"]
+    assert run("roles", "get", "billing", "--org", org)["effective_permissions"] == ["users:read"]
+    run("roles", "set-default", "billing", "--org", org)
+    run("members", "add", org, "dee@every.example")
+    assert [r["name"] for r in run("roles", "held", org, "dee@every.example")] == ["billing"]
+    assert run("roles", "permissions", org, "dee@every.example") == ["users:read"]
+    run("roles", "set-default", "member", "--org", org)
+    moved = run("roles", "delete", "billing", "--org", org, "--reassign-to", "viewer")
+    assert moved["memberships_reassigned"] == 1
     run("sweep")
 
     history = run("history", org)

@@ -74,7 +74,9 @@ def test_history_holds_organization_and_member_changes_paged_and_filtered(api: A
     assert [e["data"]["roles"] for e in roles] == [["admin"]]
     for_ada = _all(api, f"{ORGS}/{org}/history", on_behalf_of="usr_ada")
     assert [e["event"] for e in for_ada] == [
+        "Organization.MemberRolesChanged",
         "Membership.RolesChanged",
+        "Organization.MemberMetadataChanged",
         "Membership.MetadataChanged",
     ]
     actor = entries[0]["actor"]
@@ -178,7 +180,9 @@ def test_the_audit_log_spans_organizations_and_filters(api: Api) -> None:
     renamed = _all(api, AUDIT, event_type="Organization.Renamed")
     assert [e["organization_id"] for e in renamed] == [org]
     assert [e["event"] for e in _all(api, AUDIT, on_behalf_of="usr_ada")] == [
+        "Organization.MemberRolesChanged",
         "Membership.RolesChanged",
+        "Organization.MemberMetadataChanged",
         "Membership.MetadataChanged",
     ]
 

@@ -155,6 +155,7 @@ QUERIES = {
     "list_organization_roles",
     "list_user_roles",
     "list_user_permissions",
+    "get_default_role",
     "get_restore_deadline",
     "get_user_by_external_id",
     "list_user_history",

@@ -27,6 +27,8 @@ SCOPES: Final[dict[str, str]] = {
     "connections:write": "create, configure, enable, disable and delete SSO connections; add, "
     "verify and delete organization domains",
     "clients:admin": "manage API clients (reserved: clients are managed with the CLI today)",
+    "roles:read": "read role definitions of the environment and of organizations",
+    "roles:write": "define, change and delete roles; set the default role",
 }
 """Every scope and what it grants (README "Security" shows this table)."""
 LEVELS: Final = ("read", "write", "admin")

@@ -13,6 +13,7 @@ from tenantry.adapters.cli import (
     members,
     orgs,
     projections,
+    roles,
     server,
     transfer,
 )
@@ -42,6 +43,7 @@ app.add_typer(projections.projections_app, name="projections")
 app.add_typer(clients.clients_app, name="clients")
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(history.audit_app, name="audit")
+app.add_typer(roles.roles_app, name="roles")
 
 
 def _version(value: bool) -> None:

@@ -50,7 +50,31 @@ def scope_of(method: str, path: str) -> str:
     group = "members" if any(part in path for part in _MEMBER_PATHS) else "organizations"
     if any(part in path for part in _CONNECTION_PATHS):
         group = "connections"
+    if group == "organizations" and _is_roles_path(path):
+        group = "roles"
     return f"{group}:{'read' if method in ('GET', 'HEAD') else 'write'}"
+
+
+_ROLE_PATHS: Final = ("/api/v1/roles", "/api/v1/organizations/{organization_id}/roles")
+
+
+def _is_roles_path(path: str) -> bool:
+    """A role definitions' route: the environment's or an organization's (a member's roles
+    are a member route)."""
+    return any(head in path for head in _ROLE_PATHS)
+
+
+class EnvironmentRolesRestricted(PermissionDenied):
+    """Raised when a client restricted to some organizations asks to change environment roles,
+    which every organization sees."""
+
+    code = "permission_denied"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this API client is restricted to its organizations; it cannot change the "
+            "environment's roles"
+        )
 
 
 def grant_of_principal(principal: object) -> Grant:
@@ -81,6 +105,8 @@ def access_guard(
             raise OrganizationsRestricted()
         if request.method == "POST" and route.path.endswith(_SIGN_UP):  # creates one too
             raise OrganizationsRestricted()
+        if request.method not in ("GET", "HEAD") and _ROLE_PATHS[0] in route.path:
+            raise EnvironmentRolesRestricted()
 
     return guard
 

@@ -29,6 +29,7 @@ from tenantry.adapters.http.routes import (
     lists,
     members,
     organizations,
+    roles,
     settings,
 )
 from tenantry.adapters.http.routing import (
@@ -97,4 +98,5 @@ def create_router(
     lifecycle.routes.mount(router)
     connections.routes.mount(router)
     domains.routes.mount(router)
+    roles.routes.mount(router)
     return router

@@ -181,9 +181,10 @@ class UpdateMembership(_Body):
 
 
 class RoleRef(BaseModel):
-    """A role held by a member. Roles are names until role definitions exist: ``display_name``
-    is then the name."""
+    """A role held by a member: its definition's ``role_`` id, name and display name (a role
+    named before any role was defined reads with its name as display name)."""
 
+    id: str | None = None
     name: str
     display_name: str
 
@@ -199,7 +200,10 @@ class Membership(BaseModel):
         description="ACTIVE, INACTIVE, PENDING_INVITE, INVITE_EXPIRED or REMOVED."
     )
     roles: list[RoleRef]
-    permissions: list[str] = Field(description="Empty until roles carry permissions.")
+    permissions: list[str] = Field(
+        description="The effective permissions: those of the roles held and of every role "
+        "they extend."
+    )
     display_name: str = Field(description="The organization's display name.")
     name: str = Field(description="The organization's name: its display name.")
     inviter_email: str | None
@@ -218,8 +222,11 @@ class Membership(BaseModel):
             user_id=m.user_id,
             email=m.email,
             membership_status=m.status,
-            roles=[RoleRef(name=r, display_name=r) for r in m.roles],
-            permissions=[],
+            roles=[
+                RoleRef(id=r.id, name=r.name, display_name=r.display_name) for r in m.role_details
+            ]
+            or [RoleRef(name=r, display_name=r) for r in m.roles],
+            permissions=m.permissions,
             display_name=organization_name,
             name=organization_name,
             inviter_email=m.inviter_email,

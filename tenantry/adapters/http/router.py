@@ -22,6 +22,7 @@ from tenantry.adapters.http.access import access_guard
 from tenantry.adapters.http.errors import ERROR_RESPONSES
 from tenantry.adapters.http.idempotency import IdempotencyStore
 from tenantry.adapters.http.routes import history, lists, members, organizations, settings
+from tenantry.adapters.http.routes import users as user_routes
 from tenantry.adapters.http.routing import (
     DEFAULT_MAX_BODY_BYTES,
     Lists,
@@ -85,4 +86,6 @@ def create_router(
         history.routes.mount(router)
     for group in (organizations, settings, members):
         group.routes.mount(router)
+    if projections is not None:  # a user is answered with their memberships, read from them
+        user_routes.routes.mount(router)
     return router

@@ -1,8 +1,24 @@
-"""Public import path for tenantry's errors (defined in :mod:`tenantry.domain.errors`)."""
+"""Public import path for tenantry's errors (defined in :mod:`tenantry.domain.errors` and, per
+capability, in the domain's ``*_errors`` modules)."""
 
 from tenantry.domain.errors import *  # noqa: F403
-from tenantry.domain.errors import __all__ as __all__
+from tenantry.domain.errors import __all__ as _core_errors
+from tenantry.domain.feature_errors import *  # noqa: F403
+from tenantry.domain.feature_errors import __all__ as _feature_errors
+from tenantry.domain.restore_errors import *  # noqa: F403
+from tenantry.domain.restore_errors import __all__ as _restore_errors
+from tenantry.domain.role_errors import *  # noqa: F403
+from tenantry.domain.role_errors import __all__ as _role_errors
+from tenantry.domain.sso_errors import *  # noqa: F403
+from tenantry.domain.sso_errors import __all__ as _sso_errors
 from tenantry.domain.user_errors import *  # noqa: F403
 from tenantry.domain.user_errors import __all__ as _user_errors
 
-__all__ = [*__all__, *_user_errors]
+__all__ = [
+    *_core_errors,
+    *_feature_errors,
+    *_restore_errors,
+    *_role_errors,
+    *_sso_errors,
+    *_user_errors,
+]

@@ -35,6 +35,7 @@ from tenantry.adapters.sqlite_store import SYNCHRONOUS, SYNCHRONOUS_MODES
 from tenantry.application.app import DEFAULT_INVITATION_LIFETIME, Tenantry, utc_now
 from tenantry.domain import ids
 from tenantry.domain.errors import InvalidField
+from tenantry.domain.policies import ApplicationPolicy
 
 DEFAULT_DATABASE_URL: Final = "sqlite:///tenantry.db"
 DATABASE_URL_ENV: Final = "TENANTRY_DATABASE_URL"
@@ -94,10 +95,15 @@ class Database:
         clock: Callable[[], datetime] = utc_now,
         id_factory: Callable[[], UUID] = ids.new_id,
         invitation_lifetime: timedelta = DEFAULT_INVITATION_LIFETIME,
+        policy: ApplicationPolicy | None = None,
     ) -> Tenantry:
         """The application on this database (see :meth:`open`)."""
         return self.open(
-            Tenantry, clock=clock, id_factory=id_factory, invitation_lifetime=invitation_lifetime
+            Tenantry,
+            clock=clock,
+            id_factory=id_factory,
+            invitation_lifetime=invitation_lifetime,
+            policy=policy,
         )
 
     def open(
@@ -107,6 +113,7 @@ class Database:
         clock: Callable[[], datetime] = utc_now,
         id_factory: Callable[[], UUID] = ids.new_id,
         invitation_lifetime: timedelta = DEFAULT_INVITATION_LIFETIME,
+        policy: ApplicationPolicy | None = None,
     ) -> A:
         """An application of class ``cls`` on this database; the event store's tables are
         created if missing (a new SQLite file with mode 0600)."""
@@ -117,6 +124,7 @@ class Database:
                 clock=clock,
                 id_factory=id_factory,
                 invitation_lifetime=invitation_lifetime,
+                policy=policy,
             )
         app.database_url = self.url
         return app
@@ -220,11 +228,12 @@ def connect(
     clock: Callable[[], datetime] = utc_now,
     id_factory: Callable[[], UUID] = ids.new_id,
     invitation_lifetime: timedelta = DEFAULT_INVITATION_LIFETIME,
+    policy: ApplicationPolicy | None = None,
 ) -> Tenantry:
     """Builds tenantry on ``database_url`` (default: ``$TENANTRY_DATABASE_URL``, else the
     embedded SQLite file ``tenantry.db``). Tables are created if missing."""
     return Database.parse(database_url).connect(
-        clock=clock, id_factory=id_factory, invitation_lifetime=invitation_lifetime
+        clock=clock, id_factory=id_factory, invitation_lifetime=invitation_lifetime, policy=policy
     )
 
 

@@ -17,6 +17,7 @@ from tenantry.adapters.database import Database
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import DEFAULT_INVITATION_LIFETIME, Tenantry, utc_now
 from tenantry.domain import ids
+from tenantry.domain.policies import ApplicationPolicy
 from tenantry.projections import dto as pdto
 from tenantry.projections.user_pages import UserPage
 
@@ -129,9 +130,14 @@ def connect(
     clock: Callable[[], datetime] = utc_now,
     id_factory: Callable[[], UUID] = ids.new_id,
     invitation_lifetime: timedelta = DEFAULT_INVITATION_LIFETIME,
+    policy: ApplicationPolicy | None = None,
 ) -> Embedded:
     """Builds tenantry on ``database_url`` (default: ``$TENANTRY_DATABASE_URL``, else the
     embedded SQLite file ``tenantry.db``). Tables are created if missing."""
     return Database.parse(database_url).open(
-        Embedded, clock=clock, id_factory=id_factory, invitation_lifetime=invitation_lifetime
+        Embedded,
+        clock=clock,
+        id_factory=id_factory,
+        invitation_lifetime=invitation_lifetime,
+        policy=policy,
     )

@@ -16,6 +16,7 @@ from tenantry.application.kernel import DEFAULT_INVITATION_LIFETIME, UNSET, utc_
 from tenantry.application.members import Members
 from tenantry.application.organization_settings import OrganizationSettings
 from tenantry.application.organizations import Organizations
+from tenantry.application.restore import Restore
 from tenantry.application.signing_keys import SigningKeyAudit
 from tenantry.application.user_history import UserHistory
 from tenantry.application.users import Users
@@ -31,6 +32,7 @@ class Tenantry(
     History,
     ApiClientAudit,
     SigningKeyAudit,
+    Restore,
     Users,
     UserHistory,
 ):

@@ -167,6 +167,11 @@ class OrganizationDiff(_Frozen):
     changes: list[FieldChange]
 
 
+class PurgeSweep(_Frozen):
+    organizations_checked: int
+    organizations_purged: int
+
+
 class UserProfile(_Frozen):
     """A user's profile, with the hosted API's field names."""
 

@@ -4,12 +4,10 @@ that feeds and replays see it (seats never waited for it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from uuid import UUID
-
-from eventsourcing.utils import get_topic
 
 from tenantry.application import dto
 from tenantry.application.kernel import Kernel, command
@@ -88,20 +86,3 @@ class InvitationExpiry(Kernel):
             elif isinstance(event, Organization.SeatEvent):
                 pending.pop(event.user_id, None)
         return [u for u, at in sorted(pending.items(), key=lambda p: p[1]) if at <= now]
-
-    def _all_organization_ids(self) -> Iterator[UUID]:
-        topic = get_topic(Organization.Created)
-        start: int | None = None
-        while True:
-            page = self.recorder.select_notifications(
-                start=start, limit=1000, topics=[topic], inclusive_of_start=start is None
-            )
-            for n in page:
-                yield (
-                    n.originator_id
-                    if isinstance(n.originator_id, UUID)
-                    else UUID(str(n.originator_id))
-                )
-            if len(page) < 1000:
-                return
-            start = page[-1].id

@@ -9,7 +9,7 @@ import functools
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, Final, ParamSpec, TypeVar, cast
 from uuid import UUID, uuid4
@@ -23,7 +23,7 @@ from eventsourcing.persistence import (
     Recording,
     Transcoder,
 )
-from eventsourcing.utils import Environment, EnvType
+from eventsourcing.utils import Environment, EnvType, get_topic
 
 from tenantry.application.serialization import JSONTranscoder, PydanticMapper
 from tenantry.domain import ids, values
@@ -31,6 +31,7 @@ from tenantry.domain.base import Act, Aggregate, utc
 from tenantry.domain.errors import ConcurrentModification, OrganizationNotFound
 from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
+from tenantry.domain.policies import ApplicationPolicy
 from tenantry.domain.user import User
 
 T = TypeVar("T")
@@ -103,8 +104,11 @@ class Kernel(Application[UUID]):
         # Each race round lets at least one contender commit, so under heavy contention on one
         # organization a command may need many rounds: the bound only stops a runaway.
         max_attempts: int = 32,
+        policy: ApplicationPolicy | None = None,
     ) -> None:
         self.clock = clock
+        self.policy = ApplicationPolicy() if policy is None else policy
+        """The host application's own policies: restore period, session policy, sign-in methods."""
         self.id_factory = id_factory
         self.invitation_lifetime = invitation_lifetime
         self.max_attempts = max_attempts
@@ -296,3 +300,21 @@ class Kernel(Application[UUID]):
         if len(self._known_users) >= 100_000:
             self._known_users.clear()
         self._known_users.add(user_id)
+
+    def _all_organization_ids(self) -> Iterator[UUID]:
+        """Every organization ever created (deleted ones too), oldest first, from the log."""
+        topic = get_topic(Organization.Created)
+        start: int | None = None
+        while True:
+            page = self.recorder.select_notifications(
+                start=start, limit=1000, topics=[topic], inclusive_of_start=start is None
+            )
+            for n in page:
+                yield (
+                    n.originator_id
+                    if isinstance(n.originator_id, UUID)
+                    else UUID(str(n.originator_id))
+                )
+            if len(page) < 1000:
+                return
+            start = page[-1].id

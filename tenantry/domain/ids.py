@@ -107,5 +107,24 @@ def with_public_ids(data: dict[str, object]) -> dict[str, object]:
     return data
 
 
-NS_USER_EXTERNAL_ID: Final = uuid.UUID("6f0f3a8e-7c0b-4f3e-9a51-1f0c2d9f0a04")
+ROLE: Final = "role"
+NS_ROLE_BOOK: Final = uuid.UUID("6f0f3a8e-7c0b-4f3e-9a51-1f0c2d9f0a04")
+"""Namespace of the role books' ids: one book per scope (the environment, or an organization)."""
+NS_ROLE: Final = uuid.UUID("6f0f3a8e-7c0b-4f3e-9a51-1f0c2d9f0a05")
+"""Namespace of role ids: a role's id follows from its scope and its name."""
+
+
+def role_book_uuid(organization: uuid.UUID | None) -> uuid.UUID:
+    """The id of the role book of an organization, or of the environment (``None``)."""
+    return uuid.uuid5(NS_ROLE_BOOK, "environment" if organization is None else organization.hex)
+
+
+def role_id(organization: uuid.UUID | None, name: str) -> str:
+    """The public id (``role_…``) of the role ``name`` defined in an organization or, for
+    ``None``, in the environment."""
+    scope = "environment" if organization is None else organization.hex
+    return encode(ROLE, uuid.uuid5(NS_ROLE, f"{scope}/{name}"))
+
+
+NS_USER_EXTERNAL_ID: Final = uuid.UUID("6f0f3a8e-7c0b-4f3e-9a51-1f0c2d9f0a06")
 """The namespace of the claims of users' external ids (:mod:`tenantry.domain.user_claim`)."""

@@ -25,6 +25,7 @@ from tenantry.domain.errors import (
     OrganizationNotFound,
 )
 from tenantry.domain.ledger import ExpiryLedger
+from tenantry.domain.retention import Retention
 from tenantry.domain.seats import SeatLedger
 from tenantry.domain.values import Feature, SessionPolicy
 
@@ -41,6 +42,8 @@ class OrganizationState(AggregateState):
     session_policy: SessionPolicy = SessionPolicy()
     sign_in_methods: list[str] | None = None
     deleted: bool = False
+    deleted_at: datetime | None = None
+    purged: bool = False
     active_members: int = 0
     pending_invitations: ExpiryLedger = ExpiryLedger()
 
@@ -50,7 +53,7 @@ class OrganizationState(AggregateState):
         return new
 
 
-class Organization(Aggregate, SeatLedger):
+class Organization(Aggregate, SeatLedger, Retention):
     """A customer company: a multi-tenant container with settings and a seat limit."""
 
     State = OrganizationState
@@ -142,6 +145,35 @@ class Organization(Aggregate, SeatLedger):
     class Deleted(Event):
         def apply_to(self, s: OrganizationState) -> None:
             s.deleted = True
+            s.deleted_at = self.timestamp
+
+    class Restored(Event):
+        """Live again, with its members and settings. ``external_id`` and ``slug`` are the keys
+        it got back (``None``: released, another organization had taken it); the other fields
+        repeat what the read models need to list it again (they dropped it at its deletion)."""
+
+        external_id: str | None
+        slug: str | None
+        display_name: str
+        logo_url: str | None
+        region_code: str
+        metadata: dict[str, str]
+        features: dict[str, bool]
+        max_allowed_users: int | None
+        active_members: int
+        created_on: datetime
+
+        def apply_to(self, s: OrganizationState) -> None:
+            s.deleted = False
+            s.deleted_at = None
+            s.external_id = self.external_id
+            s.slug = self.slug
+
+    class Purged(Event):
+        """Its restore period is over: it stays deleted for good (its history stays)."""
+
+        def apply_to(self, s: OrganizationState) -> None:
+            s.purged = True
 
     # --- the seat ledger: one event per admission or release, recorded beside the membership's
     class SeatEvent(Event):

@@ -21,7 +21,12 @@ class MembershipsProjection(Projection):
 
     name = "memberships"
     version = 1
-    handles = (Membership.Event, Organization.Created, Organization.Deleted)
+    handles = (
+        Membership.Event,
+        Organization.Created,
+        Organization.Deleted,
+        Organization.Restored,
+    )
     tables: ClassVar[dict[str, str]] = {"members": "key", "member_orgs": "organization_id"}
 
     def reads(self, event: DomainEvent) -> Iterable[RowRef]:
@@ -43,6 +48,12 @@ def _organization_deleted(
     event: Organization.Deleted, position: int, rows: Mapping[RowRef, Row | None]
 ) -> Writes:
     return _organization(event, deleted=True)
+
+
+def _organization_restored(
+    event: Organization.Restored, position: int, rows: Mapping[RowRef, Row | None]
+) -> Writes:
+    return _organization(event, deleted=False)
 
 
 def _organization(event: Organization.Event, *, deleted: bool) -> Writes:
@@ -177,6 +188,7 @@ _APPLY: Dispatch[Callable[[Any, int, Mapping[RowRef, Row | None]], Writes]] = Di
     {
         Organization.Created: _organization_created,
         Organization.Deleted: _organization_deleted,
+        Organization.Restored: _organization_restored,
         Membership.Invited: _invited,
         Membership.Provisioned: _provisioned,
     },

@@ -12,7 +12,7 @@ from tenantry.projections.base import Projection, Row, RowRef, Writes, public_id
 from tenantry.projections.dispatch import Dispatch
 
 COUNT_KEY = "live"
-_COUNTED = (Organization.Created, Organization.Deleted)
+_COUNTED = (Organization.Created, Organization.Deleted, Organization.Restored)
 
 
 def search_text(row: Mapping[str, Any]) -> str:
@@ -46,8 +46,19 @@ _COUNT_REF: RowRef = ("orgs_count", COUNT_KEY)
 def _created(
     event: Organization.Created, position: int, rows: Mapping[RowRef, Row | None]
 ) -> Writes:
+    return _listed(event, position, rows, features={}, create_time=to_micros(event.timestamp))
+
+
+def _listed(
+    event: Organization.Created | Organization.Restored,
+    position: int,
+    rows: Mapping[RowRef, Row | None],
+    *,
+    features: dict[str, bool],
+    create_time: int,
+) -> Writes:
+    """The row of an organization listed from now on (``seq``: this event's position)."""
     org_id = public_id(ids.ORG, event.originator_id)
-    at = to_micros(event.timestamp)
     row: Row = {
         "id": org_id,
         "seq": position,
@@ -57,13 +68,24 @@ def _created(
         "logo_url": event.logo_url,
         "region_code": event.region_code,
         "metadata": dict(event.metadata),
-        "features": {},
-        "create_time": at,
-        "update_time": at,
+        "features": features,
+        "create_time": create_time,
+        "update_time": to_micros(event.timestamp),
         "version": event.originator_version,
     }
     row["search"] = search_text(row)
     return {("orgs", org_id): row, _COUNT_REF: _count(rows.get(_COUNT_REF), +1)}
+
+
+def _restored(
+    event: Organization.Restored, position: int, rows: Mapping[RowRef, Row | None]
+) -> Writes:
+    """Listed again (its deletion dropped the row), after the organizations created meanwhile:
+    ``seq`` is the restore's position."""
+    if rows.get(("orgs", public_id(ids.ORG, event.originator_id))) is not None:
+        return {}
+    created = to_micros(event.created_on)
+    return _listed(event, position, rows, features=dict(event.features), create_time=created)
 
 
 def _deleted(
@@ -122,7 +144,12 @@ def _no_field(event: Organization.Event, row: Row) -> None:
 
 
 _APPLY: Dispatch[Callable[[Any, int, Mapping[RowRef, Row | None]], Writes]] = Dispatch(
-    {Organization.Created: _created, Organization.Deleted: _deleted}, default=_updated
+    {
+        Organization.Created: _created,
+        Organization.Deleted: _deleted,
+        Organization.Restored: _restored,
+    },
+    default=_updated,
 )
 _CHANGES: Dispatch[Callable[[Any, Row], None]] = Dispatch(
     {

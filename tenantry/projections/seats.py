@@ -33,6 +33,7 @@ class SeatsProjection(Projection):
         Organization.LimitSet,
         Organization.Deleted,
         Organization.SeatEvent,
+        Organization.Restored,
     )
     tables: ClassVar[dict[str, str]] = {"seats": "organization_id", "seat_pending": "key"}
 
@@ -48,6 +49,9 @@ class SeatsProjection(Projection):
         ref: RowRef = ("seats", org_id)
         if isinstance(event, Organization.Created):
             return {ref: {"organization_id": org_id, "max_allowed_users": None, "active": 0}}
+        if isinstance(event, Organization.Restored):  # its deletion dropped the row
+            limit, active = event.max_allowed_users, event.active_members
+            return {ref: {"organization_id": org_id, "max_allowed_users": limit, "active": active}}
         seat = rows.get(ref)
         if seat is None:
             return {}  # an organization never created, or deleted

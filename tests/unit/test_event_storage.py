@@ -71,6 +71,8 @@ GOLDEN_TOPICS = sorted(
         "tenantry.domain.organization:Organization.SessionPolicySet",
         "tenantry.domain.organization:Organization.SignInMethodsSet",
         "tenantry.domain.organization:Organization.SlugChanged",
+        "tenantry.domain.organization:Organization.Restored",
+        "tenantry.domain.organization:Organization.Purged",
     ]
 )
 
@@ -200,6 +202,10 @@ def every_kind_of_event(app: Tenantry, clock: FakeClock) -> str:
     clock.advance(timedelta(days=2))
     app.expire_invitations(org)
     app.delete_organization(org)
+    app.restore_organization(org)
+    app.delete_organization(org)
+    clock.advance(timedelta(days=31))
+    app.purge_deleted_organizations()
     return org
 
 

@@ -53,3 +53,10 @@ def test_memberships_work_alike_under_random_organization_ids() -> None:
     stored = {n.originator_id for n in app.recorder.select_notifications(start=1, limit=100)}
     dana = ids.user_uuid("dana@acme.io")
     assert uuid.uuid5(org_uuid, dana.hex) in stored  # the id such a membership always had
+
+
+def test_every_uuid5_namespace_is_distinct() -> None:
+    """Two kinds of natural key under one namespace would collide: each has its own."""
+    namespaces = {name: value for name, value in vars(ids).items() if name.startswith("NS_")}
+    assert len(namespaces) >= 6
+    assert len(set(namespaces.values())) == len(namespaces), namespaces

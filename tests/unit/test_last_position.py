@@ -70,6 +70,11 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
         "NOT-HEX", encrypted=False
     ),
     "record_signing_key_retired": lambda app, org: app.record_signing_key_retired("ab"),
+    "restore_organization": lambda app, org: app.restore_organization(
+        org,
+        release_taken_keys="yes",  # type: ignore[arg-type]
+    ),
+    "purge_deleted_organizations": lambda app, org: app.purge_deleted_organizations(actor=" "),
     "update_user": lambda app, org: app.update_user("ann@x.io", metadata={"x": "short key"}),
     "delete_user": lambda app, org: app.delete_user("ann@x.io", actor=" "),
     "create_user_and_membership": lambda app, org: app.create_user_and_membership(
@@ -114,6 +119,7 @@ QUERIES = {
     "get_allowed_sign_in_methods",
     "get_membership",
     "get_user",
+    "get_restore_deadline",
     "get_user_by_external_id",
     "list_user_history",
 }

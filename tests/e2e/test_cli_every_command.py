@@ -153,6 +153,11 @@ def test_every_command_takes_d_and_prints_one_json_document(tmp_path: Path) -> N
         run("members", args[0], org, *args[1:])
     assert run("members", "list", org)["total_size"] == 2
     run("users", "get", "cy@every.example")
+    run("users", "update", "cy@every.example", "--external-id", "every-cy")
+    assert run("users", "list", "--external-id", "every-cy")["total_size"] == 1
+    assert run("users", "search", "every-c")["total_size"] == 1
+    run("users", "delete", "cy@every.example")
+    assert run("users", "history", "cy@every.example")["entries"][-1]["event"] == "Deleted"
     run("sweep")
 
     history = run("history", org)

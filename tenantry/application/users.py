@@ -19,7 +19,7 @@ from eventsourcing.utils import get_topic
 from tenantry.application import dto, presenters
 from tenantry.application.kernel import UNSET, Kernel, Unset, command
 from tenantry.application.members import Members
-from tenantry.domain import admission, ids, values
+from tenantry.domain import admission, arguments, ids, values
 from tenantry.domain.base import Act
 from tenantry.domain.errors import InvalidField, NothingChanged, UserNotFound
 from tenantry.domain.membership import Membership
@@ -107,7 +107,8 @@ class Users(Kernel):
             UNSET if user_profile is None else user_profile,
         )
         terms = _membership_terms(membership)
-        if not send_invitation and terms.get("inviter_email") is not None:
+        invite = arguments.flag(send_invitation, "send_invitation")
+        if not invite and terms.get("inviter_email") is not None:
             raise InvalidField("membership.inviter_email", "only applies to invitations")
         act_of = _Acting(values.actor(actor), values.reason(reason))
 
@@ -117,7 +118,7 @@ class Users(Kernel):
         members = cast(Members, self)  # Tenantry composes Members beside Users
         self._local.amend_user = amend
         try:
-            if send_invitation:
+            if invite:
                 admitted = members.invite_member(
                     organization_id, email, **terms, actor=actor, reason=reason
                 )

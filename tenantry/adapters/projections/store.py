@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import TypedDict, TypeVar, Unpack
+from typing import TypeVar, Unpack
 
 import sqlalchemy as sa
 
@@ -21,6 +21,7 @@ from tenantry.adapters.database import database_of
 from tenantry.adapters.projections import failures
 from tenantry.adapters.projections.engine import projections_engine, reader, writer
 from tenantry.adapters.projections.generations import Generation, Generations
+from tenantry.adapters.projections.read_options import ReadOptions as ReadOptions
 from tenantry.adapters.projections.runner import DEFAULT_BATCH_SIZE, Progress, Runner
 from tenantry.adapters.projections.secrets import database_secret
 from tenantry.adapters.projections.user_queries import UserQueries
@@ -46,15 +47,6 @@ V = TypeVar("V", bound=View)
 
 _ALIGN_ATTEMPTS = 3
 """Tries to read the projections a view joins at one log position (see ``_snapshot``)."""
-
-
-class ReadOptions(TypedDict, total=False):
-    """Read your writes, for every query: with ``min_position`` (e.g. ``app.last_position``) the
-    answer includes at least that much of the log, waiting for the projection at most
-    ``timeout`` seconds (default 5), else :class:`ProjectionBehind`."""
-
-    min_position: int | None
-    timeout: float
 
 
 class ProjectionStore(UserQueries):

@@ -69,6 +69,7 @@ def test_readiness_reports_lag_and_is_ready_when_caught_up(tmp_path: Path) -> No
         "seats": 0,
         "memberships": 0,
         "audit": 0,
+        "users": 0,
     }
     assert body["follower"]["alive"] is True
 

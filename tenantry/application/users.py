@@ -107,8 +107,8 @@ class Users(Kernel):
             UNSET if user_profile is None else user_profile,
         )
         terms = _membership_terms(membership)
-        send_invitation = arguments.flag(send_invitation, "send_invitation")
-        if not send_invitation and terms.get("inviter_email") is not None:
+        invite = arguments.flag(send_invitation, "send_invitation")
+        if not invite and terms.get("inviter_email") is not None:
             raise InvalidField("membership.inviter_email", "only applies to invitations")
         act_of = _Acting(values.actor(actor), values.reason(reason))
 
@@ -118,7 +118,7 @@ class Users(Kernel):
         members = cast(Members, self)  # Tenantry composes Members beside Users
         self._local.amend_user = amend
         try:
-            if send_invitation:
+            if invite:
                 admitted = members.invite_member(
                     organization_id, email, **terms, actor=actor, reason=reason
                 )

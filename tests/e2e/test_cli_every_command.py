@@ -165,6 +165,11 @@ def test_every_command_takes_d_and_prints_one_json_document(tmp_path: Path) -> N
     run("roles", "set-default", "member", "--org", org)
     moved = run("roles", "delete", "billing", "--org", org, "--reassign-to", "viewer")
     assert moved["memberships_reassigned"] == 1
+    run("users", "update", "cy@every.example", "--external-id", "every-cy")
+    assert run("users", "list", "--external-id", "every-cy")["total_size"] == 1
+    assert run("users", "search", "every-c")["total_size"] == 1
+    run("users", "delete", "cy@every.example")
+    assert run("users", "history", "cy@every.example")["entries"][-1]["event"] == "Deleted"
     run("sweep")
 
     history = run("history", org)

@@ -215,3 +215,31 @@ def test_a_host_apps_own_principal_may_do_everything() -> None:
         with TestClient(host) as client:
             r = client.post(ORGS, json={"display_name": "Open"})
             assert r.status_code == 201, r.text
+
+
+def test_a_restricted_client_reaches_users_only_through_its_organizations(
+    served: tuple[FastAPI, TestClient], admin: Api
+) -> None:
+    mine = admin.create_org(display_name="Users Mine")
+    other = admin.create_org(display_name="Users Other")
+    for org in (mine, other):
+        r = admin.call("POST", f"{ORGS}/{org['id']}/users", json={"email": "ann@users.example"})
+        assert r.status_code == 201, r.text
+    user_id = r.json()["user"]["id"]
+    api = scoped(*served, ["members:write"], organizations=[mine["id"]])
+
+    for method, path in (
+        ("GET", "/api/v1/users"),
+        ("GET", "/api/v1/users:search?query=ann@users"),
+        ("GET", f"/api/v1/users/{user_id}"),
+        ("DELETE", f"/api/v1/users/{user_id}"),
+        ("GET", f"/api/v1/users/{user_id}/history"),
+    ):
+        assert_error(api.call(method, path), 403, "permission_denied")
+    found = api.call("GET", f"{ORGS}/{mine['id']}/users:search", params={"query": "ann@users"})
+    assert found.status_code == 200, found.text
+    (user,) = found.json()["users"]
+    assert [m["organization_id"] for m in user["memberships"]] == [mine["id"]]
+    elsewhere = api.call("GET", f"{ORGS}/{other['id']}/users:search", params={"query": "ann@u"})
+    assert_error(elsewhere, 404, "organization_not_found")
+    assert admin.call("GET", f"/api/v1/users/{user_id}").status_code == 200

@@ -16,6 +16,7 @@ from tenantry.adapters.cli import (
     roles,
     server,
     transfer,
+    users,
 )
 from tenantry.adapters.cli import restore as restore  # registers `orgs restore`, `orgs purge`
 
@@ -38,7 +39,7 @@ app.add_typer(orgs.seats_app, name="seats")
 app.add_typer(orgs.session_app, name="session-policy")
 app.add_typer(orgs.sign_in_app, name="sign-in-methods")
 app.add_typer(members.members_app, name="members")
-app.add_typer(members.users_app, name="users")
+app.add_typer(users.users_app, name="users")  # members.users_app, with users.py's commands
 app.add_typer(projections.projections_app, name="projections")
 app.add_typer(clients.clients_app, name="clients")
 app.add_typer(keys.keys_app, name="keys")

@@ -41,6 +41,22 @@ class OrganizationsRestricted(PermissionDenied):
         super().__init__("this API client is restricted to its organizations; it cannot create one")
 
 
+_USERS: Final = "/api/v1/users"
+"""The environment-wide users routes (a user may belong to any organization)."""
+
+
+class UsersRestricted(PermissionDenied):
+    """Raised when a client restricted to some organizations asks for the environment-wide
+    users routes (it reaches users through its organizations' routes)."""
+
+    code = "permission_denied"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this API client is restricted to its organizations; it cannot use /api/v1/users"
+        )
+
+
 def scope_of(method: str, path: str) -> str:
     """The scope a route (``method``, path template, under any prefix) needs."""
     if method == "DELETE" and path.endswith(_ORGANIZATION):
@@ -107,6 +123,8 @@ def access_guard(
             raise OrganizationsRestricted()
         if request.method not in ("GET", "HEAD") and _ROLE_PATHS[0] in route.path:
             raise EnvironmentRolesRestricted()
+        if _USERS in route.path:
+            raise UsersRestricted()
 
     return guard
 

@@ -32,6 +32,7 @@ from tenantry.adapters.http.routes import (
     roles,
     settings,
 )
+from tenantry.adapters.http.routes import users as user_routes
 from tenantry.adapters.http.routing import (
     DEFAULT_MAX_BODY_BYTES,
     Lists,
@@ -99,4 +100,6 @@ def create_router(
     connections.routes.mount(router)
     domains.routes.mount(router)
     roles.routes.mount(router)
+    if projections is not None:  # a user is answered with their memberships, read from them
+        user_routes.routes.mount(router)
     return router

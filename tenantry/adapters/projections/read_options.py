@@ -1,4 +1,4 @@
-"""The read-your-writes options every projection-store query takes."""
+"""The read-your-writes options every query of the projections takes."""
 
 from __future__ import annotations
 

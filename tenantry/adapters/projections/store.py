@@ -21,7 +21,7 @@ from tenantry.adapters.database import database_of
 from tenantry.adapters.projections import failures
 from tenantry.adapters.projections.engine import projections_engine, reader, writer
 from tenantry.adapters.projections.generations import Generation, Generations
-from tenantry.adapters.projections.read_options import ReadOptions
+from tenantry.adapters.projections.read_options import ReadOptions as ReadOptions
 from tenantry.adapters.projections.runner import DEFAULT_BATCH_SIZE, Progress, Runner
 from tenantry.adapters.projections.secrets import database_secret
 from tenantry.adapters.projections.user_queries import UserQueries
@@ -424,20 +424,18 @@ class ProjectionStore(UserQueries):
     ) -> pdto.MemberPage:
         """An organization's members (1-100 a page, default 30), optionally of one status;
         ``status="REMOVED"`` lists the revoked invitations, which are left out otherwise."""
-        page = self._ask(
+        return self._ask(
             MembershipsView,
             lambda v, r: v.members(r, organization_id, status, page_size, page_token),
             read,
             at,
         )
-        return page.model_copy(update={"members": self.app._with_roles(page.members)})
 
     def list_user_memberships(
         self, user: str, *, at: datetime | None = None, **read: Unpack[ReadOptions]
     ) -> list[dto.Membership]:
         """The organizations a user (``usr_`` id or e-mail) belongs to, with status and roles."""
-        found = self._ask(MembershipsView, lambda v, r: v.of_user(r, user), read, at)
-        return self.app._with_roles(found)
+        return self._ask(MembershipsView, lambda v, r: v.of_user(r, user), read, at)
 
     def list_audit_log(
         self,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, TypeVar, Unpack
 from tenantry.adapters.projections.read_options import ReadOptions
 from tenantry.adapters.projections.views import Reading, UsersView
 from tenantry.domain import ids
+from tenantry.domain.user import parse_user_reference
 from tenantry.projections.user_pages import UserPage
 
 T = TypeVar("T")
@@ -59,8 +60,8 @@ class UserQueries:
             read,
         )
 
-    def list_user_organizations(self, user_id: str, **read: Unpack[ReadOptions]) -> tuple[str, ...]:
-        """The ``org_`` ids of every organization the user (``usr_`` id) has had a membership
-        of, removed ones too, in the order they were joined."""
-        ids.decode(ids.USER, user_id, "user_id")  # refuses anything but a usr_ id
+    def list_user_organizations(self, user: str, **read: Unpack[ReadOptions]) -> tuple[str, ...]:
+        """The ``org_`` ids of every organization the user (``usr_`` id or e-mail) has had a
+        membership of, removed ones too, in the order they were joined."""
+        user_id = ids.encode(ids.USER, parse_user_reference(user))
         return self._ask(UsersView, lambda v, r: v.organizations_of(r, user_id), read)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Final
 
 from fastapi import Body, Query, Response
 
-from tenantry.adapters.http import schemas
+from tenantry.adapters.http import schemas, user_schemas
 from tenantry.adapters.http.errors import fields_as_sent
 from tenantry.adapters.http.routing import (
     Acting,
@@ -76,20 +76,32 @@ def _admit(
     "/api/v1/organizations/{organization_id}/users",
     status_code=201,
     summary="Create a user and their membership (invite)",
-    response_model=schemas.UserResponse,
+    description="The hosted CreateUser body: the user's `external_id`, `metadata` and "
+    "`user_profile` are recorded in the same save as the admission (a user who exists keeps "
+    "the fields not given).",
+    response_model=user_schemas.UserResponse,
 )
 def create_user(
     t: App,
     by: By,
     organization_id: OrgId,
-    body: schemas.CreateUser,
+    body: user_schemas.CreateUser,
     send_invitation_email: SendInvitation = True,
 ) -> Response:
     with fields_as_sent(_NESTED):
-        membership = _admit(
-            t, organization_id, body.email, body.membership, send_invitation_email, by
+        made = t.create_user_and_membership(
+            organization_id,
+            body.email,
+            external_id=body.external_id,
+            metadata=body.metadata,
+            user_profile=None if body.user_profile is None else body.user_profile.given(),
+            membership=None if body.membership is None else body.membership.terms(),
+            send_invitation=send_invitation_email,
+            **by.kwargs(),
         )
-    return written(t, _user_response(t, membership), 201)
+    name = t.get_organization(organization_id).display_name
+    hosted = user_schemas.User.of(made.user, [schemas.Membership.of(made.membership, name)])
+    return written(t, user_schemas.UserResponse(user=hosted), 201)
 
 
 @routes.post(

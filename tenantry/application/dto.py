@@ -80,12 +80,20 @@ class SeatUsage(_Frozen):
 
 
 class SessionPolicyView(SessionPolicy):
+    """The organization's own session policy, and the ``effective`` one: the stricter of the
+    application's and the organization's, field by field (see :mod:`tenantry.domain.policies`)."""
+
     organization_id: str
+    effective: SessionPolicy
 
 
 class SignInMethods(_Frozen):
+    """The methods the organization allows (``None``: it inherits the application's) and the
+    ``effective_sign_in_methods``: those both the application and the organization allow."""
+
     organization_id: str
     allowed_sign_in_methods: list[str] | None  # None: the application's default
+    effective_sign_in_methods: list[str]
 
 
 class Invitation(_Frozen):

@@ -75,6 +75,9 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
         release_taken_keys="yes",  # type: ignore[arg-type]
     ),
     "purge_deleted_organizations": lambda app, org: app.purge_deleted_organizations(actor=" "),
+    "update_organization_session_policy": lambda app, org: app.update_organization_session_policy(
+        org, {"policy_source": "SOMETIMES"}
+    ),
     "update_user": lambda app, org: app.update_user("ann@x.io", metadata={"x": "short key"}),
     "delete_user": lambda app, org: app.delete_user("ann@x.io", actor=" "),
 }
@@ -117,6 +120,7 @@ QUERIES = {
     "get_membership",
     "get_user",
     "get_restore_deadline",
+    "get_organization_session_policy",
     "get_user_by_external_id",
 }
 """The use cases that record nothing: they leave ``last_position`` as it is."""

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from tenantry.domain.errors import InvalidField
 from tenantry.domain.values import SessionPolicy
 
 __all__ = [
@@ -207,3 +208,33 @@ class UserDeletion(_Frozen):
 
     user_id: str
     removed_from: list[str]
+
+
+class Invite(_Frozen):
+    """An invitation as the hosted API answers a resend (``resend_invite``)."""
+
+    organization_id: str
+    user_id: str
+    inviter_email: str | None
+    status: str  # pending, accepted, expired or revoked
+    created_at: datetime
+    expires_at: datetime
+    resent_at: datetime | None
+    resent_count: int
+
+    @classmethod
+    def of(cls, membership: Membership) -> Invite:
+        """The invitation of ``membership`` (one that has none: :class:`InvalidField`)."""
+        invitation = membership.invitation
+        if invitation is None:
+            raise InvalidField("user", f"{membership.email!r} has no invitation")
+        return cls(
+            organization_id=membership.organization_id,
+            user_id=membership.user_id,
+            inviter_email=membership.inviter_email,
+            status=invitation.status,
+            created_at=invitation.created_at,
+            expires_at=invitation.expires_at,
+            resent_at=invitation.resent_at,
+            resent_count=invitation.resent_count,
+        )

@@ -212,7 +212,7 @@ def _feature_pairs(
             pairs.append((item[0], item[1]))
         elif isinstance(item, Mapping) and set(item) == {"name", "enabled"}:
             pairs.append((item["name"], item["enabled"]))
-        elif isinstance(item, Mapping) and len(item) == 1:
+        elif isinstance(item, Mapping) and len(item) == 1 and not {"name", "enabled"} & set(item):
             pairs.extend(item.items())
         else:
             raise wrong

@@ -51,6 +51,7 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
         org, "bob@x.io", expires_in=timedelta(0)
     ),
     "revoke_invitation": lambda app, org: app.revoke_invitation(org, "bob@x.io", actor=" "),
+    "resend_invite": lambda app, org: app.resend_invite(org, "bob@x.io", expires_in=timedelta(0)),
     "remove_member": lambda app, org: app.remove_member(org, "ann@x.io", actor=" "),
     "deactivate_member": lambda app, org: app.deactivate_member(org, "ann@x.io", actor=" "),
     "reactivate_member": lambda app, org: app.reactivate_member(org, "ann@x.io", actor=" "),

@@ -238,3 +238,12 @@ class Invite(_Frozen):
             resent_at=invitation.resent_at,
             resent_count=invitation.resent_count,
         )
+
+
+class DeletedOrganization(_Frozen):
+    """A deleted organization that can still be restored, as it was deleted (its external id
+    and slug are those it had; they come back only if still free)."""
+
+    organization: Organization
+    deleted_at: datetime
+    restore_deadline: datetime

@@ -121,6 +121,7 @@ QUERIES = {
     "get_membership",
     "get_user",
     "get_restore_deadline",
+    "list_deleted_organizations",
     "get_organization_session_policy",
     "get_user_by_external_id",
 }

@@ -10,6 +10,16 @@
 from tenantry import dto, errors
 from tenantry.adapters.embedded import Embedded, connect
 from tenantry.application.app import UNSET, Tenantry
+from tenantry.domain.policies import ApplicationPolicy
 from tenantry.domain.values import SessionPolicy
 
-__all__ = ["UNSET", "Embedded", "SessionPolicy", "Tenantry", "connect", "dto", "errors"]
+__all__ = [
+    "UNSET",
+    "ApplicationPolicy",
+    "Embedded",
+    "SessionPolicy",
+    "Tenantry",
+    "connect",
+    "dto",
+    "errors",
+]

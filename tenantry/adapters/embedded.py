@@ -133,7 +133,9 @@ def connect(
     policy: ApplicationPolicy | None = None,
 ) -> Embedded:
     """Builds tenantry on ``database_url`` (default: ``$TENANTRY_DATABASE_URL``, else the
-    embedded SQLite file ``tenantry.db``). Tables are created if missing."""
+    embedded SQLite file ``tenantry.db``). Tables are created if missing. ``policy``: the host
+    application's own policies (restore period of deleted organizations, session policy,
+    sign-in methods; :class:`~tenantry.domain.policies.ApplicationPolicy`)."""
     return Database.parse(database_url).open(
         Embedded,
         clock=clock,

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from tenantry.domain.errors import InvalidField
 from tenantry.domain.values import SessionPolicy
 
 __all__ = [
@@ -85,12 +86,20 @@ class SeatUsage(_Frozen):
 
 
 class SessionPolicyView(SessionPolicy):
+    """The organization's own session policy, and the ``effective`` one: the stricter of the
+    application's and the organization's, field by field (see :mod:`tenantry.domain.policies`)."""
+
     organization_id: str
+    effective: SessionPolicy
 
 
 class SignInMethods(_Frozen):
+    """The methods the organization allows (``None``: it inherits the application's) and the
+    ``effective_sign_in_methods``: those both the application and the organization allow."""
+
     organization_id: str
     allowed_sign_in_methods: list[str] | None  # None: the application's default
+    effective_sign_in_methods: list[str]
 
 
 class Invitation(_Frozen):
@@ -263,3 +272,42 @@ class UserHistoryEntry(_Frozen):
     reason: str | None
     on_behalf_of: str | None
     data: dict[str, Any]
+
+
+class Invite(_Frozen):
+    """An invitation as the hosted API answers a resend (``resend_invite``)."""
+
+    organization_id: str
+    user_id: str
+    inviter_email: str | None
+    status: str  # pending, accepted, expired or revoked
+    created_at: datetime
+    expires_at: datetime
+    resent_at: datetime | None
+    resent_count: int
+
+    @classmethod
+    def of(cls, membership: Membership) -> Invite:
+        """The invitation of ``membership`` (one that has none: :class:`InvalidField`)."""
+        invitation = membership.invitation
+        if invitation is None:
+            raise InvalidField("user", f"{membership.email!r} has no invitation")
+        return cls(
+            organization_id=membership.organization_id,
+            user_id=membership.user_id,
+            inviter_email=membership.inviter_email,
+            status=invitation.status,
+            created_at=invitation.created_at,
+            expires_at=invitation.expires_at,
+            resent_at=invitation.resent_at,
+            resent_count=invitation.resent_count,
+        )
+
+
+class DeletedOrganization(_Frozen):
+    """A deleted organization that can still be restored, as it was deleted (its external id
+    and slug are those it had; they come back only if still free)."""
+
+    organization: Organization
+    deleted_at: datetime
+    restore_deadline: datetime

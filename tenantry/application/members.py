@@ -139,6 +139,30 @@ class Members(RoleBooks):
         )
 
     @command
+    def resend_invite(
+        self,
+        organization_id: str,
+        user: str,
+        *,
+        expires_in: timedelta | None = None,
+        actor: str = "system",
+        reason: str | None = None,
+        on_behalf_of: str | None = None,
+    ) -> dto.Invite:
+        """:meth:`resend_invitation`, by the hosted SDK's name and with its answer: the
+        invitation (``organization_id``, ``user_id``, ``inviter_email``, ``status``,
+        ``created_at``, ``expires_at``, ``resent_at``, ``resent_count``)."""
+        membership = self.resend_invitation(
+            organization_id,
+            user,
+            expires_in=expires_in,
+            actor=actor,
+            reason=reason,
+            on_behalf_of=on_behalf_of,
+        )
+        return dto.Invite.of(membership)
+
+    @command
     def revoke_invitation(
         self,
         organization_id: str,

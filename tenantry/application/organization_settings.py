@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from tenantry.application import dto, presenters
 from tenantry.application.kernel import Kernel, command
-from tenantry.domain import arguments, values
+from tenantry.domain import arguments, policies, values
 from tenantry.domain.errors import InvalidField
 from tenantry.domain.organization import Organization
 from tenantry.domain.values import SessionPolicy
@@ -27,14 +27,18 @@ class OrganizationSettings(Kernel):
     def update_organization_settings(
         self,
         organization_id: str,
-        features: Iterable[tuple[str, bool]] | Mapping[str, bool] | Iterable[dto.FeatureSetting],
+        features: Iterable[tuple[str, bool]]
+        | Mapping[str, bool]
+        | Iterable[dto.FeatureSetting]
+        | Iterable[Mapping[str, Any]],
         *,
         actor: str = "system",
         reason: str | None = None,
         on_behalf_of: str | None = None,
     ) -> dto.Organization:
-        """Turns features on or off: ``[("sso", True), ("dir_sync", False)]`` (or a mapping, or
-        ``FeatureSetting`` items). One ``FeatureToggled`` event per feature that changes."""
+        """Turns features on or off: ``[("sso", True), ("dir_sync", False)]``, or a mapping, or
+        ``FeatureSetting`` items, or the hosted SDKs' ``[{"name": "sso", "enabled": True}]`` /
+        ``[{"sso": True}]``. One ``FeatureToggled`` event per feature that changes."""
         wanted = values.features(_feature_pairs(features))
         who, why = values.actor(actor), values.reason(reason)
         return self._change(
@@ -79,7 +83,9 @@ class OrganizationSettings(Kernel):
         )
 
     def get_session_policy(self, organization_id: str) -> dto.SessionPolicyView:
-        return _session_policy(self._org(organization_id, for_update=False))
+        """The organization's session policy, with the ``effective`` one (the stricter of the
+        application's and the organization's, field by field)."""
+        return self._session_policy(self._org(organization_id, for_update=False))
 
     @command
     def update_session_policy(
@@ -105,11 +111,19 @@ class OrganizationSettings(Kernel):
         return self._change(
             organization_id,
             lambda org, now: org.set_session_policy(checked, now, who, why),
-            lambda org, _: _session_policy(org),
+            lambda org, _: self._session_policy(org),
         )
 
+    get_organization_session_policy = get_session_policy
+    """:meth:`get_session_policy`, by the hosted SDK's name."""
+
+    update_organization_session_policy = update_session_policy
+    """:meth:`update_session_policy`, by the hosted SDK's name."""
+
     def get_allowed_sign_in_methods(self, organization_id: str) -> dto.SignInMethods:
-        return _sign_in_methods(self._org(organization_id, for_update=False))
+        """The methods the organization allows, with the effective set (those the application
+        offers too)."""
+        return self._sign_in_methods(self._org(organization_id, for_update=False))
 
     @command
     def set_allowed_sign_in_methods(
@@ -121,13 +135,32 @@ class OrganizationSettings(Kernel):
         reason: str | None = None,
         on_behalf_of: str | None = None,
     ) -> dto.SignInMethods:
-        """Restricts how members may sign in (e.g. ``["sso"]``); ``None`` inherits the app's."""
+        """Restricts how members may sign in (e.g. ``["sso"]``); ``None`` inherits the app's.
+        At least one of the methods must be one the application offers."""
         checked = None if methods is None else values.sign_in_methods(methods)
+        policies.check_sign_in_methods(self.policy.sign_in_methods, checked)
         who, why = values.actor(actor), values.reason(reason)
         return self._change(
             organization_id,
             lambda org, now: org.set_sign_in_methods(checked, now, who, why),
-            lambda org, _: _sign_in_methods(org),
+            lambda org, _: self._sign_in_methods(org),
+        )
+
+    def _session_policy(self, org: Organization) -> dto.SessionPolicyView:
+        own = org.state.session_policy
+        effective = policies.effective_session_policy(self.policy.session_policy, own)
+        return dto.SessionPolicyView(
+            organization_id=org.public_id, effective=effective, **own.model_dump()
+        )
+
+    def _sign_in_methods(self, org: Organization) -> dto.SignInMethods:
+        own = org.state.sign_in_methods
+        return dto.SignInMethods(
+            organization_id=org.public_id,
+            allowed_sign_in_methods=own,
+            effective_sign_in_methods=policies.effective_sign_in_methods(
+                self.policy.sign_in_methods, own
+            ),
         )
 
     def _change(
@@ -153,28 +186,21 @@ def _user_management(org: Organization) -> dto.UserManagementSettings:
     return dto.UserManagementSettings(max_allowed_users=org.state.max_allowed_users)
 
 
-def _session_policy(org: Organization) -> dto.SessionPolicyView:
-    return dto.SessionPolicyView(
-        organization_id=org.public_id, **org.state.session_policy.model_dump()
-    )
-
-
-def _sign_in_methods(org: Organization) -> dto.SignInMethods:
-    return dto.SignInMethods(
-        organization_id=org.public_id, allowed_sign_in_methods=org.state.sign_in_methods
-    )
-
-
 def _feature_pairs(
-    features: Iterable[tuple[str, bool]] | Mapping[str, bool] | Iterable[dto.FeatureSetting],
+    features: Iterable[tuple[str, bool]]
+    | Mapping[str, bool]
+    | Iterable[dto.FeatureSetting]
+    | Iterable[Mapping[str, Any]],
 ) -> list[tuple[str, bool]]:
-    """``(name, enabled)`` pairs from the shapes a caller may give features in."""
+    """``(name, enabled)`` pairs from the shapes a caller may give features in: pairs,
+    ``FeatureSetting`` items, a mapping of names to booleans, or the hosted SDKs' items —
+    ``{"name": "sso", "enabled": True}`` or ``{"sso": True}``."""
     if isinstance(features, Mapping):
         return list(features.items())
     wrong = InvalidField(
         "settings.features",
-        "must be a list of (name, enabled) pairs or FeatureSetting items, or a map of names "
-        "to true or false",
+        "must be a list of (name, enabled) pairs, FeatureSetting items or "
+        '{"name": …, "enabled": …} items, or a map of names to true or false',
     )
     if isinstance(features, str | bytes) or not isinstance(features, Iterable):
         raise wrong
@@ -184,6 +210,10 @@ def _feature_pairs(
             pairs.append((item.name, item.enabled))
         elif isinstance(item, tuple | list) and len(item) == 2:
             pairs.append((item[0], item[1]))
+        elif isinstance(item, Mapping) and set(item) == {"name", "enabled"}:
+            pairs.append((item["name"], item["enabled"]))
+        elif isinstance(item, Mapping) and len(item) == 1 and not {"name", "enabled"} & set(item):
+            pairs.extend(item.items())
         else:
             raise wrong
     return pairs

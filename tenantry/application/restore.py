@@ -90,6 +90,30 @@ class Restore(Kernel):
             raise RestoreKeyTaken(org.public_id, kind, key)
         return key, claim if claim.claim_for(org.id, self.now(claim), actor) else None
 
+    def list_deleted_organizations(self) -> list[dto.DeletedOrganization]:
+        """The deleted organizations that can still be restored, oldest deletion first.
+
+        It reads every organization ever created (the read models keep only live ones): an
+        administrator's query, not one to serve to every caller."""
+        period = self.policy.restore_period
+        found: list[dto.DeletedOrganization] = []
+        for uid in self._all_organization_ids():
+            org = self._get(uid, Organization, for_update=False)
+            if org is None or org.deleted_at is None or org.state.purged:
+                continue
+            now = self.now(org)
+            deadline = org.purge_at(period)
+            if deadline is None or now >= deadline:
+                continue
+            found.append(
+                dto.DeletedOrganization(
+                    organization=presenters.organization_of(org, now),
+                    deleted_at=org.deleted_at,
+                    restore_deadline=deadline,
+                )
+            )
+        return sorted(found, key=lambda d: d.deleted_at)
+
     def get_restore_deadline(self, organization_id: str) -> datetime:
         """Until when a deleted organization can be restored (a live one:
         :class:`OrganizationNotDeleted`; purged: :class:`RestorePeriodOver`)."""

@@ -35,6 +35,13 @@ def _feature(value: Any, field: str) -> object:
     return values.feature_name(value).value
 
 
+def _features(value: Any, field: str) -> object:
+    """The features map a ``Restored`` event repeats: known names to booleans."""
+    if not isinstance(value, Mapping) or not all(isinstance(v, bool) for v in value.values()):
+        raise InvalidField(field, "must map feature names to true or false")
+    return {values.feature_name(k).value: v for k, v in value.items()}
+
+
 def _sign_in_methods(value: Any, field: str) -> object:
     return None if value is None else values.sign_in_methods(value, field)
 
@@ -69,6 +76,7 @@ RULES: Final[dict[str, Rule]] = {
     "session_policy": _session_policy,
     "actor": values.actor,
     "reason": values.reason,
+    "features": _features,
 }
 """The value rule of each event field that commands fill through one."""
 

@@ -140,3 +140,13 @@ def effective_sign_in_methods(app: tuple[str, ...], org: list[str] | None) -> li
     if org is None:
         return sorted(app)
     return sorted(set(app) & set(org))
+
+
+def check_sign_in_methods(app: tuple[str, ...], org: list[str] | None) -> None:
+    """Refuses an organization's methods that leave its members no way to sign in: at least one
+    must be a method the application offers."""
+    if org is not None and not effective_sign_in_methods(app, org):
+        raise InvalidField(
+            "allowed_sign_in_methods",
+            f"must include a method the application offers ({', '.join(sorted(app))})",
+        )

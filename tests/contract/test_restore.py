@@ -147,3 +147,30 @@ def test_a_restore_survives_a_replay_from_the_log(make_app: MakeApp, database_ur
     again = make_app(database_url)
     assert again.get_organization(org.id).slug == "acme"
     assert [o.id for o in again.list_organizations().organizations] == [org.id]
+
+
+def test_deleted_organizations_are_listed_until_their_restore_period_is_over(
+    app: Embedded, clock: FakeClock
+) -> None:
+    first = app.create_organization("First", slug="first")
+    second = app.create_organization("Second")
+    app.create_organization("Live")
+    app.delete_organization(first.id)
+    first_deleted = clock()
+    clock.advance(timedelta(days=10))
+    app.delete_organization(second.id)
+
+    listed = app.list_deleted_organizations()
+
+    assert [(d.organization.id, d.organization.slug) for d in listed] == [
+        (first.id, "first"),
+        (second.id, None),
+    ]
+    assert (listed[0].deleted_at, listed[0].restore_deadline) == (
+        first_deleted,
+        first_deleted + timedelta(days=30),
+    )
+    clock.advance(timedelta(days=20))  # the first one's period is over
+    assert [d.organization.id for d in app.list_deleted_organizations()] == [second.id]
+    app.restore_organization(second.id)
+    assert app.list_deleted_organizations() == []

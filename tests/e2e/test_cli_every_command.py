@@ -211,6 +211,7 @@ def test_every_command_takes_d_and_prints_one_json_document(tmp_path: Path) -> N
     assert served == {"url": base_url}
 
     assert run("orgs", "delete", other)["action"] == "deleted"
+    assert [d["organization"]["id"] for d in run("orgs", "deleted")] == [other]
     assert run("orgs", "restore", other)["id"] == other
     assert run("orgs", "purge")["organizations_purged"] == 0
     demo = run("demo", url=f"sqlite:///{tmp_path / 'demo.db'}")

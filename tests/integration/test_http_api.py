@@ -299,8 +299,10 @@ def test_the_session_policy_is_set_and_read(api: Api) -> None:
     }
     r = api.call("PATCH", path, json=policy)
     assert r.status_code == 200, r.text
-    assert r.json() == {"policy": {"organization_id": org["id"], **policy}}
-    assert api.call("GET", path).json() == {"policy": {"organization_id": org["id"], **policy}}
+    # The effective policy: the stricter of the application's (30 days) and this one.
+    answer = {"policy": {"organization_id": org["id"], **policy, "effective": policy}}
+    assert r.json() == answer
+    assert api.call("GET", path).json() == answer
     bad = {**policy, "idle_session_timeout": 8, "idle_session_timeout_unit": "DAYS"}
     err = assert_error(api.call("PATCH", path, json=bad), 400, "invalid_field")
     assert err["details"]["field"] == "idle_session_timeout"

@@ -29,6 +29,16 @@ def admin(served: tuple[FastAPI, TestClient]) -> Api:
     return scoped(*served, None)
 
 
+def test_the_lifecycle_routes_are_in_the_openapi_document(
+    served: tuple[FastAPI, TestClient],
+) -> None:
+    paths = served[1].get("/openapi.json").json()["paths"]
+    restore = paths["/api/v1/organizations/{organization_id}:restore"]["post"]
+    sign_up = paths[SIGN_UP]["post"]
+    assert "restore_key_taken" in restore["description"]
+    assert set(sign_up["responses"]) >= {"201", "400", "409"}
+
+
 def test_the_lifecycle_routes_scopes() -> None:
     assert scope_of("POST", "/api/v1/organizations/{organization_id}:restore") == (
         "organizations:admin"

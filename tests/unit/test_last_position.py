@@ -53,6 +53,7 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
         org, "bob@x.io", expires_in=timedelta(0)
     ),
     "revoke_invitation": lambda app, org: app.revoke_invitation(org, "bob@x.io", actor=" "),
+    "resend_invite": lambda app, org: app.resend_invite(org, "bob@x.io", expires_in=timedelta(0)),
     "remove_member": lambda app, org: app.remove_member(org, "ann@x.io", actor=" "),
     "deactivate_member": lambda app, org: app.deactivate_member(org, "ann@x.io", actor=" "),
     "reactivate_member": lambda app, org: app.reactivate_member(org, "ann@x.io", actor=" "),
@@ -90,6 +91,9 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
         release_taken_keys="yes",  # type: ignore[arg-type]
     ),
     "purge_deleted_organizations": lambda app, org: app.purge_deleted_organizations(actor=" "),
+    "update_organization_session_policy": lambda app, org: app.update_organization_session_policy(
+        org, {"policy_source": "SOMETIMES"}
+    ),
     "update_user": lambda app, org: app.update_user("ann@x.io", metadata={"x": "short key"}),
     "delete_user": lambda app, org: app.delete_user("ann@x.io", actor=" "),
     "create_user_and_membership": lambda app, org: app.create_user_and_membership(
@@ -157,6 +161,8 @@ QUERIES = {
     "list_user_permissions",
     "get_default_role",
     "get_restore_deadline",
+    "list_deleted_organizations",
+    "get_organization_session_policy",
     "get_user_by_external_id",
     "list_user_history",
     "get_connection",

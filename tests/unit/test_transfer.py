@@ -270,3 +270,26 @@ def test_a_long_history_is_snapshotted_in_the_target(make_app: MakeApp, clock: F
     assert target.snapshots is not None
     assert list(target.snapshots.get(ids.decode(ids.ORG, org.id)))
     assert target.get_organization(org.id) == source.get_organization(org.id)
+
+
+def test_a_restored_organization_exports_and_imports_and_its_features_are_checked(
+    make_app: MakeApp,
+) -> None:
+    source = make_app()
+    org = source.create_organization("Acme", slug="acme")
+    source.update_organization_settings(org.id, {"sso": True})
+    source.delete_organization(org.id)
+    source.restore_organization(org.id)
+    records, _ = transfer.export_organization(source, org.id)
+
+    target = make_app()
+    transfer.import_organization(target, records)
+    assert target.get_organization(org.id).slug == "acme"
+
+    restored = records[-1]
+    assert restored.topic.endswith("Organization.Restored")
+    bogus = {**restored.state, "features": {"telepathy": True}}
+    edited = [*records[:-1], restored.model_copy(update={"state": bogus})]
+    other = make_app()
+    with records_nothing(other), pytest.raises(InvalidField):
+        transfer.import_organization(other, edited)

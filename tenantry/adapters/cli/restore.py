@@ -4,12 +4,17 @@ within the restore period, and record the purge of those past it."""
 from typing import Annotated
 
 import typer
+from rich.console import RenderableType
+from rich.table import Table
 
 from tenantry.adapters.cli.operation import operation
 from tenantry.adapters.cli.options import CLI_ACTOR, ActorOpt, OnBehalfOfOpt, OrgArg, ReasonOpt
 from tenantry.adapters.cli.orgs import orgs_app
+from tenantry.adapters.cli.rendering import cell
 from tenantry.application import dto
 from tenantry.application.app import Tenantry
+
+_TIME = "%Y-%m-%d %H:%M:%S"
 
 
 @operation(orgs_app, "restore")
@@ -36,6 +41,26 @@ def orgs_restore(
         reason=reason,
         on_behalf_of=on_behalf_of,
     )
+
+
+def _deleted_view(deleted: list[dto.DeletedOrganization]) -> RenderableType:
+    table = Table()
+    table.add_column("id", no_wrap=True)
+    for column in ("display_name", "external_id", "slug", "deleted (UTC)", "restorable until"):
+        table.add_column(column, overflow="fold")
+    for d in deleted:
+        o = d.organization
+        table.add_row(
+            o.id, o.display_name, cell(o.external_id), cell(o.slug),
+            d.deleted_at.strftime(_TIME), d.restore_deadline.strftime(_TIME),
+        )  # fmt: skip
+    return table
+
+
+@operation(orgs_app, "deleted", view=_deleted_view)
+def orgs_deleted(t: Tenantry) -> list[dto.DeletedOrganization]:
+    """List the deleted organizations that can still be restored, with their deadlines."""
+    return t.list_deleted_organizations()
 
 
 @operation(orgs_app, "purge")

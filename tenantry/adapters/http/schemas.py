@@ -272,33 +272,10 @@ class UserPage(BaseModel):
         )
 
 
-class Invite(BaseModel):
+class Invite(dto.Invite):
     """An invitation as the hosted API answers a resend."""
 
-    organization_id: str
-    user_id: str
-    inviter_email: str | None
     status: str = Field(description="pending, accepted, expired or revoked.")
-    created_at: datetime
-    expires_at: datetime
-    resent_at: datetime | None
-    resent_count: int
-
-    @classmethod
-    def of(cls, membership: dto.Membership) -> Invite:
-        invitation = membership.invitation
-        if invitation is None:  # a resend always leaves a pending invitation
-            raise ValueError(f"membership of {membership.user_id} has no invitation")
-        return cls(
-            organization_id=membership.organization_id,
-            user_id=membership.user_id,
-            inviter_email=membership.inviter_email,
-            status=invitation.status,
-            created_at=invitation.created_at,
-            expires_at=invitation.expires_at,
-            resent_at=invitation.resent_at,
-            resent_count=invitation.resent_count,
-        )
 
 
 class InviteResponse(BaseModel):

@@ -193,5 +193,5 @@ def delete_membership(t: App, by: By, organization_id: OrgId, user_id: UserRef) 
     response_model=schemas.InviteResponse,
 )
 def resend_invitation(t: App, by: By, organization_id: OrgId, user_id: UserRef) -> Response:
-    membership = t.resend_invitation(organization_id, user_id, **by.kwargs())
-    return written(t, schemas.InviteResponse(invite=schemas.Invite.of(membership)))
+    invite = t.resend_invite(organization_id, user_id, **by.kwargs())
+    return written(t, schemas.InviteResponse(invite=schemas.Invite(**invite.model_dump())))

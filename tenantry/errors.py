@@ -13,6 +13,8 @@ from tenantry.domain.role_errors import *  # noqa: F403
 from tenantry.domain.role_errors import __all__ as _role_errors
 from tenantry.domain.sso_errors import *  # noqa: F403
 from tenantry.domain.sso_errors import __all__ as _sso_errors
+from tenantry.domain.user_errors import *  # noqa: F403
+from tenantry.domain.user_errors import __all__ as _user_errors
 
 __all__ = [
     *_core_errors,
@@ -20,5 +22,6 @@ __all__ = [
     *_restore_errors,
     *_role_errors,
     *_sso_errors,
+    *_user_errors,
     *_connection_errors,
 ]

@@ -81,6 +81,14 @@ class Embedded(Tenantry):
             min_position=self.last_position,
         )
 
+    def _user_organizations(self, user_id: UUID) -> list[UUID]:
+        """The organizations of the user's live memberships, from the memberships projection
+        caught up to the log's head (instead of reading every admission in the log)."""
+        user = ids.encode(ids.USER, user_id)
+        head = self.recorder.max_notification_id()
+        memberships = self.views.list_user_memberships(user, min_position=head)
+        return [ids.decode(ids.ORG, m.organization_id) for m in memberships]
+
 
 def connect(
     database_url: str | None = None,

@@ -20,6 +20,7 @@ from tenantry.application.organization_settings import OrganizationSettings
 from tenantry.application.organizations import Organizations
 from tenantry.application.restore import Restore
 from tenantry.application.signing_keys import SigningKeyAudit
+from tenantry.application.users import Users
 
 __all__ = ["DEFAULT_INVITATION_LIFETIME", "UNSET", "Tenantry", "utc_now"]
 
@@ -33,6 +34,7 @@ class Tenantry(
     ApiClientAudit,
     SigningKeyAudit,
     Restore,
+    Users,
     Connections,
     Domains,
 ):

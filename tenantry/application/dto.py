@@ -23,7 +23,10 @@ __all__ = [
     "SessionPolicyView",
     "SignInMethods",
     "SignUp",
+    "User",
+    "UserDeletion",
     "UserManagementSettings",
+    "UserProfile",
 ]
 
 
@@ -165,3 +168,34 @@ class OrganizationDiff(_Frozen):
 class PurgeSweep(_Frozen):
     organizations_checked: int
     organizations_purged: int
+
+
+class UserProfile(_Frozen):
+    """A user's profile, with the hosted API's field names."""
+
+    given_name: str | None
+    family_name: str | None
+    name: str | None
+    locale: str | None
+    phone_number: str | None
+    picture: str | None
+
+
+class User(_Frozen):
+    """A user as it is now (its memberships are read beside it: ``list_user_memberships``)."""
+
+    id: str
+    email: str
+    external_id: str | None
+    metadata: dict[str, str]
+    user_profile: UserProfile
+    create_time: datetime
+    update_time: datetime
+    version: int
+
+
+class UserDeletion(_Frozen):
+    """What deleting a user did: the user, and the organizations whose membership it removed."""
+
+    user_id: str
+    removed_from: list[str]

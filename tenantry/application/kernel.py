@@ -27,7 +27,7 @@ from eventsourcing.utils import Environment, EnvType, get_topic
 
 from tenantry.application.serialization import JSONTranscoder, PydanticMapper
 from tenantry.domain import ids, values
-from tenantry.domain.base import Aggregate, utc
+from tenantry.domain.base import Act, Aggregate, utc
 from tenantry.domain.errors import ConcurrentModification, OrganizationNotFound
 from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
@@ -159,7 +159,7 @@ class Kernel(Application[UUID]):
         processing.saved_kwargs.update(kwargs)
         recordings = self._record_resolved(processing)
         for aggregate in processing.aggregates.values():
-            if isinstance(aggregate, User):  # committed: it exists from now on
+            if isinstance(aggregate, User) and not aggregate.is_deleted:  # committed: it is live
                 self._remember_user(aggregate.id)
         self._snapshot(processing)
         self._notify(recordings)
@@ -272,20 +272,28 @@ class Kernel(Application[UUID]):
     def _new_id(self) -> UUID:
         return self.id_factory()
 
-    def _ensure_user(self, user_id: UUID, email: str, now: datetime, actor: str) -> User | None:
-        """Returns a new User to save, or None if the user exists already.
+    def _ensure_user(
+        self, user_id: UUID, email: str, now: datetime, actor: str, *, registered: bool = False
+    ) -> User | None:
+        """Returns a User to save (new, or a deleted one brought back), or None if the user
+        exists and is live.
 
-        Users never change once registered, so one known to exist stays known. An unknown one is
-        registered optimistically, without a read: if it did exist, the save fails as a lost race
-        and the retry (``_local.retrying``) asks the store.
+        A user known to this process to be live is taken as such without a read (this process
+        forgets the users it deletes). An unknown one is registered optimistically, without a
+        read, unless it is likely ``registered`` already (it has a membership): if it did exist,
+        the save fails as a lost race and the retry (``_local.retrying``) reads it.
         """
         if user_id in self._known_users:
             return None
-        if getattr(self._local, "retrying", False) and any(
-            True for _ in self.events.get(user_id, limit=1)
-        ):
-            self._remember_user(user_id)
-            return None
+        retrying = getattr(self._local, "retrying", False)
+        if registered or retrying:
+            user = self._get(user_id, User)
+            if user is not None:
+                if not user.is_deleted:
+                    self._remember_user(user_id)
+                    return None
+                user.reregister(Act(now, actor))
+                return user
         return User.register(email, now, actor)
 
     def _remember_user(self, user_id: UUID) -> None:

@@ -15,10 +15,10 @@ from tenantry.application import dto, presenters
 from tenantry.application.kernel import UNSET, Kernel, Unset, command
 from tenantry.domain import admission, arguments, ids, values
 from tenantry.domain.base import Act
-from tenantry.domain.errors import InvalidField, MembershipNotFound, NothingChanged, UserNotFound
+from tenantry.domain.errors import InvalidField, MembershipNotFound, NothingChanged
 from tenantry.domain.membership import Invitation, Membership, Newcomer
 from tenantry.domain.organization import Organization
-from tenantry.domain.user import User, parse_user_reference
+from tenantry.domain.user import parse_user_reference
 
 MAX_INVITATION_LIFETIME: Final = timedelta(days=90)
 
@@ -337,14 +337,6 @@ class Members(Kernel):
         membership.check_readable()
         return presenters.membership_of(membership, self.now())
 
-    def get_user(self, user: str) -> tuple[str, str]:
-        """Returns ``(usr_ id, e-mail)`` of a user given by id or e-mail."""
-        uid = parse_user_reference(user)
-        u = self._get(uid, User, for_update=False)
-        if u is None:
-            raise UserNotFound(user)
-        return u.public_id, u.state.email
-
     def _lifetime(self, expires_in: timedelta | None) -> timedelta:
         if expires_in is None:
             lifetime = self.invitation_lifetime
@@ -381,9 +373,9 @@ class Members(Kernel):
             org = self._org(organization_id)
             membership = self._find_membership(ids.membership_uuid(org.id, newcomer.user_id))
             now = self.now(org, membership)
-            user = None
-            if membership is None:
-                user = self._ensure_user(newcomer.user_id, newcomer.email, now, actor)
+            user = self._ensure_user(
+                newcomer.user_id, newcomer.email, now, actor, registered=membership is not None
+            )
             membership = admit(org, membership, now)
             self._save(org, membership, user)
             return presenters.membership_of(membership, now)

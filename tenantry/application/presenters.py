@@ -16,6 +16,7 @@ from tenantry.application import dto
 from tenantry.domain import ids
 from tenantry.domain.membership import Membership, status_at
 from tenantry.domain.organization import Organization
+from tenantry.domain.user import User
 from tenantry.domain.values import REMOVED, Feature, MembershipStatus
 
 
@@ -184,4 +185,18 @@ def membership_of(m: Membership, now: datetime) -> dto.Membership:
         resent_at=s.resent_at,
         resent_count=s.resent_count,
         now=now,
+    )
+
+
+def user_of(u: User) -> dto.User:
+    s = u.state
+    return dto.User(
+        id=u.public_id,
+        email=s.email,
+        external_id=s.external_id,
+        metadata=s.metadata,
+        user_profile=dto.UserProfile(**s.user_profile.model_dump()),
+        create_time=s.registered_at or u.created_on,
+        update_time=u.modified_on,
+        version=u.version,
     )

@@ -130,3 +130,7 @@ def role_id(organization: uuid.UUID | None, name: str) -> str:
     ``None``, in the environment."""
     scope = "environment" if organization is None else organization.hex
     return encode(ROLE, uuid.uuid5(NS_ROLE, f"{scope}/{name}"))
+
+
+NS_USER_EXTERNAL_ID: Final = uuid.UUID("6f0f3a8e-7c0b-4f3e-9a51-1f0c2d9f0a06")
+"""The namespace of the claims of users' external ids (:mod:`tenantry.domain.user_claim`)."""

@@ -24,7 +24,8 @@ def test_a_user_registered_by_another_application_joins_a_second_organization(
     at_globex = second.invite_member(globex.id, "ada@example.com")
 
     assert at_acme.user_id == at_globex.user_id
-    assert second.get_user(at_acme.user_id) == (at_acme.user_id, "ada@example.com")
+    shown = second.get_user(at_acme.user_id)
+    assert (shown.id, shown.email) == (at_acme.user_id, "ada@example.com")
     user_events = list(second.events.get(ids.user_uuid("ada@example.com")))
     assert [type(e).__name__ for e in user_events] == ["Registered"]
     assert second.get_membership(globex.id, at_acme.user_id).status == "PENDING_INVITE"

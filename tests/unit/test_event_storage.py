@@ -15,7 +15,7 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import Tenantry
-from tenantry.domain import key_claim, membership, organization, user
+from tenantry.domain import key_claim, membership, organization, user, user_claim
 from tenantry.domain.base import Aggregate, DomainEvent
 from tenantry.domain.organization import Organization
 from tests.support import FakeClock
@@ -43,6 +43,14 @@ GOLDEN_TOPICS = sorted(
         "tenantry.domain.membership:Membership.Reprovisioned",
         "tenantry.domain.membership:Membership.RolesChanged",
         "tenantry.domain.membership:User.Registered",
+        "tenantry.domain.membership:User.ExternalIdChanged",
+        "tenantry.domain.membership:User.MetadataChanged",
+        "tenantry.domain.membership:User.ProfileChanged",
+        "tenantry.domain.membership:User.Deleted",
+        "tenantry.domain.membership:User.Reregistered",
+        "tenantry.domain.user_claim:UserExternalIdClaim.Taken",
+        "tenantry.domain.user_claim:UserExternalIdClaim.Released",
+        "tenantry.domain.user_claim:UserExternalIdClaim.Retaken",
         "tenantry.domain.organization:Organization.Created",
         "tenantry.domain.organization:Organization.Deleted",
         "tenantry.domain.organization:Organization.ExternalIdChanged",
@@ -79,7 +87,7 @@ MOVED_AGGREGATES = {
 
 
 def aggregate_classes() -> list[type[Aggregate]]:
-    modules = (organization, membership, user, key_claim)
+    modules = (organization, membership, user, key_claim, user_claim)
     return sorted(
         {
             value
@@ -119,6 +127,7 @@ def test_the_persisted_event_topics_are_the_golden_list() -> None:
         "Membership",
         "Organization",
         "User",
+        "UserExternalIdClaim",
     ]
     assert persisted_topics() == GOLDEN_TOPICS
     for topic in GOLDEN_TOPICS:
@@ -184,6 +193,11 @@ def every_kind_of_event(app: Tenantry, clock: FakeClock) -> str:
     app.deactivate_member(org, "direct@x.io")
     app.reactivate_member(org, "direct@x.io")
     app.remove_member(org, "direct@x.io")
+    app.add_member(org, "direct@x.io")
+    app.update_user("direct@x.io", external_id="u-1", metadata={"team": "core"})
+    app.update_user("direct@x.io", external_id="u-2", user_profile={"name": "Di Rect"})
+    app.update_user("direct@x.io", external_id="u-1")
+    app.delete_user("direct@x.io")
     app.add_member(org, "direct@x.io")
     clock.advance(timedelta(days=2))
     app.expire_invitations(org)

@@ -406,7 +406,8 @@ def test_an_email_is_trimmed_and_lowercased_and_identifies_one_user(app: Tenantr
     org = app.create_organization("Acme")
     member = app.invite_member(org.id, "  Bob@X.io ")
     assert member.email == "bob@x.io"
-    assert app.get_user("BOB@x.io") == (member.user_id, "bob@x.io")
+    shown = app.get_user("BOB@x.io")
+    assert (shown.id, shown.email) == (member.user_id, "bob@x.io")
 
 
 def test_a_malformed_inviter_email_is_refused(app: Tenantry) -> None:

@@ -77,6 +77,8 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
         release_taken_keys="yes",  # type: ignore[arg-type]
     ),
     "purge_deleted_organizations": lambda app, org: app.purge_deleted_organizations(actor=" "),
+    "update_user": lambda app, org: app.update_user("ann@x.io", metadata={"x": "short key"}),
+    "delete_user": lambda app, org: app.delete_user("ann@x.io", actor=" "),
     "create_connection": lambda app, org: app.create_connection(org, "LDAP"),
     "configure_saml_connection": lambda app, org: app.configure_saml_connection(
         org, CONN, sso_url="ftp://idp"
@@ -132,6 +134,7 @@ QUERIES = {
     "get_membership",
     "get_user",
     "get_restore_deadline",
+    "get_user_by_external_id",
     "get_connection",
     "list_connections",
     "get_saml_sp_metadata",

@@ -166,7 +166,7 @@ def test_an_export_of_the_previous_version_imports_and_exports_again_unchanged(
     assert (summary.events, summary.memberships, summary.users) == (4, 1, 1)
     assert summary.keys_claimed == ["external_id=acme"]
     assert target.get_membership(org_id, "ada@acme.example").roles == ["admin"]
-    assert target.get_user("ada@acme.example")[1] == "ada@acme.example"
+    assert target.get_user("ada@acme.example").email == "ada@acme.example"
     assert target.get_organization_by_external_id("acme").id == org_id
     assert _lines(target, org_id) == PREVIOUS_VERSION_EXPORT
 

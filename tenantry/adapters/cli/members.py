@@ -5,7 +5,6 @@ from collections.abc import Callable
 from typing import Annotated
 
 import typer
-from pydantic import BaseModel, ConfigDict
 from rich.console import Group, RenderableType
 from rich.table import Table
 
@@ -34,13 +33,6 @@ members_app = typer.Typer(help="Members and invitations.", no_args_is_help=True)
 users_app = typer.Typer(help="Users (one identity across organizations).", no_args_is_help=True)
 commands = typer.Typer()
 """``sweep``, a top-level command."""
-
-
-class UserView(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str
-    email: str
 
 
 @operation(members_app, "invite")
@@ -260,10 +252,9 @@ def members_list(
 
 
 @operation(users_app, "get")
-def users_get(t: Tenantry, user: UserArg) -> UserView:
+def users_get(t: Tenantry, user: UserArg) -> dto.User:
     """Show a user, by id or e-mail."""
-    user_id, email = t.get_user(user)
-    return UserView(id=user_id, email=email)
+    return t.get_user(user)
 
 
 @operation(commands, "sweep")

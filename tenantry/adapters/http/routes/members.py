@@ -106,7 +106,7 @@ def create_membership(
     body: Annotated[schemas.MembershipFields | None, Body()] = None,
     send_invitation_email: SendInvitation = True,
 ) -> Response:
-    _, email = t.get_user(user_id)
+    email = t.get_user(user_id).email
     with fields_as_sent(_FLAT):
         membership = _admit(t, organization_id, email, body, send_invitation_email, by)
     return written(t, _user_response(t, membership), 201)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Final
+from uuid import UUID
 
 import dns.exception
 import dns.resolver
@@ -107,7 +108,7 @@ class Domains(SsoKernel):
             if claim is None:
                 claim = DomainClaim.claim(domain, act)
             else:
-                claim.claim_for(domain, act)
+                claim.claim_for(domain, act, holder_live=self._lives(claim.holder))
             domain.verify(how, act)
             self._save(domain, claim)
             return domain_of(domain)
@@ -155,6 +156,12 @@ class Domains(SsoKernel):
             if conn is not None and conn.is_active(True):
                 return _connection_of(conn, True, self.sso_config, self.now())
         raise NoConnectionForEmail(name)
+
+    def _lives(self, organization_id: UUID | None) -> bool:
+        if organization_id is None:
+            return False
+        holder = self._get(organization_id, Organization, for_update=False)
+        return holder is not None and not holder.is_deleted
 
     def _domain(
         self, org: Organization, domain_id: str, *, for_update: bool = True

@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 from tenantry.application.app import Tenantry
 from tenantry.errors import (
     CertificateExpired,
+    ClientSecretUnreadable,
     ConnectionIncomplete,
     ConnectionNotFound,
     FeatureDisabled,
@@ -286,3 +287,16 @@ def test_stored_connection_events_are_readable_json(sso_app: Tenantry) -> None:
     ]
     assert [r["actor"] for r in records] == ["system", "system"]
     assert records[1]["oidc"]["token_endpoint_auth_method"] == "client_secret_post"
+
+
+def test_a_rotated_key_still_reads_old_secrets_and_a_dropped_one_does_not(
+    sso_app: Tenantry,
+) -> None:
+    org_id = _org(sso_app)
+    conn_id = _complete_oidc(sso_app, org_id)
+    old = list(sso_app.sso_config.secret_keys)
+    sso_app.configure_sso(secret_keys=[Fernet.generate_key().decode(), *old])
+    assert sso_app.oidc_client_secret(org_id, conn_id) == SECRET
+    sso_app.configure_sso(secret_keys=[Fernet.generate_key().decode()])
+    with pytest.raises(ClientSecretUnreadable):
+        sso_app.oidc_client_secret(org_id, conn_id)

@@ -128,3 +128,13 @@ def test_discovery_skips_disabled_connections_and_other_domains(sso_app: Tenantr
         sso_app.discover_connection("ann@acme.example")
     with pytest.raises(NoConnectionForEmail):
         sso_app.discover_connection("ann@other.example")
+
+
+def test_a_deleted_organizations_verified_domain_can_be_verified_by_another(
+    sso_app: Tenantry,
+) -> None:
+    gone, heir = _org(sso_app), _org(sso_app)
+    sso_app.verify_domain(gone, sso_app.add_domain(gone, "acme.example").id, method="ADMIN")
+    sso_app.delete_organization(gone)
+    domain = sso_app.add_domain(heir, "acme.example")
+    assert sso_app.verify_domain(heir, domain.id, method="ADMIN").verification_status == "VERIFIED"

@@ -316,3 +316,22 @@ def test_a_client_without_the_connections_scope_is_refused(
     refused = api.client.get(f"{ORGS}/{org_id}/connections", headers=headers)
     assert refused.status_code == 403
     assert refused.json()["details"] == {"scope": "connections:read"}
+
+
+def test_a_patch_refused_in_one_part_changes_no_part(
+    served: tuple[Api, Tenantry, TableResolver],
+) -> None:
+    api, _, _ = served
+    org_id = _org(api)
+    path = f"{ORGS}/{org_id}/connections"
+    conn_id = api.call("POST", path, json={"type": "SAML"}).json()["connection"]["id"]
+    body = {
+        "provider": "JUMPCLOUD",
+        "attribute_mapping": {"group_roles": {"Ops": "admin"}},
+        "saml_config": {"idp_certificates": ["not a certificate"]},
+    }
+    refused = api.call("PATCH", f"{path}/{conn_id}", json=body)
+    assert refused.status_code == 400
+    assert refused.json()["details"]["field"] == "saml.certificates"
+    after = api.call("GET", f"{path}/{conn_id}").json()["connection"]
+    assert (after["provider"], after["attribute_mapping"]["group_roles"]) == ("CUSTOM", {})

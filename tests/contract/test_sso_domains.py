@@ -138,3 +138,30 @@ def test_a_deleted_organizations_verified_domain_can_be_verified_by_another(
     sso_app.delete_organization(gone)
     domain = sso_app.add_domain(heir, "acme.example")
     assert sso_app.verify_domain(heir, domain.id, method="ADMIN").verification_status == "VERIFIED"
+
+
+def test_the_audit_log_files_every_sso_event_under_its_organization(sso_app: Tenantry) -> None:
+    org_id = _org(sso_app)
+    conn_id = sso_app.create_connection(org_id, "SAML").id
+    sso_app.update_connection(org_id, conn_id, provider="OKTA")
+    domain = sso_app.add_domain(org_id, "audit.example")
+    sso_app.verify_domain(org_id, domain.id, method="ADMIN")
+    sso_app.delete_domain(org_id, domain.id)
+    views = sso_app.views  # type: ignore[attr-defined]
+    page = views.list_audit_log(
+        organization_id=org_id, page_size=100, min_position=sso_app.last_position
+    )
+    sso_events = {e.event for e in page.entries if not e.event.startswith("Organization.")}
+    assert sso_events == {
+        "Connection.Created",
+        "Connection.Configured",
+        "SsoRegistry.Opened",
+        "SsoRegistry.ConnectionListed",
+        "SsoRegistry.DomainListed",
+        "SsoRegistry.DomainUnlisted",
+        "OrganizationDomain.Added",
+        "OrganizationDomain.Verified",
+        "OrganizationDomain.Deleted",
+        "DomainClaim.Claimed",
+        "DomainClaim.Released",
+    }

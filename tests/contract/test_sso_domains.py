@@ -165,3 +165,18 @@ def test_the_audit_log_files_every_sso_event_under_its_organization(sso_app: Ten
         "DomainClaim.Claimed",
         "DomainClaim.Released",
     }
+
+
+def test_the_audit_log_shows_sso_ids_as_public_ids(sso_app: Tenantry) -> None:
+    org_id = _org(sso_app)
+    conn_id = sso_app.create_connection(org_id, "OIDC").id
+    domain = sso_app.add_domain(org_id, "ids.example")
+    views = sso_app.views  # type: ignore[attr-defined]
+    page = views.list_audit_log(
+        organization_id=org_id,
+        event_type="SsoRegistry.ConnectionListed",
+        min_position=sso_app.last_position,
+    )
+    assert [e.data["connection_id"] for e in page.entries] == [conn_id]
+    listed = views.list_audit_log(organization_id=org_id, event_type="SsoRegistry.DomainListed")
+    assert [e.data["domain_id"] for e in listed.entries] == [domain.id]

@@ -25,7 +25,6 @@ from tenantry.domain.errors import InvalidField
 from tenantry.domain.organization import Organization
 
 SECRET_MAX: Final = 1024
-FAILURE_REASON_MAX: Final = 1000
 Change = Callable[[ConnectionAggregate, Act], None]
 
 

@@ -241,6 +241,20 @@ class Connections(SsoKernel):
         org = self._org(organization_id, for_update=False)
         return self._view(self._connection(org, connection_id, for_update=False), org)
 
+    def find_connection(self, connection_id: str) -> Connection:
+        """A connection found by its id alone (as a sign-in endpoint such as the SAML ACS knows
+        it); :class:`ConnectionNotFound` if it or its organization is gone."""
+        uid = ids.decode(ids.CONNECTION, connection_id, "connection_id")
+        conn = self._get(uid, ConnectionAggregate, for_update=False)
+        org = (
+            None
+            if conn is None
+            else self._get(conn.state.organization_id, Organization, for_update=False)
+        )
+        if conn is None or conn.state.deleted or org is None or org.is_deleted:
+            raise ConnectionNotFound(connection_id)
+        return self._view(conn, org)
+
     def list_connections(self, organization_id: str) -> list[Connection]:
         """The organization's connections, oldest first."""
         org = self._org(organization_id, for_update=False)

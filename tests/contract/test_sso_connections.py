@@ -334,3 +334,14 @@ def test_one_update_changes_every_part_or_none(sso_app: Tenantry) -> None:
         if n.topic.endswith("Connection.Configured")
     ]
     assert len(configured) == 1
+
+
+def test_a_connection_is_found_by_its_id_alone_while_its_organization_lives(
+    sso_app: Tenantry,
+) -> None:
+    org_id = _org(sso_app)
+    conn_id = sso_app.create_connection(org_id, "SAML").id
+    assert sso_app.find_connection(conn_id) == sso_app.get_connection(org_id, conn_id)
+    sso_app.delete_organization(org_id)
+    with pytest.raises(ConnectionNotFound):
+        sso_app.find_connection(conn_id)

@@ -136,6 +136,7 @@ QUERIES = {
     "get_restore_deadline",
     "get_user_by_external_id",
     "get_connection",
+    "find_connection",
     "list_connections",
     "get_saml_sp_metadata",
     "oidc_client_secret",

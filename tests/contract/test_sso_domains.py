@@ -180,3 +180,17 @@ def test_the_audit_log_shows_sso_ids_as_public_ids(sso_app: Tenantry) -> None:
     assert [e.data["connection_id"] for e in page.entries] == [conn_id]
     listed = views.list_audit_log(organization_id=org_id, event_type="SsoRegistry.DomainListed")
     assert [e.data["domain_id"] for e in listed.entries] == [domain.id]
+
+
+def test_connections_are_listed_by_a_verified_domain_only(sso_app: Tenantry) -> None:
+    org_id = _org(sso_app)
+    first = sso_app.create_connection(org_id, "SAML").id
+    second = sso_app.create_connection(org_id, "OIDC").id
+    domain = sso_app.add_domain(org_id, "listed.example")
+    assert sso_app.list_connections_by_domain("listed.example") == []
+    sso_app.verify_domain(org_id, domain.id, method="ADMIN")
+    found = sso_app.list_connections_by_domain("LISTED.example")
+    assert [c.id for c in found] == [first, second]
+    assert not any(c.enabled for c in found)
+    with pytest.raises(InvalidField):
+        sso_app.list_connections_by_domain("nodot")

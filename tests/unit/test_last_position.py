@@ -144,6 +144,7 @@ QUERIES = {
     "get_domain",
     "list_domains",
     "discover_connection",
+    "list_connections_by_domain",
 }
 """The use cases that record nothing: they leave ``last_position`` as it is."""
 

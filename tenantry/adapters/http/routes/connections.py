@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Final
 
-from fastapi import Path, Response
+from fastapi import Path, Query, Response
 from pydantic import BaseModel
 
 from tenantry.adapters.http import schemas
 from tenantry.adapters.http import sso_schemas as s
+from tenantry.adapters.http.access import Access
 from tenantry.adapters.http.routing import (
     Acting,
     App,
@@ -37,6 +38,20 @@ SAML_METADATA: Final = "application/samlmetadata+xml"
 )
 def list_connections(t: App, organization_id: OrgId) -> Response:
     return json_response(s.ConnectionList(connections=t.list_connections(organization_id)))
+
+
+@routes.get(
+    "/api/v1/connections",
+    summary="List the connections of the organization that verified a domain",
+    description="Home-realm discovery for a sign-in page: `domain` is the part of an e-mail "
+    "address after `@`. Empty when no organization (that this client may see) verified it.",
+    response_model=s.ConnectionList,
+)
+def list_connections_by_domain(
+    t: App, access: Access, domain: Annotated[str, Query(min_length=3, max_length=253)]
+) -> Response:
+    found = [c for c in t.list_connections_by_domain(domain) if access.sees(c.organization_id)]
+    return json_response(s.ConnectionList(connections=found))
 
 
 @routes.post(

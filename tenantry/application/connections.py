@@ -9,7 +9,7 @@ event, and never returned: the connection shows only ``client_secret_set``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Final
+from typing import Any, Final
 
 from tenantry.application import saml_documents
 from tenantry.application.connection_dto import Connection, connection_of
@@ -25,7 +25,6 @@ from tenantry.domain.errors import InvalidField
 from tenantry.domain.organization import Organization
 
 SECRET_MAX: Final = 1024
-FAILURE_REASON_MAX: Final = 1000
 Change = Callable[[ConnectionAggregate, Act], None]
 
 
@@ -76,27 +75,13 @@ class Connections(SsoKernel):
         """Sets the IdP's settings: each given one replaces the old; ``metadata_xml`` (the
         IdP's metadata) fills the entity ID, SSO URL and certificates it holds first.
         Certificates are PEM; an expired one is refused."""
-        given: dict[str, object] = {}
-        if metadata_xml is not None:
-            meta = saml_documents.idp_metadata(metadata_xml)
-            given = {"idp_entity_id": meta.entity_id, "certificates": meta.certificates}
-            if meta.sso_url is not None:
-                given["sso_url"] = cv.url(meta.sso_url, "saml.sso_url")
-        if idp_entity_id is not None:
-            given["idp_entity_id"] = cv.identifier(idp_entity_id, "saml.idp_entity_id")
-        if sso_url is not None:
-            given["sso_url"] = cv.url(sso_url, "saml.sso_url")
-        if certificates is not None:
-            pems = cv.strings(certificates, "saml.certificates")
-            given["certificates"] = tuple(saml_documents.certificate(pem) for pem in pems)
-        if idp_initiated_login is not None:
-            flag = arguments.flag(idp_initiated_login, "saml.idp_initiated_login")
-            given["idp_initiated_login"] = flag
-
+        given = self._saml_given(
+            idp_entity_id, sso_url, certificates, metadata_xml, idp_initiated_login
+        )
         return self._change_connection(
             organization_id,
             connection_id,
-            lambda conn, act: conn.update_saml(given, act),
+            lambda conn, act: conn.update(act, saml=given),
             actor,
             reason,
         )
@@ -119,22 +104,13 @@ class Connections(SsoKernel):
         """Sets the IdP's settings: each given one replaces the old. ``issuer`` is the URL
         whose ``/.well-known/openid-configuration`` is the discovery document. The client secret
         is stored encrypted and never returned."""
-        given: dict[str, object] = {}
-        if issuer is not None:
-            given["issuer"] = cv.url(issuer, "oidc.issuer").rstrip("/")
-        if client_id is not None:
-            given["client_id"] = cv.identifier(client_id, "oidc.client_id")
-        if client_secret is not None:
-            given["client_secret_encrypted"] = self.sso_config.encrypt(_secret(client_secret))
-        if scopes is not None:
-            given["scopes"] = cv.scopes(scopes)
-        if token_endpoint_auth_method is not None:
-            given["token_endpoint_auth_method"] = cv.token_auth_method(token_endpoint_auth_method)
-
+        given = self._oidc_given(
+            issuer, client_id, client_secret, scopes, token_endpoint_auth_method
+        )
         return self._change_connection(
             organization_id,
             connection_id,
-            lambda conn, act: conn.update_oidc(given, act),
+            lambda conn, act: conn.update(act, oidc=given),
             actor,
             reason,
         )
@@ -148,24 +124,31 @@ class Connections(SsoKernel):
         provider: str | None = None,
         attribute_mapping: Mapping[str, str] | None = None,
         group_roles: Mapping[str, str] | None = None,
+        saml: Mapping[str, Any] | None = None,
+        oidc: Mapping[str, Any] | None = None,
         actor: str = "system",
         reason: str | None = None,
         on_behalf_of: str | None = None,
     ) -> Connection:
-        """Changes the provider label, or the attribute mapping: ``attribute_mapping`` maps user
-        fields (``email``, ``given_name``, ``family_name``, ``groups``) to the IdP's attribute
-        names, ``group_roles`` the IdP's group names to roles."""
+        """Changes any of a connection's settings at once (one event, or none if a part is
+        refused): the provider label; the attribute mapping (``attribute_mapping``: user fields
+        ``email``, ``given_name``, ``family_name``, ``groups`` to the IdP's attribute names;
+        ``group_roles``: the IdP's group names to roles); ``saml`` or ``oidc``, the keywords of
+        :meth:`configure_saml_connection` or :meth:`configure_oidc_connection`."""
         label = None if provider is None else cv.provider(provider)
         given = cv.attribute_mapping(attribute_mapping or {}, group_roles or {})
-        update: dict[str, object] = {}
+        mapping: dict[str, object] = {}
         if attribute_mapping is not None:
-            update["attributes"] = given.attributes
+            mapping["attributes"] = given.attributes
         if group_roles is not None:
-            update["group_roles"] = given.group_roles
+            mapping["group_roles"] = given.group_roles
+        saml_given = None if saml is None else self._saml_given(**_settings(saml, "saml", _SAML))
+        oidc_given = None if oidc is None else self._oidc_given(**_settings(oidc, "oidc", _OIDC))
 
         def change(conn: ConnectionAggregate, act: Act) -> None:
-            mapping = conn.state.mapping.model_copy(update=update) if update else None
-            conn.configure(act, provider=label, mapping=mapping)
+            conn.update(
+                act, provider=label, saml=saml_given, oidc=oidc_given, mapping=mapping or None
+            )
 
         return self._change_connection(organization_id, connection_id, change, actor, reason)
 
@@ -258,6 +241,20 @@ class Connections(SsoKernel):
         org = self._org(organization_id, for_update=False)
         return self._view(self._connection(org, connection_id, for_update=False), org)
 
+    def find_connection(self, connection_id: str) -> Connection:
+        """A connection found by its id alone (as a sign-in endpoint such as the SAML ACS knows
+        it); :class:`ConnectionNotFound` if it or its organization is gone."""
+        uid = ids.decode(ids.CONNECTION, connection_id, "connection_id")
+        conn = self._get(uid, ConnectionAggregate, for_update=False)
+        org = (
+            None
+            if conn is None
+            else self._get(conn.state.organization_id, Organization, for_update=False)
+        )
+        if conn is None or conn.state.deleted or org is None or org.is_deleted:
+            raise ConnectionNotFound(connection_id)
+        return self._view(conn, org)
+
     def list_connections(self, organization_id: str) -> list[Connection]:
         """The organization's connections, oldest first."""
         org = self._org(organization_id, for_update=False)
@@ -285,6 +282,55 @@ class Connections(SsoKernel):
             return None
         return self.sso_config.decrypt(oidc.client_secret_encrypted)
 
+    def _saml_given(
+        self,
+        idp_entity_id: str | None = None,
+        sso_url: str | None = None,
+        certificates: Iterable[str] | None = None,
+        metadata_xml: str | None = None,
+        idp_initiated_login: bool | None = None,
+    ) -> dict[str, object]:
+        """The SAML settings given, checked (see :meth:`configure_saml_connection`)."""
+        given: dict[str, object] = {}
+        if metadata_xml is not None:
+            meta = saml_documents.idp_metadata(metadata_xml)
+            given = {"idp_entity_id": meta.entity_id, "certificates": meta.certificates}
+            if meta.sso_url is not None:
+                given["sso_url"] = cv.url(meta.sso_url, "saml.sso_url")
+        if idp_entity_id is not None:
+            given["idp_entity_id"] = cv.identifier(idp_entity_id, "saml.idp_entity_id")
+        if sso_url is not None:
+            given["sso_url"] = cv.url(sso_url, "saml.sso_url")
+        if certificates is not None:
+            pems = cv.strings(certificates, "saml.certificates")
+            given["certificates"] = tuple(saml_documents.certificate(pem) for pem in pems)
+        if idp_initiated_login is not None:
+            flag = arguments.flag(idp_initiated_login, "saml.idp_initiated_login")
+            given["idp_initiated_login"] = flag
+        return given
+
+    def _oidc_given(
+        self,
+        issuer: str | None = None,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        scopes: Iterable[str] | None = None,
+        token_endpoint_auth_method: str | None = None,
+    ) -> dict[str, object]:
+        """The OIDC settings given, checked; the secret encrypted."""
+        given: dict[str, object] = {}
+        if issuer is not None:
+            given["issuer"] = cv.url(issuer, "oidc.issuer").rstrip("/")
+        if client_id is not None:
+            given["client_id"] = cv.identifier(client_id, "oidc.client_id")
+        if client_secret is not None:
+            given["client_secret_encrypted"] = self.sso_config.encrypt(_secret(client_secret))
+        if scopes is not None:
+            given["scopes"] = cv.scopes(scopes)
+        if token_endpoint_auth_method is not None:
+            given["token_endpoint_auth_method"] = cv.token_auth_method(token_endpoint_auth_method)
+        return given
+
     def _change_connection(
         self, organization_id: str, connection_id: str, change: Change, actor: str, why: str | None
     ) -> Connection:
@@ -310,6 +356,19 @@ class Connections(SsoKernel):
 
     def _view(self, conn: ConnectionAggregate, org: Organization) -> Connection:
         return connection_of(conn, self._sso_on(org), self.sso_config, self.now())
+
+
+_SAML: Final = ("idp_entity_id", "sso_url", "certificates", "metadata_xml", "idp_initiated_login")
+_OIDC: Final = ("issuer", "client_id", "client_secret", "scopes", "token_endpoint_auth_method")
+
+
+def _settings(given: Mapping[str, Any], field: str, known: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(given, Mapping):
+        raise InvalidField(field, "must be a mapping of settings")
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise InvalidField(field, f"unknown setting {unknown[0]!r}; known: {', '.join(known)}")
+    return dict(given)
 
 
 def _secret(value: str) -> str:

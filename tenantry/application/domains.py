@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Final
+from uuid import UUID
 
 import dns.exception
 import dns.resolver
@@ -107,7 +108,7 @@ class Domains(SsoKernel):
             if claim is None:
                 claim = DomainClaim.claim(domain, act)
             else:
-                claim.claim_for(domain, act)
+                claim.claim_for(domain, act, holder_live=self._lives(claim.holder))
             domain.verify(how, act)
             self._save(domain, claim)
             return domain_of(domain)
@@ -141,20 +142,46 @@ class Domains(SsoKernel):
 
         self.run_command(command)
 
+    def list_connections_by_domain(self, domain: str) -> list[Connection]:
+        """The connections (oldest first, enabled or not) of the organization that verified
+        ``domain``; none if no live organization did."""
+        name = cv.domain_name(domain)
+        claim = self._get(DomainClaim.create_id(name), DomainClaim, for_update=False)
+        org = self._holder(claim)
+        if org is None:
+            return []
+        sso_on, found = self._sso_on(org), []
+        for uid in self._listed(org.id).connections:
+            conn = self._get(uid, ConnectionAggregate, for_update=False)
+            if conn is not None and not conn.state.deleted:
+                found.append(_connection_of(conn, sso_on, self.sso_config, self.now()))
+        return found
+
     def discover_connection(self, email: str) -> Connection:
         """Home-realm discovery: the active connection (oldest first) of the organization that
         verified the domain of ``email``; :class:`NoConnectionForEmail` if there is none."""
         name = cv.domain_name(values.email(email).rpartition("@")[2], "email")
         claim = self._get(DomainClaim.create_id(name), DomainClaim, for_update=False)
-        holder = None if claim is None else claim.holder
-        org = None if holder is None else self._get(holder, Organization, for_update=False)
-        if org is None or org.is_deleted or not self._sso_on(org):
+        org = self._holder(claim)
+        if org is None or not self._sso_on(org):
             raise NoConnectionForEmail(name)
         for uid in self._listed(org.id).connections:
             conn = self._get(uid, ConnectionAggregate, for_update=False)
             if conn is not None and conn.is_active(True):
                 return _connection_of(conn, True, self.sso_config, self.now())
         raise NoConnectionForEmail(name)
+
+    def _lives(self, organization_id: UUID | None) -> bool:
+        if organization_id is None:
+            return False
+        holder = self._get(organization_id, Organization, for_update=False)
+        return holder is not None and not holder.is_deleted
+
+    def _holder(self, claim: DomainClaim | None) -> Organization | None:
+        """The live organization that holds a verified domain's claim, if any."""
+        holder = None if claim is None else claim.holder
+        org = None if holder is None else self._get(holder, Organization, for_update=False)
+        return None if org is None or org.is_deleted else org
 
     def _domain(
         self, org: Organization, domain_id: str, *, for_update: bool = True

@@ -20,7 +20,7 @@ from tenantry.application.kernel import Kernel
 from tenantry.domain import connection_values as cv
 from tenantry.domain.base import Act
 from tenantry.domain.connection import SSO_FEATURE
-from tenantry.domain.connection_errors import SsoSecretKeyMissing
+from tenantry.domain.connection_errors import ClientSecretUnreadable, SsoSecretKeyMissing
 from tenantry.domain.errors import InvalidField
 from tenantry.domain.organization import Organization
 from tenantry.domain.sso_registry import SsoRegistry, SsoRegistryState
@@ -68,7 +68,7 @@ class SsoConfig:
         try:
             return self._box().decrypt(token.encode("ascii")).decode()
         except InvalidToken:
-            raise SsoSecretKeyMissing() from None
+            raise ClientSecretUnreadable() from None
 
     def _box(self) -> MultiFernet:
         if not self.secret_keys:

@@ -181,17 +181,29 @@ class Connection(Aggregate):
             raise NothingChanged("connection")
         self._record(self.Configured, act, **changes)
 
-    def update_saml(self, changes: Mapping[str, Any], act: Act) -> None:
-        """Replaces the SAML settings named in ``changes`` (see :meth:`configure`)."""
-        if self.state.saml is None:
-            raise WrongConnectionType(self.state.type, ConnectionType.SAML)
-        self.configure(act, saml=self.state.saml.model_copy(update=changes))
-
-    def update_oidc(self, changes: Mapping[str, Any], act: Act) -> None:
-        """Replaces the OIDC settings named in ``changes`` (see :meth:`configure`)."""
-        if self.state.oidc is None:
-            raise WrongConnectionType(self.state.type, ConnectionType.OIDC)
-        self.configure(act, oidc=self.state.oidc.model_copy(update=changes))
+    def update(
+        self,
+        act: Act,
+        *,
+        provider: Provider | None = None,
+        saml: Mapping[str, Any] | None = None,
+        oidc: Mapping[str, Any] | None = None,
+        mapping: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Replaces the settings named in ``saml``, ``oidc`` and ``mapping`` (and the provider
+        label), as one change (see :meth:`configure`)."""
+        s = self.state
+        if saml is not None and s.saml is None:
+            raise WrongConnectionType(s.type, ConnectionType.SAML)
+        if oidc is not None and s.oidc is None:
+            raise WrongConnectionType(s.type, ConnectionType.OIDC)
+        self.configure(
+            act,
+            provider=provider,
+            saml=None if saml is None or s.saml is None else s.saml.model_copy(update=saml),
+            oidc=None if oidc is None or s.oidc is None else s.oidc.model_copy(update=oidc),
+            mapping=None if mapping is None else s.mapping.model_copy(update=mapping),
+        )
 
     def enable(self, sso_feature_on: bool, act: Act) -> None:
         """Enables sign-in: needs a complete configuration and the ``sso`` feature on."""

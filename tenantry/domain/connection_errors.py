@@ -10,6 +10,7 @@ from tenantry.domain.errors import Conflict, FailedPrecondition, InvalidField, N
 
 __all__ = [
     "CertificateExpired",
+    "ClientSecretUnreadable",
     "ConnectionIncomplete",
     "ConnectionNotFound",
     "DomainAlreadyAdded",
@@ -117,6 +118,19 @@ class SsoSecretKeyMissing(FailedPrecondition):
         super().__init__(
             "no SSO secret key is configured (TENANTRY_SSO_SECRET_KEY): "
             "client secrets are only stored encrypted"
+        )
+
+
+class ClientSecretUnreadable(FailedPrecondition):
+    """Raised when a stored client secret cannot be decrypted with the configured key(s) (the
+    key that encrypted it was dropped): set the secret again."""
+
+    code = "client_secret_unreadable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the stored client secret cannot be decrypted with the configured SSO key(s); "
+            "keep the old key beside the new one, or set the secret again"
         )
 
 

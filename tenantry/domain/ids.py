@@ -98,6 +98,7 @@ def membership_uuid(organization: uuid.UUID, user: uuid.UUID) -> uuid.UUID:
 
 
 PUBLIC_ID_FIELDS: Final = {"organization_id": ORG, "user_id": USER, "invitation_id": INVITATION}
+PUBLIC_ID_FIELDS.update({"connection_id": CONNECTION, "domain_id": DOMAIN})  # SSO's events
 """The fields of recorded events that hold an aggregate's UUID people know by its public id."""
 
 

@@ -179,10 +179,11 @@ class DomainClaim(Aggregate):
     def holder(self) -> UUID | None:
         return self.state.organization_id
 
-    def claim_for(self, domain: OrganizationDomain, act: Act) -> None:
+    def claim_for(self, domain: OrganizationDomain, act: Act, *, holder_live: bool) -> None:
         """Takes the name for the domain's organization; :class:`DomainTaken` while another
-        organization holds it."""
-        if self.holder is not None and self.holder != domain.state.organization_id:
+        organization holds it and lives (a deleted organization's domains are free)."""
+        taken = self.holder is not None and self.holder != domain.state.organization_id
+        if taken and holder_live:
             raise DomainTaken(self.state.name)
         if self.state.domain_id != domain.id:
             self._record(

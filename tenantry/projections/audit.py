@@ -15,10 +15,13 @@ from typing import Any, ClassVar
 from tenantry.application.serialization import BASE_FIELDS
 from tenantry.domain import ids
 from tenantry.domain.base import DomainEvent
+from tenantry.domain.connection import Connection
 from tenantry.domain.key_claim import KeyClaim
 from tenantry.domain.membership import Membership
+from tenantry.domain.org_domain import DomainClaim, OrganizationDomain
 from tenantry.domain.organization import Organization
 from tenantry.domain.roles import RoleBook
+from tenantry.domain.sso_registry import SsoRegistry
 from tenantry.projections.base import (
     Recorded,
     RecordedProjection,
@@ -43,11 +46,16 @@ def event_data(event: Recorded) -> dict[str, Any]:
     return ids.with_public_ids(data)
 
 
-_NAMES_ITS_ORGANIZATION = (
+_NAMES_ITS_ORGANIZATION: tuple[type[DomainEvent], ...] = (
     Membership.Invited,
     Membership.Provisioned,
     KeyClaim.Event,
     RoleBook.Opened,
+    # SSO: a connection's, domain's or register's first event names its organization
+    Connection.Event,
+    OrganizationDomain.Event,
+    DomainClaim.Event,
+    SsoRegistry.Event,
 )
 
 

@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 from tenantry.application.app import Tenantry
 from tenantry.errors import (
     CertificateExpired,
+    ClientSecretUnreadable,
     ConnectionIncomplete,
     ConnectionNotFound,
     FeatureDisabled,
@@ -286,3 +287,61 @@ def test_stored_connection_events_are_readable_json(sso_app: Tenantry) -> None:
     ]
     assert [r["actor"] for r in records] == ["system", "system"]
     assert records[1]["oidc"]["token_endpoint_auth_method"] == "client_secret_post"
+
+
+def test_a_rotated_key_still_reads_old_secrets_and_a_dropped_one_does_not(
+    sso_app: Tenantry,
+) -> None:
+    org_id = _org(sso_app)
+    conn_id = _complete_oidc(sso_app, org_id)
+    old = list(sso_app.sso_config.secret_keys)
+    sso_app.configure_sso(secret_keys=[Fernet.generate_key().decode(), *old])
+    assert sso_app.oidc_client_secret(org_id, conn_id) == SECRET
+    sso_app.configure_sso(secret_keys=[Fernet.generate_key().decode()])
+    with pytest.raises(ClientSecretUnreadable):
+        sso_app.oidc_client_secret(org_id, conn_id)
+
+
+def test_one_update_changes_every_part_or_none(sso_app: Tenantry) -> None:
+    org_id = _org(sso_app)
+    conn_id = sso_app.create_connection(org_id, "SAML").id
+    expired = make_certificate(not_after=T0 - timedelta(days=1))
+    with pytest.raises(CertificateExpired):
+        sso_app.update_connection(
+            org_id,
+            conn_id,
+            provider="ONELOGIN",
+            group_roles={"Ops": "admin"},
+            saml={"idp_entity_id": "https://idp.test", "certificates": [pem(expired)]},
+        )
+    assert sso_app.last_position is None
+    unchanged = sso_app.get_connection(org_id, conn_id)
+    assert (unchanged.provider, unchanged.attribute_mapping.group_roles) == ("CUSTOM", {})
+    with pytest.raises(InvalidField) as unknown:
+        sso_app.update_connection(org_id, conn_id, saml={"acs_url": "https://x.test"})
+    assert unknown.value.field == "saml"
+    done = sso_app.update_connection(
+        org_id,
+        conn_id,
+        provider="ONELOGIN",
+        group_roles={"Ops": "admin"},
+        saml={"idp_entity_id": "https://idp.test", "sso_url": "https://idp.test/sso"},
+    )
+    assert (done.provider, done.saml_config.idp_entity_id) == ("ONELOGIN", "https://idp.test")  # type: ignore[union-attr]
+    configured = [
+        n
+        for n in sso_app.recorder.select_notifications(start=None, limit=1000)
+        if n.topic.endswith("Connection.Configured")
+    ]
+    assert len(configured) == 1
+
+
+def test_a_connection_is_found_by_its_id_alone_while_its_organization_lives(
+    sso_app: Tenantry,
+) -> None:
+    org_id = _org(sso_app)
+    conn_id = sso_app.create_connection(org_id, "SAML").id
+    assert sso_app.find_connection(conn_id) == sso_app.get_connection(org_id, conn_id)
+    sso_app.delete_organization(org_id)
+    with pytest.raises(ConnectionNotFound):
+        sso_app.find_connection(conn_id)

@@ -128,3 +128,69 @@ def test_discovery_skips_disabled_connections_and_other_domains(sso_app: Tenantr
         sso_app.discover_connection("ann@acme.example")
     with pytest.raises(NoConnectionForEmail):
         sso_app.discover_connection("ann@other.example")
+
+
+def test_a_deleted_organizations_verified_domain_can_be_verified_by_another(
+    sso_app: Tenantry,
+) -> None:
+    gone, heir = _org(sso_app), _org(sso_app)
+    sso_app.verify_domain(gone, sso_app.add_domain(gone, "acme.example").id, method="ADMIN")
+    sso_app.delete_organization(gone)
+    domain = sso_app.add_domain(heir, "acme.example")
+    assert sso_app.verify_domain(heir, domain.id, method="ADMIN").verification_status == "VERIFIED"
+
+
+def test_the_audit_log_files_every_sso_event_under_its_organization(sso_app: Tenantry) -> None:
+    org_id = _org(sso_app)
+    conn_id = sso_app.create_connection(org_id, "SAML").id
+    sso_app.update_connection(org_id, conn_id, provider="OKTA")
+    domain = sso_app.add_domain(org_id, "audit.example")
+    sso_app.verify_domain(org_id, domain.id, method="ADMIN")
+    sso_app.delete_domain(org_id, domain.id)
+    views = sso_app.views  # type: ignore[attr-defined]
+    page = views.list_audit_log(
+        organization_id=org_id, page_size=100, min_position=sso_app.last_position
+    )
+    sso_events = {e.event for e in page.entries if not e.event.startswith("Organization.")}
+    assert sso_events == {
+        "Connection.Created",
+        "Connection.Configured",
+        "SsoRegistry.Opened",
+        "SsoRegistry.ConnectionListed",
+        "SsoRegistry.DomainListed",
+        "SsoRegistry.DomainUnlisted",
+        "OrganizationDomain.Added",
+        "OrganizationDomain.Verified",
+        "OrganizationDomain.Deleted",
+        "DomainClaim.Claimed",
+        "DomainClaim.Released",
+    }
+
+
+def test_the_audit_log_shows_sso_ids_as_public_ids(sso_app: Tenantry) -> None:
+    org_id = _org(sso_app)
+    conn_id = sso_app.create_connection(org_id, "OIDC").id
+    domain = sso_app.add_domain(org_id, "ids.example")
+    views = sso_app.views  # type: ignore[attr-defined]
+    page = views.list_audit_log(
+        organization_id=org_id,
+        event_type="SsoRegistry.ConnectionListed",
+        min_position=sso_app.last_position,
+    )
+    assert [e.data["connection_id"] for e in page.entries] == [conn_id]
+    listed = views.list_audit_log(organization_id=org_id, event_type="SsoRegistry.DomainListed")
+    assert [e.data["domain_id"] for e in listed.entries] == [domain.id]
+
+
+def test_connections_are_listed_by_a_verified_domain_only(sso_app: Tenantry) -> None:
+    org_id = _org(sso_app)
+    first = sso_app.create_connection(org_id, "SAML").id
+    second = sso_app.create_connection(org_id, "OIDC").id
+    domain = sso_app.add_domain(org_id, "listed.example")
+    assert sso_app.list_connections_by_domain("listed.example") == []
+    sso_app.verify_domain(org_id, domain.id, method="ADMIN")
+    found = sso_app.list_connections_by_domain("LISTED.example")
+    assert [c.id for c in found] == [first, second]
+    assert not any(c.enabled for c in found)
+    with pytest.raises(InvalidField):
+        sso_app.list_connections_by_domain("nodot")

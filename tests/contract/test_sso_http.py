@@ -146,6 +146,24 @@ def _org(api: Api, sso: bool = True) -> str:
     return org_id
 
 
+def _scoped(
+    api: Api, name: str, scopes: list[str], organizations: list[str] | None = None
+) -> dict[str, str]:
+    """The bearer header of a new client with ``scopes`` (and only ``organizations``)."""
+    clients = api.client.app.state.clients  # type: ignore[attr-defined]
+    new = clients.create_client(name, scopes=scopes, organizations=organizations)
+    form = {"client_id": new.client_id, "client_secret": new.client_secret}
+    r = api.client.post("/oauth/token", data={"grant_type": "client_credentials", **form})
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _new_connection(api: Api, org_id: str, kind: str) -> str:
+    r = api.call("POST", f"{ORGS}/{org_id}/connections", json={"type": kind})
+    assert r.status_code == 201, r.text
+    conn_id: str = r.json()["connection"]["id"]
+    return conn_id
+
+
 def _ok(r: Any, schema: dict[str, Any], status: int = 200) -> dict[str, Any]:
     assert r.status_code == status, r.text
     check(schema, r.json())
@@ -186,9 +204,7 @@ def test_the_sp_metadata_is_served_as_saml_metadata_xml(
 ) -> None:
     api, _, _ = served
     org_id = _org(api)
-    conn_id = api.call("POST", f"{ORGS}/{org_id}/connections", json={"type": "SAML"}).json()[
-        "connection"
-    ]["id"]
+    conn_id = _new_connection(api, org_id, "SAML")
     r = api.call("GET", f"{ORGS}/{org_id}/connections/{conn_id}/saml/metadata")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/samlmetadata+xml")
@@ -302,17 +318,51 @@ def test_a_client_without_the_connections_scope_is_refused(
 ) -> None:
     api, _, _ = served
     org_id = _org(api)
-    app = api.client.app
-    reader = app.state.clients.create_client("orgs-only", scopes=["organizations:write"])  # type: ignore[attr-defined]
-    r = api.client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": reader.client_id,
-            "client_secret": reader.client_secret,
-        },
-    )
-    headers = {"Authorization": f"Bearer {r.json()['access_token']}"}
+    headers = _scoped(api, "orgs-only", ["organizations:write"])
     refused = api.client.get(f"{ORGS}/{org_id}/connections", headers=headers)
     assert refused.status_code == 403
     assert refused.json()["details"] == {"scope": "connections:read"}
+
+
+def test_a_patch_refused_in_one_part_changes_no_part(
+    served: tuple[Api, Tenantry, TableResolver],
+) -> None:
+    api, _, _ = served
+    org_id = _org(api)
+    path = f"{ORGS}/{org_id}/connections"
+    conn_id = api.call("POST", path, json={"type": "SAML"}).json()["connection"]["id"]
+    body = {
+        "provider": "JUMPCLOUD",
+        "attribute_mapping": {"group_roles": {"Ops": "admin"}},
+        "saml_config": {"idp_certificates": ["not a certificate"]},
+    }
+    refused = api.call("PATCH", f"{path}/{conn_id}", json=body)
+    assert refused.status_code == 400
+    assert refused.json()["details"]["field"] == "saml.certificates"
+    after = api.call("GET", f"{path}/{conn_id}").json()["connection"]
+    assert (after["provider"], after["attribute_mapping"]["group_roles"]) == ("CUSTOM", {})
+
+
+def test_connections_are_listed_by_domain_for_the_clients_organizations_only(
+    served: tuple[Api, Tenantry, TableResolver],
+) -> None:
+    api, _, _ = served
+    org_id = _org(api)
+    conn_id = _new_connection(api, org_id, "OIDC")
+    dom = api.call("POST", f"{ORGS}/{org_id}/domains", json={"domain": "bydomain.example"})
+    api.call(
+        "POST",
+        f"{ORGS}/{org_id}/domains/{dom.json()['domain']['id']}:verify",
+        json={"method": "ADMIN"},
+    )
+    found = _ok(
+        api.call("GET", "/api/v1/connections", params={"domain": "bydomain.example"}), CONNECTIONS
+    )
+    assert [c["id"] for c in found["connections"]] == [conn_id]
+    other = _org(api)
+    headers = _scoped(api, "elsewhere", ["connections:read"], [other])
+    hidden = api.client.get(
+        "/api/v1/connections", params={"domain": "bydomain.example"}, headers=headers
+    )
+    assert hidden.status_code == 200
+    assert hidden.json() == {"connections": []}

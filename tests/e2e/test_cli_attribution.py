@@ -37,6 +37,17 @@ WRITES = {
     ("clients", "create"),
     ("clients", "rotate"),
     ("clients", "delete"),
+    ("connections", "create"),
+    ("connections", "saml"),
+    ("connections", "oidc"),
+    ("connections", "mapping"),
+    ("connections", "enable"),
+    ("connections", "disable"),
+    ("connections", "delete"),
+    ("connections", "test-result"),
+    ("domains", "add"),
+    ("domains", "verify"),
+    ("domains", "delete"),
 }
 """Every command that records what a person asked for (the sweep and import record as the
 system or the importer: they take ``--actor`` only)."""

@@ -22,6 +22,7 @@ import typer.main
 from tenantry.adapters.cli import app
 from tests.e2e.http_support import free_port
 from tests.e2e.test_cli import COMMAND, Cli
+from tests.sso_support import make_certificate, pem
 
 CommandPath = tuple[str, ...]
 
@@ -113,6 +114,37 @@ def _healthy(base_url: str) -> bool:
         return False
 
 
+def _sso_commands(run: Runner, org: str, tmp_path: Path) -> None:
+    """``tenantry connections …`` and ``tenantry domains …``."""
+    cert = tmp_path / "idp.pem"
+    cert.write_text(pem(make_certificate("idp.every.example")))
+    conn = run("connections", "create", org, "--type", "SAML", "--provider", "OKTA")["id"]
+    run("connections", "saml", org, conn, "--idp-entity-id", "https://idp.every.example")
+    run("connections", "saml", org, conn, "--sso-url", "https://idp.every.example/sso")
+    run("connections", "saml", org, conn, "--certificate", str(cert))
+    run("connections", "mapping", org, conn, "--group-role", "Admins=admin")
+    assert run("connections", "enable", org, conn)["active"] is True
+    domain = run("domains", "add", org, "every.example")["id"]
+    assert run("domains", "verify", org, domain, "--method", "ADMIN")["verification_method"]
+    assert [d["id"] for d in run("domains", "list", org)] == [domain]
+    assert run("domains", "get", org, domain)["domain"] == "every.example"
+    assert run("connections", "discover", "ann@every.example")["id"] == conn
+    assert run("connections", "metadata", org, conn).startswith("<?xml")
+    assert (
+        run("connections", "test-result", org, conn, "--failure", "clock skew")["test_connection"][
+            "reason"
+        ]
+        == "clock skew"
+    )
+    run("connections", "disable", org, conn)
+    assert [c["id"] for c in run("connections", "list", org)] == [conn]
+    assert run("connections", "get", org, conn)["enabled"] is False
+    oidc = run("connections", "create", org, "--type", "OIDC")["id"]
+    run("connections", "oidc", org, oidc, "--issuer", "https://idp.every.example")
+    assert run("connections", "delete", org, oidc)["action"] == "deleted"
+    assert run("domains", "delete", org, domain)["action"] == "deleted"
+
+
 def test_the_walk_finds_every_command_group() -> None:
     assert {"orgs", "members", "projections", "clients"} <= GROUPS
     assert {("serve",), ("demo",), ("import",), ("clients", "create")} <= EVERY_COMMAND
@@ -135,6 +167,7 @@ def test_every_command_takes_d_and_prints_one_json_document(tmp_path: Path) -> N
     run("session-policy", "get", org)
     run("sign-in-methods", "set", org, "sso")
     run("sign-in-methods", "get", org)
+    _sso_commands(run, org, tmp_path)
 
     for args in (
         ("invite", "ada@every.example"),

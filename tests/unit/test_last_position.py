@@ -166,6 +166,7 @@ QUERIES = {
     "get_user_by_external_id",
     "list_user_history",
     "get_connection",
+    "find_connection",
     "list_connections",
     "get_saml_sp_metadata",
     "oidc_client_secret",
@@ -173,6 +174,7 @@ QUERIES = {
     "get_domain",
     "list_domains",
     "discover_connection",
+    "list_connections_by_domain",
 }
 """The use cases that record nothing: they leave ``last_position`` as it is."""
 

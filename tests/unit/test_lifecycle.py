@@ -325,6 +325,8 @@ def test_an_unknown_user_is_not_found(app: Tenantry) -> None:
 
 # --- unknown and deleted organizations ----------------------------------------------------------
 
+_CONN = "conn_01m8xaakcnfhk8g6z0q4fnwrx0"
+_DOM = "dom_01m8xaakcnfhk8g6z0q4fnwrx0"
 EVERY_COMMAND: dict[str, Command] = {
     "get": lambda app, org: app.get_organization(org),
     "update": lambda app, org: app.update_organization(org, display_name="Other"),
@@ -358,6 +360,17 @@ EVERY_COMMAND: dict[str, Command] = {
     ),
     "get membership": lambda app, org: app.get_membership(org, "active@x.io"),
     "expire invitations": lambda app, org: app.expire_invitations(org),
+    "create connection": lambda app, org: app.create_connection(org, "SAML"),
+    "list connections": lambda app, org: app.list_connections(org),
+    "get connection": lambda app, org: app.get_connection(org, _CONN),
+    "update connection": lambda app, org: app.update_connection(org, _CONN, provider="OKTA"),
+    "enable connection": lambda app, org: app.enable_connection(org, _CONN),
+    "delete connection": lambda app, org: app.delete_connection(org, _CONN),
+    "sp metadata": lambda app, org: app.get_saml_sp_metadata(org, _CONN),
+    "add domain": lambda app, org: app.add_domain(org, "acme.example"),
+    "list domains": lambda app, org: app.list_domains(org),
+    "verify domain": lambda app, org: app.verify_domain(org, _DOM),
+    "delete domain": lambda app, org: app.delete_domain(org, _DOM),
 }
 
 

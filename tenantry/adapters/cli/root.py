@@ -19,6 +19,8 @@ from tenantry.adapters.cli import (
     users,
 )
 from tenantry.adapters.cli import restore as restore  # registers `orgs restore`, `orgs purge`
+from tenantry.adapters.cli.connections import connections_app
+from tenantry.adapters.cli.domains import domains_app
 
 app = typer.Typer(
     help="tenantry: an event-sourced organizations core.",
@@ -45,6 +47,8 @@ app.add_typer(clients.clients_app, name="clients")
 app.add_typer(keys.keys_app, name="keys")
 app.add_typer(history.audit_app, name="audit")
 app.add_typer(roles.roles_app, name="roles")
+app.add_typer(connections_app, name="connections")
+app.add_typer(domains_app, name="domains")
 
 
 def _version(value: bool) -> None:

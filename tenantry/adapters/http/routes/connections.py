@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any, Final
 
-from fastapi import Path, Response
+from fastapi import Path, Query, Response
+from pydantic import BaseModel
 
 from tenantry.adapters.http import schemas
 from tenantry.adapters.http import sso_schemas as s
+from tenantry.adapters.http.access import Access
 from tenantry.adapters.http.routing import (
     Acting,
     App,
@@ -36,6 +38,20 @@ SAML_METADATA: Final = "application/samlmetadata+xml"
 )
 def list_connections(t: App, organization_id: OrgId) -> Response:
     return json_response(s.ConnectionList(connections=t.list_connections(organization_id)))
+
+
+@routes.get(
+    "/api/v1/connections",
+    summary="List the connections of the organization that verified a domain",
+    description="Home-realm discovery for a sign-in page: `domain` is the part of an e-mail "
+    "address after `@`. Empty when no organization (that this client may see) verified it.",
+    response_model=s.ConnectionList,
+)
+def list_connections_by_domain(
+    t: App, access: Access, domain: Annotated[str, Query(min_length=3, max_length=253)]
+) -> Response:
+    found = [c for c in t.list_connections_by_domain(domain) if access.sees(c.organization_id)]
+    return json_response(s.ConnectionList(connections=found))
 
 
 @routes.post(
@@ -88,9 +104,20 @@ def disable_connection(t: App, by: By, organization_id: OrgId, connection_id: Co
 def update_connection(
     t: App, by: By, organization_id: OrgId, connection_id: ConnId, body: s.UpdateConnection
 ) -> Response:
-    for change in _changes(t, organization_id, connection_id, body, by):
-        unchanged_ok(change, lambda: None)
-    conn = t.get_connection(organization_id, connection_id)
+    mapping = body.attribute_mapping
+    conn = unchanged_ok(
+        lambda: t.update_connection(
+            organization_id,
+            connection_id,
+            provider=body.provider,
+            attribute_mapping=None if mapping is None else mapping.attributes,
+            group_roles=None if mapping is None else mapping.group_roles,
+            saml=_settings(body.saml_config, _SAML_KEYWORDS),
+            oidc=_settings(body.oidc_config, _OIDC_KEYWORDS),
+            **by.kwargs(),
+        ),
+        lambda: t.get_connection(organization_id, connection_id),
+    )
     return written(t, s.ConnectionResponse(connection=conn))
 
 
@@ -121,45 +148,25 @@ def _switched(
     return written(t, s.ConnectionResponse(connection=view))
 
 
-def _changes(t: Tenantry, org: str, conn: str, body: s.UpdateConnection, by: Acting) -> list[Any]:
-    """The application's commands the body asks for, in order (each records its own events)."""
-    out: list[Any] = []
-    mapping = body.attribute_mapping
-    if body.provider is not None or mapping is not None:
-        out.append(
-            lambda: t.update_connection(
-                org,
-                conn,
-                provider=body.provider,
-                attribute_mapping=None if mapping is None else mapping.attributes,
-                group_roles=None if mapping is None else mapping.group_roles,
-                **by.kwargs(),
-            )
-        )
-    if (saml := body.saml_config) is not None:
-        out.append(
-            lambda: t.configure_saml_connection(
-                org,
-                conn,
-                idp_entity_id=saml.idp_entity_id,
-                sso_url=saml.idp_sso_url,
-                certificates=saml.idp_certificates,
-                metadata_xml=saml.idp_metadata_xml,
-                idp_initiated_login=saml.idp_initiated_login,
-                **by.kwargs(),
-            )
-        )
-    if (oidc := body.oidc_config) is not None:
-        out.append(
-            lambda: t.configure_oidc_connection(
-                org,
-                conn,
-                issuer=oidc.issuer,
-                client_id=oidc.client_id,
-                client_secret=oidc.client_secret,
-                scopes=oidc.scopes,
-                token_endpoint_auth_method=oidc.token_auth_type,
-                **by.kwargs(),
-            )
-        )
-    return out
+_SAML_KEYWORDS: Final = {
+    "idp_entity_id": "idp_entity_id",
+    "idp_sso_url": "sso_url",
+    "idp_certificates": "certificates",
+    "idp_metadata_xml": "metadata_xml",
+    "idp_initiated_login": "idp_initiated_login",
+}
+_OIDC_KEYWORDS: Final = {
+    "issuer": "issuer",
+    "client_id": "client_id",
+    "client_secret": "client_secret",
+    "scopes": "scopes",
+    "token_auth_type": "token_endpoint_auth_method",
+}
+"""The application's keyword for each field of a body's ``saml_config`` / ``oidc_config``."""
+
+
+def _settings(body: BaseModel | None, keywords: dict[str, str]) -> dict[str, Any] | None:
+    """The settings the body names, under the application's keywords."""
+    if body is None:
+        return None
+    return {keywords[k]: v for k, v in body.model_dump(exclude_none=True).items()}

@@ -1,0 +1,68 @@
+"""``tenantry connections oidc`` takes the client secret from a file or standard input (never
+the command line), encrypts it with ``$TENANTRY_SSO_SECRET_KEY`` and never prints it; without a
+key it refuses, naming the setting."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+import tenantry
+from tests.e2e.test_cli import COMMAND
+
+SECRET = "cli-client-secret-not-for-eyes"
+
+
+def _run(
+    url: str, *args: str, stdin: str = "", key: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TENANTRY_")}
+    env.update(TENANTRY_DATABASE_URL=url, TENANTRY_SSO_BASE_URL="https://sso.cli.example")
+    if key is not None:
+        env["TENANTRY_SSO_SECRET_KEY"] = key
+    return subprocess.run(
+        [*COMMAND, *args, "--json"],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def test_the_oidc_secret_is_read_from_stdin_encrypted_and_never_printed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sso.db'}"
+    key = Fernet.generate_key().decode()
+    org = json.loads(_run(url, "orgs", "create", "Cli SSO").stdout)["id"]
+    conn = json.loads(_run(url, "connections", "create", org, "--type", "OIDC").stdout)
+    assert conn["oidc_config"]["redirect_uri"].startswith("https://sso.cli.example/")
+    args = (
+        "connections",
+        "oidc",
+        org,
+        conn["id"],
+        "--client-id",
+        "c-1",
+        "--client-secret-file",
+        "-",
+    )
+    refused = _run(url, *args, stdin=SECRET)
+    assert refused.returncode == 6, refused.stderr  # failed precondition
+    assert json.loads(refused.stderr)["error"]["code"] == "sso_secret_key_missing"
+    done = _run(url, *args, stdin=f"{SECRET}\n", key=key)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["oidc_config"]["client_secret_set"] is True
+    assert SECRET not in done.stdout + done.stderr
+    t = tenantry.connect(url)
+    try:
+        stored = [n.state.decode() for n in t.recorder.select_notifications(start=None, limit=1000)]
+        assert stored
+        assert not [s for s in stored if SECRET in s]
+        t.configure_sso(secret_keys=[key])
+        assert t.oidc_client_secret(org, conn["id"]) == SECRET
+    finally:
+        t.close()

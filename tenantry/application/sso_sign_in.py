@@ -87,21 +87,11 @@ class SsoSignIns(RoleBooks, SsoKernel):
         conn, _ = self._sign_in_target(connection_id, for_update=False)
         return connection_of(conn, True, self.sso_config, self.now())
 
-    def record_sign_in_refusal(self, connection_id: str, refusal: str, email: str) -> None:
-        """Records on the connection that a sign-in was refused (``refusal``: a reason code)."""
-        actor = sso_actor(connection_id)
-        address = values.email(email)
-
-        def run() -> None:
-            conn = self._live_connection(connection_id)
-            conn.refuse_sign_in(refusal, address, Act(self.now(conn), actor))
-            self._save(conn)
-
-        self.run_command(run)
-
     @command
     def complete_sso_sign_in(self, connection_id: str, profile: SsoProfile) -> SignedIn:
         """Finds or provisions the person ``profile`` names (see the module's docstring)."""
+        if not isinstance(profile, SsoProfile):
+            raise InvalidField("profile", "must be an SsoProfile")
         email = values.email(profile.email)
         actor = sso_actor(connection_id)
 

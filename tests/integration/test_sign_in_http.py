@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from tenantry.adapters.http import create_app
 from tenantry.application.app import Tenantry
 from tenantry.domain import ids
-from tenantry.errors import MembershipNotFound
+from tenantry.errors import MembershipNotFound, Unauthenticated
 from tests.integration.http_support import token
 from tests.integration.oidc_provider import CLIENT_SECRET, FakeOidcProvider
 from tests.integration.saml_idp import FakeSamlIdp
@@ -116,6 +116,15 @@ def test_an_sp_initiated_saml_login_ends_with_a_verified_id_token(
     assert (claims["name"], claims["roles"], claims["nonce"]) == ("Ada Lovelace", ["admin"], "n-1")
     membership = browser.t.get_membership(org_id, "ada@acme.test")
     assert membership.provisioning_method == "jit_using_sso"
+    id_tokens = browser.tenantry.app_state.state.id_tokens  # type: ignore[attr-defined]
+    identity = id_tokens.verify(answer.json()["id_token"], browser.client_id)
+    assert (identity.user_id, identity.organization_id, identity.roles) == (
+        claims["sub"],
+        org_id,
+        ("admin",),
+    )
+    with pytest.raises(Unauthenticated):
+        id_tokens.verify(answer.json()["id_token"], "cli_another_application")
 
 
 def test_a_code_is_redeemed_once_and_only_with_its_redirect_uri(

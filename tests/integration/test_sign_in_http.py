@@ -201,6 +201,26 @@ def test_an_idp_initiated_saml_login_is_taken_only_when_the_connection_allows_it
     assert "unsolicited" in answer.text
 
 
+def test_a_response_to_a_login_this_browser_did_not_start_is_refused(
+    browser: Browser, idp: FakeSamlIdp
+) -> None:
+    org_id = _org(browser.t)
+    mine, other = saml_connection(browser.t, org_id, idp), saml_connection(browser.t, org_id, idp)
+    started = browser.authorize(connection_id=mine)  # the cookie is for this connection
+    request = authn_request(started.headers["location"])
+    posted = idp_answer(idp, browser.t, other, request.get("ID"))
+    answer = browser.tenantry.post(
+        acs_path(other), data={"SAMLResponse": posted}, follow_redirects=False
+    )
+    assert (answer.status_code, "location" in answer.headers) == (401, False)
+    assert "unknown_request" in answer.text
+    browser.tenantry.cookies.set("tenantry_sso_login", "forged", path="/sso/v1/")
+    forged = browser.tenantry.post(
+        acs_path(mine), data={"SAMLResponse": posted}, follow_redirects=False
+    )
+    assert "unknown_request" in forged.text
+
+
 def test_no_login_starts_or_ends_at_an_inactive_connection(
     browser: Browser, idp: FakeSamlIdp
 ) -> None:

@@ -149,6 +149,8 @@ def create_app(
             if owned:
                 t.close()
             engine.dispose()
+            if sso_http is None:
+                oidc_http.close()
 
     app = FastAPI(
         title="tenantry",
@@ -182,7 +184,8 @@ def create_app(
 
     codes = AuthorizationCodes(engine, clients.clock)
     id_tokens = IdTokens(clients.keys, lambda: t.sso_config.base_url, clients.clock)
-    sign_in = SignIn(t, SqlReplayCache(engine), sso_http or httpx.Client(timeout=10), clients.clock)
+    oidc_http = sso_http or httpx.Client(timeout=10)
+    sign_in = SignIn(t, SqlReplayCache(engine), oidc_http, clients.clock)
     app.state.id_tokens = id_tokens
 
     def code_grant(client_id: str, code: str, redirect_uri: str) -> tuple[str, int]:

@@ -309,3 +309,42 @@ def test_no_secret_reaches_a_stored_event(browser: Browser, idp: FakeSamlIdp) ->
 def _bearer(browser: Browser) -> dict[str, str]:
     answer = token(browser.tenantry, browser.client_id, browser.client_secret)
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def test_an_oidc_test_login_records_the_providers_exact_failure(
+    browser: Browser,
+    served: tuple[TestClient, Tenantry, TestClient],
+    provider: FakeOidcProvider,
+) -> None:
+    oidc_http = served[2]
+    org_id = _org(browser.t)
+    conn_id = oidc_connection(browser.t, org_id)
+    link = browser.tenantry.post(
+        f"/api/v1/organizations/{org_id}/connections/{conn_id}:test", headers=_bearer(browser)
+    ).json()["url"]
+    for audience, expected in (("another-client", ("FAILURE", "wrong_audience")), (None, None)):
+        provider.claims = {"aud": audience} if audience else {}
+        started = browser.tenantry.get(link, follow_redirects=False)
+        assert "prompt=login" in started.headers["location"]
+        at_idp = oidc_http.get(started.headers["location"], follow_redirects=False)
+        callback = urlsplit(at_idp.headers["location"])
+        page = browser.tenantry.get(callback.path, params=dict(parse_qsl(callback.query)))
+        assert page.status_code == 200, page.text
+        tested = browser.t.get_connection(org_id, conn_id).test_connection
+        assert (tested.result, tested.reason) == (expected or ("SUCCESS", None))
+    provider.claims = {}
+
+
+def test_the_code_grant_needs_the_clients_credentials_and_its_fields(browser: Browser) -> None:
+    form = {"grant_type": "authorization_code", "client_id": browser.client_id}
+    wrong = browser.tenantry.post(
+        "/oauth/token",
+        data={**form, "client_secret": "sec_wrong", "code": "x", "redirect_uri": APP_CALLBACK},
+    )
+    assert (wrong.status_code, wrong.json()["error"]) == (401, "invalid_client")
+    missing = browser.tenantry.post(
+        "/oauth/token", data={**form, "client_secret": browser.client_secret, "code": "x"}
+    )
+    assert (missing.status_code, missing.json()["error"]) == (400, "invalid_request")
+    unknown = browser.exchange("not-a-code")
+    assert (unknown.status_code, unknown.json()["error"]) == (400, "invalid_grant")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Final
-from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
@@ -102,7 +101,7 @@ class SsoSignIns(RoleBooks, SsoKernel):
             now = self.now(org, membership, conn)
             act = Act(now, actor)
             try:
-                outcome = self._admit_or_find(org, membership, user_id, email, profile, act)
+                outcome = self._admit_or_find(conn, org, membership, email, profile, act)
             except SsoSignInRefused as refusal:
                 conn.refuse_sign_in(refusal.refusal, email, act)
                 self._save(conn)
@@ -131,16 +130,16 @@ class SsoSignIns(RoleBooks, SsoKernel):
 
     def _admit_or_find(
         self,
+        conn: ConnectionAggregate,
         org: Organization,
         membership: Membership | None,
-        user_id: UUID,
         email: str,
         profile: SsoProfile,
         act: Act,
     ) -> _Outcome:
-        conn_id = act.actor.removeprefix(SSO_ACTOR_PREFIX)
+        conn_id, user_id = conn.public_id, ids.user_uuid(email)
         scope = self._role_scope(org.id)
-        mapped = self._mapped_roles(conn_id, profile.groups, scope)
+        mapped = _mapped_roles(conn, profile.groups, scope)
         status = None if membership is None else membership.status_at(act.now)
         if membership is not None and status is MembershipStatus.INACTIVE:
             raise SsoSignInRefused(conn_id, "member_inactive", f"{email} is deactivated")
@@ -163,17 +162,6 @@ class SsoSignIns(RoleBooks, SsoKernel):
             raise SsoSignInRefused(conn_id, "seat_limit_reached", full.message) from None
         return _Outcome(admitted, user, True)
 
-    def _mapped_roles(self, conn_id: str, groups: tuple[str, ...], scope: RoleScope) -> list[str]:
-        """The roles the connection's mapping grants for ``groups`` (each must be defined once
-        roles are)."""
-        conn = self._live_connection(conn_id, for_update=False)
-        table = conn.state.mapping.group_roles
-        roles = sorted({table[g] for g in groups if g in table})
-        try:
-            return scope.check(roles, "group_roles")
-        except UndefinedRole as undefined:
-            raise SsoSignInRefused(conn_id, "undefined_role", undefined.message) from None
-
     def _live_connection(
         self, connection_id: str, *, for_update: bool = True
     ) -> ConnectionAggregate:
@@ -191,6 +179,19 @@ class SsoSignIns(RoleBooks, SsoKernel):
         if org is None or org.is_deleted or not conn.is_active(self._sso_on(org)):
             raise ConnectionNotActive(connection_id)
         return conn, org
+
+
+def _mapped_roles(
+    conn: ConnectionAggregate, groups: tuple[str, ...], scope: RoleScope
+) -> list[str]:
+    """The roles the connection's mapping grants for ``groups`` (each must be defined once
+    roles are)."""
+    table = conn.state.mapping.group_roles
+    roles = sorted({table[g] for g in groups if g in table})
+    try:
+        return scope.check(roles, "group_roles")
+    except UndefinedRole as undefined:
+        raise SsoSignInRefused(conn.public_id, "undefined_role", undefined.message) from None
 
 
 def _set_roles(membership: Membership, roles: list[str], act: Act) -> None:

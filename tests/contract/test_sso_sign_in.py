@@ -12,7 +12,7 @@ import pytest
 
 from tenantry.application.app import Tenantry
 from tenantry.application.sso_sign_in import SsoProfile
-from tenantry.errors import ConnectionNotActive, SsoSignInRefused
+from tenantry.errors import ConnectionNotActive, MembershipNotFound, SsoSignInRefused
 from tests.contract.test_sso_connections import sso_app
 from tests.sso_support import make_certificate, pem
 
@@ -132,3 +132,23 @@ def test_concurrent_first_sign_ins_take_exactly_the_free_seats(sso_app: Tenantry
     assert len(admitted) == seats - 1
     assert refused == ["seat_limit_reached"] * (people - seats + 1)
     assert sso_app.get_organization(org_id).seats_in_use == seats
+
+
+def test_a_deactivated_member_or_an_undefined_mapped_role_is_refused_and_recorded(
+    sso_app: Tenantry,
+) -> None:
+    org_id, conn_id = _connection(sso_app)
+    sso_app.add_member(org_id, "ada@acme.test")
+    sso_app.deactivate_member(org_id, "ada@acme.test")
+    with pytest.raises(SsoSignInRefused) as inactive:
+        sso_app.complete_sso_sign_in(conn_id, _profile())
+    assert inactive.value.refusal == "member_inactive"
+    sso_app.create_role("viewer")  # roles are defined now, and "superuser" is not one
+    sso_app.update_connection(org_id, conn_id, group_roles={"Admins": "superuser"})
+    with pytest.raises(SsoSignInRefused) as undefined:
+        sso_app.complete_sso_sign_in(conn_id, _profile("bob@acme.test", groups=("Admins",)))
+    assert undefined.value.refusal == "undefined_role"
+    refusals = [s["refusal"] for t, s in _events(sso_app) if t.endswith("SignInRefused")]
+    assert refusals == ["member_inactive", "undefined_role"]
+    with pytest.raises(MembershipNotFound):
+        sso_app.get_membership(org_id, "bob@acme.test")

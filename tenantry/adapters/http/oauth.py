@@ -275,9 +275,10 @@ def add_token_routes(
     @app.post(
         TOKEN_PATH,
         tags=["auth"],
-        summary="Get an access token (client credentials)",
+        summary="Get an access token (client credentials) or a sign-in's ID token (code)",
         description="The client authenticates with client_id and client_secret in the form, or "
-        "with HTTP Basic. Errors follow RFC 6749 section 5.2.",
+        "with HTTP Basic. `grant_type=authorization_code` (with `code` and `redirect_uri`) "
+        "redeems a sign-in's one-time code for an ID token. Errors follow RFC 6749 section 5.2.",
         response_model=schemas.TokenResponse,
         responses=_TOKEN_RESPONSES,
         openapi_extra={"requestBody": _TOKEN_REQUEST},

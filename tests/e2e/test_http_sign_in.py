@@ -20,7 +20,12 @@ from cryptography.fernet import Fernet
 
 from tests.e2e.http_support import Server, serve, served_database
 from tests.integration.saml_idp import FakeSamlIdp, encode, sign
-from tests.integration.sign_in_support import APP_CALLBACK, IDP_SSO_URL, authn_request
+from tests.integration.sign_in_support import (
+    APP_CALLBACK,
+    IDP_SSO_URL,
+    authn_request,
+    relay_state,
+)
 
 __all__ = ["served_database"]  # the fixture, shared with the other served tests
 
@@ -88,7 +93,11 @@ def _login(server: Server, idp: FakeSamlIdp, conn: str, email: str) -> httpx.Res
         response = idp.response(
             now, sign(assertion, idp.keys), in_response_to=request.get("ID"), destination=acs
         )
-        return browser.post(f"/sso/v1/saml/{conn}/acs", data={"SAMLResponse": encode(response)})
+        posted = {
+            "SAMLResponse": encode(response),
+            "RelayState": relay_state(started.headers["location"]),
+        }
+        return browser.post(f"/sso/v1/saml/{conn}/acs", data=posted)
 
 
 def _code(answer: httpx.Response) -> str:

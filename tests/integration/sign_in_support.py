@@ -125,6 +125,11 @@ def idp_answer(
     return encode(response)
 
 
+def relay_state(location: str) -> str:
+    """The RelayState a redirect to the IdP carries (the IdP posts it back unchanged)."""
+    return parse_qs(urlsplit(location).query)["RelayState"][0]
+
+
 def acs_path(conn_id: str) -> str:
     return f"/sso/v1/saml/{conn_id}/acs"
 

@@ -34,6 +34,7 @@ from tests.integration.sign_in_support import (
     code_of,
     idp_answer,
     oidc_connection,
+    relay_state,
     saml_connection,
 )
 from tests.support import database
@@ -94,10 +95,11 @@ def _saml_login(browser: Browser, idp: FakeSamlIdp, conn_id: str, **authorize: s
     assert "samesite=lax" in cookie
     assert "secure" in cookie
     request = authn_request(started.headers["location"])
-    posted = idp_answer(idp, browser.t, conn_id, request.get("ID"))
-    return browser.tenantry.post(
-        acs_path(conn_id), data={"SAMLResponse": posted}, follow_redirects=False
-    )
+    posted = {
+        "SAMLResponse": idp_answer(idp, browser.t, conn_id, request.get("ID")),
+        "RelayState": relay_state(started.headers["location"]),
+    }
+    return browser.tenantry.post(acs_path(conn_id), data=posted, follow_redirects=False)
 
 
 def test_an_sp_initiated_saml_login_ends_with_a_verified_id_token(
@@ -214,6 +216,15 @@ def test_a_response_to_a_login_this_browser_did_not_start_is_refused(
     )
     assert (answer.status_code, "location" in answer.headers) == (401, False)
     assert "unknown_request" in answer.text
+    started = browser.authorize(connection_id=mine)
+    request = authn_request(started.headers["location"])
+    posted = idp_answer(idp, browser.t, mine, request.get("ID"))
+    relayed = browser.tenantry.post(
+        acs_path(mine),
+        data={"SAMLResponse": posted, "RelayState": "another-browsers-relay-state"},
+        follow_redirects=False,
+    )
+    assert "unknown_request" in relayed.text
     browser.tenantry.cookies.set("tenantry_sso_login", "forged", path="/sso/v1/")
     forged = browser.tenantry.post(
         acs_path(mine), data={"SAMLResponse": posted}, follow_redirects=False
@@ -230,8 +241,11 @@ def test_no_login_starts_or_ends_at_an_inactive_connection(
     request = authn_request(started.headers["location"])
     browser.t.update_organization_settings(org_id, [("sso", False)])  # feature off mid-login
     posted = idp_answer(idp, browser.t, conn_id, request.get("ID"))
+    relayed = relay_state(started.headers["location"])
     ended = browser.tenantry.post(
-        acs_path(conn_id), data={"SAMLResponse": posted}, follow_redirects=False
+        acs_path(conn_id),
+        data={"SAMLResponse": posted, "RelayState": relayed},
+        follow_redirects=False,
     )
     assert "connection_not_active" in ended.text
     assert "location" not in ended.headers
@@ -278,7 +292,10 @@ def test_a_test_login_records_its_exact_outcome_on_the_connection(
     request = authn_request(started.headers["location"])
     assert request.get("ForceAuthn") == "true"
     posted = idp_answer(idp, browser.t, conn_id, request.get("ID"), audience="https://other.test")
-    page = browser.tenantry.post(acs_path(conn_id), data={"SAMLResponse": posted})
+    relayed = relay_state(started.headers["location"])
+    page = browser.tenantry.post(
+        acs_path(conn_id), data={"SAMLResponse": posted, "RelayState": relayed}
+    )
     assert page.status_code == 200
     assert "wrong_audience" in page.text
     tested = browser.t.get_connection(org_id, conn_id).test_connection
@@ -287,7 +304,8 @@ def test_a_test_login_records_its_exact_outcome_on_the_connection(
     started = browser.tenantry.get(link.json()["url"], follow_redirects=False)
     request = authn_request(started.headers["location"])
     posted = idp_answer(idp, browser.t, conn_id, request.get("ID"), email="tester@acme.test")
-    browser.tenantry.post(acs_path(conn_id), data={"SAMLResponse": posted})
+    relayed = relay_state(started.headers["location"])
+    browser.tenantry.post(acs_path(conn_id), data={"SAMLResponse": posted, "RelayState": relayed})
     tested = browser.t.get_connection(org_id, conn_id).test_connection
     assert (tested.result, tested.reason) == ("SUCCESS", None)
     with pytest.raises(MembershipNotFound):  # a test provisions no one

@@ -174,7 +174,7 @@ def add_sign_in_routes(
             return repost_page(str(request.url), fields)
         try:
             finished = await run_in_threadpool(
-                sign_in.finish_saml, connection_id, SAMLResponse, cookie
+                sign_in.finish_saml, connection_id, SAMLResponse, RelayState, cookie
             )
             return await run_in_threadpool(hand_back, finished)
         except TenantryError as refused:

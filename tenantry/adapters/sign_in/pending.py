@@ -44,6 +44,7 @@ class PendingLogin:
     protocol: str  # "saml" or "oidc"
     app: AppRequest | None
     request_id: str | None = None
+    relay_state: str | None = None
     state: str | None = None
     nonce: str | None = None
     code_verifier: str | None = field(default=None, repr=False)

@@ -11,6 +11,8 @@ the connection instead (``record_connection_test``) and provisions no one.
 
 from __future__ import annotations
 
+import hmac
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +39,8 @@ from tenantry.domain.sso_errors import (
     IdentityProviderUnavailable,
     OidcReason,
     OidcRejected,
+    SamlReason,
+    SamlRejected,
     SignInRejected,
 )
 
@@ -105,10 +109,16 @@ class SignIn:
                 settings.saml_idp(conn),
                 settings.saml_sp(conn),
                 now=self.clock(),
+                relay_state=secrets.token_urlsafe(24),  # echoed by the IdP: this browser's login
                 force_authn=test is not None,
             )
             pending = PendingLogin(
-                conn.id, "saml", app, request_id=login.request_id, test_of=test_of
+                conn.id,
+                "saml",
+                app,
+                request_id=login.request_id,
+                relay_state=login.relay_state,
+                test_of=test_of,
             )
             return Started(login.redirect_url, seal(self.tenantry.sso_config, pending))
         rp = self._relying_party(conn)
@@ -126,10 +136,16 @@ class SignIn:
         )
         return Started(url, seal(self.tenantry.sso_config, pending))
 
-    def finish_saml(self, connection_id: str, saml_response: str, cookie: str | None) -> Finished:
-        """The outcome of the ``SAMLResponse`` posted to the ACS of ``connection_id``; without a
-        pending login, an IdP-initiated one (taken only when the connection allows it)."""
+    def finish_saml(
+        self, connection_id: str, saml_response: str, relay_state: str, cookie: str | None
+    ) -> Finished:
+        """The outcome of the ``SAMLResponse`` (and ``RelayState``) posted to the ACS of
+        ``connection_id``; without a pending login, an IdP-initiated one (taken only when the
+        connection allows it)."""
         pending = open_pending(self.tenantry.sso_config, cookie, connection_id, "saml")
+        expected = None if pending is None else pending.relay_state
+        if expected is not None and not hmac.compare_digest(expected, relay_state):
+            raise SamlRejected(SamlReason.UNKNOWN_REQUEST, "RelayState is not this browser's")
         conn = self._connection(connection_id, None if pending is None else pending.test_of)
 
         def verify() -> SsoIdentity:

@@ -1,12 +1,14 @@
-"""Full SAML logins against a real ``tenantry serve`` process (SQLite and PostgreSQL): connection
-set up over the API, the browser through /oauth/authorize, the test IdP's signed response posted
-to the ACS, the code traded at /oauth/token for an ID token verified with /keys; many people
+"""Full SAML and OIDC logins against a real ``tenantry serve`` process (SQLite and PostgreSQL):
+connections set up over the API, the browser through /oauth/authorize, the test IdP's signed
+response posted to the ACS (or the test OIDC provider, served over HTTP, redirecting to the
+callback), the code traded at /oauth/token for an ID token verified with /keys; many people
 signing in at once for the last seats of an organization (exactly the free seats admitted); and
 no secret in the server's log."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,9 +18,11 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import jwt
 import pytest
+import uvicorn
 from cryptography.fernet import Fernet
 
-from tests.e2e.http_support import Server, serve, served_database
+from tests.e2e.http_support import Server, free_port, serve, served_database
+from tests.integration.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeOidcProvider
 from tests.integration.saml_idp import FakeSamlIdp, encode, sign
 from tests.integration.sign_in_support import (
     APP_CALLBACK,
@@ -100,6 +104,17 @@ def _login(server: Server, idp: FakeSamlIdp, conn: str, email: str) -> httpx.Res
         return browser.post(f"/sso/v1/saml/{conn}/acs", data=posted)
 
 
+def _verified(server: Server, id_token: str) -> dict[str, Any]:
+    """The ID token's claims, checked with the server's JWKS at ``/keys``."""
+    keys = jwt.PyJWKSet.from_dict(httpx.get(f"{server.base_url}/keys").json())
+    kid = jwt.get_unverified_header(id_token)["kid"]
+    key = next(k for k in keys.keys if k.key_id == kid)
+    claims: dict[str, Any] = jwt.decode(
+        id_token, key, algorithms=["RS256"], audience=server.client_id, issuer=BASE_URL
+    )
+    return claims
+
+
 def _code(answer: httpx.Response) -> str:
     assert answer.status_code == 302, answer.text
     location = urlsplit(answer.headers["location"])
@@ -126,12 +141,7 @@ def test_a_saml_login_through_tenantry_serve_ends_with_an_id_token_verified_by_k
     answer = httpx.post(f"{server.base_url}/oauth/token", data=form, auth=auth)
     assert answer.status_code == 200, answer.text
     id_token = answer.json()["id_token"]
-    keys = jwt.PyJWKSet.from_dict(httpx.get(f"{server.base_url}/keys").json())
-    kid = jwt.get_unverified_header(id_token)["kid"]
-    key = next(k for k in keys.keys if k.key_id == kid)
-    claims: dict[str, Any] = jwt.decode(
-        id_token, key, algorithms=["RS256"], audience=server.client_id, issuer=BASE_URL
-    )
+    claims = _verified(server, id_token)
     assert (claims["email"], claims["oid"], claims["conn"]) == ("ada@acme.test", org, conn)
     assert claims["sub"].startswith("usr_")
     reused = httpx.post(f"{server.base_url}/oauth/token", data=form, auth=auth)
@@ -175,3 +185,55 @@ def test_concurrent_logins_for_the_last_seats_admit_exactly_the_free_ones(
     with server.client() as api:
         usage = api.get(f"{ORGS}/{org}/seat-usage").json()
     assert usage["seats_in_use"] == seats, usage
+
+
+@pytest.fixture
+def oidc_provider() -> Iterator[FakeOidcProvider]:
+    """The test OIDC provider served over real HTTP on a loopback port."""
+    port = free_port()
+    provider = FakeOidcProvider(lambda: datetime.now(UTC), issuer=f"http://127.0.0.1:{port}")
+    config = uvicorn.Config(provider.app(), host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    while not running.started:
+        time.sleep(0.05)
+    yield provider
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+def test_an_oidc_login_through_tenantry_serve_ends_with_an_id_token(
+    signing_server: tuple[Server, Path], oidc_provider: FakeOidcProvider
+) -> None:
+    server, log = signing_server
+    with server.client() as api:
+        org = api.post(ORGS, json={"display_name": "Acme"}).json()["organization"]["id"]
+        sso_on = {"features": [{"name": "sso", "enabled": True}]}
+        assert api.patch(f"{ORGS}/{org}/settings", json=sso_on).status_code == 200
+        created = api.post(f"{ORGS}/{org}/connections", json={"type": "OIDC"})
+        conn = created.json()["connection"]["id"]
+        oidc = {"issuer": oidc_provider.issuer, "client_id": CLIENT_ID}
+        body = {"oidc_config": {**oidc, "client_secret": CLIENT_SECRET}}
+        assert api.patch(f"{ORGS}/{org}/connections/{conn}", json=body).status_code == 200
+        assert api.patch(f"{ORGS}/{org}/connections/{conn}:enable").status_code == 200
+    with httpx.Client(base_url=server.base_url, timeout=60) as browser:
+        started = browser.get(
+            "/oauth/authorize",
+            params={"organization_id": org, "client_id": server.client_id}
+            | {"redirect_uri": APP_CALLBACK, "state": "s-1"},
+        )
+        assert started.status_code == 302, started.text
+        at_idp = httpx.get(started.headers["location"])
+        assert at_idp.status_code == 302, at_idp.text
+        callback = urlsplit(at_idp.headers["location"])  # at BASE_URL: the browser's own server
+        assert callback.path == f"/sso/v1/oidc/{conn}/callback"
+        code = _code(browser.get(f"{callback.path}?{callback.query}"))
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": APP_CALLBACK}
+    auth = (server.client_id, server.client_secret)
+    answer = httpx.post(f"{server.base_url}/oauth/token", data=form, auth=auth)
+    assert answer.status_code == 200, answer.text
+    claims = _verified(server, answer.json()["id_token"])
+    assert (claims["email"], claims["oid"], claims["conn"]) == ("ada@example.com", org, conn)
+    server.stop()
+    assert CLIENT_SECRET not in log.read_text(errors="replace")

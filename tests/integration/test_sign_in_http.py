@@ -340,6 +340,7 @@ def test_an_oidc_test_login_records_the_providers_exact_failure(
     link = browser.tenantry.post(
         f"/api/v1/organizations/{org_id}/connections/{conn_id}:test", headers=_bearer(browser)
     ).json()["url"]
+    discoveries = provider.discoveries
     for audience, expected in (("another-client", ("FAILURE", "wrong_audience")), (None, None)):
         provider.claims = {"aud": audience} if audience else {}
         started = browser.tenantry.get(link, follow_redirects=False)
@@ -351,6 +352,7 @@ def test_an_oidc_test_login_records_the_providers_exact_failure(
         tested = browser.t.get_connection(org_id, conn_id).test_connection
         assert (tested.result, tested.reason) == (expected or ("SUCCESS", None))
     provider.claims = {}
+    assert provider.discoveries == discoveries + 1  # the relying party is kept between logins
 
 
 def test_the_code_grant_needs_the_clients_credentials_and_its_fields(browser: Browser) -> None:

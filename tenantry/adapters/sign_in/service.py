@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Final
 
 import httpx
 
@@ -43,6 +45,9 @@ from tenantry.domain.sso_errors import (
     SamlRejected,
     SignInRejected,
 )
+
+MAX_RELYING_PARTIES: Final = 1000
+"""The most OIDC connections whose relying party (discovery, JWKS) one worker keeps."""
 
 
 @dataclass(frozen=True)
@@ -91,6 +96,8 @@ class SignIn:
         self.replay_cache = replay_cache
         self.http = http
         self.clock = clock
+        self._parties: dict[str, tuple[object, OidcRelyingParty]] = {}
+        self._parties_lock = threading.Lock()
 
     def start(
         self,
@@ -214,12 +221,20 @@ class SignIn:
         return self.tenantry.sign_in_connection(connection_id)
 
     def _relying_party(self, conn: Connection) -> OidcRelyingParty:
+        """The connection's relying party, kept while its settings stay the same: discovery is
+        read once, and the JWKS cache (refetched on an unknown ``kid`` at most once a minute)
+        serves every login."""
         secret = self.tenantry.oidc_client_secret(conn.organization_id, conn.id)
         provider = settings.oidc_provider(conn, secret)
-        return OidcRelyingParty(
-            provider,
-            self.tenantry.sso_config.oidc_redirect_uri(conn.id),
-            self.http,
-            self.clock,
-            mapping=settings.attribute_mapping(conn),
-        )
+        redirect_uri = self.tenantry.sso_config.oidc_redirect_uri(conn.id)
+        mapping = settings.attribute_mapping(conn)
+        key = (provider, redirect_uri, mapping)
+        with self._parties_lock:
+            known = self._parties.get(conn.id)
+            if known is not None and known[0] == key:
+                return known[1]
+            if len(self._parties) >= MAX_RELYING_PARTIES:
+                self._parties.clear()
+            party = OidcRelyingParty(provider, redirect_uri, self.http, self.clock, mapping=mapping)
+            self._parties[conn.id] = (key, party)
+            return party

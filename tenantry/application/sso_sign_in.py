@@ -144,11 +144,11 @@ class SsoSignIns(RoleBooks, SsoKernel):
         if membership is not None and status is MembershipStatus.INACTIVE:
             raise SsoSignInRefused(conn_id, "member_inactive", f"{email} is deactivated")
         if membership is not None and status is MembershipStatus.ACTIVE:
-            _set_roles(membership, mapped, act)
+            _set_roles(org, membership, mapped, act)
             return _Outcome(membership, None, False)
         if membership is not None and status is MembershipStatus.PENDING_INVITE:
             admission.accept(org, membership, act)
-            _set_roles(membership, mapped, act)
+            _set_roles(org, membership, mapped, act)
             return _Outcome(membership, None, False)
         user = self._ensure_user(
             user_id, email, act.now, act.actor, registered=membership is not None
@@ -194,10 +194,12 @@ def _mapped_roles(
         raise SsoSignInRefused(conn.public_id, "undefined_role", undefined.message) from None
 
 
-def _set_roles(membership: Membership, roles: list[str], act: Act) -> None:
-    """The mapped roles replace the member's, when the IdP sent groups that map to any."""
+def _set_roles(org: Organization, membership: Membership, roles: list[str], act: Act) -> None:
+    """The mapped roles replace the member's, when the IdP sent groups that map to any (in the
+    organization's history too, as every role change)."""
     if roles and roles != membership.state.roles:
         membership.change_roles(roles, act.now, act.actor, None)
+        org.record_member_change(membership, act)
 
 
 def _update_profile(user: User, profile: SsoProfile, act: Act) -> bool:

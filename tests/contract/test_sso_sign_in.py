@@ -77,6 +77,8 @@ def test_a_member_signing_in_again_is_found_and_follows_the_idp(sso_app: Tenantr
     assert signed_in.roles == ["admin"]
     again = sso_app.complete_sso_sign_in(conn_id, _profile(groups=("Admins",)))
     assert (again.user_id, again.roles) == (signed_in.user_id, ["admin"])
+    in_history = [s for t, s in _events(sso_app) if t.endswith("Organization.MemberRolesChanged")]
+    assert [(s["roles"], s["actor"]) for s in in_history] == [(["admin"], f"sso:{conn_id}")]
 
 
 @pytest.mark.parametrize("switch_off", ["disable", "feature"])

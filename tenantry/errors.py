@@ -11,6 +11,8 @@ from tenantry.domain.restore_errors import *  # noqa: F403
 from tenantry.domain.restore_errors import __all__ as _restore_errors
 from tenantry.domain.role_errors import *  # noqa: F403
 from tenantry.domain.role_errors import __all__ as _role_errors
+from tenantry.domain.sign_in_errors import *  # noqa: F403
+from tenantry.domain.sign_in_errors import __all__ as _sign_in_errors
 from tenantry.domain.sso_errors import *  # noqa: F403
 from tenantry.domain.sso_errors import __all__ as _sso_errors
 from tenantry.domain.user_errors import *  # noqa: F403
@@ -24,4 +26,5 @@ __all__ = [
     *_sso_errors,
     *_user_errors,
     *_connection_errors,
+    *_sign_in_errors,
 ]

@@ -21,6 +21,7 @@ from tenantry.application.organizations import Organizations
 from tenantry.application.restore import Restore
 from tenantry.application.roles import Roles
 from tenantry.application.signing_keys import SigningKeyAudit
+from tenantry.application.sso_sign_in import SsoSignIns
 from tenantry.application.user_history import UserHistory
 from tenantry.application.users import Users
 
@@ -41,6 +42,7 @@ class Tenantry(
     UserHistory,
     Connections,
     Domains,
+    SsoSignIns,
 ):
     """Organizations, their settings, seat limits, members and invitations, event-sourced.
 

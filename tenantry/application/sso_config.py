@@ -28,6 +28,8 @@ from tenantry.domain.sso_registry import SsoRegistry, SsoRegistryState
 BASE_URL_ENV: Final = "TENANTRY_SSO_BASE_URL"
 SECRET_KEY_ENV: Final = "TENANTRY_SSO_SECRET_KEY"
 """Fernet keys (``Fernet.generate_key()``), comma-separated, newest first."""
+REDIRECT_URIS_ENV: Final = "TENANTRY_SSO_REDIRECT_URIS"
+"""The applications' sign-in callbacks ``/oauth/authorize`` may send a code to, comma-separated."""
 DEFAULT_BASE_URL: Final = "http://localhost:8000"
 
 
@@ -45,11 +47,18 @@ class SsoConfig:
     base_url: str = DEFAULT_BASE_URL
     secret_keys: Sequence[str] = ()
     resolver: Resolver | None = field(default=None, compare=False)
+    redirect_uris: Sequence[str] = ()
+    """Where a sign-in may hand its code back to (exact match); none: nowhere."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SsoConfig:
         keys = [k.strip() for k in env.get(SECRET_KEY_ENV, "").split(",") if k.strip()]
-        return cls(base_url=env.get(BASE_URL_ENV, DEFAULT_BASE_URL), secret_keys=tuple(keys))
+        uris = [u.strip() for u in env.get(REDIRECT_URIS_ENV, "").split(",") if u.strip()]
+        return cls(
+            base_url=env.get(BASE_URL_ENV, DEFAULT_BASE_URL),
+            secret_keys=tuple(keys),
+            redirect_uris=tuple(uris),
+        )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
@@ -74,6 +83,10 @@ class SsoConfig:
         if not self.secret_keys:
             raise SsoSecretKeyMissing()
         return MultiFernet([Fernet(k) for k in self.secret_keys])
+
+    def allows_redirect(self, redirect_uri: str) -> bool:
+        """Whether an application may be sent back to ``redirect_uri`` (listed exactly)."""
+        return redirect_uri in self.redirect_uris
 
     def dns(self) -> Resolver:
         if self.resolver is not None:
@@ -111,6 +124,7 @@ class SsoKernel(Kernel):
         base_url: str | None = None,
         secret_keys: Sequence[str] | None = None,
         resolver: Resolver | None = None,
+        redirect_uris: Sequence[str] | None = None,
     ) -> SsoConfig:
         """Sets what SSO needs from the host; each argument left out keeps its value."""
         if base_url is not None:
@@ -119,11 +133,16 @@ class SsoKernel(Kernel):
             secret_keys = cv.strings(secret_keys, "secret_keys")
         if resolver is not None and not isinstance(resolver, Resolver):
             raise InvalidField("resolver", "must have dnspython's resolve(qname, rdtype)")
+        if redirect_uris is not None:
+            redirect_uris = [
+                cv.url(u, "redirect_uris") for u in cv.strings(redirect_uris, "redirect_uris")
+            ]
         old = self.sso_config
         self.sso_config = SsoConfig(
             base_url=old.base_url if base_url is None else base_url,
             secret_keys=old.secret_keys if secret_keys is None else tuple(secret_keys),
             resolver=old.resolver if resolver is None else resolver,
+            redirect_uris=old.redirect_uris if redirect_uris is None else tuple(redirect_uris),
         )
         return self.sso_config
 

@@ -116,6 +116,13 @@ class Connection(Aggregate):
             s.test_reason = self.test_reason
             s.tested_at = self.timestamp
 
+    class SignInRefused(Event):
+        """A sign-in through the connection was refused after the IdP vouched for the person
+        (``refusal``: e.g. ``seat_limit_reached``); the e-mail names who, never a credential."""
+
+        refusal: str
+        email: str
+
     @classmethod
     def create(
         cls,
@@ -226,3 +233,7 @@ class Connection(Aggregate):
 
     def record_test(self, result: TestResult, test_reason: str | None, act: Act) -> None:
         self._record(self.Tested, act, result=result, test_reason=test_reason)
+
+    def refuse_sign_in(self, refusal: str, email: str, act: Act) -> None:
+        """Records a refused sign-in (the audit trail of a full organization, for example)."""
+        self._record(self.SignInRefused, act, refusal=refusal, email=email)

@@ -58,6 +58,7 @@ class FakeOidcProvider:
     grants: dict[str, Grant] = field(default_factory=dict)
     jwks_fetches: int = 0
     discoveries: int = 0
+    issuer: str = ISSUER
 
     def app(self) -> Starlette:
         return Starlette(
@@ -73,10 +74,10 @@ class FakeOidcProvider:
         self.discoveries += 1
         return JSONResponse(
             {
-                "issuer": ISSUER,
-                "authorization_endpoint": f"{ISSUER}/authorize",
-                "token_endpoint": f"{ISSUER}/token",
-                "jwks_uri": f"{ISSUER}/jwks",
+                "issuer": self.issuer,
+                "authorization_endpoint": f"{self.issuer}/authorize",
+                "token_endpoint": f"{self.issuer}/token",
+                "jwks_uri": f"{self.issuer}/jwks",
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "code_challenge_methods_supported": ["S256"],
             }
@@ -125,7 +126,7 @@ class FakeOidcProvider:
     def id_token(self, nonce: str) -> str:
         now = int(self.clock().timestamp())
         claims = {
-            "iss": ISSUER,
+            "iss": self.issuer,
             "sub": self.subject,
             "aud": CLIENT_ID,
             "iat": now,

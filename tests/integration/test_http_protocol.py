@@ -34,7 +34,7 @@ def test_the_token_endpoint_documents_the_oauth_errors_it_answers_with(api: Api)
         schema = token["responses"][status]["content"]["application/json"]["schema"]
         assert schema["$ref"].endswith("/TokenError")
     form = token["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
-    assert form["properties"]["grant_type"]["enum"] == ["client_credentials"]
+    assert form["properties"]["grant_type"]["enum"] == ["client_credentials", "authorization_code"]
     assert "HTTPValidationError" not in spec["components"]["schemas"]
 
 

@@ -17,6 +17,7 @@ from eventsourcing.application import Application
 
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import Tenantry
+from tenantry.application.sso_sign_in import SsoProfile
 from tenantry.domain import ids
 from tenantry.domain.errors import InvalidField
 
@@ -55,6 +56,7 @@ REQUIRED: dict[str, object] = {
     "domain": "acme.example",
     "type": "SAML",
     "success": True,
+    "profile": SsoProfile("ann@x.io", "subject-1"),
 }
 """A valid value of each required parameter (``organization_id``: the test's organization)."""
 

@@ -14,6 +14,7 @@ from eventsourcing.application import Application
 
 from tenantry.application import transfer
 from tenantry.application.app import Tenantry
+from tenantry.application.sso_sign_in import SsoProfile
 from tenantry.domain.errors import (
     AlreadyMember,
     InvalidField,
@@ -114,6 +115,9 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
     "add_domain": lambda app, org: app.add_domain(org, "localhost"),
     "verify_domain": lambda app, org: app.verify_domain(org, DOM, method="GUESS"),
     "delete_domain": lambda app, org: app.delete_domain(org, DOM, actor=" "),
+    "complete_sso_sign_in": lambda app, org: app.complete_sso_sign_in(
+        CONN, SsoProfile("not an address", "s")
+    ),
 }
 """For each command of the application, a call refused while it checks its arguments."""
 
@@ -175,6 +179,7 @@ QUERIES = {
     "list_domains",
     "discover_connection",
     "list_connections_by_domain",
+    "sign_in_connection",
 }
 """The use cases that record nothing: they leave ``last_position`` as it is."""
 

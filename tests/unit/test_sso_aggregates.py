@@ -49,6 +49,7 @@ GOLDEN_TOPICS = sorted(
         "tenantry.domain.connection:Connection.Disabled",
         "tenantry.domain.connection:Connection.Enabled",
         "tenantry.domain.connection:Connection.Tested",
+        "tenantry.domain.connection:Connection.SignInRefused",
         "tenantry.domain.org_domain:DomainClaim.Claimed",
         "tenantry.domain.org_domain:DomainClaim.Reclaimed",
         "tenantry.domain.org_domain:DomainClaim.Released",

@@ -306,21 +306,15 @@ class ClientAuth:
     def jwks(self) -> dict[str, Any]:
         return self.keys.jwks()
 
+    def authenticate(self, client_id: str, client_secret: str) -> None:
+        """Checks a client's credentials (for the authorization code grant):
+        :class:`Unauthenticated` if they are wrong, as :meth:`issue_token`."""
+        self._checked(client_id, client_secret)
+
     def issue_token(self, client_id: str, client_secret: str) -> tuple[str, int]:
         """Returns ``(access_token, expires_in seconds)``; :class:`Unauthenticated` if the
         credentials are wrong (the same answer, in the same time, for an unknown client)."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(
-                    clients.c.secret_hash,
-                    clients.c.secret_version,
-                    clients.c.scopes,
-                    clients.c.organizations,
-                ).where(clients.c.client_id == client_id)
-            ).first()
-        ok = _matches(client_secret, row.secret_hash if row else _DUMMY_HASH)
-        if row is None or not ok:
-            raise Unauthenticated("invalid client credentials")
+        row = self._checked(client_id, client_secret)
         now = self.clock()
         kid, key = self.keys.signing()
         claims: dict[str, Any] = {
@@ -339,6 +333,22 @@ class ClientAuth:
         headers = {"kid": kid, "typ": TOKEN_TYPE}
         token = jwt.encode(claims, key, algorithm=ALGORITHM, headers=headers)
         return token, int(self.token_ttl.total_seconds())
+
+    def _checked(self, client_id: str, client_secret: str) -> Any:
+        """The client's row, if ``client_secret`` is its secret."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(
+                    clients.c.secret_hash,
+                    clients.c.secret_version,
+                    clients.c.scopes,
+                    clients.c.organizations,
+                ).where(clients.c.client_id == client_id)
+            ).first()
+        ok = _matches(client_secret, row.secret_hash if row else _DUMMY_HASH)
+        if row is None or not ok:
+            raise Unauthenticated("invalid client credentials")
+        return row
 
     def cached(self, token: str) -> Principal | None:
         """The caller of ``token`` if this worker verified it before and checked its client's

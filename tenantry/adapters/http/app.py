@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 from typing import Final
 
+import httpx
 from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -22,11 +23,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
 from tenantry.adapters import readiness
+from tenantry.adapters.auth.authorization_codes import AuthorizationCodes
 from tenantry.adapters.auth.clients import (
     DEFAULT_TOKEN_TTL,
     REVOCATION_DELAY,
     ClientAuth,
 )
+from tenantry.adapters.auth.id_tokens import ID_TOKEN_LIFETIME, IdTokens
 from tenantry.adapters.database import connect, database_of
 from tenantry.adapters.expiry_schedule import DEFAULT_INTERVAL, INTERVAL_ENV, ExpirySchedule
 from tenantry.adapters.http import schemas
@@ -41,9 +44,12 @@ from tenantry.adapters.http.oauth import BearerAuth, add_token_routes
 from tenantry.adapters.http.requests import RequestIds, internal_handler, unavailable_handler
 from tenantry.adapters.http.router import create_router
 from tenantry.adapters.http.routing import DEFAULT_MAX_BODY_BYTES, UNAVAILABLE_ERRORS
+from tenantry.adapters.http.sign_in import add_sign_in_routes
 from tenantry.adapters.policy_env import policy_from_env
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.adapters.projections.supervision import FollowerHealth, follow_supervised
+from tenantry.adapters.sign_in.service import SignIn
+from tenantry.adapters.sso.replay_table import SqlReplayCache
 from tenantry.application.app import Tenantry
 from tenantry.application.sso_config import SsoConfig
 from tenantry.domain.errors import Unauthenticated
@@ -80,6 +86,7 @@ def create_app(
     ready_stale_after: float = readiness.DEFAULT_STALE_AFTER,
     expiry_interval: float | None = None,
     policy: ApplicationPolicy | None = None,
+    sso_http: httpx.Client | None = None,
 ) -> FastAPI:
     """The REST API on ``database_url`` (default ``$TENANTRY_DATABASE_URL``, else
     ``sqlite:///tenantry.db``), with its API clients and idempotency keys in the same database.
@@ -96,7 +103,8 @@ def create_app(
     every server on the database (``None``: not at all; ``tenantry serve`` runs it hourly).
     ``policy``: the application's own policies (restore period, session policy, sign-in
     methods) for an application built here (``tenantry serve``: from the environment, see
-    :mod:`tenantry.adapters.policy_env`)."""
+    :mod:`tenantry.adapters.policy_env`).
+    ``sso_http``: the HTTP client that reaches OIDC providers (default: a new ``httpx.Client``)."""
     owned = tenantry is None
     t = tenantry if tenantry is not None else connect(database_url, policy=policy)
     if owned:  # SSO's base URL and secret key: $TENANTRY_SSO_BASE_URL, $TENANTRY_SSO_SECRET_KEY
@@ -141,6 +149,8 @@ def create_app(
             if owned:
                 t.close()
             engine.dispose()
+            if sso_http is None:
+                oidc_http.close()
 
     app = FastAPI(
         title="tenantry",
@@ -172,7 +182,20 @@ def create_app(
     async def unauthenticated(_: Request, exc: Unauthenticated) -> JSONResponse:
         return error_response(exc)
 
-    add_token_routes(app, clients)
+    codes = AuthorizationCodes(engine, clients.clock)
+    id_tokens = IdTokens(clients.keys, lambda: t.sso_config.base_url, clients.clock)
+    oidc_http = sso_http or httpx.Client(timeout=10)
+    sign_in = SignIn(t, SqlReplayCache(engine), oidc_http, clients.clock)
+    app.state.id_tokens = id_tokens
+
+    def code_grant(client_id: str, code: str, redirect_uri: str) -> tuple[str, int]:
+        redeemed = codes.redeem(code, client_id, redirect_uri)
+        grant = redeemed.grant
+        token = id_tokens.issue(grant, client_id, grant.get("nonce"))
+        return token, int(ID_TOKEN_LIFETIME.total_seconds())
+
+    add_token_routes(app, clients, code_grant)
+    add_sign_in_routes(app, t, sign_in, codes)
 
     @app.get(
         "/healthz",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from typing import Any, Final
 from urllib.parse import unquote_plus
 
@@ -26,6 +27,7 @@ from tenantry.adapters.auth.clients import ClientAuth, Principal
 from tenantry.adapters.http import schemas
 from tenantry.adapters.http.throttle import Busy, FailureThrottle, Gate
 from tenantry.domain.errors import Unauthenticated
+from tenantry.domain.sign_in_errors import AuthorizationCodeRejected
 
 TOKEN_PATH: Final = "/oauth/token"
 CLIENT_ID_MAX: Final = 200
@@ -33,6 +35,10 @@ CLIENT_SECRET_MAX: Final = 500
 TOKEN_BODY_MAX: Final = 4096
 """The largest token request body read (a form of three short fields)."""
 _QUERY_CREDENTIALS: Final = frozenset({"client_id", "client_secret"})
+GRANT_TYPES: Final = ("client_credentials", "authorization_code")
+CodeGrant = Callable[[str, str, str], tuple[str, int]]
+"""Redeems ``(client_id, code, redirect_uri)`` for ``(id_token, expires_in)`` (the hosted
+sign-in, :mod:`tenantry.adapters.http.sign_in`); raises ``AuthorizationCodeRejected``."""
 
 
 _TOKEN_REQUEST: Final = {
@@ -43,7 +49,9 @@ _TOKEN_REQUEST: Final = {
                 "type": "object",
                 "required": ["grant_type"],
                 "properties": {
-                    "grant_type": {"type": "string", "enum": ["client_credentials"]},
+                    "grant_type": {"type": "string", "enum": list(GRANT_TYPES)},
+                    "code": {"type": "string"},
+                    "redirect_uri": {"type": "string"},
                     "client_id": {"type": "string", "maxLength": CLIENT_ID_MAX},
                     "client_secret": {"type": "string", "maxLength": CLIENT_SECRET_MAX},
                 },
@@ -113,9 +121,9 @@ async def _bounded_body(request: Request) -> None:
     request._body = b"".join(chunks)  # what request.form() reads from
 
 
-async def _credentials(request: Request) -> tuple[str, str]:
+async def _credentials(request: Request) -> tuple[str, str, dict[str, str]]:
     """The client's id and secret, from the form or from HTTP Basic (RFC 6749 §2.3.1: one of
-    them, not both)."""
+    them, not both), and the form."""
     if _QUERY_CREDENTIALS & request.query_params.keys():
         raise _Refused(400, "invalid_request", "credentials must not be sent in the query string")
     await _bounded_body(request)
@@ -127,8 +135,10 @@ async def _credentials(request: Request) -> tuple[str, str]:
     grant_type = fields.get("grant_type")
     if grant_type is None:
         raise _Refused(400, "invalid_request", "grant_type is required")
-    if grant_type != "client_credentials":
-        raise _Refused(400, "unsupported_grant_type", "grant_type must be client_credentials")
+    if grant_type not in GRANT_TYPES:
+        raise _Refused(
+            400, "unsupported_grant_type", "grant_type must be one of " + ", ".join(GRANT_TYPES)
+        )
     basic = _basic_credentials(request)
     in_form = {"client_id", "client_secret"} & fields.keys()
     if basic is not None and in_form:
@@ -143,7 +153,7 @@ async def _credentials(request: Request) -> tuple[str, str]:
     client_id, client_secret = basic
     if len(client_id) > CLIENT_ID_MAX or len(client_secret) > CLIENT_SECRET_MAX:
         raise _Refused(400, "invalid_request", "client_id or client_secret is too long")
-    return client_id, client_secret
+    return client_id, client_secret, fields
 
 
 def _token_error(
@@ -205,8 +215,12 @@ class BearerAuth(OAuth2):
         return principal
 
 
-def add_token_routes(app: FastAPI, clients: ClientAuth) -> None:
-    """Adds ``POST /oauth/token`` and ``GET /keys`` for ``clients`` to ``app``."""
+def add_token_routes(
+    app: FastAPI, clients: ClientAuth, code_grant: CodeGrant | None = None
+) -> None:
+    """Adds ``POST /oauth/token`` and ``GET /keys`` for ``clients`` to ``app``; with
+    ``code_grant``, the token endpoint also redeems sign-in codes
+    (``grant_type=authorization_code``) for ID tokens."""
     gate = Gate()
     throttle = FailureThrottle()
 
@@ -227,19 +241,53 @@ def add_token_routes(app: FastAPI, clients: ClientAuth) -> None:
         throttle.succeeded(client_id)
         return issued
 
+    async def redeem(client_id: str, client_secret: str, fields: dict[str, str]) -> JSONResponse:
+        """The ID token of a sign-in code (RFC 6749 §4.1.3): the client authenticates, the code
+        was issued to it for this ``redirect_uri``."""
+        if code_grant is None:
+            raise _Refused(400, "unsupported_grant_type", "grant_type must be client_credentials")
+        for name in ("code", "redirect_uri"):
+            if not fields.get(name):
+                raise _Refused(400, "invalid_request", f"{name} is required")
+        await issue_check(client_id, client_secret)
+        try:
+            id_token, expires_in = await run_in_threadpool(
+                code_grant, client_id, fields["code"], fields["redirect_uri"]
+            )
+        except AuthorizationCodeRejected as rejected:
+            raise _Refused(400, "invalid_grant", rejected.message) from None
+        return JSONResponse(
+            {"id_token": id_token, "token_type": "Bearer", "expires_in": expires_in},
+            headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+        )
+
+    async def issue_check(client_id: str, client_secret: str) -> None:
+        wait = throttle.retry_after(client_id)
+        if wait is not None:
+            raise _Refused(429, "slow_down", "too many failed attempts; retry later", wait)
+        try:
+            await run_in_threadpool(clients.authenticate, client_id, client_secret)
+        except Unauthenticated:
+            throttle.failed(client_id)
+            raise
+        throttle.succeeded(client_id)
+
     @app.post(
         TOKEN_PATH,
         tags=["auth"],
-        summary="Get an access token (client credentials)",
+        summary="Get an access token (client credentials) or a sign-in's ID token (code)",
         description="The client authenticates with client_id and client_secret in the form, or "
-        "with HTTP Basic. Errors follow RFC 6749 section 5.2.",
+        "with HTTP Basic. `grant_type=authorization_code` (with `code` and `redirect_uri`) "
+        "redeems a sign-in's one-time code for an ID token. Errors follow RFC 6749 section 5.2.",
         response_model=schemas.TokenResponse,
         responses=_TOKEN_RESPONSES,
         openapi_extra={"requestBody": _TOKEN_REQUEST},
     )
     async def token(request: Request) -> JSONResponse:
         try:
-            client_id, client_secret = await _credentials(request)
+            client_id, client_secret, fields = await _credentials(request)
+            if fields["grant_type"] == "authorization_code":
+                return await redeem(client_id, client_secret, fields)
             access, expires_in = await issue(client_id, client_secret)
         except _Refused as refused:
             return _token_error(

@@ -22,6 +22,7 @@ from tenantry.adapters.http.access import access_guard
 from tenantry.adapters.http.errors import ERROR_RESPONSES
 from tenantry.adapters.http.idempotency import IdempotencyStore
 from tenantry.adapters.http.routes import (
+    connection_tests,
     connections,
     domains,
     history,
@@ -97,6 +98,7 @@ def create_router(
     for group in (organizations, settings, members):
         group.routes.mount(router)
     lifecycle.routes.mount(router)
+    connection_tests.routes.mount(router)
     connections.routes.mount(router)
     domains.routes.mount(router)
     roles.routes.mount(router)

@@ -113,7 +113,8 @@ class Kernel(Application[UUID]):
         self.invitation_lifetime = invitation_lifetime
         self.max_attempts = max_attempts
         self._local = threading.local()
-        self._known_users: set[UUID] = set()  # bounded below; only ever a shortcut
+        # Ids of users known to exist (live or deleted): bounded below; only ever a shortcut.
+        self._known_users: set[UUID] = set()
         self.database_url: str | None = None
         """The URL this application was built on (set by ``tenantry.connect``): the adapters
         that store beside its events (projections, API clients) build their engines from it."""
@@ -159,7 +160,7 @@ class Kernel(Application[UUID]):
         processing.saved_kwargs.update(kwargs)
         recordings = self._record_resolved(processing)
         for aggregate in processing.aggregates.values():
-            if isinstance(aggregate, User) and not aggregate.is_deleted:  # committed: it is live
+            if isinstance(aggregate, User):  # committed: it exists
                 self._remember_user(aggregate.id)
         self._snapshot(processing)
         self._notify(recordings)
@@ -278,15 +279,16 @@ class Kernel(Application[UUID]):
         """Returns a User to save (new, or a deleted one brought back), or None if the user
         exists and is live.
 
-        A user known to this process to be live is taken as such without a read (this process
-        forgets the users it deletes). An unknown one is registered optimistically, without a
-        read, unless it is likely ``registered`` already (it has a membership): if it did exist,
-        the save fails as a lost race and the retry (``_local.retrying``) reads it.
+        A user that exists is read from the store (one read, from the aggregate cache fast
+        forwarded to the store's head): whether it is live is never taken from memory, since
+        another process on the same database may have deleted it. What this process remembers
+        is only that a user id exists (true for good: a deleted user keeps its history). An id
+        not known to exist is registered optimistically, without a read, unless it is likely
+        ``registered`` already (it has a membership): if it did exist, the save fails as a
+        lost race and the retry (``_local.retrying``) reads it.
         """
-        if user_id in self._known_users:
-            return None
         retrying = getattr(self._local, "retrying", False)
-        if registered or retrying:
+        if registered or retrying or user_id in self._known_users:
             user = self._get(user_id, User)
             if user is not None:
                 if not user.is_deleted:

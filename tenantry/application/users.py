@@ -178,7 +178,6 @@ class Users(Kernel):
             claims = self._move_user_claim(u.state.external_id, None, u.id, act)
             u.delete(act)
             self._save(u, *claims)
-            self._known_users.discard(u.id)
             return dto.UserDeletion(user_id=u.public_id, removed_from=removed)
 
         return self.run_command(run)

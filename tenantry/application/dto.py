@@ -246,7 +246,8 @@ class User(_Frozen):
 
 
 class UserDeletion(_Frozen):
-    """What deleting a user did: the user, and the organizations whose membership it removed."""
+    """What deleting a user did: the user, and the organizations whose membership it removed
+    (deleted organizations that may still be restored among them)."""
 
     user_id: str
     removed_from: list[str]

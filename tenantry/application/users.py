@@ -159,7 +159,9 @@ class Users(Kernel):
         reason: str | None = None,
         on_behalf_of: str | None = None,
     ) -> dto.UserDeletion:
-        """Deletes a user: removes each of their memberships (seats freed), at most
+        """Deletes a user: removes each of their memberships (seats freed), also those in
+        deleted organizations that may still be restored (a restore brings back only the
+        members that are still members), at most
         :data:`DELETION_BATCH` per transaction with their organizations, then records the
         deletion and frees the external id. A user deleted part way (a crash between batches)
         is deleted by running this again. An admission of the e-mail later brings the user back
@@ -197,18 +199,20 @@ class Users(Kernel):
         return list(found)
 
     def _remove_memberships(self, user_id: UUID, org_ids: list[UUID], act_of: _Acting) -> list[str]:
-        """One batch: removes the user's live memberships of ``org_ids``, saved with their
-        organizations in one transaction."""
+        """One batch: removes the user's memberships of ``org_ids`` (in deleted organizations
+        too, so that a restore does not bring them back), saved with their organizations in one
+        transaction."""
         changed: list[Organization | Membership] = []
         removed: list[str] = []
         for org_id in org_ids:
             org = self._get(org_id, Organization)
             membership = self._get(ids.membership_uuid(org_id, user_id), Membership)
-            if org is None or org.is_deleted or membership is None:
-                continue
+            if org is None or org.state.purged or membership is None:
+                continue  # a purged organization never comes back
             if membership.state.status is None:
                 continue  # removed already
-            admission.remove(org, membership, act_of.at(self.now(org, membership)))
+            act = act_of.at(self.now(org, membership))
+            admission.remove_of_deleted_user(org, membership, act)
             changed += (org, membership)
             removed.append(org.public_id)
         if changed:

@@ -102,6 +102,15 @@ def remove(org: Organization, membership: Membership, act: Act) -> None:
     org.record_removal(membership, previous, act)
 
 
+def remove_of_deleted_user(org: Organization, membership: Membership, act: Act) -> None:
+    """Removes the membership of a user being deleted, in a live organization or a deleted one
+    (not purged): a restore must not bring back a deleted user's membership. The seat is freed
+    either way, so a restored organization counts only the members it really has."""
+    previous = membership.state.status
+    membership.remove(act.now, act.actor, act.reason)
+    org.record_removal(membership, previous, act, of_deleted_user=True)
+
+
 def deactivate(org: Organization, membership: Membership, act: Act) -> None:
     """Suspends an active member (INACTIVE); the seat is freed."""
     membership.deactivate(act.now, act.actor, act.reason)

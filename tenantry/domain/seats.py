@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from tenantry.domain.base import Act
-from tenantry.domain.errors import SeatLimitReached
+from tenantry.domain.errors import OrganizationNotFound, SeatLimitReached
 from tenantry.domain.membership import Invitation, Membership, MembershipState, Newcomer
 from tenantry.domain.values import MembershipStatus
 
@@ -98,11 +98,22 @@ class SeatLedger:
         self._book_invitation(self.InvitationExpired, membership, Act(act.now, act.actor))
 
     def record_removal(
-        self, membership: Membership, previous_status: MembershipStatus | None, act: Act
+        self,
+        membership: Membership,
+        previous_status: MembershipStatus | None,
+        act: Act,
+        *,
+        of_deleted_user: bool = False,
     ) -> None:
         """Frees the seat the membership held in ``previous_status``: a pending invitation's
-        expiry is recorded so that its entry leaves the ledger."""
-        self.check_live()
+        expiry is recorded so that its entry leaves the ledger. The membership of a user being
+        deleted (``of_deleted_user``) is removed from a deleted organization too, so that a
+        restore does not bring it back; a purged one never comes back, and records nothing
+        more."""
+        if not of_deleted_user:
+            self.check_live()
+        elif self.state.purged:
+            raise OrganizationNotFound(self.public_id)
         pending = previous_status == MembershipStatus.PENDING_INVITE
         self._book(
             self.MemberRemoved,

@@ -61,11 +61,12 @@ class UsersModel(Model):
         return None if holder is None else refusal(UserExternalIdTaken, external_id=key)
 
     def apply_delete_user(self, email: str) -> list[str]:
-        """Removes the user's memberships of live organizations; their org ids."""
+        """Removes the user's memberships, in deleted organizations too (this machine does not
+        purge); their org ids."""
         self.live_users.discard(email)
         self.external_ids.pop(email, None)
         removed = []
-        for org in self.live_orgs():
+        for org in self.orgs.values():
             member = org.members.get(email)
             if member is not None and member.status is not None:
                 self.apply_remove(org.id, email)

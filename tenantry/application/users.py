@@ -165,14 +165,15 @@ class Users(Kernel):
         :data:`DELETION_BATCH` per transaction with their organizations, then records the
         deletion and frees the external id. A user deleted part way (a crash between batches)
         is deleted by running this again. An admission of the e-mail later brings the user back
-        (``Reregistered``) with no profile."""
+        (``Reregistered``) with no profile.
+
+        An admission that another process (or thread) commits while the memberships are being
+        removed, before the deletion, is swept up after it: the user's organizations are read
+        again once ``User.Deleted`` is recorded, and a membership found live there is removed
+        too (unless the user was brought back meanwhile)."""
         act_of = _Acting(values.actor(actor), values.reason(reason))
         uid = self._live_user(user, for_update=False).id
-        orgs = self._user_organizations(uid)
-        removed: list[str] = []
-        for start in range(0, len(orgs), DELETION_BATCH):
-            batch = orgs[start : start + DELETION_BATCH]
-            removed += self.run_command(partial(self._remove_memberships, uid, batch, act_of))
+        removed = self._remove_all_memberships(uid, act_of, sweep=False)
 
         def run() -> dto.UserDeletion:
             u = self._live_user(user)
@@ -182,7 +183,36 @@ class Users(Kernel):
             self._save(u, *claims)
             return dto.UserDeletion(user_id=u.public_id, removed_from=removed)
 
-        return self.run_command(run)
+        deletion = self.run_command(run)
+        position = self.last_position
+        late = [
+            o for o in self._remove_all_memberships(uid, act_of, sweep=True) if o not in removed
+        ]
+        if self.last_position is None:
+            self._local.position = position  # the sweep recorded nothing
+        if not late:
+            return deletion
+        return deletion.model_copy(update={"removed_from": removed + late})
+
+    def _remove_all_memberships(self, uid: UUID, act_of: _Acting, *, sweep: bool) -> list[str]:
+        """Removes the user's memberships in batches; the organizations they were removed from.
+        A ``sweep`` (after the deletion) stops if the user is live again. Leaves
+        :attr:`last_position` at the last event it recorded (``None``: none)."""
+        orgs = self._user_organizations(uid)
+        removed: list[str] = []
+        recorded: int | None = None  # where the last batch that recorded anything ended
+        for start in range(0, len(orgs), DELETION_BATCH):
+            batch = orgs[start : start + DELETION_BATCH]
+            if sweep and not self._is_deleted_user(uid):
+                break
+            removed += self.run_command(partial(self._remove_memberships, uid, batch, act_of))
+            recorded = self.last_position or recorded
+        self._local.position = recorded
+        return removed
+
+    def _is_deleted_user(self, uid: UUID) -> bool:
+        u = self._get(uid, User, for_update=False)
+        return u is not None and u.is_deleted
 
     def _user_organizations(self, user_id: UUID) -> list[UUID]:
         """The organizations where the user may hold a membership (a superset will do), in the

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
 from tenantry.application import dto
 from tenantry.application.app import Tenantry
+from tenantry.domain.errors import MembershipNotFound, UserNotFound
 from tests.support import database
 from tests.unit.helpers import topics
 
@@ -47,3 +49,33 @@ def test_a_user_deleted_by_another_app_comes_back_when_admitted_here(
         assert "User.Reregistered" in topics(here, before)
         assert here.get_user(ada).id == there.get_user(ada).id == ada
         assert there.get_membership(admitted.organization_id, ada).user_id == ada
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_an_admission_committed_while_the_user_is_being_deleted_is_swept_up(
+    make_app: MakeApp, tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with database(kind, tmp_path) as url:
+        deleter, admitter = make_app(url), make_app(url)
+        acme = deleter.create_organization("Acme").id
+        globex = deleter.create_organization("Globex").id
+        admitter.add_member(acme, ADA)
+        scan = deleter._user_organizations
+
+        def scan_then_admit(user_id: UUID) -> list[UUID]:
+            found = scan(user_id)
+            monkeypatch.setattr(deleter, "_user_organizations", scan)  # once
+            admitter.add_member(globex, ADA)  # after the scan, before the deletion
+            return found
+
+        monkeypatch.setattr(deleter, "_user_organizations", scan_then_admit)
+        deletion = deleter.delete_user(ADA, actor="admin@acme.example")
+
+        assert deletion.removed_from == [acme, globex]
+        assert deleter.last_position == deleter.recorder.max_notification_id()
+        for app in (deleter, admitter):
+            with pytest.raises(UserNotFound):
+                app.get_user(ADA)
+            with pytest.raises(MembershipNotFound):
+                app.get_membership(globex, ADA)
+        assert admitter.get_seat_usage(globex).seats_in_use == 0

@@ -234,13 +234,17 @@ class Kernel(Application[UUID]):
         try:
             for attempt in range(1, self.max_attempts + 1):
                 self._local.retrying = attempt > 1
+                self._local.live_user = None
                 try:
-                    return command()
+                    result = command()
                 except IntegrityError:
                     # Lost a race (same aggregate version or same key claim): reload and retry.
                     if attempt == self.max_attempts:
                         break
                     time.sleep(random.uniform(0, min(0.05, 0.0005 * 2**attempt)))
+                else:
+                    self._bring_back_if_deleted()
+                    return result
         finally:
             self._local.command_id = None
         raise ConcurrentModification(self.max_attempts)
@@ -293,10 +297,32 @@ class Kernel(Application[UUID]):
             if user is not None:
                 if not user.is_deleted:
                     self._remember_user(user_id)
+                    self._local.live_user = (user_id, actor)  # checked again once committed
                     return None
                 user.reregister(Act(now, actor))
                 return user
         return User.register(email, now, actor)
+
+    def _bring_back_if_deleted(self) -> None:
+        """After a command that admitted a user it read as live: if another process deleted
+        the user between that read and this commit (too late for its deletion to find the new
+        membership), the user is brought back (``Reregistered``), as an admission after the
+        deletion does."""
+        pending = getattr(self._local, "live_user", None)
+        self._local.live_user = None
+        if pending is None:
+            return
+        user_id, actor = pending
+        for _ in range(self.max_attempts):
+            user = self._get(user_id, User)
+            if user is None or not user.is_deleted:
+                return
+            user.reregister(Act(self.now(user), actor))
+            try:
+                self._save(user)
+            except IntegrityError:
+                continue  # brought back (or changed) meanwhile: read it again
+            return
 
     def _remember_user(self, user_id: UUID) -> None:
         if len(self._known_users) >= 100_000:

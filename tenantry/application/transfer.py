@@ -24,13 +24,18 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tenantry.application.app import Tenantry
 from tenantry.application.kernel import command
-from tenantry.application.transfer_roles import ROLE_BOOK_RULES, replay_role_book
+from tenantry.application.transfer_roles import (
+    ROLE_BOOK_RULES,
+    check_held_roles,
+    replay_role_book,
+)
 from tenantry.application.transfer_rules import RULES, check_event
 from tenantry.domain import ids, values
 from tenantry.domain.errors import InvalidField, OrganizationAlreadyExists, OrganizationNotFound
 from tenantry.domain.key_claim import KeyClaim
 from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
+from tenantry.domain.role_scope import RoleScope
 from tenantry.domain.roles import RoleBook
 from tenantry.domain.user import User
 
@@ -236,6 +241,7 @@ class _Plan:
         self.org = org
         users = set(_seat_user_ids(app, self.by_originator[self.org_uuid]))
         self.memberships = {ids.membership_uuid(self.org_uuid, u): u for u in users}
+        replayed: dict[UUID, object] = {}
         for originator, kind in self.kind.items():
             if kind is Membership and originator not in self.memberships:
                 raise InvalidField("export", f"membership {originator} is not of this organization")
@@ -244,19 +250,33 @@ class _Plan:
             if kind is RoleBook and originator != ids.role_book_uuid(self.org_uuid):
                 raise InvalidField("export", f"role book {originator} is not of this organization")
             if kind is Membership or kind is User:
-                self._replay(app, originator)
+                replayed[originator] = self._replay(app, originator)
         for membership, user in self.memberships.items():
             if membership in self.kind and user not in self.kind:
                 raise InvalidField("export", f"membership {membership} comes without its user")
         for number, r in enumerate(records, start=1):  # events that fit their schema, then
             book_event = self.kind[r.originator_id] is RoleBook
             check_event(r.state, f"event {number}", ROLE_BOOK_RULES if book_event else RULES)
-        book = ids.role_book_uuid(self.org_uuid)
-        if book in self.by_originator:  # the role book's rules, against the target's roles
-            environment, _ = app._role_book(None)
-            events = cast(list[RoleBook.Event], self._events(app, book))
-            named = [(f"event {n}", e) for n, e in zip(numbers[book], events, strict=True)]
-            replay_role_book(named, self.org_uuid, environment)
+        self._check_roles(app, numbers, replayed)
+
+    def _check_roles(
+        self, app: Tenantry, numbers: dict[UUID, list[int]], replayed: dict[UUID, object]
+    ) -> None:
+        """The role book's rules, and the members' roles, against the target's roles."""
+        environment, env_stored = app._role_book(None)
+        book_uuid = ids.role_book_uuid(self.org_uuid)
+        book = None
+        if book_uuid in self.by_originator:
+            events = cast(list[RoleBook.Event], self._events(app, book_uuid))
+            named = [(f"event {n}", e) for n, e in zip(numbers[book_uuid], events, strict=True)]
+            book = replay_role_book(named, self.org_uuid, environment)
+        held: dict[str, list[str]] = {}
+        for membership in self.memberships:
+            given = [n for n in numbers.get(membership, []) if "roles" in self.records[n - 1].state]
+            live = cast(Membership | None, replayed.get(membership))
+            if given and live is not None and live.state.status is not None:
+                held[f"event {given[-1]}.roles"] = live.state.roles
+        check_held_roles(held, RoleScope(environment, book, env_stored or book is not None))
 
     def _replay(self, app: Tenantry, originator: UUID) -> object:
         """Replays the stream of ``originator``."""

@@ -8,6 +8,8 @@ role the book or the **target** environment defines, and its default role must b
 an organization role extending an environment role the target lacks is refused
 (:class:`UnknownParentRole`, naming the role, its parent and the event that defined it), so that
 no imported member shows a role without its permissions; define that role in the target first.
+A role a member holds must likewise be defined by the book or the target environment, once roles
+are defined there (:class:`UndefinedRole`, naming the membership event that gave it).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from pydantic import ValidationError
 from tenantry.application.transfer_rules import RULES, Rule
 from tenantry.domain import role_values, values
 from tenantry.domain.errors import InvalidField
-from tenantry.domain.role_errors import UnknownParentRole
+from tenantry.domain.role_errors import UndefinedRole, UnknownParentRole
+from tenantry.domain.role_scope import RoleScope
 from tenantry.domain.role_values import RoleDefinition
 from tenantry.domain.roles import RoleBook
 
@@ -124,3 +127,16 @@ def _check_definition(
     if isinstance(event, RoleBook.Updated) and not known:
         raise InvalidField(f"{where}.role.name", f"role {event.role.name!r} is not defined")
     book.check_cycle(event.role, env, f"{where}.role.extends")
+
+
+def check_held_roles(held: Mapping[str, list[str]], scope: RoleScope) -> None:
+    """Refuses, once roles are enforced, a role a member holds (``held``: the field of the event
+    that last gave a live membership its roles → those roles) that neither the imported book
+    nor the target environment defines: it would show without definition or permissions.
+    A deleted role reads as its replacement, as it does for the member."""
+    if not scope.enforced:
+        return
+    for field, names in held.items():
+        for name in names:
+            if scope.lookup(scope.replacement(name)) is None:
+                raise UndefinedRole(field, name)

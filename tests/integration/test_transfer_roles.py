@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from tenantry.application import transfer
 from tenantry.application.app import Tenantry
 from tenantry.domain import ids
 from tenantry.domain.errors import InvalidField
-from tenantry.domain.role_errors import RoleInheritanceCycle, UnknownParentRole
+from tenantry.domain.role_errors import RoleInheritanceCycle, UndefinedRole, UnknownParentRole
 from tests.support import BACKENDS, FakeClock, database
 from tests.unit.helpers import records_nothing
 
@@ -138,12 +139,35 @@ def test_an_export_whose_roles_make_a_cycle_is_refused_naming_the_field(
     assert e.value.cycle == ["billing", "billing-admin", "billing"]
 
 
+def _with_environment_role(
+    make_app: MakeApp, clock: FakeClock, urls: tuple[str, str]
+) -> tuple[Tenantry, Tenantry, str]:
+    """A source whose environment defines ``support`` (the target's does not), and the org."""
+    source, target = make_app(urls[0]), make_app(urls[1])
+    source.create_role("support", permissions=["tickets:read"])
+    return source, target, _seeded(source, clock)
+
+
+def _event(lines: list[str], field: str) -> dict[str, Any]:
+    """The exported event an error's field (``event N.…``) names."""
+    number = int(field.removeprefix("event ").split(".")[0])
+    record: dict[str, Any] = json.loads(lines[number - 1])
+    return record
+
+
+def _define_and_import(source: Tenantry, target: Tenantry, org: str, lines: list[str]) -> None:
+    """Defines ``support`` in the target, imports: bob's permissions are as in the source."""
+    target.create_role("support", permissions=["tickets:read"])
+    _import(target, lines)
+    bob = source.list_user_permissions(org, MEMBERS[1])
+    assert "tickets:read" in bob
+    assert target.list_user_permissions(org, MEMBERS[1]) == bob
+
+
 def test_a_role_extending_an_environment_role_the_target_lacks_is_refused_by_name(
     make_app: MakeApp, clock: FakeClock, urls: tuple[str, str]
 ) -> None:
-    source, target = make_app(urls[0]), make_app(urls[1])
-    source.create_role("support", permissions=["tickets:read"])
-    org = _seeded(source, clock)
+    source, target, org = _with_environment_role(make_app, clock, urls)
     source.create_organization_role(org, "helpdesk", extends="support", permissions=["chat:use"])
     source.update_member_roles(org, MEMBERS[1], ["helpdesk"])
     lines = _lines(source, org)
@@ -151,12 +175,34 @@ def test_a_role_extending_an_environment_role_the_target_lacks_is_refused_by_nam
         _import(target, lines)
     assert (e.value.name, e.value.parent) == ("helpdesk", "support")
     assert e.value.field.endswith(".role.extends")
-    target.create_role("support", permissions=["tickets:read"])  # define it, then import
-    _import(target, lines)
-    assert target.list_user_permissions(org, MEMBERS[1]) == ["chat:use", "tickets:read"]
-    assert target.list_user_permissions(org, MEMBERS[1]) == source.list_user_permissions(
-        org, MEMBERS[1]
-    )
+    assert _event(lines, e.value.field)["state"]["role"]["name"] == "helpdesk"
+    _define_and_import(source, target, org, lines)
+
+
+def test_a_member_holding_an_environment_role_the_target_lacks_is_refused_by_name(
+    make_app: MakeApp, clock: FakeClock, urls: tuple[str, str]
+) -> None:
+    source, target, org = _with_environment_role(make_app, clock, urls)
+    source.update_member_roles(org, MEMBERS[1], ["support", "billing"])
+    lines = _lines(source, org)
+    with records_nothing(target), pytest.raises(UndefinedRole) as e:
+        _import(target, lines)
+    assert e.value.name == "support"
+    assert e.value.field.endswith(".roles")
+    given = _event(lines, e.value.field)
+    assert given["topic"].endswith("Membership.RolesChanged")
+    assert given["state"]["roles"] == ["billing", "support"]
+    _define_and_import(source, target, org, lines)
+
+
+def test_members_roles_stay_free_labels_where_no_role_is_defined(
+    make_app: MakeApp, clock: FakeClock
+) -> None:
+    source, target = make_app(), make_app()
+    org = source.create_organization("Acme").id
+    source.add_member(org, MEMBERS[0], roles=["auditor"])  # no role defined anywhere
+    _import(target, _lines(source, org))
+    assert [r.name for r in target.list_user_roles(org, MEMBERS[0])] == ["auditor"]
 
 
 @pytest.mark.parametrize(

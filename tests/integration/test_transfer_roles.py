@@ -102,10 +102,10 @@ def test_list_user_permissions_of_a_reconnected_target_equal_the_sources(
     source = make_app(urls[0])
     org = _seeded(source, clock)
     before = {m: source.list_user_permissions(org, m) for m in MEMBERS}
-    _import(make_app(urls[1]), _lines(source, org))
-    if urls[1] == "memory://":
-        return  # a memory database lives in its application only
-    after = make_app(urls[1])  # tenantry.connect(...) anew
+    target = make_app(urls[1])
+    _import(target, _lines(source, org))
+    # tenantry.connect(...) anew, but a memory database lives in its application only
+    after = target if urls[1] == "memory://" else make_app(urls[1])
     assert {m: after.list_user_permissions(org, m) for m in MEMBERS} == before
 
 

@@ -98,8 +98,10 @@ def replay_role_book(
         elif isinstance(event, RoleBook.Deleted):
             if book.find(event.name) is None:
                 raise InvalidField(f"{where}.name", f"role {event.name!r} is not defined")
-            if event.reassign_to == event.name or not book.sees(event.reassign_to, environment):
-                raise InvalidField(f"{where}.reassign_to", "must name another defined role")
+            if event.reassign_to == event.name:
+                raise InvalidField(f"{where}.reassign_to", "must name another role")
+            if not book.sees(event.reassign_to, environment):
+                raise InvalidField(f"{where}.reassign_to", _undefined(event.reassign_to))
         elif isinstance(event, RoleBook.DefaultSet):
             default_at = where
         book = event.mutate(book)
@@ -111,11 +113,12 @@ def replay_role_book(
             raise UnknownParentRole(role.name, role.extends, field)
     default = book.state.default_role
     if default is not None and not book.sees(default, environment):
-        raise InvalidField(
-            f"{default_at}.name",
-            f"role {default!r} is defined neither by the organization nor in this environment",
-        )
+        raise InvalidField(f"{default_at}.name", _undefined(default))
     return book
+
+
+def _undefined(name: str) -> str:
+    return f"role {name!r} is defined neither by the organization nor in this environment"
 
 
 def _check_definition(

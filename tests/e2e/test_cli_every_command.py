@@ -213,6 +213,7 @@ def test_every_command_takes_d_and_prints_one_json_document(tmp_path: Path) -> N
     exported = tmp_path / "every.jsonl"
     assert run("export", org, "-o", str(exported))["organization_id"] == org
     elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    run("roles", "create", "viewer", "-p", "users:read", url=elsewhere)  # the org's roles need it
     assert run("import", str(exported), url=elsewhere)["organization_id"] == org
 
     assert [s["name"] for s in run("projections", "status")][:1] == ["organizations"]

@@ -214,6 +214,7 @@ def test_members_roles_stay_free_labels_where_no_role_is_defined(
         ("RoleBook.Opened", "default_role", "admin", ""),
         ("RoleBook.Deleted", "reassign_to", "nobody", "reassign_to"),
         ("RoleBook.DefaultSet", "name", "Not A Role", "name"),
+        ("RoleBook.DefaultSet", "name", "nobody", "name"),
     ],
 )  # fmt: skip
 def test_a_role_book_event_that_breaks_a_role_rule_is_refused_naming_its_field(

@@ -27,6 +27,7 @@ from tenantry.adapters.http.sign_in_pages import (
     repost_page,
     test_result_page,
 )
+from tenantry.adapters.sign_in.links import AUTHORIZE_PATH
 from tenantry.adapters.sign_in.pending import (
     COOKIE,
     MAX_AGE,
@@ -38,7 +39,6 @@ from tenantry.application.app import Tenantry
 from tenantry.domain.errors import InvalidField, TenantryError
 from tenantry.domain.sign_in_errors import ConnectionNotActive, RedirectUriNotAllowed
 
-AUTHORIZE_PATH: Final = "/oauth/authorize"
 ACS_PATH: Final = "/sso/v1/saml/{connection_id}/acs"
 CALLBACK_PATH: Final = "/sso/v1/oidc/{connection_id}/callback"
 Text = Annotated[str | None, Query(max_length=2048)]

@@ -182,25 +182,73 @@ def test_an_idp_initiated_saml_login_is_taken_only_when_the_connection_allows_it
     org_id = _org(browser.t)
     refused_conn = saml_connection(browser.t, org_id, idp)
     allowed_conn = saml_connection(browser.t, _org(browser.t), idp, idp_initiated=True)
-    first = browser.tenantry.post(
-        acs_path(allowed_conn),
-        data={"SAMLResponse": idp_answer(idp, browser.t, allowed_conn, None)},
-        follow_redirects=False,
-    )
-    assert first.status_code == 200  # the same-site re-post page (no Lax cookie came along)
-    assert 'name="resubmitted" value="1"' in first.text
-    posted = {"SAMLResponse": idp_answer(idp, browser.t, allowed_conn, None), "resubmitted": "1"}
-    back = code_of(
-        browser.tenantry.post(acs_path(allowed_conn), data=posted, follow_redirects=False)
-    )
-    assert browser.exchange(back["code"]).status_code == 200
-    unsolicited = {
-        "SAMLResponse": idp_answer(idp, browser.t, refused_conn, None),
-        "resubmitted": "1",
-    }
-    answer = browser.tenantry.post(acs_path(refused_conn), data=unsolicited, follow_redirects=False)
-    assert answer.status_code == 401
-    assert "unsolicited" in answer.text
+    browser.t.configure_sso(idp_initiated_app=(browser.client_id, APP_CALLBACK))
+    try:
+        first = browser.tenantry.post(
+            acs_path(allowed_conn),
+            data={"SAMLResponse": idp_answer(idp, browser.t, allowed_conn, None)},
+            follow_redirects=False,
+        )
+        assert first.status_code == 200  # the same-site re-post page (no Lax cookie came along)
+        assert 'name="resubmitted" value="1"' in first.text
+        posted = {
+            "SAMLResponse": idp_answer(idp, browser.t, allowed_conn, None),
+            "resubmitted": "1",
+        }
+        back = code_of(
+            browser.tenantry.post(acs_path(allowed_conn), data=posted, follow_redirects=False)
+        )
+        assert browser.exchange(back["code"]).status_code == 200
+        unsolicited = {
+            "SAMLResponse": idp_answer(idp, browser.t, refused_conn, None),
+            "resubmitted": "1",
+        }
+        answer = browser.tenantry.post(
+            acs_path(refused_conn), data=unsolicited, follow_redirects=False
+        )
+        assert answer.status_code == 401
+        assert "unsolicited" in answer.text
+    finally:
+        browser.t.configure_sso(idp_initiated_app=("", ""))
+
+
+def _refusals(t: Tenantry, conn_id: str) -> list[tuple[str, str]]:
+    """The ``(refusal, actor)`` of each ``SignInRefused`` the connection recorded."""
+    stored = [
+        json.loads(n.state)
+        for n in t.recorder.select_notifications(start=None, limit=100_000)
+        if n.topic.endswith("Connection.SignInRefused")
+        and n.originator_id == ids.decode(ids.CONNECTION, conn_id, "connection_id")
+    ]
+    return [(r["refusal"], r["actor"]) for r in stored]
+
+
+def test_an_idp_initiated_code_is_bound_to_the_application_set_for_such_logins(
+    browser: Browser, idp: FakeSamlIdp
+) -> None:
+    conn_id = saml_connection(browser.t, _org(browser.t), idp, idp_initiated=True)
+    posted = {"SAMLResponse": idp_answer(idp, browser.t, conn_id, None), "resubmitted": "1"}
+    unbound = browser.tenantry.post(acs_path(conn_id), data=posted, follow_redirects=False)
+    assert (unbound.status_code, "location" in unbound.headers) == (422, False)
+    assert unbound.headers["content-type"].startswith("text/html")
+    assert "idp_initiated_not_bound" in unbound.text
+    assert _refusals(browser.t, conn_id) == [("idp_initiated_not_bound", f"sso:{conn_id}")]
+
+    other = browser.tenantry.app_state.state.clients.create_client("other app")  # type: ignore[attr-defined]
+    browser.t.configure_sso(idp_initiated_app=(browser.client_id, APP_CALLBACK))
+    try:
+        for client in (other, None):
+            posted = {"SAMLResponse": idp_answer(idp, browser.t, conn_id, None), "resubmitted": "1"}
+            back = code_of(
+                browser.tenantry.post(acs_path(conn_id), data=posted, follow_redirects=False)
+            )
+            if client is None:
+                assert browser.exchange(back["code"]).status_code == 200
+                continue
+            foreign = Browser(browser.tenantry, browser.t, client.client_id, client.client_secret)
+            assert foreign.exchange(back["code"]).status_code == 400  # invalid_grant
+    finally:
+        browser.t.configure_sso(idp_initiated_app=("", ""))
 
 
 def test_a_response_to_a_login_this_browser_did_not_start_is_refused(
@@ -266,15 +314,7 @@ def test_a_full_organization_refuses_the_login_with_a_page_and_an_audited_event(
     assert answer.status_code in (400, 409, 412, 422), answer.text
     assert answer.headers["content-type"].startswith("text/html")
     assert "seat_limit_reached" in answer.text
-    refusals = [
-        json.loads(n.state)
-        for n in browser.t.recorder.select_notifications(start=None, limit=100_000)
-        if n.topic.endswith("Connection.SignInRefused")
-        and n.originator_id == ids.decode(ids.CONNECTION, conn_id, "connection_id")
-    ]
-    assert [(r["refusal"], r["actor"]) for r in refusals] == [
-        ("seat_limit_reached", f"sso:{conn_id}")
-    ]
+    assert _refusals(browser.t, conn_id) == [("seat_limit_reached", f"sso:{conn_id}")]
     assert "tenantry_sso_login=" in answer.headers.get("set-cookie", "")  # dropped
 
 

@@ -99,10 +99,8 @@ def add_sign_in_routes(
         if signed_in is None:  # never: a login that is not a test signs someone in
             raise InvalidField("login", "completed without a signed-in user")
         request = finished.app
-        if request is None:  # IdP-initiated: the host's first registered application
-            if not t.sso_config.redirect_uris:
-                raise RedirectUriNotAllowed("(none registered)")
-            request = AppRequest(None, t.sso_config.redirect_uris[0])
+        if request is None:  # never: an IdP-initiated login is bound to its application
+            raise InvalidField("login", "completed without an application to hand it to")
         grant = signed_in.model_dump() | {"nonce": request.nonce}
         code = codes.issue(request.client_id, request.redirect_uri, grant)
         query = {"code": code} | ({"state": request.state} if request.state else {})

@@ -196,6 +196,8 @@ class SignIn:
         app = None if pending is None else pending.app
         if pending is None or pending.test_of is None:
             verified = verify()
+            if pending is None:  # IdP-initiated: to the host's application for such logins
+                app = self._idp_initiated_app(conn, verified)
             signed_in = self.tenantry.complete_sso_sign_in(conn.id, profile_of(verified))
             return Finished(app, signed_in=signed_in, identity=verified)
         failure: str | None = None
@@ -214,6 +216,14 @@ class SignIn:
             actor=sso_actor(conn.id),
         )
         return Finished(app, tested=tested, identity=identity)
+
+    def _idp_initiated_app(self, conn: Connection, verified: SsoIdentity) -> AppRequest:
+        """The application an IdP-initiated login goes to, its code bound to that client; with
+        none set, the login is refused (and the refusal recorded on the connection)."""
+        bound = self.tenantry.sso_config.idp_initiated_app()
+        if bound is None:
+            self.tenantry.refuse_idp_initiated_sign_in(conn.id, verified.email)
+        return AppRequest(*bound)
 
     def _connection(self, connection_id: str, test_of: str | None) -> Connection:
         if test_of is not None:  # a test runs before the connection is enabled, too

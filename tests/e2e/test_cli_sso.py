@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from cryptography.fernet import Fernet
 
 import tenantry
-from tenantry.adapters.sign_in.pending import TestTicket, open_test_ticket
+from tenantry.adapters.sign_in.pending import open_test_ticket
 from tenantry.application.sso_config import SsoConfig
 from tests.e2e.test_cli import COMMAND
 
@@ -77,12 +77,16 @@ def test_the_cli_prints_a_test_login_link_and_the_hosted_sign_in_url(tmp_path: P
     key = Fernet.generate_key().decode()
     org = json.loads(_run(url, "orgs", "create", "Cli links").stdout)["id"]
     conn = json.loads(_run(url, "connections", "create", org, "--type", "SAML").stdout)["id"]
-    link = json.loads(_run(url, "connections", "test", org, conn, key=key).stdout)
+    test = ("connections", "test", org, conn, "--actor", "admin:ann")
+    link = json.loads(_run(url, *test, key=key).stdout)
     assert link["expires_in"] == 600
     base, _, ticket = link["url"].partition("/oauth/authorize?test=")
     assert base == "https://sso.cli.example"
     opened = open_test_ticket(SsoConfig(secret_keys=(key,)), unquote(ticket))
-    assert opened == TestTicket(org, conn)
+    assert opened is not None
+    assert (opened.organization_id, opened.connection_id, opened.actor) == (org, conn, "admin:ann")
+    again = json.loads(_run(url, *test, key=key).stdout)["url"]
+    assert again != link["url"]  # each link is its own single-use ticket
     plain = _run(url, "connections", "test", org, conn, key=key, json_output=False)
     assert plain.stdout.startswith("https://sso.cli.example/oauth/authorize?test=")
     no_key = _run(url, "connections", "test", org, conn)

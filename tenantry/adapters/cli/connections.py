@@ -29,6 +29,7 @@ from tenantry.adapters.sign_in.pending import TEST_TICKET_AGE, TestTicket
 from tenantry.application.app import Tenantry
 from tenantry.application.connection_dto import Connection
 from tenantry.application.sso_config import SsoConfig
+from tenantry.domain import values
 from tenantry.domain.errors import InvalidField
 from tenantry.domain.sign_in_errors import RedirectUriNotAllowed
 
@@ -289,11 +290,15 @@ def discover(
 
 
 @operation(connections_app, "test", view=lambda link: link.url, opens=sso_application)
-def start_test(t: Tenantry, organization_id: OrgArg, connection_id: ConnArg) -> Link:
+def start_test(
+    t: Tenantry, organization_id: OrgArg, connection_id: ConnArg, actor: ActorOpt = CLI_ACTOR
+) -> Link:
     """Print a test-login link: opened in a browser (once, within ten minutes) it signs in at
-    the IdP and records the outcome on the connection (see ``connections get``)."""
+    the IdP and records the outcome on the connection (see ``connections get``), as made by
+    --actor."""
     conn = t.get_connection(organization_id, connection_id)
-    url = connection_test_url(t.sso_config, TestTicket(conn.organization_id, conn.id))
+    ticket = TestTicket(conn.organization_id, conn.id, values.actor(actor))
+    url = connection_test_url(t.sso_config, ticket)
     return Link(url=url, expires_in=int(TEST_TICKET_AGE.total_seconds()))
 
 

@@ -74,13 +74,14 @@ class Embedded(Tenantry):
         page_token: str | None = None,
     ) -> pdto.MemberPage:
         """An organization's memberships (1-100 a page, default 30), optionally of one status."""
-        return self.views.list_members(
+        page = self.views.list_members(
             organization_id,
             status=status,
             page_size=page_size,
             page_token=page_token,
             min_position=self.last_position,
         )
+        return page.model_copy(update={"members": self.with_role_details(page.members)})
 
     def list_users(
         self,

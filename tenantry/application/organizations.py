@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from tenantry.application import dto, presenters
+from tenantry.application import dto, presenters, sdk_shapes
 from tenantry.application.kernel import UNSET, Unset, command
 from tenantry.application.role_books import RoleBooks
+from tenantry.application.sdk_shapes import UpdateOrganizationLike
 from tenantry.domain import admission, ids, values
 from tenantry.domain.base import Act
 from tenantry.domain.errors import InvalidField, NothingChanged, OrganizationNotFound
@@ -111,12 +113,36 @@ class Organizations(RoleBooks):
         slug: str | Unset | None = UNSET,
         logo_url: str | Unset | None = UNSET,
         region_code: str | Unset = UNSET,
+        organization: Mapping[str, Any] | UpdateOrganizationLike | Unset = UNSET,
         actor: str = "system",
         reason: str | None = None,
         on_behalf_of: str | None = None,
     ) -> dto.Organization:
         """Changes the given fields; ``""`` or ``None`` clears an optional field. Only real changes
-        are recorded (one event each); if nothing would change, :class:`NothingChanged`."""
+        are recorded (one event each); if nothing would change, :class:`NothingChanged`.
+
+        ``organization``: the fields as the hosted SDK passes them, an ``UpdateOrganization``
+        message (or a mapping), instead of keyword arguments (see
+        :mod:`tenantry.application.sdk_shapes`)."""
+        if not isinstance(organization, Unset):
+            given = {
+                "display_name": display_name,
+                "external_id": external_id,
+                "metadata": metadata,
+                "slug": slug,
+                "logo_url": logo_url,
+                "region_code": region_code,
+            }
+            merged = sdk_shapes.organization_update(
+                organization, {k: v for k, v in given.items() if not isinstance(v, Unset)}
+            )
+            return self.update_organization(
+                organization_id,
+                **merged,  # type: ignore[arg-type]  # checked field by field below
+                actor=actor,
+                reason=reason,
+                on_behalf_of=on_behalf_of,
+            )
         name = UNSET if isinstance(display_name, Unset) else values.display_name(display_name)
         ext = UNSET if isinstance(external_id, Unset) else values.external_id(external_id)
         md = UNSET if isinstance(metadata, Unset) else values.metadata(metadata)

@@ -4,7 +4,7 @@ gives or shows a membership's roles builds on (members, roles)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Final
 from uuid import UUID
@@ -13,6 +13,7 @@ from tenantry.application import dto, presenters
 from tenantry.application.kernel import Kernel
 from tenantry.domain import ids
 from tenantry.domain.base import Act
+from tenantry.domain.errors import InvalidField
 from tenantry.domain.role_scope import RoleScope
 from tenantry.domain.roles import RoleBook
 
@@ -43,9 +44,14 @@ class RoleBooks(Kernel):
         own, org_stored = self._role_book(organization, for_update=for_update)
         return RoleScope(environment, own if org_stored else None, env_stored or org_stored)
 
-    def _with_roles(self, memberships: Iterable[dto.Membership]) -> list[dto.Membership]:
+    def with_role_details(self, memberships: Sequence[dto.Membership]) -> list[dto.Membership]:
         """Memberships as the read models show them (role names only), with their roles'
-        definitions and effective permissions, as :meth:`get_membership` shows them."""
+        definitions (``role_details``: ``role_`` id, name, display name) and effective
+        ``permissions``, as :meth:`get_membership` shows them."""
+        if isinstance(memberships, str | bytes) or not isinstance(memberships, Sequence):
+            raise InvalidField("memberships", "must be a list of memberships")
+        if not all(isinstance(m, dto.Membership) for m in memberships):
+            raise InvalidField("memberships", "must be a list of memberships")
         scopes: dict[str, RoleScope] = {}
         out = []
         for m in memberships:

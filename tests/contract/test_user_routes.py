@@ -130,7 +130,9 @@ def test_the_hosted_create_user_body_creates_the_user_and_their_membership(api: 
     user = r.json()["user"]
     assert (user["external_id"], user["user_profile"]["given_name"]) == ("create-ada", "Ada")
     (membership,) = user["memberships"]
-    assert membership["roles"] == [{"name": "admin", "display_name": "admin"}]
+    (role,) = membership["roles"]
+    assert (role["name"], role["display_name"]) == ("admin", "Admin")  # the built-in role
+    assert role["id"].startswith("role_")
     assert membership["membership_status"] == "PENDING_INVITE"
 
 
@@ -222,3 +224,29 @@ def test_a_bad_users_request_is_refused_naming_the_field(
     assert r.status_code == 400, r.text
     check(ERROR, r.json())
     assert r.json()["details"]["field"] == field
+
+
+def test_member_lists_and_users_show_role_definitions_and_permissions(api: Api) -> None:
+    """Read from the read models, a membership still carries its roles' ids, display names and
+    its effective permissions (as a single membership read does)."""
+    org = api.create_org(display_name="Role Details")
+    created = api.call(
+        "POST",
+        f"{ORGS}/{org['id']}/roles",
+        json={"name": "auditor", "display_name": "Auditor", "permissions": ["audit:read"]},
+    )
+    assert created.status_code in (200, 201), created.text
+    made = _create(
+        api,
+        org["id"],
+        {"email": "ida@details.example", "membership": {"roles": [{"name": "auditor"}]}},
+    )
+    user_id = made.json()["user"]["id"]
+    listed = api.call("GET", f"{ORGS}/{org['id']}/users").json()["users"]
+    (member,) = [u for u in listed if u["id"] == user_id]
+    from_user = api.call("GET", f"{USERS_API}/{user_id}").json()["user"]
+    for membership in (member["memberships"][0], from_user["memberships"][0]):
+        (role,) = membership["roles"]
+        assert (role["name"], role["display_name"]) == ("auditor", "Auditor")
+        assert role["id"].startswith("role_")
+        assert membership["permissions"] == ["audit:read"]

@@ -30,6 +30,7 @@ KERNEL = {"now", "run_command", "save", "claim_keys"}
 REQUIRED: dict[str, object] = {
     "email": "new@x.io",
     "user": "ann@x.io",
+    "memberships": [],
     "user_id": ids.encode(ids.USER, ids.user_uuid("ann@x.io")),
     "display_name": "Beta",
     "external_id": "acme",

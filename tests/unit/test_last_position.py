@@ -164,6 +164,7 @@ QUERIES = {
     "list_user_roles",
     "list_user_permissions",
     "get_default_role",
+    "with_role_details",
     "get_restore_deadline",
     "list_deleted_organizations",
     "get_organization_session_policy",

@@ -117,4 +117,5 @@ def list_members(
         **views.read_your_writes(),
     )
     name = t.get_organization(organization_id).display_name
+    page = page.model_copy(update={"members": t.with_role_details(page.members)})
     return json_response(schemas.UserPage.of(page, name))

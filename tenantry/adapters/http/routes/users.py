@@ -48,8 +48,7 @@ def _hosted(t: Tenantry, views: Views, access: Grant, user: dto.User) -> user_sc
     memberships = views.store.list_user_memberships(user.id, **views.read_your_writes())
     shown = [
         schemas.Membership.of(m, t.get_organization(m.organization_id).display_name)
-        for m in memberships
-        if access.sees(m.organization_id)
+        for m in t.with_role_details([m for m in memberships if access.sees(m.organization_id)])
     ]
     return user_schemas.User.of(user, shown)
 

@@ -442,3 +442,10 @@ def test_the_code_grant_needs_the_clients_credentials_and_its_fields(browser: Br
     assert (missing.status_code, missing.json()["error"]) == (400, "invalid_request")
     unknown = browser.exchange("not-a-code")
     assert (unknown.status_code, unknown.json()["error"]) == (400, "invalid_grant")
+    for field, too_long in (("code", "c" * 101), ("redirect_uri", f"{APP_CALLBACK}?{'x' * 2048}")):
+        fields = {"code": "x", "redirect_uri": APP_CALLBACK, field: too_long}
+        answer = browser.tenantry.post(
+            "/oauth/token", data={**form, "client_secret": browser.client_secret, **fields}
+        )
+        assert (answer.status_code, answer.json()["error"]) == (400, "invalid_request")
+        assert field in answer.json()["error_description"]

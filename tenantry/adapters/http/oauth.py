@@ -33,9 +33,9 @@ TOKEN_PATH: Final = "/oauth/token"
 CLIENT_ID_MAX: Final = 200
 CLIENT_SECRET_MAX: Final = 500
 TOKEN_BODY_MAX: Final = 4096
+"""The largest token request body read (a form of a few short fields)."""
 CODE_MAX: Final = 100
 REDIRECT_URI_MAX: Final = 2048
-"""The largest token request body read (a form of three short fields)."""
 _QUERY_CREDENTIALS: Final = frozenset({"client_id", "client_secret"})
 GRANT_TYPES: Final = ("client_credentials", "authorization_code")
 CodeGrant = Callable[[str, str, str], tuple[str, int]]

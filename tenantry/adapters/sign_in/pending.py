@@ -32,7 +32,7 @@ TEST_TICKET_AGE: Final = timedelta(minutes=10)
 class AppRequest:
     """What the embedding application asked ``/oauth/authorize`` for."""
 
-    client_id: str | None
+    client_id: str
     redirect_uri: str
     state: str | None = None
     nonce: str | None = None

@@ -30,6 +30,10 @@ SECRET_KEY_ENV: Final = "TENANTRY_SSO_SECRET_KEY"
 """Fernet keys (``Fernet.generate_key()``), comma-separated, newest first."""
 REDIRECT_URIS_ENV: Final = "TENANTRY_SSO_REDIRECT_URIS"
 """The applications' sign-in callbacks ``/oauth/authorize`` may send a code to, comma-separated."""
+IDP_INITIATED_CLIENT_ENV: Final = "TENANTRY_SSO_IDP_INITIATED_CLIENT_ID"
+"""The application (API client id) an IdP-initiated SAML login's code is bound to."""
+IDP_INITIATED_REDIRECT_ENV: Final = "TENANTRY_SSO_IDP_INITIATED_REDIRECT_URI"
+"""Where an IdP-initiated SAML login hands its code back (one of the redirect URIs)."""
 DEFAULT_BASE_URL: Final = "http://localhost:8000"
 
 
@@ -49,6 +53,9 @@ class SsoConfig:
     resolver: Resolver | None = field(default=None, compare=False)
     redirect_uris: Sequence[str] = ()
     """Where a sign-in may hand its code back to (exact match); none: nowhere."""
+    idp_initiated_client_id: str | None = None
+    idp_initiated_redirect_uri: str | None = None
+    """The application an IdP-initiated login is handed to; unset: such logins are refused."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SsoConfig:
@@ -58,6 +65,8 @@ class SsoConfig:
             base_url=env.get(BASE_URL_ENV, DEFAULT_BASE_URL),
             secret_keys=tuple(keys),
             redirect_uris=tuple(uris),
+            idp_initiated_client_id=env.get(IDP_INITIATED_CLIENT_ENV, "").strip() or None,
+            idp_initiated_redirect_uri=env.get(IDP_INITIATED_REDIRECT_ENV, "").strip() or None,
         )
 
     def __post_init__(self) -> None:
@@ -87,6 +96,14 @@ class SsoConfig:
     def allows_redirect(self, redirect_uri: str) -> bool:
         """Whether an application may be sent back to ``redirect_uri`` (listed exactly)."""
         return redirect_uri in self.redirect_uris
+
+    def idp_initiated_app(self) -> tuple[str, str] | None:
+        """The ``(client_id, redirect_uri)`` an IdP-initiated login's code is bound to; ``None``
+        unless both are set and the redirect URI is an allowed one."""
+        client_id, redirect_uri = self.idp_initiated_client_id, self.idp_initiated_redirect_uri
+        if not client_id or not redirect_uri or not self.allows_redirect(redirect_uri):
+            return None
+        return client_id, redirect_uri
 
     def dns(self) -> Resolver:
         if self.resolver is not None:
@@ -125,8 +142,11 @@ class SsoKernel(Kernel):
         secret_keys: Sequence[str] | None = None,
         resolver: Resolver | None = None,
         redirect_uris: Sequence[str] | None = None,
+        idp_initiated_app: tuple[str, str] | None = None,
     ) -> SsoConfig:
-        """Sets what SSO needs from the host; each argument left out keeps its value."""
+        """Sets what SSO needs from the host; each argument left out keeps its value.
+        ``idp_initiated_app``: the ``(client_id, redirect_uri)`` IdP-initiated logins go to
+        (``("", "")`` unsets it)."""
         if base_url is not None:
             base_url = cv.url(base_url, "base_url")
         if secret_keys is not None:
@@ -138,11 +158,16 @@ class SsoKernel(Kernel):
                 cv.url(u, "redirect_uris") for u in cv.strings(redirect_uris, "redirect_uris")
             ]
         old = self.sso_config
+        client_id, redirect_uri = old.idp_initiated_client_id, old.idp_initiated_redirect_uri
+        if idp_initiated_app is not None:
+            client_id, redirect_uri = _idp_initiated_app(idp_initiated_app)
         self.sso_config = SsoConfig(
             base_url=old.base_url if base_url is None else base_url,
             secret_keys=old.secret_keys if secret_keys is None else tuple(secret_keys),
             resolver=old.resolver if resolver is None else resolver,
             redirect_uris=old.redirect_uris if redirect_uris is None else tuple(redirect_uris),
+            idp_initiated_client_id=client_id,
+            idp_initiated_redirect_uri=redirect_uri,
         )
         return self.sso_config
 
@@ -161,3 +186,15 @@ class SsoKernel(Kernel):
 
     def _sso_on(self, organization: Organization) -> bool:
         return bool(organization.state.features.get(SSO_FEATURE, False))
+
+
+def _idp_initiated_app(value: tuple[str, str]) -> tuple[str | None, str | None]:
+    """The checked ``(client_id, redirect_uri)`` of ``configure_sso(idp_initiated_app=…)``."""
+    if not isinstance(value, tuple) or len(value) != 2:
+        raise InvalidField("idp_initiated_app", "must be a (client_id, redirect_uri) pair")
+    client_id, redirect_uri = value
+    if (client_id, redirect_uri) == ("", ""):
+        return None, None
+    if not isinstance(client_id, str) or not client_id.strip():
+        raise InvalidField("idp_initiated_app", "client_id must be a non-empty string")
+    return client_id.strip(), cv.url(redirect_uri, "idp_initiated_app")

@@ -13,7 +13,7 @@ member deactivated, a mapped role not defined) is recorded on the connection
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, NoReturn
 
 from pydantic import BaseModel, ConfigDict
 
@@ -36,6 +36,8 @@ from tenantry.domain.user_values import user_profile
 from tenantry.domain.values import MembershipStatus, ProvisioningMethod
 
 SSO_ACTOR_PREFIX: Final = "sso:"
+IDP_INITIATED_NOT_BOUND: Final = "idp_initiated_not_bound"
+"""The refusal of an IdP-initiated login while the host names no application to hand it to."""
 
 
 def sso_actor(connection_id: str) -> str:
@@ -127,6 +129,26 @@ class SsoSignIns(RoleBooks, SsoKernel):
             )
 
         return self.run_command(run)
+
+    @command
+    def refuse_idp_initiated_sign_in(self, connection_id: str, email: str) -> NoReturn:
+        """Records on the connection that an IdP-initiated sign-in of ``email`` is refused
+        because the host names no application for such logins
+        (:data:`IDP_INITIATED_NOT_BOUND`), then raises :class:`SsoSignInRefused`."""
+        address = values.email(email)
+
+        def run() -> None:
+            conn, _ = self._sign_in_target(connection_id)
+            act = Act(self.now(conn), sso_actor(connection_id))
+            conn.refuse_sign_in(IDP_INITIATED_NOT_BOUND, address, act)
+            self._save(conn)
+
+        self.run_command(run)
+        raise SsoSignInRefused(
+            connection_id,
+            IDP_INITIATED_NOT_BOUND,
+            "no application is set for IdP-initiated logins (TENANTRY_SSO_IDP_INITIATED_*)",
+        )
 
     def _admit_or_find(
         self,

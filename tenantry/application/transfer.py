@@ -1,6 +1,7 @@
 """Tenant export and import: one organization's full history, moved between databases.
 
-An export is the organization's stored events, its memberships' and its members' users' (one
+An export is the organization's stored events, its memberships', its members' users' and its
+role book's (its own role definitions; one
 stored event per JSON line: ``originator_id``, ``originator_version``, ``topic``, ``state``), in
 time order. An import replays such an export into another database with every id preserved, in
 one transaction: it refuses an organization the target already holds
@@ -23,19 +24,28 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tenantry.application.app import Tenantry
 from tenantry.application.kernel import command
-from tenantry.application.transfer_rules import check_event
+from tenantry.application.transfer_roles import (
+    ROLE_BOOK_RULES,
+    check_held_roles,
+    replay_role_book,
+)
+from tenantry.application.transfer_rules import RULES, check_event
 from tenantry.domain import ids, values
 from tenantry.domain.errors import InvalidField, OrganizationAlreadyExists, OrganizationNotFound
 from tenantry.domain.key_claim import KeyClaim
 from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
+from tenantry.domain.role_scope import RoleScope
+from tenantry.domain.roles import RoleBook
 from tenantry.domain.user import User
 
 Progress = Callable[[int], None]
 
 _DOMAIN_PREFIX = "tenantry.domain."
 # Export order among events of the same moment: the order a command saves its aggregates in.
-_RANK = {Organization: 0, Membership: 1, User: 2}
+_RANK = {Organization: 0, Membership: 1, User: 2, RoleBook: 3}
+_KINDS = (Organization, Membership, User, RoleBook)
+Kind = type[Organization | Membership | User | RoleBook]
 
 
 class ExportedEvent(BaseModel):
@@ -62,7 +72,7 @@ class TransferSummary(BaseModel):
     keys_claimed: list[str] = []
 
 
-def _aggregate_class(topic: str, field: str) -> type[Organization | Membership | User]:
+def _aggregate_class(topic: str, field: str) -> Kind:
     # resolve_topic imports modules: only tenantry's own event classes may be named.
     if not topic.startswith(_DOMAIN_PREFIX):
         raise InvalidField(field, f"topic {topic!r} is not a tenantry event")
@@ -70,12 +80,14 @@ def _aggregate_class(topic: str, field: str) -> type[Organization | Membership |
         cls = resolve_topic(topic)
     except Exception:  # any import or attribute error means the same: an unknown topic
         raise InvalidField(field, f"topic {topic!r} is not a known tenantry event") from None
-    for agg in (Organization, Membership, User):
+    for agg in _KINDS:
         if isinstance(cls, type) and issubclass(cls, agg.Event):
             return agg
     if isinstance(cls, type) and issubclass(cls, KeyClaim.Event):
         raise InvalidField(field, "key claims are not part of an export; they are claimed anew")
-    raise InvalidField(field, f"topic {topic!r} is not an organization, membership or user event")
+    raise InvalidField(
+        field, f"topic {topic!r} is not an organization, membership, user or role book event"
+    )
 
 
 def _check_originator_topic(state: dict[str, Any], agg: type[object], field: str) -> None:
@@ -122,6 +134,7 @@ def export_organization(
     users = _seat_user_ids(app, org_events)
     keyed: list[tuple[tuple[datetime, int, str, int], ExportedEvent]] = []
     n_memberships = n_users = 0
+    book_events = app.recorder.select_events(ids.role_book_uuid(org_uuid))
 
     def add(events: Iterable[StoredEvent], rank: int) -> int:
         count = 0
@@ -144,6 +157,7 @@ def export_organization(
         return count
 
     add(org_events, _RANK[Organization])
+    add(book_events, _RANK[RoleBook])
     for user_uuid in users:
         membership = app.recorder.select_events(ids.membership_uuid(org_uuid, user_uuid))
         user = app.recorder.select_events(user_uuid)
@@ -192,7 +206,8 @@ class _Plan:
         if not records:
             raise InvalidField("export", "is empty")
         self.by_originator: dict[UUID, list[StoredEvent]] = {}
-        self.kind: dict[UUID, type[Organization | Membership | User]] = {}
+        self.kind: dict[UUID, Kind] = {}
+        numbers: dict[UUID, list[int]] = {}
         for number, r in enumerate(records, start=1):
             cls = _aggregate_class(r.topic, f"event {number}.topic")
             _check_originator_topic(r.state, cls, f"event {number}.originator_topic")
@@ -205,6 +220,7 @@ class _Plan:
                     f"event {number}.originator_version",
                     f"must be {len(stream) + 1} (versions of one aggregate run 1, 2, 3, …)",
                 )
+            numbers.setdefault(r.originator_id, []).append(number)
             stream.append(
                 StoredEvent(
                     originator_id=r.originator_id,
@@ -225,31 +241,61 @@ class _Plan:
         self.org = org
         users = set(_seat_user_ids(app, self.by_originator[self.org_uuid]))
         self.memberships = {ids.membership_uuid(self.org_uuid, u): u for u in users}
+        replayed: dict[UUID, object] = {}
         for originator, kind in self.kind.items():
             if kind is Membership and originator not in self.memberships:
                 raise InvalidField("export", f"membership {originator} is not of this organization")
             if kind is User and originator not in users:
                 raise InvalidField("export", f"user {originator} is not a member of it")
-            if kind is not Organization:
-                self._replay(app, originator)
+            if kind is RoleBook and originator != ids.role_book_uuid(self.org_uuid):
+                raise InvalidField("export", f"role book {originator} is not of this organization")
+            if kind is Membership or kind is User:
+                replayed[originator] = self._replay(app, originator)
         for membership, user in self.memberships.items():
             if membership in self.kind and user not in self.kind:
                 raise InvalidField("export", f"membership {membership} comes without its user")
         for number, r in enumerate(records, start=1):  # events that fit their schema, then
-            check_event(r.state, f"event {number}")  # values that pass the commands' rules
+            book_event = self.kind[r.originator_id] is RoleBook
+            check_event(r.state, f"event {number}", ROLE_BOOK_RULES if book_event else RULES)
+        self._check_roles(app, numbers, replayed)
+
+    def _check_roles(
+        self, app: Tenantry, numbers: dict[UUID, list[int]], replayed: dict[UUID, object]
+    ) -> None:
+        """The role book's rules, and the members' roles, against the target's roles."""
+        environment, env_stored = app._role_book(None)
+        book_uuid = ids.role_book_uuid(self.org_uuid)
+        book = None
+        if book_uuid in self.by_originator:
+            events = cast(list[RoleBook.Event], self._events(app, book_uuid))
+            named = [(f"event {n}", e) for n, e in zip(numbers[book_uuid], events, strict=True)]
+            book = replay_role_book(named, self.org_uuid, environment)
+        held: dict[str, list[str]] = {}
+        for membership in self.memberships:
+            given = [n for n in numbers.get(membership, []) if "roles" in self.records[n - 1].state]
+            live = cast(Membership | None, replayed.get(membership))
+            if given and live is not None and live.state.status is not None:
+                held[f"event {given[-1]}.roles"] = live.state.roles
+        check_held_roles(held, RoleScope(environment, book, env_stored or book is not None))
 
     def _replay(self, app: Tenantry, originator: UUID) -> object:
-        """Loads every event through the mapper (schema and upcasting) and replays the stream."""
+        """Replays the stream of ``originator``."""
         aggregate: object = None
+        for event in self._events(app, originator):
+            aggregate = event.mutate(aggregate)  # type: ignore[attr-defined]
+        return aggregate
+
+    def _events(self, app: Tenantry, originator: UUID) -> list[object]:
+        """Loads every event of a stream through the mapper (schema and upcasting)."""
+        out: list[object] = []
         for stored in self.by_originator[originator]:
             try:
-                event = app.mapper.to_domain_event(stored)
+                out.append(app.mapper.to_domain_event(stored))
             except MapperDeserialisationError as e:
                 raise InvalidField(
                     f"event {originator} v{stored.originator_version}", str(e).splitlines()[0]
                 ) from None
-            aggregate = event.mutate(aggregate)  # type: ignore[attr-defined]
-        return aggregate
+        return out
 
     def stored_events(self, skip: set[UUID]) -> list[StoredEvent]:
         """The events to record, in the export's order, without the skipped aggregates'."""

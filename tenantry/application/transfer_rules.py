@@ -81,11 +81,12 @@ RULES: Final[dict[str, Rule]] = {
 """The value rule of each event field that commands fill through one."""
 
 
-def check_event(state: Mapping[str, Any], where: str) -> None:
-    """Refuses an exported event's state (``where`` names it) if a value breaks its rule."""
+def check_event(state: Mapping[str, Any], where: str, rules: Mapping[str, Rule] = RULES) -> None:
+    """Refuses an exported event's state (``where`` names it) if a value breaks its rule
+    (``rules``: the rules of its aggregate's fields)."""
     for key, value in state.items():
         field = f"{where}.{key}"
-        rule = RULES.get(key)
+        rule = rules.get(key)
         if rule is not None and rule(value, field) != value:
             raise InvalidField(field, "must be in the form its rule gives it (trimmed, NFC, …)")
         _check_strings(value, field)

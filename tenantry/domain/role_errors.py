@@ -43,8 +43,8 @@ class UnknownParentRole(InvalidField):
 
     code = "unknown_parent_role"
 
-    def __init__(self, name: str, parent: str) -> None:
-        super().__init__("extends", f"role {parent!r} (extended by {name!r}) is not defined")
+    def __init__(self, name: str, parent: str, field: str = "extends") -> None:
+        super().__init__(field, f"role {parent!r} (extended by {name!r}) is not defined")
         self.name = name
         self.parent = parent
 
@@ -54,8 +54,8 @@ class RoleInheritanceCycle(InvalidField):
 
     code = "role_inheritance_cycle"
 
-    def __init__(self, cycle: list[str]) -> None:
-        super().__init__("extends", f"would make a cycle: {' -> '.join(cycle)}")
+    def __init__(self, cycle: list[str], field: str = "extends") -> None:
+        super().__init__(field, f"would make a cycle: {' -> '.join(cycle)}")
         self.cycle = cycle
 
 

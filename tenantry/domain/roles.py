@@ -161,7 +161,7 @@ class RoleBook(Aggregate):
         """Deletes a role; its holders are to hold ``reassign_to`` instead (a role this book
         sees). Refused for the default role and for a role others of this book extend."""
         self.get(name)
-        if reassign_to == name or not self._sees(reassign_to, environment):
+        if reassign_to == name or not self.sees(reassign_to, environment):
             raise InvalidField(
                 "reassign_to", f"must name a defined role other than {name!r}; got {reassign_to!r}"
             )
@@ -173,13 +173,14 @@ class RoleBook(Aggregate):
         self._record(self.Deleted, act, name=name, reassign_to=reassign_to)
 
     def set_default(self, name: str, act: Act, environment: RoleBook | None = None) -> None:
-        if not self._sees(name, environment):
+        if not self.sees(name, environment):
             raise RoleNotFound(self.scope, name)
         if self.state.default_role == name:
             raise NothingChanged("default_role")
         self._record(self.DefaultSet, act, name=name)
 
-    def _sees(self, name: str, environment: RoleBook | None) -> bool:
+    def sees(self, name: str, environment: RoleBook | None) -> bool:
+        """Whether ``name`` is a role of this book or of ``environment``'s."""
         return name in self.state.roles or bool(environment and environment.find(name))
 
     def _check_parent(self, role: RoleDefinition, environment: RoleBook | None) -> None:
@@ -188,15 +189,20 @@ class RoleBook(Aggregate):
         organization's, then the environment's."""
         if role.extends is None:
             return
-        if not self._sees(role.extends, environment):
+        if not self.sees(role.extends, environment):
             raise UnknownParentRole(role.name, role.extends)
+        self.check_cycle(role, environment, "extends")
+
+    def check_cycle(self, role: RoleDefinition, environment: RoleBook | None, field: str) -> None:
+        """Refuses ``role`` if its chain of ``extends`` comes back to it (``field`` names
+        where it was given; an import checks each recorded definition so)."""
         chain = [role.name]
         book: RoleBook | None = self
         current: str | None = role.extends
         while current is not None and book is not None:
             chain.append(current)
             if current == role.name and book is self:
-                raise RoleInheritanceCycle(chain)
+                raise RoleInheritanceCycle(chain, field)
             found = book.find(current)
             if found is None and book is not environment and environment is not None:
                 book = environment

@@ -130,6 +130,13 @@ def _sso_commands(run: Runner, org: str, tmp_path: Path) -> None:
     assert run("domains", "get", org, domain)["domain"] == "every.example"
     assert run("connections", "discover", "ann@every.example")["id"] == conn
     assert run("connections", "metadata", org, conn).startswith("<?xml")
+    # Without the host's SSO settings (tests/e2e/test_cli_sso.py has them): refused, by name.
+    run.ran |= {("connections", "test"), ("connections", "authorize-url")}
+    no_key = run.cli("connections", "test", org, conn, "--json", "-d", run.url, expect=6)
+    assert "sso_secret_key_missing" in no_key.err
+    hosted = ("authorize-url", "--client-id", "c", "--redirect-uri", "https://app.every.example/cb")
+    refused = run.cli("connections", *hosted, "--domain", "x.example", "-d", run.url, expect=3)
+    assert "redirect_uri_not_allowed" in refused.err
     assert (
         run("connections", "test-result", org, conn, "--failure", "clock skew")["test_connection"][
             "reason"
@@ -213,6 +220,7 @@ def test_every_command_takes_d_and_prints_one_json_document(tmp_path: Path) -> N
     exported = tmp_path / "every.jsonl"
     assert run("export", org, "-o", str(exported))["organization_id"] == org
     elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    run("roles", "create", "viewer", "-p", "users:read", url=elsewhere)  # the org's roles need it
     assert run("import", str(exported), url=elsewhere)["organization_id"] == org
 
     assert [s["name"] for s in run("projections", "status")][:1] == ["organizations"]

@@ -182,25 +182,67 @@ def test_an_idp_initiated_saml_login_is_taken_only_when_the_connection_allows_it
     org_id = _org(browser.t)
     refused_conn = saml_connection(browser.t, org_id, idp)
     allowed_conn = saml_connection(browser.t, _org(browser.t), idp, idp_initiated=True)
-    first = browser.tenantry.post(
-        acs_path(allowed_conn),
-        data={"SAMLResponse": idp_answer(idp, browser.t, allowed_conn, None)},
-        follow_redirects=False,
-    )
-    assert first.status_code == 200  # the same-site re-post page (no Lax cookie came along)
-    assert 'name="resubmitted" value="1"' in first.text
-    posted = {"SAMLResponse": idp_answer(idp, browser.t, allowed_conn, None), "resubmitted": "1"}
-    back = code_of(
-        browser.tenantry.post(acs_path(allowed_conn), data=posted, follow_redirects=False)
-    )
-    assert browser.exchange(back["code"]).status_code == 200
-    unsolicited = {
-        "SAMLResponse": idp_answer(idp, browser.t, refused_conn, None),
-        "resubmitted": "1",
-    }
-    answer = browser.tenantry.post(acs_path(refused_conn), data=unsolicited, follow_redirects=False)
-    assert answer.status_code == 401
-    assert "unsolicited" in answer.text
+    browser.t.configure_sso(idp_initiated_app=(browser.client_id, APP_CALLBACK))
+    try:
+        first = browser.tenantry.post(
+            acs_path(allowed_conn),
+            data={"SAMLResponse": idp_answer(idp, browser.t, allowed_conn, None)},
+            follow_redirects=False,
+        )
+        assert first.status_code == 200  # the same-site re-post page (no Lax cookie came along)
+        assert 'name="resubmitted" value="1"' in first.text
+        posted = {
+            "SAMLResponse": idp_answer(idp, browser.t, allowed_conn, None),
+            "resubmitted": "1",
+        }
+        back = code_of(
+            browser.tenantry.post(acs_path(allowed_conn), data=posted, follow_redirects=False)
+        )
+        assert browser.exchange(back["code"]).status_code == 200
+        unsolicited = {
+            "SAMLResponse": idp_answer(idp, browser.t, refused_conn, None),
+            "resubmitted": "1",
+        }
+        answer = browser.tenantry.post(
+            acs_path(refused_conn), data=unsolicited, follow_redirects=False
+        )
+        assert answer.status_code == 401
+        assert "unsolicited" in answer.text
+    finally:
+        browser.t.configure_sso(idp_initiated_app=("", ""))
+
+
+def _refusals(t: Tenantry, conn_id: str) -> list[tuple[str, str]]:
+    """The ``(refusal, actor)`` of each ``SignInRefused`` the connection recorded."""
+    return [(r["refusal"], r["actor"]) for r in _events(t, conn_id, "SignInRefused")]
+
+
+def test_an_idp_initiated_code_is_bound_to_the_application_set_for_such_logins(
+    browser: Browser, idp: FakeSamlIdp
+) -> None:
+    conn_id = saml_connection(browser.t, _org(browser.t), idp, idp_initiated=True)
+    posted = {"SAMLResponse": idp_answer(idp, browser.t, conn_id, None), "resubmitted": "1"}
+    unbound = browser.tenantry.post(acs_path(conn_id), data=posted, follow_redirects=False)
+    assert (unbound.status_code, "location" in unbound.headers) == (422, False)
+    assert unbound.headers["content-type"].startswith("text/html")
+    assert "idp_initiated_not_bound" in unbound.text
+    assert _refusals(browser.t, conn_id) == [("idp_initiated_not_bound", f"sso:{conn_id}")]
+
+    other = browser.tenantry.app_state.state.clients.create_client("other app")  # type: ignore[attr-defined]
+    browser.t.configure_sso(idp_initiated_app=(browser.client_id, APP_CALLBACK))
+    try:
+        for client in (other, None):
+            posted = {"SAMLResponse": idp_answer(idp, browser.t, conn_id, None), "resubmitted": "1"}
+            back = code_of(
+                browser.tenantry.post(acs_path(conn_id), data=posted, follow_redirects=False)
+            )
+            if client is None:
+                assert browser.exchange(back["code"]).status_code == 200
+                continue
+            foreign = Browser(browser.tenantry, browser.t, client.client_id, client.client_secret)
+            assert foreign.exchange(back["code"]).status_code == 400  # invalid_grant
+    finally:
+        browser.t.configure_sso(idp_initiated_app=("", ""))
 
 
 def test_a_response_to_a_login_this_browser_did_not_start_is_refused(
@@ -266,50 +308,84 @@ def test_a_full_organization_refuses_the_login_with_a_page_and_an_audited_event(
     assert answer.status_code in (400, 409, 412, 422), answer.text
     assert answer.headers["content-type"].startswith("text/html")
     assert "seat_limit_reached" in answer.text
-    refusals = [
+    assert _refusals(browser.t, conn_id) == [("seat_limit_reached", f"sso:{conn_id}")]
+    assert "tenantry_sso_login=" in answer.headers.get("set-cookie", "")  # dropped
+
+
+def _test_link(browser: Browser, org_id: str, conn_id: str) -> str:
+    link = browser.tenantry.post(
+        f"/api/v1/organizations/{org_id}/connections/{conn_id}:test", headers=_bearer(browser)
+    )
+    assert link.status_code == 200, link.text
+    url: str = link.json()["url"]
+    return url
+
+
+def _events(t: Tenantry, conn_id: str, name: str) -> list[dict[str, Any]]:
+    """The stored ``Connection.<name>`` events of the connection."""
+    return [
         json.loads(n.state)
-        for n in browser.t.recorder.select_notifications(start=None, limit=100_000)
-        if n.topic.endswith("Connection.SignInRefused")
+        for n in t.recorder.select_notifications(start=None, limit=100_000)
+        if n.topic.endswith(f"Connection.{name}")
         and n.originator_id == ids.decode(ids.CONNECTION, conn_id, "connection_id")
     ]
-    assert [(r["refusal"], r["actor"]) for r in refusals] == [
-        ("seat_limit_reached", f"sso:{conn_id}")
-    ]
-    assert "tenantry_sso_login=" in answer.headers.get("set-cookie", "")  # dropped
+
+
+def _answer_test(
+    browser: Browser, idp: FakeSamlIdp, conn_id: str, started: Any, **answer: str
+) -> Any:
+    """The IdP's answer to the test login ``started``, posted to the ACS."""
+    request = authn_request(started.headers["location"])
+    assert request.get("ForceAuthn") == "true"
+    posted = idp_answer(idp, browser.t, conn_id, request.get("ID"), **answer)
+    relayed = relay_state(started.headers["location"])
+    return browser.tenantry.post(
+        acs_path(conn_id), data={"SAMLResponse": posted, "RelayState": relayed}
+    )
+
+
+def _start_test(browser: Browser, idp: FakeSamlIdp) -> tuple[str, str, str, Any]:
+    """A new SAML connection's organization and id, a test link of it, and that link opened."""
+    org_id = _org(browser.t)
+    conn_id = saml_connection(browser.t, org_id, idp)
+    link = _test_link(browser, org_id, conn_id)
+    return org_id, conn_id, link, browser.tenantry.get(link, follow_redirects=False)
 
 
 def test_a_test_login_records_its_exact_outcome_on_the_connection(
     browser: Browser, idp: FakeSamlIdp
 ) -> None:
-    org_id = _org(browser.t)
-    conn_id = saml_connection(browser.t, org_id, idp)
-    link = browser.tenantry.post(
-        f"/api/v1/organizations/{org_id}/connections/{conn_id}:test",
-        headers=_bearer(browser),
-    )
-    assert link.status_code == 200, link.text
-    started = browser.tenantry.get(link.json()["url"], follow_redirects=False)
-    request = authn_request(started.headers["location"])
-    assert request.get("ForceAuthn") == "true"
-    posted = idp_answer(idp, browser.t, conn_id, request.get("ID"), audience="https://other.test")
-    relayed = relay_state(started.headers["location"])
-    page = browser.tenantry.post(
-        acs_path(conn_id), data={"SAMLResponse": posted, "RelayState": relayed}
-    )
+    org_id, conn_id, _, started = _start_test(browser, idp)
+    page = _answer_test(browser, idp, conn_id, started, audience="https://other.test")
     assert page.status_code == 200
     assert "wrong_audience" in page.text
     tested = browser.t.get_connection(org_id, conn_id).test_connection
     assert (tested.result, tested.reason) == ("FAILURE", "wrong_audience")
 
-    started = browser.tenantry.get(link.json()["url"], follow_redirects=False)
-    request = authn_request(started.headers["location"])
-    posted = idp_answer(idp, browser.t, conn_id, request.get("ID"), email="tester@acme.test")
-    relayed = relay_state(started.headers["location"])
-    browser.tenantry.post(acs_path(conn_id), data={"SAMLResponse": posted, "RelayState": relayed})
+    started = browser.tenantry.get(_test_link(browser, org_id, conn_id), follow_redirects=False)
+    _answer_test(browser, idp, conn_id, started, email="tester@acme.test")
     tested = browser.t.get_connection(org_id, conn_id).test_connection
     assert (tested.result, tested.reason) == ("SUCCESS", None)
     with pytest.raises(MembershipNotFound):  # a test provisions no one
         browser.t.get_membership(org_id, "tester@acme.test")
+
+
+def test_a_test_link_starts_one_login_recorded_as_the_admins(
+    browser: Browser, idp: FakeSamlIdp
+) -> None:
+    _, conn_id, link, started = _start_test(browser, idp)
+    assert started.status_code == 302
+    assert "tenantry_sso_login=" in started.headers["set-cookie"]
+    again = browser.tenantry.get(link, follow_redirects=False)  # the same link, opened twice
+    assert (again.status_code, "location" in again.headers) == (400, False)
+    assert "used already" in again.text
+    assert "SUCCESS" in _answer_test(browser, idp, conn_id, started).text
+    tested = _events(browser.t, conn_id, "Tested")
+    assert [(e["result"], e["actor"]) for e in tested] == [
+        ("SUCCESS", f"client:{browser.client_id}")
+    ]
+    forged = browser.tenantry.get("/oauth/authorize?test=forged", follow_redirects=False)
+    assert (forged.status_code, "location" in forged.headers) == (400, False)
 
 
 def test_no_secret_reaches_a_stored_event(browser: Browser, idp: FakeSamlIdp) -> None:
@@ -337,12 +413,10 @@ def test_an_oidc_test_login_records_the_providers_exact_failure(
     oidc_http = served[2]
     org_id = _org(browser.t)
     conn_id = oidc_connection(browser.t, org_id)
-    link = browser.tenantry.post(
-        f"/api/v1/organizations/{org_id}/connections/{conn_id}:test", headers=_bearer(browser)
-    ).json()["url"]
     discoveries = provider.discoveries
     for audience, expected in (("another-client", ("FAILURE", "wrong_audience")), (None, None)):
         provider.claims = {"aud": audience} if audience else {}
+        link = _test_link(browser, org_id, conn_id)
         started = browser.tenantry.get(link, follow_redirects=False)
         assert "prompt=login" in started.headers["location"]
         at_idp = oidc_http.get(started.headers["location"], follow_redirects=False)
@@ -368,3 +442,10 @@ def test_the_code_grant_needs_the_clients_credentials_and_its_fields(browser: Br
     assert (missing.status_code, missing.json()["error"]) == (400, "invalid_request")
     unknown = browser.exchange("not-a-code")
     assert (unknown.status_code, unknown.json()["error"]) == (400, "invalid_grant")
+    for field, too_long in (("code", "c" * 101), ("redirect_uri", f"{APP_CALLBACK}?{'x' * 2048}")):
+        fields = {"code": "x", "redirect_uri": APP_CALLBACK, field: too_long}
+        answer = browser.tenantry.post(
+            "/oauth/token", data={**form, "client_secret": browser.client_secret, **fields}
+        )
+        assert (answer.status_code, answer.json()["error"]) == (400, "invalid_request")
+        assert field in answer.json()["error_description"]

@@ -112,6 +112,9 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
     "disable_connection": lambda app, org: app.disable_connection(org, "conn_x"),
     "delete_connection": lambda app, org: app.delete_connection(org, CONN, actor=" "),
     "record_connection_test": lambda app, org: app.record_connection_test(org, CONN, success=False),
+    "refuse_idp_initiated_sign_in": lambda app, org: app.refuse_idp_initiated_sign_in(
+        CONN, "not an e-mail"
+    ),
     "add_domain": lambda app, org: app.add_domain(org, "localhost"),
     "verify_domain": lambda app, org: app.verify_domain(org, DOM, method="GUESS"),
     "delete_domain": lambda app, org: app.delete_domain(org, DOM, actor=" "),

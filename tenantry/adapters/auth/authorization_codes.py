@@ -32,7 +32,7 @@ codes = sa.Table(
     "oauth_authorization_codes",
     metadata,
     sa.Column("code_hash", sa.String(64), primary_key=True),
-    sa.Column("client_id", sa.String(200), nullable=True),  # NULL: an IdP-initiated login
+    sa.Column("client_id", sa.String(200), nullable=True),  # NULL: never redeemable
     sa.Column("redirect_uri", sa.String(1024), nullable=False),
     sa.Column("grant", sa.Text, nullable=False),  # JSON of the signed-in user
     sa.Column("expires_at", sa.DateTime(), nullable=False, index=True),  # UTC
@@ -50,9 +50,9 @@ def _utc(moment: datetime) -> datetime:
 
 @dataclass(frozen=True)
 class Redeemed:
-    """What a code was issued for: the client (``None``: any client) and the grant."""
+    """What a code was issued for: the client and the grant."""
 
-    client_id: str | None
+    client_id: str
     grant: dict[str, Any]
 
 
@@ -64,7 +64,7 @@ class AuthorizationCodes:
         self._clock = clock
         create_all(metadata, engine)
 
-    def issue(self, client_id: str | None, redirect_uri: str, grant: dict[str, Any]) -> str:
+    def issue(self, client_id: str, redirect_uri: str, grant: dict[str, Any]) -> str:
         """A new code for ``client_id`` to redeem with ``redirect_uri`` within a minute."""
         code = secrets.token_urlsafe(32)
         now = self._clock()
@@ -101,6 +101,6 @@ class AuthorizationCodes:
             raise AuthorizationCodeRejected()
         if not hmac.compare_digest(row.redirect_uri, redirect_uri):
             raise AuthorizationCodeRejected()
-        if row.client_id is not None and row.client_id != client_id:
+        if row.client_id is None or not hmac.compare_digest(row.client_id, client_id):
             raise AuthorizationCodeRejected()
         return Redeemed(row.client_id, json.loads(row.grant))

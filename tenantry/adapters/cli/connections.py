@@ -1,6 +1,7 @@
 """``tenantry connections …``: an organization's SSO connections — create, list, get, configure
-(``saml``, ``oidc``, ``mapping``), enable, disable, delete, record a test's outcome, the SP's SAML
-metadata — and home-realm discovery (``discover``).
+(``saml``, ``oidc``, ``mapping``), enable, disable, delete, start a test login (``test``: its
+link) or record a test's outcome, the SP's SAML metadata, the hosted sign-in URL
+(``authorize-url``) — and home-realm discovery (``discover``).
 
 The OIDC client secret is read from a file (``-`` for standard input), never from the command
 line, where shell history and the process list would keep it; it is encrypted with
@@ -23,10 +24,14 @@ from rich.text import Text
 from tenantry.adapters.cli import parsing
 from tenantry.adapters.cli.operation import application, operation
 from tenantry.adapters.cli.options import CLI_ACTOR, ActorOpt, OnBehalfOfOpt, OrgArg, ReasonOpt
+from tenantry.adapters.sign_in.links import authorize_url, connection_test_url
+from tenantry.adapters.sign_in.pending import TEST_TICKET_AGE, TestTicket
 from tenantry.application.app import Tenantry
 from tenantry.application.connection_dto import Connection
 from tenantry.application.sso_config import SsoConfig
+from tenantry.domain import values
 from tenantry.domain.errors import InvalidField
+from tenantry.domain.sign_in_errors import RedirectUriNotAllowed
 
 connections_app = typer.Typer(
     help="SSO connections of an organization (SAML or OIDC).", no_args_is_help=True
@@ -34,6 +39,15 @@ connections_app = typer.Typer(
 
 ConnArg = Annotated[str, typer.Argument(help="The connection's id (conn_…).", show_default=False)]
 FileOpt = Annotated[Path | None, typer.Option(show_default=False, dir_okay=False)]
+
+
+class Link(BaseModel):
+    """A URL to open in a browser (within ``expires_in`` seconds, when it expires)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    url: str
+    expires_in: int | None = None
 
 
 class Deleted(BaseModel):
@@ -273,3 +287,56 @@ def discover(
 ) -> Connection:
     """Home-realm discovery: the active connection for an e-mail address's verified domain."""
     return t.discover_connection(email)
+
+
+@operation(connections_app, "test", view=lambda link: link.url, opens=sso_application)
+def start_test(
+    t: Tenantry, organization_id: OrgArg, connection_id: ConnArg, actor: ActorOpt = CLI_ACTOR
+) -> Link:
+    """Print a test-login link: opened in a browser (once, within ten minutes) it signs in at
+    the IdP and records the outcome on the connection (see ``connections get``), as made by
+    --actor."""
+    conn = t.get_connection(organization_id, connection_id)
+    ticket = TestTicket(conn.organization_id, conn.id, values.actor(actor))
+    url = connection_test_url(t.sso_config, ticket)
+    return Link(url=url, expires_in=int(TEST_TICKET_AGE.total_seconds()))
+
+
+Param = Annotated[str | None, typer.Option(show_default=False)]
+
+
+@operation(connections_app, "authorize-url", view=lambda link: link.url, opens=sso_application)
+def authorize(
+    t: Tenantry,
+    client_id: Annotated[str, typer.Option(help="The application's API client id.")],
+    redirect_uri: Annotated[str, typer.Option(help="A registered TENANTRY_SSO_REDIRECT_URIS.")],
+    organization_id: Annotated[
+        str | None, typer.Option("--organization", show_default=False)
+    ] = None,
+    connection_id: Annotated[str | None, typer.Option("--connection", show_default=False)] = None,
+    domain: Param = None,
+    login_hint: Param = None,
+    state: Param = None,
+    nonce: Param = None,
+) -> Link:
+    """Print the hosted sign-in URL (``/oauth/authorize``) for an organization, domain,
+    connection or login hint (give one)."""
+    if not t.sso_config.allows_redirect(redirect_uri):
+        raise RedirectUriNotAllowed(redirect_uri)
+    chosen = [organization_id, connection_id, domain, login_hint]
+    if sum(v is not None for v in chosen) != 1:
+        raise InvalidField(
+            "connection", "give one of --organization, --connection, --domain, --login-hint"
+        )
+    params = {
+        "response_type": "code",
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "organization_id": organization_id,
+        "connection_id": connection_id,
+        "domain": domain,
+        "login_hint": login_hint,
+        "state": state,
+        "nonce": nonce,
+    }
+    return Link(url=authorize_url(t.sso_config, params))

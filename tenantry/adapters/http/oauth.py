@@ -33,7 +33,9 @@ TOKEN_PATH: Final = "/oauth/token"
 CLIENT_ID_MAX: Final = 200
 CLIENT_SECRET_MAX: Final = 500
 TOKEN_BODY_MAX: Final = 4096
-"""The largest token request body read (a form of three short fields)."""
+"""The largest token request body read (a form of a few short fields)."""
+CODE_MAX: Final = 100
+REDIRECT_URI_MAX: Final = 2048
 _QUERY_CREDENTIALS: Final = frozenset({"client_id", "client_secret"})
 GRANT_TYPES: Final = ("client_credentials", "authorization_code")
 CodeGrant = Callable[[str, str, str], tuple[str, int]]
@@ -50,8 +52,8 @@ _TOKEN_REQUEST: Final = {
                 "required": ["grant_type"],
                 "properties": {
                     "grant_type": {"type": "string", "enum": list(GRANT_TYPES)},
-                    "code": {"type": "string"},
-                    "redirect_uri": {"type": "string"},
+                    "code": {"type": "string", "maxLength": CODE_MAX},
+                    "redirect_uri": {"type": "string", "maxLength": REDIRECT_URI_MAX},
                     "client_id": {"type": "string", "maxLength": CLIENT_ID_MAX},
                     "client_secret": {"type": "string", "maxLength": CLIENT_SECRET_MAX},
                 },
@@ -246,9 +248,11 @@ def add_token_routes(
         was issued to it for this ``redirect_uri``."""
         if code_grant is None:
             raise _Refused(400, "unsupported_grant_type", "grant_type must be client_credentials")
-        for name in ("code", "redirect_uri"):
+        for name, most in (("code", CODE_MAX), ("redirect_uri", REDIRECT_URI_MAX)):
             if not fields.get(name):
                 raise _Refused(400, "invalid_request", f"{name} is required")
+            if len(fields[name]) > most:
+                raise _Refused(400, "invalid_request", f"{name} must be at most {most} characters")
         await issue_check(client_id, client_secret)
         try:
             id_token, expires_in = await run_in_threadpool(

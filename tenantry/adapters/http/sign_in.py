@@ -27,6 +27,7 @@ from tenantry.adapters.http.sign_in_pages import (
     repost_page,
     test_result_page,
 )
+from tenantry.adapters.sign_in.links import AUTHORIZE_PATH
 from tenantry.adapters.sign_in.pending import (
     COOKIE,
     MAX_AGE,
@@ -38,7 +39,6 @@ from tenantry.application.app import Tenantry
 from tenantry.domain.errors import InvalidField, TenantryError
 from tenantry.domain.sign_in_errors import ConnectionNotActive, RedirectUriNotAllowed
 
-AUTHORIZE_PATH: Final = "/oauth/authorize"
 ACS_PATH: Final = "/sso/v1/saml/{connection_id}/acs"
 CALLBACK_PATH: Final = "/sso/v1/oidc/{connection_id}/callback"
 Text = Annotated[str | None, Query(max_length=2048)]
@@ -99,10 +99,8 @@ def add_sign_in_routes(
         if signed_in is None:  # never: a login that is not a test signs someone in
             raise InvalidField("login", "completed without a signed-in user")
         request = finished.app
-        if request is None:  # IdP-initiated: the host's first registered application
-            if not t.sso_config.redirect_uris:
-                raise RedirectUriNotAllowed("(none registered)")
-            request = AppRequest(None, t.sso_config.redirect_uris[0])
+        if request is None:  # never: an IdP-initiated login is bound to its application
+            raise InvalidField("login", "completed without an application to hand it to")
         grant = signed_in.model_dump() | {"nonce": request.nonce}
         code = codes.issue(request.client_id, request.redirect_uri, grant)
         query = {"code": code} | ({"state": request.state} if request.state else {})

@@ -4,12 +4,14 @@ it is readable or changeable in the browser, and a stale one is refused.
 
 It holds what the callback needs (the SAML request id, or the OIDC ``state``, ``nonce`` and PKCE
 verifier) and what the application asked for (``client_id``, ``redirect_uri``, its ``state`` and
-``nonce``). An admin's "test connection" login is started from a sealed :class:`TestTicket`.
+``nonce``). An admin's "test connection" login is started from a sealed :class:`TestTicket`,
+good for one login of one browser, whose outcome is recorded as made by the admin who asked.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any, Final
@@ -30,7 +32,7 @@ TEST_TICKET_AGE: Final = timedelta(minutes=10)
 class AppRequest:
     """What the embedding application asked ``/oauth/authorize`` for."""
 
-    client_id: str | None
+    client_id: str
     redirect_uri: str
     state: str | None = None
     nonce: str | None = None
@@ -50,16 +52,21 @@ class PendingLogin:
     code_verifier: str | None = field(default=None, repr=False)
     test_of: str | None = None
     """An admin's test login: the organization whose connection is tested."""
+    test_actor: str | None = None
+    """An admin's test login: who started it (the actor of the recorded outcome)."""
 
 
 @dataclass(frozen=True)
 class TestTicket:
-    """An admin's permission to start one test login of a connection."""
+    """An admin's (``actor``'s) permission to start one test login of a connection;
+    ``ticket_id`` makes it single-use (see :meth:`SignIn.start`)."""
 
     __test__ = False  # not a pytest class
 
     organization_id: str
     connection_id: str
+    actor: str
+    ticket_id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
 
 
 def _box(config: SsoConfig) -> MultiFernet:

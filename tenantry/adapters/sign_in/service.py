@@ -23,6 +23,7 @@ import httpx
 
 from tenantry.adapters.sign_in import settings
 from tenantry.adapters.sign_in.pending import (
+    TEST_TICKET_AGE,
     AppRequest,
     PendingLogin,
     TestTicket,
@@ -37,6 +38,7 @@ from tenantry.adapters.sso.saml_response import SamlResponseValidator
 from tenantry.application.app import Tenantry
 from tenantry.application.connection_dto import Connection
 from tenantry.application.sso_sign_in import SignedIn, SsoProfile, sso_actor
+from tenantry.domain.errors import InvalidField
 from tenantry.domain.sso_errors import (
     IdentityProviderUnavailable,
     OidcReason,
@@ -108,9 +110,15 @@ class SignIn:
         test: TestTicket | None = None,
     ) -> Started:
         """Starts a login at ``connection_id`` (an admin's test login with ``test``: the IdP is
-        asked to authenticate again, ``ForceAuthn``)."""
+        asked to authenticate again, ``ForceAuthn``; each ticket starts one login only)."""
         conn = self._connection(connection_id, None if test is None else test.organization_id)
         test_of = None if test is None else test.organization_id
+        test_actor = None if test is None else test.actor
+        if test is not None:
+            now = self.clock()
+            key = f"test-ticket:{test.ticket_id}"
+            if not self.replay_cache.claim(key, expires_at=now + TEST_TICKET_AGE, now=now):
+                raise InvalidField("test", "the test link was used already; start a new test")
         if conn.type == "SAML":
             login = start_login(
                 settings.saml_idp(conn),
@@ -126,6 +134,7 @@ class SignIn:
                 request_id=login.request_id,
                 relay_state=login.relay_state,
                 test_of=test_of,
+                test_actor=test_actor,
             )
             return Started(login.redirect_url, seal(self.tenantry.sso_config, pending))
         rp = self._relying_party(conn)
@@ -140,6 +149,7 @@ class SignIn:
             nonce=oidc.nonce,
             code_verifier=oidc.code_verifier,
             test_of=test_of,
+            test_actor=test_actor,
         )
         return Started(url, seal(self.tenantry.sso_config, pending))
 
@@ -196,6 +206,8 @@ class SignIn:
         app = None if pending is None else pending.app
         if pending is None or pending.test_of is None:
             verified = verify()
+            if pending is None:  # IdP-initiated: to the host's application for such logins
+                app = self._idp_initiated_app(conn, verified)
             signed_in = self.tenantry.complete_sso_sign_in(conn.id, profile_of(verified))
             return Finished(app, signed_in=signed_in, identity=verified)
         failure: str | None = None
@@ -211,9 +223,17 @@ class SignIn:
             conn.id,
             success=failure is None,
             failure_reason=failure,
-            actor=sso_actor(conn.id),
+            actor=pending.test_actor or sso_actor(conn.id),
         )
         return Finished(app, tested=tested, identity=identity)
+
+    def _idp_initiated_app(self, conn: Connection, verified: SsoIdentity) -> AppRequest:
+        """The application an IdP-initiated login goes to, its code bound to that client; with
+        none set, the login is refused (and the refusal recorded on the connection)."""
+        bound = self.tenantry.sso_config.idp_initiated_app()
+        if bound is None:
+            self.tenantry.refuse_idp_initiated_sign_in(conn.id, verified.email)
+        return AppRequest(*bound)
 
     def _connection(self, connection_id: str, test_of: str | None) -> Connection:
         if test_of is not None:  # a test runs before the connection is enabled, too

@@ -4,13 +4,13 @@ to authenticate again), whose outcome is recorded on the connection (``test_conn
 from __future__ import annotations
 
 from typing import Annotated, Final
-from urllib.parse import urlencode
 
 from fastapi import Path, Response
 from pydantic import BaseModel
 
-from tenantry.adapters.http.routing import App, OrgId, Routes, json_response
-from tenantry.adapters.sign_in.pending import TEST_TICKET_AGE, TestTicket, test_ticket
+from tenantry.adapters.http.routing import App, By, OrgId, Routes, json_response
+from tenantry.adapters.sign_in.links import connection_test_url
+from tenantry.adapters.sign_in.pending import TEST_TICKET_AGE, TestTicket
 
 routes = Routes("connections")
 
@@ -19,7 +19,8 @@ _TEST: Final = "/api/v1/organizations/{organization_id}/connections/{connection_
 
 
 class ConnectionTestLink(BaseModel):
-    """Open ``url`` in a browser within ``expires_in`` seconds to sign in once at the IdP."""
+    """Open ``url`` in a browser within ``expires_in`` seconds to sign in once at the IdP (the
+    link starts one login only; the outcome is recorded as made by who asked for it)."""
 
     url: str
     expires_in: int
@@ -34,10 +35,9 @@ class ConnectionTestLink(BaseModel):
     "`missing_attribute`, …). No one is provisioned by a test.",
     response_model=ConnectionTestLink,
 )
-def test_connection(t: App, organization_id: OrgId, connection_id: ConnId) -> Response:
+def test_connection(t: App, by: By, organization_id: OrgId, connection_id: ConnId) -> Response:
     conn = t.get_connection(organization_id, connection_id)  # it exists in this organization
-    ticket = test_ticket(t.sso_config, TestTicket(conn.organization_id, conn.id))
-    url = f"{t.sso_config.base_url}/oauth/authorize?{urlencode({'test': ticket})}"
+    url = connection_test_url(t.sso_config, TestTicket(conn.organization_id, conn.id, by.actor))
     return json_response(
         ConnectionTestLink(url=url, expires_in=int(TEST_TICKET_AGE.total_seconds()))
     )

@@ -7,15 +7,20 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+import uvicorn
+from starlette.types import ASGIApp
 
+from tests.integration.oidc_provider import FakeOidcProvider
 from tests.support import database
 
 TENANTRY = str(Path(sys.executable).with_name("tenantry"))
@@ -81,10 +86,13 @@ class Server:
 
 
 @contextmanager
-def serve(database_url: str, *, workers: int = 1, log: Path | None = None) -> Iterator[Server]:
-    """Starts ``tenantry serve`` on a free loopback port; stops it with SIGTERM afterwards."""
+def serve(
+    database_url: str, *, workers: int = 1, log: Path | None = None, port: int | None = None
+) -> Iterator[Server]:
+    """Starts ``tenantry serve`` on ``port`` (a free loopback port by default); stops it with
+    SIGTERM afterwards."""
     client_id, secret = create_client(database_url)
-    port = free_port()
+    port = port or free_port()
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [
@@ -124,6 +132,23 @@ def serve(database_url: str, *, workers: int = 1, log: Path | None = None) -> It
             out.close()  # type: ignore[union-attr]
 
 
+@contextmanager
+def serve_app(app: ASGIApp, port: int) -> Iterator[None]:
+    """Serves an ASGI app (a test IdP, an application's page) over HTTP on a loopback port, in
+    a thread, until the block ends."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    while not running.started:
+        time.sleep(0.05)
+    try:
+        yield
+    finally:
+        running.should_exit = True
+        thread.join(timeout=10)
+
+
 # --- fixtures (imported by the tests/e2e/test_http*.py modules) ---
 
 
@@ -139,3 +164,12 @@ def server(served_database: str, tmp_path: Path) -> Iterator[Server]:
     """``tenantry serve`` running on the test's database."""
     with serve(served_database, log=tmp_path / "server.log") as s:
         yield s
+
+
+@pytest.fixture
+def oidc_provider() -> Iterator[FakeOidcProvider]:
+    """The test OIDC provider served over real HTTP on a loopback port."""
+    port = free_port()
+    provider = FakeOidcProvider(lambda: datetime.now(UTC), issuer=f"http://127.0.0.1:{port}")
+    with serve_app(provider.app(), port):
+        yield provider

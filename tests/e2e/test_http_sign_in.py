@@ -8,7 +8,6 @@ no secret in the server's log."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,10 +17,9 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 import jwt
 import pytest
-import uvicorn
 from cryptography.fernet import Fernet
 
-from tests.e2e.http_support import Server, free_port, serve, served_database
+from tests.e2e.http_support import Server, oidc_provider, serve, served_database
 from tests.integration.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeOidcProvider
 from tests.integration.saml_idp import FakeSamlIdp, encode, sign
 from tests.integration.sign_in_support import (
@@ -31,7 +29,7 @@ from tests.integration.sign_in_support import (
     relay_state,
 )
 
-__all__ = ["served_database"]  # the fixture, shared with the other served tests
+__all__ = ["oidc_provider", "served_database"]  # the fixtures, shared with other served tests
 
 BASE_URL = "http://localhost:8000"  # the SP URLs the IdP is told; the test reaches the real port
 ORGS = "/api/v1/organizations"
@@ -185,22 +183,6 @@ def test_concurrent_logins_for_the_last_seats_admit_exactly_the_free_ones(
     with server.client() as api:
         usage = api.get(f"{ORGS}/{org}/seat-usage").json()
     assert usage["seats_in_use"] == seats, usage
-
-
-@pytest.fixture
-def oidc_provider() -> Iterator[FakeOidcProvider]:
-    """The test OIDC provider served over real HTTP on a loopback port."""
-    port = free_port()
-    provider = FakeOidcProvider(lambda: datetime.now(UTC), issuer=f"http://127.0.0.1:{port}")
-    config = uvicorn.Config(provider.app(), host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    while not running.started:
-        time.sleep(0.05)
-    yield provider
-    running.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_an_oidc_login_through_tenantry_serve_ends_with_an_id_token(

@@ -19,6 +19,13 @@ _HEADERS: Final = {
     "script-src 'unsafe-inline'; style-src 'unsafe-inline'",
     "X-Frame-Options": "DENY",
 }
+_REPOST_HEADERS: Final = {
+    **_HEADERS,
+    # No form-action: browsers apply it to the redirects after the submission too, and the ACS
+    # answers the re-post by redirecting to the application, another origin.
+    "Content-Security-Policy": "default-src 'none'; "
+    "script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+}
 
 
 _HTML: Final = {"text/html": {"schema": {"type": "string"}}}
@@ -40,12 +47,14 @@ PAGE_RESPONSES: Final[dict[int | str, dict[str, Any]]] = {
 """The OpenAPI responses of the sign-in routes (browser pages, not JSON)."""
 
 
-def _page(title: str, body: str, status_code: int) -> HTMLResponse:
+def _page(
+    title: str, body: str, status_code: int, headers: dict[str, str] = _HEADERS
+) -> HTMLResponse:
     html = (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         f"<title>{escape(title)}</title></head><body><h1>{escape(title)}</h1>{body}</body></html>"
     )
-    return HTMLResponse(html, status_code=status_code, headers=_HEADERS)
+    return HTMLResponse(html, status_code=status_code, headers=headers)
 
 
 def refusal_page(error: TenantryError) -> HTMLResponse:
@@ -73,4 +82,4 @@ def repost_page(action: str, fields: dict[str, str]) -> HTMLResponse:
         "<noscript><button type=submit>Continue</button></noscript></form>"
         "<script>document.forms[0].submit()</script>"
     )
-    return _page("Signing in", body, 200)
+    return _page("Signing in", body, 200, _REPOST_HEADERS)

@@ -5,6 +5,7 @@ your writes), each only if the caller may see its organization."""
 
 from __future__ import annotations
 
+from itertools import islice
 from typing import Annotated, Any
 
 from fastapi import Body, Path, Response
@@ -45,17 +46,43 @@ ExternalId = Annotated[str, Path(description="The user's external id.", max_leng
 
 def _hosted(t: Tenantry, views: Views, access: Grant, user: dto.User) -> user_schemas.User:
     """``user`` with the memberships the caller may see, in the hosted shape."""
-    memberships = views.store.list_user_memberships(user.id, **views.read_your_writes())
-    shown = [
-        schemas.Membership.of(m, t.get_organization(m.organization_id).display_name)
-        for m in t.with_role_details([m for m in memberships if access.sees(m.organization_id)])
+    return _hosted_all(t, views, access, [user])[0]
+
+
+def _hosted_all(
+    t: Tenantry, views: Views, access: Grant, users: list[dto.User]
+) -> list[user_schemas.User]:
+    """``users`` as :func:`_hosted` shows each, reading the log's head once, each organization's
+    name and roles once for the whole list."""
+    read = views.read_your_writes()
+    seen = [
+        [
+            m
+            for m in views.store.list_user_memberships(u.id, **read)
+            if access.sees(m.organization_id)
+        ]
+        for u in users
     ]
-    return user_schemas.User.of(user, shown)
+    detailed = iter(t.with_role_details([m for ms in seen for m in ms]))
+    names: dict[str, str] = {}
+
+    def name(organization_id: str) -> str:
+        if organization_id not in names:
+            names[organization_id] = t.get_organization(organization_id).display_name
+        return names[organization_id]
+
+    return [
+        user_schemas.User.of(
+            user,
+            [schemas.Membership.of(m, name(m.organization_id)) for m in islice(detailed, len(ms))],
+        )
+        for user, ms in zip(users, seen, strict=True)
+    ]
 
 
 def _page(t: Tenantry, views: Views, access: Grant, page: UserPage) -> user_schemas.UserPage:
     return user_schemas.UserPage(
-        users=[_hosted(t, views, access, u) for u in page.users],
+        users=_hosted_all(t, views, access, list(page.users)),
         next_page_token=page.next_page_token,
         prev_page_token=page.prev_page_token,
         total_size=page.total_size,

@@ -14,7 +14,13 @@ from tenantry.domain import ids
 from tenantry.domain.directory import Directory as DirectoryAggregate
 from tenantry.domain.directory import DirectorySecret as SecretRecord
 
-__all__ = ["Directory", "DirectoryMappingView", "DirectoryPrincipal", "DirectorySecret"]
+__all__ = [
+    "Directory",
+    "DirectoryMappingView",
+    "DirectoryPrincipal",
+    "DirectorySecret",
+    "NewDirectorySecret",
+]
 
 SCIM_PATH: Final = "/scim/v2"
 
@@ -66,6 +72,26 @@ class Directory(_Frozen):
     total_groups: int
     create_time: datetime
     update_time: datetime
+
+    def at(self, base_url: str) -> Directory:
+        """The directory with its SCIM base URL under ``base_url`` (the server's public one)."""
+        return self.model_copy(update={"directory_endpoint": base_url + self.directory_endpoint})
+
+
+class NewDirectorySecret(_Frozen):
+    """A new bearer token (``plain_secret``), answered this once (only its hash is kept), its
+    record and the directory."""
+
+    plain_secret: str
+    secret: DirectorySecret
+    directory: Directory
+
+    def __repr__(self) -> str:  # the token stays out of logs and tracebacks
+        return f"NewDirectorySecret(secret={self.secret!r})"
+
+    @classmethod
+    def of(cls, directory: Directory, token: str) -> NewDirectorySecret:
+        return cls(plain_secret=token, secret=directory.secrets[-1], directory=directory)
 
 
 @dataclass(frozen=True)

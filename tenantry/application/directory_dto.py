@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from tenantry.domain import ids
 from tenantry.domain.directory import Directory as DirectoryAggregate
@@ -82,12 +82,9 @@ class NewDirectorySecret(_Frozen):
     """A new bearer token (``plain_secret``), answered this once (only its hash is kept), its
     record and the directory."""
 
-    plain_secret: str
+    plain_secret: str = Field(repr=False)  # out of logs and tracebacks
     secret: DirectorySecret
     directory: Directory
-
-    def __repr__(self) -> str:  # the token stays out of logs and tracebacks
-        return f"NewDirectorySecret(secret={self.secret!r})"
 
     @classmethod
     def of(cls, directory: Directory, token: str) -> NewDirectorySecret:

@@ -7,6 +7,8 @@ from tenantry.domain.errors import *  # noqa: F403
 from tenantry.domain.errors import __all__ as _core_errors
 from tenantry.domain.feature_errors import *  # noqa: F403
 from tenantry.domain.feature_errors import __all__ as _feature_errors
+from tenantry.domain.provisioning_errors import *  # noqa: F403
+from tenantry.domain.provisioning_errors import __all__ as _provisioning_errors
 from tenantry.domain.restore_errors import *  # noqa: F403
 from tenantry.domain.restore_errors import __all__ as _restore_errors
 from tenantry.domain.role_errors import *  # noqa: F403
@@ -27,4 +29,5 @@ __all__ = [
     *_user_errors,
     *_connection_errors,
     *_sign_in_errors,
+    *_provisioning_errors,
 ]

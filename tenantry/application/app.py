@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from tenantry.application.api_clients import ApiClientAudit
 from tenantry.application.connections import Connections
+from tenantry.application.directories import Directories
 from tenantry.application.domains import Domains
 from tenantry.application.expiry import InvitationExpiry
 from tenantry.application.history import History
@@ -43,6 +44,7 @@ class Tenantry(
     Connections,
     Domains,
     SsoSignIns,
+    Directories,
 ):
     """Organizations, their settings, seat limits, members and invitations, event-sourced.
 

@@ -16,6 +16,7 @@ from tenantry.application.serialization import BASE_FIELDS
 from tenantry.domain import ids
 from tenantry.domain.base import DomainEvent
 from tenantry.domain.connection import Connection
+from tenantry.domain.directory import Directory
 from tenantry.domain.key_claim import KeyClaim
 from tenantry.domain.membership import Membership
 from tenantry.domain.org_domain import DomainClaim, OrganizationDomain
@@ -56,6 +57,7 @@ _NAMES_ITS_ORGANIZATION: tuple[type[DomainEvent], ...] = (
     OrganizationDomain.Event,
     DomainClaim.Event,
     SsoRegistry.Event,
+    Directory.Event,  # SCIM: a directory's first event names its organization
 )
 
 

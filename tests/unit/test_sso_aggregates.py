@@ -57,6 +57,8 @@ GOLDEN_TOPICS = sorted(
         "tenantry.domain.sso_registry:SsoRegistry.ConnectionUnlisted",
         "tenantry.domain.sso_registry:SsoRegistry.DomainListed",
         "tenantry.domain.sso_registry:SsoRegistry.DomainUnlisted",
+        "tenantry.domain.sso_registry:SsoRegistry.DirectoryListed",
+        "tenantry.domain.sso_registry:SsoRegistry.DirectoryUnlisted",
         "tenantry.domain.sso_registry:SsoRegistry.Opened",
     ]
 )

@@ -28,6 +28,8 @@ from eventsourcing.utils import Environment, EnvType, get_topic
 from tenantry.application.serialization import JSONTranscoder, PydanticMapper
 from tenantry.domain import ids, values
 from tenantry.domain.base import Act, Aggregate, utc
+from tenantry.domain.directory_group import DirectoryGroup
+from tenantry.domain.directory_roster import DirectoryRoster
 from tenantry.domain.errors import ConcurrentModification, OrganizationNotFound
 from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
@@ -92,6 +94,9 @@ class Kernel(Application[UUID]):
     name = "tenantry"
     snapshotting_intervals = {Organization: 50, Membership: 50}
     snapshotting_projectors = {Organization: fold, Membership: fold}
+    # A directory's roster and a large group change with every SCIM push to them.
+    snapshotting_intervals.update({DirectoryRoster: 200, DirectoryGroup: 200})
+    snapshotting_projectors.update({DirectoryRoster: fold, DirectoryGroup: fold})
     env = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
 
     def __init__(

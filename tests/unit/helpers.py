@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 from uuid import UUID
 
+import pytest
 from eventsourcing.domain import CanInitAggregate
 from eventsourcing.utils import get_topic
 
@@ -94,3 +95,22 @@ def aggregate_topics(*modules: ModuleType) -> list[str]:
                 concrete.discard(aggregate.Created)
             found |= concrete | {aggregate.Snapshot}
     return sorted(get_topic(c) for c in found)
+
+
+def expect_outcome(
+    app: Tenantry,
+    error: type[Exception] | None,
+    call: Callable[[], Any],
+    *,
+    records: bool = True,
+) -> Any:
+    """Runs a command a model predicted: its result and whether it recorded events (``records``)
+    when ``error`` is None; else it must raise ``error`` and record nothing."""
+    if error is None:
+        result = call()
+        assert (app.last_position is not None) == records
+        return result
+    with pytest.raises(error):
+        call()
+    assert app.last_position is None
+    return None

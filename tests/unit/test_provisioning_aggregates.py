@@ -282,3 +282,15 @@ def test_the_roster_refuses_a_taken_user_name_or_person() -> None:
     with pytest.raises(ScimUniquenessConflict):
         roster.reindex_user(u2, _entry("ada", "bob@acme.test"), ACT)
     assert roster.collect_events() == []
+
+
+def test_a_roster_and_a_group_load_from_their_snapshots() -> None:
+    roster = DirectoryRoster.open(uuid4(), uuid4(), ACT)
+    u1, g1 = uuid4(), uuid4()
+    roster.list_user(u1, _entry("Ada", "ada@acme.test", "e1"), ACT)
+    roster.list_group(g1, RosterGroup(display_name="Eng", external_id=None), ACT)
+    roster.change_group_members(g1, [u1], [], ACT)
+    group = DirectoryGroup.create(g1, uuid4(), uuid4(), {"displayName": "Eng"}, [u1], ACT)
+    for aggregate in (roster, group):
+        loaded = type(aggregate).Snapshot.take(aggregate).mutate(None)
+        assert (loaded.state, loaded.version) == (aggregate.state, aggregate.version)

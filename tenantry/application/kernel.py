@@ -263,6 +263,13 @@ class Kernel(Application[UUID]):
             return None
         return agg if isinstance(agg, cls) else None
 
+    def _find_membership(self, membership_id: UUID) -> Membership | None:
+        """Like ``_get``, but a membership that does not exist (the usual case when admitting
+        someone new) costs one query instead of a snapshot lookup and an event read."""
+        if not any(True for _ in self.events.get(membership_id, limit=1)):
+            return None
+        return self._get(membership_id, Membership)
+
     def _org(self, organization_id: str, *, for_update: bool = True) -> Organization:
         uid = ids.decode(ids.ORG, organization_id, "organization_id")
         org = self._get(uid, Organization, for_update=for_update)

@@ -227,7 +227,7 @@ class DirectoryProvisioning(ScimGroups, DirectoryListings):
             for group in groups:
                 if group is not None:
                     group.remove_member(du.id, act)
-            membership = self._get(ids.membership_uuid(org.id, du.state.user_id), Membership)
+            membership = self._find_membership(ids.membership_uuid(org.id, du.state.user_id))
             if membership is not None and membership.state.status is not None:
                 admission.remove(org, membership, act)
             du.delete(act)
@@ -247,7 +247,7 @@ class DirectoryProvisioning(ScimGroups, DirectoryListings):
         """Makes the person ``du`` names a member as a create does (see the module's
         docstring); returns the aggregates to save."""
         user_id = du.state.user_id
-        membership = self._get(ids.membership_uuid(org.id, user_id), Membership)
+        membership = self._find_membership(ids.membership_uuid(org.id, user_id))
         status = None if membership is None else membership.status_at(act.now)
         if status is not None and self._linked_elsewhere(org, directory, user_id):
             raise ScimUniquenessConflict("email", du.state.email)
@@ -268,7 +268,7 @@ class DirectoryProvisioning(ScimGroups, DirectoryListings):
     ) -> list[Aggregate | None]:
         """The membership after a replace that names the same person: it follows a change of
         ``active``, and takes the mapped metadata and names."""
-        membership = self._get(ids.membership_uuid(org.id, du.state.user_id), Membership)
+        membership = self._find_membership(ids.membership_uuid(org.id, du.state.user_id))
         if du.active and not was_active:
             return self._activate(org, directory, roster, du, membership, act)
         status = None if membership is None else membership.status_at(act.now)

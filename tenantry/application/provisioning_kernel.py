@@ -149,6 +149,16 @@ class ProvisioningKernel(Directories):
         names = (groups[g].display_name.casefold() for g in roster.groups_of(directory_user))
         return sorted({table[n] for n in names if n in table})
 
+    def _after_mapping_change(
+        self, org: Organization, directory: Directory, act: Act
+    ) -> list[Membership]:
+        """After the directory's mapping changed: every grouped user's roles from the new
+        ``group_roles`` (none if it maps none); the memberships to save with ``org``."""
+        roster = self._get(DirectoryRoster.create_id(directory.id), DirectoryRoster)
+        if roster is None:
+            return []
+        return self._set_group_roles(org, directory, roster, list(roster.state.user_groups), act)
+
     def _set_group_roles(
         self,
         org: Organization,

@@ -240,3 +240,24 @@ def test_the_roster_and_the_directory_users_replay_from_their_stored_events(
     roster_id = DirectoryRoster.create_id(ids.decode(ids.DIRECTORY, dir_id))
     for uid in (roster_id, ids.decode(ids.DIRECTORY_USER, ada)):
         assert_replays_to(app.repository.get(uid), app.events.get(uid))
+
+
+def test_a_large_group_changes_by_the_members_who_join_or_leave(
+    make_app: Callable[..., Tenantry],
+) -> None:
+    app = make_app("memory://")
+    org_id, dir_id = active_directory(app, mapping={"group_roles": {"Staff": "staff"}})
+    made = [app.scim_create(dir_id, USER, scim_user(f"u{i}@acme.test")).id for i in range(2001)]
+    staff = app.scim_create(dir_id, GROUP, scim_group("Staff", made[:2000]))
+    assert app.get_membership(org_id, "u1999@acme.test").roles == ["staff"]
+    before = app.recorder.max_notification_id() or 0
+    app.scim_replace(dir_id, GROUP, staff.id, scim_group("Staff", made[1:]))
+    recorded = stored(app, before)
+    changes = {t.rpartition(":")[2]: e for _, t, e in recorded if "Directory" in t}
+    assert len(changes["DirectoryGroup.MembersAdded"]["members"]) == 1
+    assert len(changes["DirectoryGroup.MembersRemoved"]["members"]) == 1
+    joined = changes["DirectoryRoster.GroupMembersChanged"]
+    assert (len(joined["joined"]), len(joined["left"])) == (1, 1)
+    assert len(recorded) < 12  # the two members' roles, not the group's 2000
+    assert app.get_membership(org_id, "u0@acme.test").roles != ["staff"]
+    assert app.get_membership(org_id, "u2000@acme.test").roles == ["staff"]

@@ -261,3 +261,35 @@ def test_a_large_group_changes_by_the_members_who_join_or_leave(
     assert len(recorded) < 12  # the two members' roles, not the group's 2000
     assert app.get_membership(org_id, "u0@acme.test").roles != ["staff"]
     assert app.get_membership(org_id, "u2000@acme.test").roles == ["staff"]
+
+
+def test_the_audit_log_files_what_the_directory_did_under_its_organization(
+    app: Tenantry,
+) -> None:
+    org_id, dir_id = active_directory(app)
+    ada = app.scim_create(dir_id, USER, scim_user("ada@acme.test")).id
+    group = app.scim_create(dir_id, GROUP, scim_group("Eng", [ada])).id
+    app.scim_replace(dir_id, USER, ada, scim_user("ada@acme.test", active=False))
+    app.scim_delete(dir_id, GROUP, group)
+    app.scim_delete(dir_id, USER, ada)
+    views = app.views  # type: ignore[attr-defined]
+    page = views.list_audit_log(
+        organization_id=org_id, page_size=100, min_position=app.last_position
+    )
+    by_directory = [e for e in page.entries if e.actor == f"directory:{dir_id}"]
+    events = {e.event for e in by_directory}
+    assert {
+        "DirectoryUser.Created",
+        "DirectoryUser.Replaced",
+        "DirectoryUser.Deleted",
+        "DirectoryGroup.Created",
+        "DirectoryGroup.Deleted",
+        "DirectoryRoster.UserListed",
+        "DirectoryRoster.GroupUnlisted",
+        "Organization.MemberAdded",
+        "Organization.MemberDeactivated",
+        "Organization.MemberRemoved",
+        "Membership.Provisioned",
+    } <= events
+    listed = next(e for e in by_directory if e.event == "DirectoryRoster.UserListed")
+    assert listed.data["directory_user_id"] == ada

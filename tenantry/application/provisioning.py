@@ -128,15 +128,16 @@ class DirectoryProvisioning(ScimGroups, DirectoryListings):
         return [ids.encode(ids.DIRECTORY_GROUP, g) for g in roster.state.groups]
 
     def scim_get_many(
-        self, directory_id: str, kind: ScimKind | str, resource_ids: Sequence[str]
+        self, directory_id: str, kind: ScimKind | str, ids: Sequence[str]
     ) -> list[ScimRecord]:
-        """The records of ``resource_ids`` that exist, in the order given."""
+        """The records of ``ids`` that exist, in the order given (the design's name shadows
+        the ``ids`` module here, which this method does not use)."""
         cls = _class_of(scim_kind(kind))
-        if isinstance(resource_ids, str) or not isinstance(resource_ids, Sequence):
+        if isinstance(ids, str) or not isinstance(ids, Sequence):
             raise InvalidField("ids", "must be a list of ids")
         directory, _, _ = self._target(directory_id, for_update=False)
         out = []
-        for rid in resource_ids:
+        for rid in ids:
             try:
                 out.append(record_of(self._resource(directory, cls, rid, for_update=False)))
             except ScimResourceNotFound:

@@ -293,3 +293,27 @@ def test_the_audit_log_files_what_the_directory_did_under_its_organization(
     } <= events
     listed = next(e for e in by_directory if e.event == "DirectoryRoster.UserListed")
     assert listed.data["directory_user_id"] == ada
+
+
+def test_records_are_read_many_at_once_and_found_by_their_indexed_attributes(
+    app: Tenantry,
+) -> None:
+    _, dir_id = active_directory(app)
+    ada = app.scim_create(dir_id, USER, scim_user("ada@acme.test")).id
+    bob = app.scim_create(dir_id, "User", scim_user("bob@acme.test")).id
+    eng = app.scim_create(dir_id, GROUP, scim_group("Eng", [], externalId="g-1"))
+    app.scim_delete(dir_id, USER, ada)
+    gone = ids.encode(ids.DIRECTORY_USER, ids.new_id())
+    got = app.scim_get_many(dir_id, USER, [bob, ada, gone, "not-an-id"])
+    assert [r.id for r in got] == [bob]
+    assert app.scim_get_many(dir_id, "Group", ids=[eng.id]) == [eng]
+    assert app.scim_find(dir_id, GROUP, "externalId", "g-1") == [eng]
+    assert app.scim_find(dir_id, GROUP, "displayName", "ENG") == [eng]
+    with pytest.raises(InvalidField) as refused:
+        app.scim_find(dir_id, USER, "displayName", "x")
+    assert refused.value.field == "attribute"
+    with pytest.raises(InvalidField) as refused:
+        app.scim_ids(dir_id, "Widget")
+    assert refused.value.field == "kind"
+    with pytest.raises(ScimResourceNotFound):
+        app.scim_get(dir_id, GROUP, bob)  # a user's id is no group's

@@ -78,7 +78,7 @@ class ProvisioningKernel(Directories):
         """The live, active directory, its organization and its roster (``None`` until the
         directory's first user or group); :class:`DirectoryNotActive` unless the directory is
         enabled and its organization's ``dir_sync`` feature is on."""
-        directory = self._live_directory(directory_id, for_update=for_update)
+        directory = self._live_directory(directory_id, for_update=False)  # only read
         org = self._get(directory.state.organization_id, Organization, for_update=for_update)
         if org is None or org.is_deleted:
             raise DirectoryNotActive(directory_id)

@@ -317,3 +317,13 @@ def test_records_are_read_many_at_once_and_found_by_their_indexed_attributes(
     assert refused.value.field == "kind"
     with pytest.raises(ScimResourceNotFound):
         app.scim_get(dir_id, GROUP, bob)  # a user's id is no group's
+
+
+def test_a_password_the_directory_sends_never_reaches_an_event(app: Tenantry) -> None:
+    _, dir_id = active_directory(app)
+    record = app.scim_create(dir_id, USER, scim_user("ada@acme.test", password="s3cret-Pw!"))
+    assert "password" not in record.document
+    app.scim_replace(dir_id, USER, record.id, scim_user("ada@acme.test", password="n3w-Pw!"))
+    recorded = repr(stored(app))
+    assert "s3cret-Pw!" not in recorded
+    assert "n3w-Pw!" not in recorded

@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from tenantry.application.app import Tenantry
+from tenantry.application.directory_dto import NewDirectorySecret
 from tenantry.errors import (
     DirectoryNotActive,
     DirectoryNotFound,
@@ -294,3 +295,14 @@ def test_the_audit_log_files_every_directory_event_under_its_organization(
     listed = [e for e in page.entries if e.event == "SsoRegistry.DirectoryListed"]
     assert [e.data["directory_id"] for e in listed] == [dir_id]
     assert token not in json.dumps([e.data for e in page.entries])
+
+
+def test_a_new_token_is_in_no_repr_nor_str(dir_app: Tenantry) -> None:
+    org_id = _org(dir_app)
+    dir_id = dir_app.create_directory(org_id).id
+    directory, token = dir_app.create_directory_secret(org_id, dir_id)
+    new = NewDirectorySecret.of(directory, token)
+    assert new.plain_secret == token
+    assert token not in repr(new)
+    assert token not in str(new)
+    assert new.secret.secret_suffix in repr(new)

@@ -24,7 +24,7 @@ from tenantry.adapters.http.routing import (
     written,
 )
 from tenantry.application.app import Tenantry
-from tenantry.application.directory_dto import Directory
+from tenantry.application.directory_dto import Directory, NewDirectorySecret
 
 routes = Routes("directories")
 
@@ -36,8 +36,7 @@ SecretId = Annotated[str, Path(description="A dsec_ id.", max_length=64)]
 
 def public(t: Tenantry, directory: Directory) -> Directory:
     """The directory with its SCIM base URL under the server's public base URL."""
-    endpoint = f"{t.sso_config.base_url}{directory.directory_endpoint}"
-    return directory.model_copy(update={"directory_endpoint": endpoint})
+    return directory.at(t.sso_config.base_url)
 
 
 def _one(t: Tenantry, directory: Directory) -> s.DirectoryResponse:
@@ -132,7 +131,7 @@ def delete_directory(t: App, by: By, organization_id: OrgId, directory_id: DirId
     summary="Create a bearer token for the directory's SCIM client (shown once)",
     description="`plain_secret` is the token: it is answered this once and only its hash is "
     "kept. The directory's older live tokens stop now, or after `grace_period_seconds`.",
-    response_model=s.SecretCreated,
+    response_model=NewDirectorySecret,
 )
 def create_directory_secret(
     t: App,
@@ -146,10 +145,7 @@ def create_directory_secret(
     directory, token = t.create_directory_secret(
         organization_id, directory_id, grace_period=grace, **by.kwargs()
     )
-    answer = s.SecretCreated(
-        plain_secret=token, secret=directory.secrets[-1], directory=public(t, directory)
-    )
-    return written(t, answer, 201)
+    return written(t, NewDirectorySecret.of(public(t, directory), token), 201)
 
 
 @routes.delete(

@@ -327,3 +327,19 @@ def test_a_password_the_directory_sends_never_reaches_an_event(app: Tenantry) ->
     recorded = repr(stored(app))
     assert "s3cret-Pw!" not in recorded
     assert "n3w-Pw!" not in recorded
+
+
+def test_a_group_change_at_a_stale_version_is_refused(app: Tenantry) -> None:
+    _, dir_id = active_directory(app)
+    ada = app.scim_create(dir_id, USER, scim_user("ada@acme.test")).id
+    eng = app.scim_create(dir_id, GROUP, scim_group("Eng", []))
+    with records_nothing(app), pytest.raises(ScimVersionMismatch) as stale:
+        app.scim_replace(dir_id, GROUP, eng.id, scim_group("Eng", [ada]), expected_version=2)
+    assert (stale.value.expected, stale.value.actual) == (2, 1)
+    with records_nothing(app), pytest.raises(InvalidField) as refused:
+        app.scim_delete(dir_id, GROUP, eng.id, expected_version="1")  # type: ignore[arg-type]
+    assert refused.value.field == "expected_version"
+    joined = app.scim_replace(dir_id, GROUP, eng.id, scim_group("Eng", [ada]), expected_version=1)
+    assert joined.version == 2
+    app.scim_delete(dir_id, GROUP, eng.id, expected_version=2)
+    assert app.scim_ids(dir_id, GROUP) == []

@@ -44,6 +44,7 @@ from tenantry.application.provisioning_groups import ScimGroups
 from tenantry.application.provisioning_kernel import (
     apply_roles,
     expected,
+    granted,
     record_of,
     scim_kind,
 )
@@ -305,7 +306,7 @@ class DirectoryProvisioning(ScimGroups, DirectoryListings):
             user = self._ensure_user(
                 user_id, email, act.now, act.actor, registered=membership is not None
             )
-            roles = scope.for_newcomer(mapped or None, "group_roles")
+            roles = granted(scope, mapped) or [scope.default_role()]
             newcomer = Newcomer(user_id, email, roles, _metadata(du, directory))
             method = ProvisioningMethod.DIR_SYNC.value
             membership = admission.add(org, membership, newcomer, method, act)

@@ -193,9 +193,16 @@ def apply_roles(
 ) -> bool:
     """Gives ``membership`` the ``mapped`` roles (the default role when there are none),
     recorded in the organization's history too; whether they changed."""
-    roles = scope.check(mapped, "group_roles") if mapped else [scope.default_role()]
+    roles = granted(scope, mapped) or [scope.default_role()]
     if roles == membership.state.roles:
         return False
     membership.change_roles(roles, act.now, act.actor, None)
     org.record_member_change(membership, act)
     return True
+
+
+def granted(scope: RoleScope, mapped: list[str]) -> list[str]:
+    """The roles ``mapped`` gives, as the organization has them now: a role deleted since the
+    mapping named it reads as the role its holders were moved to; each must be defined, once
+    roles are (:class:`UndefinedRole`)."""
+    return scope.check(sorted({scope.replacement(r) for r in mapped}), "group_roles")

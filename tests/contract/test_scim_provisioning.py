@@ -343,3 +343,16 @@ def test_a_group_change_at_a_stale_version_is_refused(app: Tenantry) -> None:
     assert joined.version == 2
     app.scim_delete(dir_id, GROUP, eng.id, expected_version=2)
     assert app.scim_ids(dir_id, GROUP) == []
+
+
+def test_a_mapped_role_deleted_since_reads_as_the_role_its_holders_moved_to(
+    app: Tenantry,
+) -> None:
+    org_id, dir_id = active_directory(app)
+    for role in ("auditor", "reviewer"):
+        app.create_organization_role(org_id, role)
+    app.update_directory(org_id, dir_id, mapping={"group_roles": {"Audit": "auditor"}})
+    app.delete_organization_role(org_id, "auditor", reassign_to="reviewer")
+    ada = app.scim_create(dir_id, USER, scim_user("ada@acme.test")).id
+    app.scim_create(dir_id, GROUP, scim_group("Audit", [ada]))
+    assert app.get_membership(org_id, "ada@acme.test").roles == ["reviewer"]

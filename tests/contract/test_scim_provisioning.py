@@ -356,3 +356,20 @@ def test_a_mapped_role_deleted_since_reads_as_the_role_its_holders_moved_to(
     ada = app.scim_create(dir_id, USER, scim_user("ada@acme.test")).id
     app.scim_create(dir_id, GROUP, scim_group("Audit", [ada]))
     assert app.get_membership(org_id, "ada@acme.test").roles == ["reviewer"]
+
+
+def test_a_new_group_mapping_gives_the_grouped_members_their_roles_at_once(
+    app: Tenantry,
+) -> None:
+    org_id, dir_id = active_directory(app)
+    ada = app.scim_create(dir_id, USER, scim_user("ada@acme.test")).id
+    app.scim_create(dir_id, USER, scim_user("bob@acme.test"))
+    app.scim_create(dir_id, GROUP, scim_group("Admins", [ada]))
+    default = app.get_membership(org_id, "ada@acme.test").roles
+    app.update_directory(org_id, dir_id, mapping={"group_roles": {"admins": "admin"}})
+    assert app.get_membership(org_id, "ada@acme.test").roles == ["admin"]
+    assert app.get_membership(org_id, "bob@acme.test").roles == default
+    app.update_directory(org_id, dir_id, mapping={"group_roles": {"Admins": "owner"}})
+    assert app.get_membership(org_id, "ada@acme.test").roles == ["owner"]
+    app.update_directory(org_id, dir_id, mapping={"group_roles": {}})  # roles left as they are
+    assert app.get_membership(org_id, "ada@acme.test").roles == ["owner"]

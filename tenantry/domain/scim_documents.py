@@ -84,7 +84,7 @@ def document(value: Mapping[str, Any], kind: ScimKind) -> dict[str, Any]:
             out[name] = _value(item, name, 1)
     required = "userName" if kind is ScimKind.USER else "displayName"
     out[required] = _identifier(out.get(required), required, required=True)
-    if "active" in out and not isinstance(out["active"], bool):
+    if out.get("active") is not None and not isinstance(out["active"], bool):
         raise InvalidField("active", "must be true or false")
     if len(json.dumps(out, ensure_ascii=False)) > MAX_DOCUMENT_CHARS:
         raise InvalidField("document", f"must be at most {MAX_DOCUMENT_CHARS} characters as JSON")
@@ -92,7 +92,7 @@ def document(value: Mapping[str, Any], kind: ScimKind) -> dict[str, Any]:
 
 
 def is_active(doc: Mapping[str, Any]) -> bool:
-    """A user is active unless its document says ``"active": false``."""
+    """A user is active unless its document says ``"active": false`` (absent or null: active)."""
     return doc.get("active", True) is not False
 
 

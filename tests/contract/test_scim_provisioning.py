@@ -198,6 +198,12 @@ def test_a_group_member_that_is_not_a_user_of_the_directory_is_refused(app: Tena
         app.scim_create(dir_id, GROUP, scim_group("Eng", [ada, unknown]))
     assert refused.value.field == "members[1].value"
     assert unknown in refused.value.rule
+    nested = {"displayName": "Eng", "members": [{"value": ada, "type": "Group"}]}
+    with records_nothing(app), pytest.raises(InvalidField) as refused:
+        app.scim_create(dir_id, GROUP, nested)
+    assert refused.value.field == "members[0].type"
+    typed = {"displayName": "Eng", "members": [{"value": ada, "type": "user", "display": "A"}]}
+    assert app.scim_create(dir_id, GROUP, typed).document["members"] == [{"value": ada}]
 
 
 def test_an_inactive_directory_provisions_nothing(app: Tenantry) -> None:

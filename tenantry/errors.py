@@ -9,6 +9,8 @@ from tenantry.domain.errors import *  # noqa: F403
 from tenantry.domain.errors import __all__ as _core_errors
 from tenantry.domain.feature_errors import *  # noqa: F403
 from tenantry.domain.feature_errors import __all__ as _feature_errors
+from tenantry.domain.provisioning_errors import *  # noqa: F403
+from tenantry.domain.provisioning_errors import __all__ as _provisioning_errors
 from tenantry.domain.restore_errors import *  # noqa: F403
 from tenantry.domain.restore_errors import __all__ as _restore_errors
 from tenantry.domain.role_errors import *  # noqa: F403
@@ -30,4 +32,5 @@ __all__ = [
     *_connection_errors,
     *_sign_in_errors,
     *_directory_errors,
+    *_provisioning_errors,
 ]

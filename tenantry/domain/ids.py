@@ -141,3 +141,12 @@ DIRECTORY: Final = "dir"
 DIRECTORY_SECRET: Final = "dsec"
 """A bearer token of a directory (its id; the token itself is never stored)."""
 PUBLIC_ID_FIELDS.update({"directory_id": DIRECTORY})  # directories' events
+DIRECTORY_USER: Final = "dus"
+"""A SCIM user of a directory (its SCIM ``id``)."""
+DIRECTORY_GROUP: Final = "dgp"
+"""A SCIM group of a directory (its SCIM ``id``)."""
+NS_DIRECTORY_ROSTER: Final = uuid.UUID("a2eb8ade-6021-4351-8260-148b274f495c")
+"""Namespace of the rosters' ids: one roster of SCIM users and groups per directory."""
+PUBLIC_ID_FIELDS.update(
+    {"directory_user_id": DIRECTORY_USER, "directory_group_id": DIRECTORY_GROUP}
+)  # provisioning's events

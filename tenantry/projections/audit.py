@@ -17,6 +17,9 @@ from tenantry.domain import ids
 from tenantry.domain.base import DomainEvent
 from tenantry.domain.connection import Connection
 from tenantry.domain.directory import Directory
+from tenantry.domain.directory_group import DirectoryGroup
+from tenantry.domain.directory_roster import DirectoryRoster
+from tenantry.domain.directory_user import DirectoryUser
 from tenantry.domain.key_claim import KeyClaim
 from tenantry.domain.membership import Membership
 from tenantry.domain.org_domain import DomainClaim, OrganizationDomain
@@ -58,6 +61,9 @@ _NAMES_ITS_ORGANIZATION: tuple[type[DomainEvent], ...] = (
     DomainClaim.Event,
     SsoRegistry.Event,
     Directory.Event,  # SCIM: a directory's first event names its organization
+    DirectoryUser.Event,  # provisioning: so does a SCIM user's, group's, roster's
+    DirectoryGroup.Event,
+    DirectoryRoster.Event,
 )
 
 

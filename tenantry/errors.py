@@ -3,10 +3,14 @@ capability, in the domain's ``*_errors`` modules)."""
 
 from tenantry.domain.connection_errors import *  # noqa: F403
 from tenantry.domain.connection_errors import __all__ as _connection_errors
+from tenantry.domain.directory_errors import *  # noqa: F403
+from tenantry.domain.directory_errors import __all__ as _directory_errors
 from tenantry.domain.errors import *  # noqa: F403
 from tenantry.domain.errors import __all__ as _core_errors
 from tenantry.domain.feature_errors import *  # noqa: F403
 from tenantry.domain.feature_errors import __all__ as _feature_errors
+from tenantry.domain.provisioning_errors import *  # noqa: F403
+from tenantry.domain.provisioning_errors import __all__ as _provisioning_errors
 from tenantry.domain.restore_errors import *  # noqa: F403
 from tenantry.domain.restore_errors import __all__ as _restore_errors
 from tenantry.domain.role_errors import *  # noqa: F403
@@ -27,4 +31,6 @@ __all__ = [
     *_user_errors,
     *_connection_errors,
     *_sign_in_errors,
+    *_directory_errors,
+    *_provisioning_errors,
 ]

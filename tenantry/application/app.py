@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from tenantry.application.api_clients import ApiClientAudit
 from tenantry.application.connections import Connections
+from tenantry.application.directories import Directories
 from tenantry.application.domains import Domains
 from tenantry.application.expiry import InvitationExpiry
 from tenantry.application.history import History
@@ -18,6 +19,7 @@ from tenantry.application.kernel import DEFAULT_INVITATION_LIFETIME, UNSET, utc_
 from tenantry.application.members import Members
 from tenantry.application.organization_settings import OrganizationSettings
 from tenantry.application.organizations import Organizations
+from tenantry.application.provisioning import DirectoryProvisioning
 from tenantry.application.restore import Restore
 from tenantry.application.roles import Roles
 from tenantry.application.signing_keys import SigningKeyAudit
@@ -43,6 +45,8 @@ class Tenantry(
     Connections,
     Domains,
     SsoSignIns,
+    DirectoryProvisioning,  # extends Directories, so listed before it
+    Directories,
 ):
     """Organizations, their settings, seat limits, members and invitations, event-sourced.
 

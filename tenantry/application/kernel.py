@@ -28,6 +28,8 @@ from eventsourcing.utils import Environment, EnvType, get_topic
 from tenantry.application.serialization import JSONTranscoder, PydanticMapper
 from tenantry.domain import ids, values
 from tenantry.domain.base import Act, Aggregate, utc
+from tenantry.domain.directory_group import DirectoryGroup
+from tenantry.domain.directory_roster import DirectoryRoster
 from tenantry.domain.errors import ConcurrentModification, OrganizationNotFound
 from tenantry.domain.membership import Membership
 from tenantry.domain.organization import Organization
@@ -92,6 +94,9 @@ class Kernel(Application[UUID]):
     name = "tenantry"
     snapshotting_intervals = {Organization: 50, Membership: 50}
     snapshotting_projectors = {Organization: fold, Membership: fold}
+    # A directory's roster and a large group change with every SCIM push to them.
+    snapshotting_intervals.update({DirectoryRoster: 200, DirectoryGroup: 200})
+    snapshotting_projectors.update({DirectoryRoster: fold, DirectoryGroup: fold})
     env = {"AGGREGATE_CACHE_MAXSIZE": "1000"}
 
     def __init__(
@@ -257,6 +262,13 @@ class Kernel(Application[UUID]):
         except AggregateNotFoundError:
             return None
         return agg if isinstance(agg, cls) else None
+
+    def _find_membership(self, membership_id: UUID) -> Membership | None:
+        """Like ``_get``, but a membership that does not exist (the usual case when admitting
+        someone new) costs one query instead of a snapshot lookup and an event read."""
+        if not any(True for _ in self.events.get(membership_id, limit=1)):
+            return None
+        return self._get(membership_id, Membership)
 
     def _org(self, organization_id: str, *, for_update: bool = True) -> Organization:
         uid = ids.decode(ids.ORG, organization_id, "organization_id")

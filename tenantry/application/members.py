@@ -10,7 +10,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Final
-from uuid import UUID
 
 from tenantry.application import dto, presenters
 from tenantry.application.kernel import UNSET, Unset, command
@@ -431,10 +430,3 @@ class Members(RoleBooks):
             return presenters.membership_of(membership, now, scope)
 
         return self.run_command(command)
-
-    def _find_membership(self, membership_id: UUID) -> Membership | None:
-        """Like ``_get``, but a membership that does not exist (the usual case when admitting
-        someone new) costs one query instead of a snapshot lookup and an event read."""
-        if not any(True for _ in self.events.get(membership_id, limit=1)):
-            return None
-        return self._get(membership_id, Membership)

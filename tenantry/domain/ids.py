@@ -135,3 +135,18 @@ def role_id(organization: uuid.UUID | None, name: str) -> str:
 
 NS_USER_EXTERNAL_ID: Final = uuid.UUID("6f0f3a8e-7c0b-4f3e-9a51-1f0c2d9f0a06")
 """The namespace of the claims of users' external ids (:mod:`tenantry.domain.user_claim`)."""
+
+DIRECTORY: Final = "dir"
+"""An organization's SCIM directory."""
+DIRECTORY_SECRET: Final = "dsec"
+"""A bearer token of a directory (its id; the token itself is never stored)."""
+PUBLIC_ID_FIELDS.update({"directory_id": DIRECTORY})  # directories' events
+DIRECTORY_USER: Final = "dus"
+"""A SCIM user of a directory (its SCIM ``id``)."""
+DIRECTORY_GROUP: Final = "dgp"
+"""A SCIM group of a directory (its SCIM ``id``)."""
+NS_DIRECTORY_ROSTER: Final = uuid.UUID("a2eb8ade-6021-4351-8260-148b274f495c")
+"""Namespace of the rosters' ids: one roster of SCIM users and groups per directory."""
+PUBLIC_ID_FIELDS.update(
+    {"directory_user_id": DIRECTORY_USER, "directory_group_id": DIRECTORY_GROUP}
+)  # provisioning's events

@@ -1,7 +1,8 @@
-"""The SsoRegistry aggregate: the connections and domains of one organization, in the order they
-were added. It is saved with each connection or domain it lists, so listing and home-realm
-discovery read it from the event store alone, on every backend, and two commands adding the same
-domain to one organization race on it: one commits, the other is retried and refused.
+"""The SsoRegistry aggregate: the connections, domains and SCIM directories of one organization,
+in the order they were added. It is saved with each connection, domain or directory it lists,
+so listing and home-realm discovery read it from the event store alone, on every backend, and
+two commands adding the same domain to one organization race on it: one commits, the other is
+retried and refused.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ class SsoRegistryState(AggregateState):
     organization_id: UUID
     connections: list[UUID] = []
     domains: dict[str, UUID] = {}
+    directories: list[UUID] = []
 
 
 class SsoRegistry(Aggregate):
@@ -68,6 +70,18 @@ class SsoRegistry(Aggregate):
         def apply_to(self, s: SsoRegistryState) -> None:
             s.domains = {k: v for k, v in s.domains.items() if k != self.name}
 
+    class DirectoryListed(Event):
+        directory_id: UUID
+
+        def apply_to(self, s: SsoRegistryState) -> None:
+            s.directories = [*s.directories, self.directory_id]
+
+    class DirectoryUnlisted(Event):
+        directory_id: UUID
+
+        def apply_to(self, s: SsoRegistryState) -> None:
+            s.directories = [d for d in s.directories if d != self.directory_id]
+
     @staticmethod
     def create_id(organization_id: UUID) -> UUID:
         return uuid5(ids.NS_SSO_REGISTRY, organization_id.hex)
@@ -97,3 +111,10 @@ class SsoRegistry(Aggregate):
     def unlist_domain(self, name: str, act: Act) -> None:
         if name in self.state.domains:
             self._record(self.DomainUnlisted, act, name=name)
+
+    def list_directory(self, directory_id: UUID, act: Act) -> None:
+        self._record(self.DirectoryListed, act, directory_id=directory_id)
+
+    def unlist_directory(self, directory_id: UUID, act: Act) -> None:
+        if directory_id in self.state.directories:
+            self._record(self.DirectoryUnlisted, act, directory_id=directory_id)

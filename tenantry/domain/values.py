@@ -57,6 +57,7 @@ class ProvisioningMethod(StrEnum):
     DIRECT_PROVISION = "direct_provision"
     JIT_USING_SSO = "jit_using_sso"
     ALLOWED_EMAIL_DOMAIN = "allowed_email_domain"
+    DIR_SYNC = "dir_sync"
 
 
 class SignInMethod(StrEnum):

@@ -16,6 +16,10 @@ from tenantry.application.serialization import BASE_FIELDS
 from tenantry.domain import ids
 from tenantry.domain.base import DomainEvent
 from tenantry.domain.connection import Connection
+from tenantry.domain.directory import Directory
+from tenantry.domain.directory_group import DirectoryGroup
+from tenantry.domain.directory_roster import DirectoryRoster
+from tenantry.domain.directory_user import DirectoryUser
 from tenantry.domain.key_claim import KeyClaim
 from tenantry.domain.membership import Membership
 from tenantry.domain.org_domain import DomainClaim, OrganizationDomain
@@ -56,6 +60,10 @@ _NAMES_ITS_ORGANIZATION: tuple[type[DomainEvent], ...] = (
     OrganizationDomain.Event,
     DomainClaim.Event,
     SsoRegistry.Event,
+    Directory.Event,  # SCIM: a directory's first event names its organization
+    DirectoryUser.Event,  # provisioning: so does a SCIM user's, group's, roster's
+    DirectoryGroup.Event,
+    DirectoryRoster.Event,
 )
 
 

@@ -39,7 +39,7 @@ from tenantry.errors import (
 )
 from tests.sso_support import make_certificate, pem
 from tests.support import FakeClock
-from tests.unit.helpers import replay
+from tests.unit.helpers import expect_outcome, replay
 
 NAMES = ("acme.example", "beta.example")
 CERT = pem(make_certificate())
@@ -98,14 +98,7 @@ class SsoMachine(RuleBasedStateMachine):
         self.app.close()
 
     def expect(self, error: type[TenantryError] | None, call: Any) -> Any:
-        if error is None:
-            result = call()
-            assert self.app.last_position is not None
-            return result
-        with pytest.raises(error):
-            call()
-        assert self.app.last_position is None
-        return None
+        return expect_outcome(self.app, error, call)
 
     @initialize()
     def two_organizations(self) -> None:

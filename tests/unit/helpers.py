@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import Any
 from uuid import UUID
 
+import pytest
+from eventsourcing.domain import CanInitAggregate
+from eventsourcing.utils import get_topic
+
 from tenantry.application.app import Tenantry
 from tenantry.domain import ids
-from tenantry.domain.base import Aggregate
+from tenantry.domain.base import Aggregate, DomainEvent
 
 
 def last_notification_id(app: Tenantry) -> int:
@@ -65,3 +70,47 @@ def assert_stored_history_replays(app: Tenantry, organization_id: str) -> None:
     """The organization as the repository loads it equals a fold of all its stored events."""
     uid = org_uuid(organization_id)
     assert_replays_to(app.repository.get(uid), app.events.get(uid))
+
+
+def aggregate_topics(*modules: ModuleType) -> list[str]:
+    """The topics of the events (and snapshots) of the aggregates the modules define: the
+    concrete events, without the ``Created`` eventsourcing derives for an aggregate created by
+    an event of its own."""
+    found: set[type[Any]] = set()
+    for module in modules:
+        for aggregate in vars(module).values():
+            if not (isinstance(aggregate, type) and issubclass(aggregate, Aggregate)):
+                continue
+            if aggregate.__module__ != module.__name__:
+                continue
+            nested = {
+                v
+                for v in vars(aggregate).values()
+                if isinstance(v, type) and issubclass(v, DomainEvent)
+            }
+            concrete = {
+                c for c in nested if not any(o is not c and issubclass(o, c) for o in nested)
+            }
+            if len({c for c in concrete if issubclass(c, CanInitAggregate)}) > 1:
+                concrete.discard(aggregate.Created)
+            found |= concrete | {aggregate.Snapshot}
+    return sorted(get_topic(c) for c in found)
+
+
+def expect_outcome(
+    app: Tenantry,
+    error: type[Exception] | None,
+    call: Callable[[], Any],
+    *,
+    records: bool = True,
+) -> Any:
+    """Runs a command a model predicted: its result and whether it recorded events (``records``)
+    when ``error`` is None; else it must raise ``error`` and record nothing."""
+    if error is None:
+        result = call()
+        assert (app.last_position is not None) == records
+        return result
+    with pytest.raises(error):
+        call()
+    assert app.last_position is None
+    return None

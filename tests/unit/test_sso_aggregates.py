@@ -5,16 +5,13 @@ nothing. Their topics are a golden list: stored histories depend on them."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 from uuid import uuid4
 
 import pytest
-from eventsourcing.domain import CanInitAggregate
-from eventsourcing.utils import get_topic
 
 from tenantry.application import saml_documents
 from tenantry.domain import connection, org_domain, sso_registry
-from tenantry.domain.base import Act, Aggregate, DomainEvent
+from tenantry.domain.base import Act
 from tenantry.domain.connection import Connection
 from tenantry.domain.connection_errors import (
     CertificateExpired,
@@ -36,7 +33,7 @@ from tenantry.domain.feature_errors import FeatureDisabled
 from tenantry.domain.org_domain import DomainClaim, OrganizationDomain
 from tenantry.domain.sso_registry import SsoRegistry
 from tests.sso_support import T0, make_certificate, pem
-from tests.unit.helpers import assert_replays_to
+from tests.unit.helpers import aggregate_topics, assert_replays_to
 
 ACT = Act(T0, "admin@acme.example")
 
@@ -60,35 +57,15 @@ GOLDEN_TOPICS = sorted(
         "tenantry.domain.sso_registry:SsoRegistry.ConnectionUnlisted",
         "tenantry.domain.sso_registry:SsoRegistry.DomainListed",
         "tenantry.domain.sso_registry:SsoRegistry.DomainUnlisted",
+        "tenantry.domain.sso_registry:SsoRegistry.DirectoryListed",
+        "tenantry.domain.sso_registry:SsoRegistry.DirectoryUnlisted",
         "tenantry.domain.sso_registry:SsoRegistry.Opened",
     ]
 )
 
 
-def _topics() -> list[str]:
-    found: set[type[Any]] = set()
-    for module in (connection, org_domain, sso_registry):
-        for aggregate in vars(module).values():
-            if not (isinstance(aggregate, type) and issubclass(aggregate, Aggregate)):
-                continue
-            if aggregate is Aggregate:
-                continue
-            nested = {
-                v
-                for v in vars(aggregate).values()
-                if isinstance(v, type) and issubclass(v, DomainEvent)
-            }
-            concrete = {
-                c for c in nested if not any(o is not c and issubclass(o, c) for o in nested)
-            }
-            if len({c for c in concrete if issubclass(c, CanInitAggregate)}) > 1:
-                concrete.discard(aggregate.Created)
-            found |= concrete | {aggregate.Snapshot}
-    return sorted(get_topic(c) for c in found)
-
-
 def test_the_sso_event_topics_are_the_golden_list() -> None:
-    assert _topics() == GOLDEN_TOPICS
+    assert aggregate_topics(connection, org_domain, sso_registry) == GOLDEN_TOPICS
 
 
 def _saml_connection() -> Connection:

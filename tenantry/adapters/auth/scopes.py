@@ -26,6 +26,9 @@ SCOPES: Final[dict[str, str]] = {
     "connections:read": "read SSO connections, their SAML metadata, and organization domains",
     "connections:write": "create, configure, enable, disable and delete SSO connections; add, "
     "verify and delete organization domains",
+    "directories:read": "read SCIM directories (never their tokens), their users and groups",
+    "directories:write": "create, update, enable, disable and delete SCIM directories; create "
+    "and revoke their bearer tokens",
     "clients:admin": "manage API clients (reserved: clients are managed with the CLI today)",
     "roles:read": "read role definitions of the environment and of organizations",
     "roles:write": "define, change and delete roles; set the default role",

@@ -24,6 +24,7 @@ from tenantry.adapters.http.idempotency import IdempotencyStore
 from tenantry.adapters.http.routes import (
     connection_tests,
     connections,
+    directories,
     domains,
     history,
     lifecycle,
@@ -101,6 +102,7 @@ def create_router(
     connection_tests.routes.mount(router)
     connections.routes.mount(router)
     domains.routes.mount(router)
+    directories.routes.mount(router)
     roles.routes.mount(router)
     if projections is not None:  # a user is answered with their memberships, read from them
         user_routes.routes.mount(router)

@@ -1,0 +1,179 @@
+"""An organization's SCIM directories: create, list, read, update (provider, name, mapping),
+enable, disable, delete; issue (rotate) and revoke their bearer tokens. A directory's
+``directory_endpoint`` is its SCIM base URL under the server's public base URL
+(``TENANTRY_SSO_BASE_URL``, as the SSO service-provider URLs)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Annotated, Any, Final
+
+from fastapi import Path, Response
+
+from tenantry.adapters.http import directory_schemas as s
+from tenantry.adapters.http import schemas
+from tenantry.adapters.http.routing import (
+    Acting,
+    App,
+    By,
+    OrgId,
+    Routes,
+    json_response,
+    unchanged_ok,
+    written,
+)
+from tenantry.application.app import Tenantry
+from tenantry.application.directory_dto import Directory
+
+routes = Routes("directories")
+
+_DIRECTORIES: Final = "/api/v1/organizations/{organization_id}/directories"
+_DIRECTORY: Final = f"{_DIRECTORIES}/{{directory_id}}"
+DirId = Annotated[str, Path(description="A dir_ id.", max_length=64)]
+SecretId = Annotated[str, Path(description="A dsec_ id.", max_length=64)]
+
+
+def public(t: Tenantry, directory: Directory) -> Directory:
+    """The directory with its SCIM base URL under the server's public base URL."""
+    endpoint = f"{t.sso_config.base_url}{directory.directory_endpoint}"
+    return directory.model_copy(update={"directory_endpoint": endpoint})
+
+
+def _one(t: Tenantry, directory: Directory) -> s.DirectoryResponse:
+    return s.DirectoryResponse(directory=public(t, directory))
+
+
+@routes.get(
+    _DIRECTORIES, summary="List an organization's directories", response_model=s.DirectoryList
+)
+def list_directories(t: App, organization_id: OrgId) -> Response:
+    found = [public(t, d) for d in t.list_directories(organization_id)]
+    return json_response(s.DirectoryList(directories=found))
+
+
+@routes.post(
+    _DIRECTORIES,
+    status_code=201,
+    summary="Create a SCIM directory (disabled, without a token)",
+    response_model=s.DirectoryResponse,
+)
+def create_directory(t: App, by: By, organization_id: OrgId, body: s.CreateDirectory) -> Response:
+    directory = t.create_directory(
+        organization_id, body.directory_provider, name=body.name, **by.kwargs()
+    )
+    return written(t, _one(t, directory), 201)
+
+
+@routes.get(_DIRECTORY, summary="Get a directory", response_model=s.DirectoryResponse)
+def get_directory(t: App, organization_id: OrgId, directory_id: DirId) -> Response:
+    return json_response(_one(t, t.get_directory(organization_id, directory_id)))
+
+
+# The `:enable` and `:disable` routes come before the plain PATCH, whose `{directory_id}` would
+# otherwise take `dir_…:enable` as an id.
+@routes.patch(
+    f"{_DIRECTORY}:enable",
+    summary="Enable a directory (it provisions while dir_sync is on)",
+    description="Needs the organization's `dir_sync` feature on (422 `feature_disabled`). "
+    "Enabling an enabled one answers it.",
+    response_model=s.DirectoryResponse,
+)
+def enable_directory(t: App, by: By, organization_id: OrgId, directory_id: DirId) -> Response:
+    return _switched(t, organization_id, directory_id, t.enable_directory, by)
+
+
+@routes.patch(
+    f"{_DIRECTORY}:disable",
+    summary="Disable a directory (what it synced stays)",
+    response_model=s.DirectoryResponse,
+)
+def disable_directory(t: App, by: By, organization_id: OrgId, directory_id: DirId) -> Response:
+    return _switched(t, organization_id, directory_id, t.disable_directory, by)
+
+
+@routes.patch(
+    _DIRECTORY,
+    summary="Update a directory",
+    description="Only the parts present change: `directory_provider`, `name`, and each key of "
+    "`mapping` (a mapped role must be defined once the organization's roles are).",
+    response_model=s.DirectoryResponse,
+)
+def update_directory(
+    t: App, by: By, organization_id: OrgId, directory_id: DirId, body: s.UpdateDirectory
+) -> Response:
+    given: dict[str, Any] = {}
+    if "name" in body.model_fields_set:
+        given["name"] = body.name
+    if body.mapping is not None:
+        given["mapping"] = body.mapping.model_dump(include=body.mapping.model_fields_set)
+    directory = unchanged_ok(
+        lambda: t.update_directory(
+            organization_id,
+            directory_id,
+            provider=body.directory_provider,
+            **given,
+            **by.kwargs(),
+        ),
+        lambda: t.get_directory(organization_id, directory_id),
+    )
+    return written(t, _one(t, directory))
+
+
+@routes.delete(_DIRECTORY, summary="Delete a directory", response_model=schemas.Empty)
+def delete_directory(t: App, by: By, organization_id: OrgId, directory_id: DirId) -> Response:
+    t.delete_directory(organization_id, directory_id, **by.kwargs())
+    return written(t, schemas.Empty())
+
+
+@routes.post(
+    f"{_DIRECTORY}/secrets",
+    status_code=201,
+    summary="Create a bearer token for the directory's SCIM client (shown once)",
+    description="`plain_secret` is the token: it is answered this once and only its hash is "
+    "kept. The directory's older live tokens stop now, or after `grace_period_seconds`.",
+    response_model=s.SecretCreated,
+)
+def create_directory_secret(
+    t: App,
+    by: By,
+    organization_id: OrgId,
+    directory_id: DirId,
+    body: s.CreateSecret | None = None,
+) -> Response:
+    seconds = None if body is None else body.grace_period_seconds
+    grace = None if seconds is None else timedelta(seconds=seconds)
+    directory, token = t.create_directory_secret(
+        organization_id, directory_id, grace_period=grace, **by.kwargs()
+    )
+    answer = s.SecretCreated(
+        plain_secret=token, secret=directory.secrets[-1], directory=public(t, directory)
+    )
+    return written(t, answer, 201)
+
+
+@routes.delete(
+    f"{_DIRECTORY}/secrets/{{secret_id}}",
+    summary="Revoke a directory's bearer token (it stops at once)",
+    response_model=s.SecretResponse,
+)
+def revoke_directory_secret(
+    t: App, by: By, organization_id: OrgId, directory_id: DirId, secret_id: SecretId
+) -> Response:
+    directory = unchanged_ok(  # revoking a revoked token answers it
+        lambda: t.revoke_directory_secret(organization_id, directory_id, secret_id, **by.kwargs()),
+        lambda: t.get_directory(organization_id, directory_id),
+    )
+    revoked = next(x for x in directory.secrets if x.id == secret_id)
+    return written(t, s.SecretResponse(secret=revoked))
+
+
+def _switched(
+    t: Tenantry, org: str, directory_id: str, switch: Callable[..., Directory], by: Acting
+) -> Response:
+    """Enabling an enabled directory (or disabling a disabled one) answers it as it is."""
+    view = unchanged_ok(
+        lambda: switch(org, directory_id, **by.kwargs()),
+        lambda: t.get_directory(org, directory_id),
+    )
+    return written(t, _one(t, view))

@@ -1,0 +1,322 @@
+"""The DirectoryRoster aggregate: a directory's SCIM users and groups in the order they were
+created, with the indexes SCIM clients look them up by, and which groups each user is in.
+
+It is saved with every create, rename and delete of a user or a group and every change of a
+group's members, so lookups, listings and counts are consistent reads from the event store on
+every backend, and two creates of one ``userName`` race on it: one commits, the other is retried
+and refused (:class:`ScimUniquenessConflict`). Indexes: ``userName`` case-insensitively (unique
+in the directory), the person a user names (one SCIM user per person in a directory),
+``externalId`` exactly, and a group's ``displayName`` case-insensitively.
+
+Events replace the containers they change (never change them in place), as every aggregate's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+from uuid import UUID, uuid5
+
+from eventsourcing.domain import CanInitAggregate
+from pydantic import BaseModel, ConfigDict
+
+from tenantry.domain import ids
+from tenantry.domain.base import Act, Aggregate, AggregateState
+from tenantry.domain.provisioning_errors import ScimUniquenessConflict
+
+K = TypeVar("K")
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @classmethod
+    def of(cls, event: BaseModel) -> Self:
+        """The entry an event records (its fields of the entry's names)."""
+        return cls.model_validate(event.model_dump(include=set(cls.model_fields)))
+
+
+class RosterUser(_Entry):
+    user_name: str
+    external_id: str | None
+    user_id: UUID
+    email: str
+
+
+class RosterGroup(_Entry):
+    display_name: str
+    external_id: str | None
+
+
+class DirectoryRosterState(AggregateState):
+    directory_id: UUID
+    organization_id: UUID
+    users: dict[UUID, RosterUser] = {}
+    groups: dict[UUID, RosterGroup] = {}
+    user_names: dict[str, UUID] = {}
+    people: dict[UUID, UUID] = {}
+    """A tenantry user's id -> the directory user that names them."""
+    user_external_ids: dict[str, list[UUID]] = {}
+    group_names: dict[str, list[UUID]] = {}
+    group_external_ids: dict[str, list[UUID]] = {}
+    user_groups: dict[UUID, list[UUID]] = {}
+    """A directory user -> the groups it is in (in the order it joined them)."""
+
+
+def _key(name: str) -> str:
+    return name.casefold()
+
+
+def _without(index: dict[str, list[UUID]], key: str | None, item: UUID) -> dict[str, list[UUID]]:
+    if key is None or key not in index:
+        return index
+    rest = [i for i in index[key] if i != item]
+    out = dict(index)
+    if rest:
+        out[key] = rest
+    else:
+        del out[key]
+    return out
+
+
+def _popped(index: dict[K, UUID], key: K, item: UUID) -> dict[K, UUID]:
+    if index.get(key) != item:
+        return index
+    out = dict(index)
+    del out[key]
+    return out
+
+
+def _with(index: dict[str, list[UUID]], key: str | None, item: UUID) -> dict[str, list[UUID]]:
+    if key is None:
+        return index
+    return {**index, key: [*index.get(key, []), item]}
+
+
+class DirectoryRoster(Aggregate):
+    """A directory's users and groups (see the module's docstring)."""
+
+    State = DirectoryRosterState
+    if TYPE_CHECKING:
+        state: DirectoryRosterState
+
+    class Event(Aggregate.Event):
+        def apply(self, aggregate: Any) -> None:
+            self.apply_to(aggregate.state)
+
+        def apply_to(self, s: DirectoryRosterState) -> None:
+            pass
+
+    class Opened(Event, CanInitAggregate[UUID]):
+        originator_topic: str
+        directory_id: UUID
+        organization_id: UUID
+
+        def apply(self, aggregate: Any) -> None:
+            aggregate.state = DirectoryRosterState(
+                directory_id=self.directory_id, organization_id=self.organization_id
+            )
+
+    class UserEntryEvent(Event):
+        """An event that records a user's entry (base of the two below)."""
+
+        directory_user_id: UUID
+        user_name: str
+        external_id: str | None
+        user_id: UUID
+        email: str
+
+        def apply_to(self, s: DirectoryRosterState) -> None:
+            _put_user(s, self.directory_user_id, RosterUser.of(self))
+
+    class UserListed(UserEntryEvent):
+        pass
+
+    class UserReindexed(UserEntryEvent):
+        """A user's ``userName``, ``externalId`` or person changed."""
+
+    class UserUnlisted(Event):
+        directory_user_id: UUID
+
+        def apply_to(self, s: DirectoryRosterState) -> None:
+            _unindex_user(s, self.directory_user_id)
+            s.users = {k: v for k, v in s.users.items() if k != self.directory_user_id}
+            if self.directory_user_id in s.user_groups:
+                s.user_groups = {
+                    k: v for k, v in s.user_groups.items() if k != self.directory_user_id
+                }
+
+    class GroupEntryEvent(Event):
+        """An event that records a group's entry (base of the two below)."""
+
+        directory_group_id: UUID
+        display_name: str
+        external_id: str | None
+
+        def apply_to(self, s: DirectoryRosterState) -> None:
+            _put_group(s, self.directory_group_id, RosterGroup.of(self))
+
+    class GroupListed(GroupEntryEvent):
+        pass
+
+    class GroupReindexed(GroupEntryEvent):
+        """A group's ``displayName`` or ``externalId`` changed."""
+
+    class GroupUnlisted(Event):
+        """A deleted group; its members leave it."""
+
+        directory_group_id: UUID
+
+        def apply_to(self, s: DirectoryRosterState) -> None:
+            gid = self.directory_group_id
+            _unindex_group(s, gid)
+            s.groups = {k: v for k, v in s.groups.items() if k != gid}
+            s.user_groups = {
+                u: [g for g in gs if g != gid] for u, gs in s.user_groups.items() if gs != [gid]
+            }
+
+    class GroupMembersChanged(Event):
+        directory_group_id: UUID
+        joined: list[UUID]
+        left: list[UUID]
+
+        def apply_to(self, s: DirectoryRosterState) -> None:
+            gid = self.directory_group_id
+            user_groups = dict(s.user_groups)
+            for u in self.left:
+                rest = [g for g in user_groups.get(u, []) if g != gid]
+                if rest:
+                    user_groups[u] = rest
+                else:
+                    user_groups.pop(u, None)
+            for u in self.joined:
+                user_groups[u] = [*user_groups.get(u, []), gid]
+            s.user_groups = user_groups
+
+    @staticmethod
+    def create_id(directory_id: UUID) -> UUID:
+        return uuid5(ids.NS_DIRECTORY_ROSTER, directory_id.hex)
+
+    @classmethod
+    def open(cls, directory_id: UUID, organization_id: UUID, act: Act) -> DirectoryRoster:
+        return cls._create(
+            cls.Opened,
+            id=cls.create_id(directory_id),
+            timestamp=act.now,
+            actor=act.actor,
+            directory_id=directory_id,
+            organization_id=organization_id,
+        )
+
+    # --- queries -------------------------------------------------------------------------------
+
+    @property
+    def total_users(self) -> int:
+        return len(self.state.users)
+
+    @property
+    def total_groups(self) -> int:
+        return len(self.state.groups)
+
+    def user_by_name(self, user_name: str) -> UUID | None:
+        return self.state.user_names.get(_key(user_name))
+
+    def users_by_external_id(self, external_id: str) -> list[UUID]:
+        return list(self.state.user_external_ids.get(external_id, []))
+
+    def groups_by_name(self, display_name: str) -> list[UUID]:
+        return list(self.state.group_names.get(_key(display_name), []))
+
+    def groups_by_external_id(self, external_id: str) -> list[UUID]:
+        return list(self.state.group_external_ids.get(external_id, []))
+
+    def user_of_person(self, user_id: UUID) -> UUID | None:
+        """The directory user that names the tenantry user ``user_id``, if any."""
+        return self.state.people.get(user_id)
+
+    def groups_of(self, directory_user_id: UUID) -> list[UUID]:
+        return list(self.state.user_groups.get(directory_user_id, []))
+
+    # --- commands ------------------------------------------------------------------------------
+
+    def list_user(self, directory_user_id: UUID, entry: RosterUser, act: Act) -> None:
+        """Lists a new user; refuses a ``userName`` or a person another user holds."""
+        self._check_unique(directory_user_id, entry)
+        self._record(self.UserListed, act, directory_user_id=directory_user_id, **entry.__dict__)
+
+    def reindex_user(self, directory_user_id: UUID, entry: RosterUser, act: Act) -> None:
+        """Records a user's new identifiers, if they changed (refused like :meth:`list_user`)."""
+        if self.state.users.get(directory_user_id) == entry:
+            return
+        self._check_unique(directory_user_id, entry)
+        self._record(self.UserReindexed, act, directory_user_id=directory_user_id, **entry.__dict__)
+
+    def unlist_user(self, directory_user_id: UUID, act: Act) -> None:
+        if directory_user_id in self.state.users:
+            self._record(self.UserUnlisted, act, directory_user_id=directory_user_id)
+
+    def list_group(self, directory_group_id: UUID, entry: RosterGroup, act: Act) -> None:
+        self._record(self.GroupListed, act, directory_group_id=directory_group_id, **entry.__dict__)
+
+    def reindex_group(self, directory_group_id: UUID, entry: RosterGroup, act: Act) -> None:
+        if self.state.groups.get(directory_group_id) != entry:
+            self._record(
+                self.GroupReindexed, act, directory_group_id=directory_group_id, **entry.__dict__
+            )
+
+    def unlist_group(self, directory_group_id: UUID, act: Act) -> None:
+        if directory_group_id in self.state.groups:
+            self._record(self.GroupUnlisted, act, directory_group_id=directory_group_id)
+
+    def change_group_members(
+        self, directory_group_id: UUID, joined: Iterable[UUID], left: Iterable[UUID], act: Act
+    ) -> None:
+        joined, left = list(joined), list(left)
+        if joined or left:
+            self._record(
+                self.GroupMembersChanged,
+                act,
+                directory_group_id=directory_group_id,
+                joined=joined,
+                left=left,
+            )
+
+    def _check_unique(self, directory_user_id: UUID, entry: RosterUser) -> None:
+        holder = self.state.user_names.get(_key(entry.user_name))
+        if holder is not None and holder != directory_user_id:
+            raise ScimUniquenessConflict("userName", entry.user_name)
+        holder = self.state.people.get(entry.user_id)
+        if holder is not None and holder != directory_user_id:
+            raise ScimUniquenessConflict("email", entry.email)
+
+
+def _put_user(s: DirectoryRosterState, uid: UUID, entry: RosterUser) -> None:
+    _unindex_user(s, uid)
+    s.users = {**s.users, uid: entry}
+    s.user_names = {**s.user_names, _key(entry.user_name): uid}
+    s.people = {**s.people, entry.user_id: uid}
+    s.user_external_ids = _with(s.user_external_ids, entry.external_id, uid)
+
+
+def _unindex_user(s: DirectoryRosterState, uid: UUID) -> None:
+    old = s.users.get(uid)
+    if old is None:
+        return
+    s.user_names = _popped(s.user_names, _key(old.user_name), uid)
+    s.people = _popped(s.people, old.user_id, uid)
+    s.user_external_ids = _without(s.user_external_ids, old.external_id, uid)
+
+
+def _put_group(s: DirectoryRosterState, gid: UUID, entry: RosterGroup) -> None:
+    _unindex_group(s, gid)
+    s.groups = {**s.groups, gid: entry}
+    s.group_names = _with(s.group_names, _key(entry.display_name), gid)
+    s.group_external_ids = _with(s.group_external_ids, entry.external_id, gid)
+
+
+def _unindex_group(s: DirectoryRosterState, gid: UUID) -> None:
+    old = s.groups.get(gid)
+    if old is None:
+        return
+    s.group_names = _without(s.group_names, _key(old.display_name), gid)
+    s.group_external_ids = _without(s.group_external_ids, old.external_id, gid)

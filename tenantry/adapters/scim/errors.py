@@ -15,18 +15,26 @@ from scim2_models import (
     ConflictException,
     ForbiddenException,
     InvalidValueException,
+    MutabilityException,
     NotFoundException,
+    PreconditionFailedException,
     SCIMException,
     UnauthorizedException,
     UniquenessException,
 )
 
+from tenantry.domain.directory_errors import DirectoryNotActive
 from tenantry.domain.errors import (
     ConcurrentModification,
     ErrorKind,
     InvalidField,
     SeatLimitReached,
     TenantryError,
+)
+from tenantry.domain.provisioning_errors import (
+    ScimMutability,
+    ScimUniquenessConflict,
+    ScimVersionMismatch,
 )
 
 
@@ -46,10 +54,14 @@ def _invalid_field(e: TenantryError) -> SCIMException:
 _BY_CLASS: Final[dict[type[TenantryError], Callable[[TenantryError], SCIMException]]] = {
     SeatLimitReached: _seat_limit,
     ConcurrentModification: lambda e: ConflictException(detail=f"{e.message}; retry"),
+    ScimUniquenessConflict: lambda e: UniquenessException(detail=e.message),
+    ScimVersionMismatch: lambda e: PreconditionFailedException(detail=e.message),
+    ScimMutability: lambda e: MutabilityException(detail=e.message),
+    DirectoryNotActive: lambda e: ForbiddenException(detail=e.message),
 }
 _BY_KIND: Final[dict[ErrorKind, Callable[[TenantryError], SCIMException]]] = {
     ErrorKind.NOT_FOUND: lambda e: NotFoundException(detail=e.message),
-    ErrorKind.CONFLICT: lambda e: UniquenessException(detail=e.message),
+    ErrorKind.CONFLICT: lambda e: ConflictException(detail=e.message),
     ErrorKind.INVALID_ARGUMENT: lambda e: InvalidValueException(detail=e.message),
     ErrorKind.FAILED_PRECONDITION: lambda e: ConflictException(detail=e.message),
     ErrorKind.UNAUTHENTICATED: lambda _: UnauthorizedException(detail="invalid bearer token"),

@@ -4,6 +4,7 @@ PATCH bodies Okta and Microsoft Entra ID send, ETags, the seat limit and Bulk.""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -374,6 +375,27 @@ def test_the_seat_limit_refuses_a_user_records_nothing_and_a_deactivation_frees_
     finally:
         app.close()
     assert (usage.active_members, usage.max_allowed_users) == (2, 2)
+
+
+def test_concurrent_creates_against_a_seat_limit_admit_exactly_the_limit(
+    server: Server,  # noqa: F811
+) -> None:
+    d = new_directory(server, max_allowed_users=5)
+
+    def create(n: int) -> int:
+        with d.http() as http:
+            return http.post("/Users", json=user_body(f"c{n}.x@acme.example")).status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = list(pool.map(create, range(24)))
+    assert sorted(statuses) == [201] * 5 + [409] * 19
+    with d.http() as http:
+        assert http.get("/Users").json()["totalResults"] == 5
+    app = d.app()
+    try:
+        assert app.get_seat_usage(d.organization_id).active_members == 5
+    finally:
+        app.close()
 
 
 def test_a_bulk_request_stops_at_its_error_limit(directory: Directory) -> None:  # noqa: F811

@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+from scim2_models import PreconditionFailedException
 from scim2_server.memory import InMemoryStorage
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
@@ -188,3 +189,45 @@ def test_the_service_provider_config_is_read_without_a_token(endpoint: ScimEndpo
 )
 def test_bodies_that_are_not_patch_objects_pass_unchanged(body: bytes) -> None:
     assert quirks.normalized("PATCH", "/Users/u1", body) == body
+
+
+class _RacedOnce(InMemoryStorage):
+    """Another process writes the resource between the first read and write of a request."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.raced = 0
+
+    def update(self, resource_type: Any, resource: Any, *, expected_version: Any = None) -> Any:
+        if self.raced == 0:
+            self.raced += 1
+            raise PreconditionFailedException(detail="changed meanwhile")
+        return super().update(resource_type, resource, expected_version=expected_version)
+
+
+def test_a_patch_without_if_match_is_applied_again_after_a_lost_race() -> None:
+    storage = _RacedOnce()
+    endpoint = ScimEndpoint(_Directory(), lambda _: storage)
+    ada = user(endpoint)
+    off = {"op": "replace", "path": "active", "value": False}
+    assert ok(patch(endpoint, f"/Users/{ada['id']}", off))["active"] is False
+    assert storage.raced == 1
+
+
+def test_a_patch_with_if_match_is_not_retried() -> None:
+    storage = _RacedOnce()
+    endpoint = ScimEndpoint(_Directory(), lambda _: storage)
+    ada = user(endpoint)
+    off = {"op": "replace", "path": "active", "value": False}
+    request = ScimRequest(
+        method="PATCH",
+        base_url="https://tenantry.example/scim/v2/dir_1",
+        path=f"/Users/{ada['id']}",
+        headers={
+            "Authorization": f"Bearer {TOKEN}",
+            "If-Match": ada["meta"]["version"],
+            "Content-Type": "application/scim+json",
+        },
+        body=json.dumps({"schemas": [PATCH_OP], "Operations": [off]}).encode(),
+    )
+    assert endpoint.answer("dir_1", request).status == 412

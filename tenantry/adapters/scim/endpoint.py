@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
-from scim2_models import SCIMException, UnauthorizedException
+from scim2_models import PreconditionFailedException, SCIMException, UnauthorizedException
 from scim2_server.handler import ScimHandler
 from scim2_server.requests import ScimRequest
 from scim2_server.responses import ScimResponse
@@ -29,6 +29,10 @@ from tenantry.adapters.scim import quirks
 from tenantry.adapters.scim.errors import scim_error
 from tenantry.adapters.scim.provider import TenantryScimService, scim_provider
 from tenantry.domain.errors import TenantryError
+
+RACE_ATTEMPTS: Final = 3
+"""How many times a PATCH, PUT or DELETE without ``If-Match`` is applied when a concurrent write
+of another process keeps changing the resource between its read and its write."""
 
 
 class DirectoryAuthentication(Protocol):
@@ -68,7 +72,17 @@ class ScimEndpoint:
             request = replace(request, subject=self._authenticate(directory_id, request))
         body = quirks.normalized(request.method, request.path, request.body)
         handler = ScimHandler(self.service, self.storage_for(directory_id))
-        return handler.handle(replace(request, body=body))
+        request = replace(request, body=body)
+        unconditional = not (request.header("If-Match") or request.header("If-None-Match"))
+        for attempt in range(1, RACE_ATTEMPTS + 1):
+            try:
+                return handler.handle(request)
+            except PreconditionFailedException:
+                # Without a condition of the client's, a 412 means another process wrote the
+                # resource between this request's read and its write: apply it again.
+                if not unconditional or attempt == RACE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
 
     def _needs_token(self, request: ScimRequest) -> bool:
         try:

@@ -12,7 +12,11 @@ of that type and filters and sorts them in memory, which a directory's size allo
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import threading
+import weakref
+from _thread import LockType
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, Final, Protocol
 
@@ -140,12 +144,41 @@ def _instant(moment: datetime) -> str:
     return moment.isoformat()
 
 
+class _DirectoryLocks:
+    """One lock per directory, for this process. Every write of a directory saves its roster,
+    so concurrent writes of one directory would mostly lose the optimistic-concurrency race and
+    run again; one at a time they all go through once. A PATCH also reads, changes and writes
+    the resource under it, so no write of this process slips between its read and its write.
+    Other processes still race, and the application's version checks decide."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: weakref.WeakValueDictionary[str, LockType] = weakref.WeakValueDictionary()
+
+    def of(self, directory_id: str) -> LockType:
+        with self._guard:
+            lock = self._locks.get(directory_id)
+            if lock is None:
+                lock = self._locks[directory_id] = threading.Lock()
+            return lock
+
+
+_LOCKS: Final = _DirectoryLocks()
+
+
 class DirectoryStorage(ScimStorage):
-    """The resources of one directory, read and written through the application."""
+    """The resources of one directory, read and written through the application; one SCIM
+    operation of a directory at a time in this process (see :class:`_DirectoryLocks`)."""
 
     def __init__(self, app: Provisioning, directory_id: str) -> None:
         self.app = app
         self.directory_id = directory_id
+        self._lock = _LOCKS.of(directory_id)
+
+    @contextmanager
+    def operation(self) -> Iterator[None]:
+        with self._lock:
+            yield
 
     def get(
         self,

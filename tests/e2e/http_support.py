@@ -87,7 +87,12 @@ class Server:
 
 @contextmanager
 def serve(
-    database_url: str, *, workers: int = 1, log: Path | None = None, port: int | None = None
+    database_url: str,
+    *,
+    workers: int = 1,
+    log: Path | None = None,
+    port: int | None = None,
+    log_level: str = "warning",
 ) -> Iterator[Server]:
     """Starts ``tenantry serve`` on ``port`` (a free loopback port by default); stops it with
     SIGTERM afterwards."""
@@ -105,7 +110,7 @@ def serve(
             "--workers",
             str(workers),
             "--log-level",
-            "warning",
+            log_level,
         ],
         stdout=out,
         stderr=out,

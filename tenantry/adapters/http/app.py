@@ -44,10 +44,13 @@ from tenantry.adapters.http.oauth import BearerAuth, add_token_routes
 from tenantry.adapters.http.requests import RequestIds, internal_handler, unavailable_handler
 from tenantry.adapters.http.router import create_router
 from tenantry.adapters.http.routing import DEFAULT_MAX_BODY_BYTES, UNAVAILABLE_ERRORS
+from tenantry.adapters.http.scim import add_scim_routes
 from tenantry.adapters.http.sign_in import add_sign_in_routes
 from tenantry.adapters.policy_env import policy_from_env
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.adapters.projections.supervision import FollowerHealth, follow_supervised
+from tenantry.adapters.scim.endpoint import ScimEndpoint
+from tenantry.adapters.scim.storage import DirectoryStorage
 from tenantry.adapters.sign_in.service import SignIn
 from tenantry.adapters.sso.replay_table import SqlReplayCache
 from tenantry.application.app import Tenantry
@@ -196,6 +199,7 @@ def create_app(
 
     add_token_routes(app, clients, code_grant)
     add_sign_in_routes(app, t, sign_in, codes)
+    add_scim_routes(app, ScimEndpoint(t, lambda directory_id: DirectoryStorage(t, directory_id)))
 
     @app.get(
         "/healthz",

@@ -22,9 +22,11 @@ from tenantry.domain.directory_values import (
     SOURCES,
     DirectoryProvider,
 )
+from tenantry.domain.scim_documents import ScimKind
 from tests.contract.test_hosted_shapes import EMPTY, ERROR, TIME, check
 from tests.contract.test_sso_http import _scoped
 from tests.integration.http_support import ORGS, Api, assert_error, authorized
+from tests.provisioning_support import scim_group, scim_user
 from tests.support import database
 from tests.unit.helpers import stored
 
@@ -268,3 +270,37 @@ def test_a_token_is_never_kept_for_an_idempotent_replay(served: tuple[Api, Tenan
     assert created.status_code == 201, created.text
     again = api.call("POST", f"{path}/{dir_id}/secrets", headers=key)  # the key stays unused
     assert_error(again, 400, "invalid_field")
+
+
+def test_a_directorys_users_and_groups_are_listed_a_page_at_a_time(
+    served: tuple[Api, Tenantry],
+) -> None:
+    api, t = served
+    org_id = _org(api)
+    path = f"{ORGS}/{org_id}/directories"
+    dir_id = api.call("POST", path, json={"directory_provider": "OKTA"}).json()["directory"]["id"]
+    api.call("PATCH", f"{path}/{dir_id}:enable")
+    made = [
+        t.scim_create(dir_id, ScimKind.USER, scim_user(f"u{i}@list.example")).id for i in range(3)
+    ]
+    group = t.scim_create(dir_id, ScimKind.GROUP, scim_group("Engineering", made[:2])).id
+    first = api.call("GET", f"{path}/{dir_id}/users", params={"page_size": 2})
+    assert first.status_code == 200, first.text
+    page = first.json()
+    assert ([u["id"] for u in page["users"]], page["total_size"]) == (made[:2], 3)
+    assert page["users"][0]["email"] == "u0@list.example"
+    assert page["users"][0]["groups"] == [{"id": group, "display_name": "Engineering"}]
+    params = {"page_size": 2, "page_token": page["next_page_token"]}
+    rest = api.call("GET", f"{path}/{dir_id}/users", params=params).json()
+    assert ([u["id"] for u in rest["users"]], rest["next_page_token"]) == (made[2:], "")
+    groups = api.call("GET", f"{path}/{dir_id}/groups").json()
+    assert [(g["id"], g["total_users"]) for g in groups["groups"]] == [(group, 2)]
+    directory = api.call("GET", f"{path}/{dir_id}").json()["directory"]
+    assert (directory["total_users"], directory["total_groups"]) == (3, 1)
+    too_many = api.call("GET", f"{path}/{dir_id}/users", params={"page_size": 31})
+    assert assert_error(too_many, 400, "invalid_field")["details"]["field"].endswith("page_size")
+    reader = _scoped(api, "directory-lister", ["directories:read"])
+    assert api.client.get(f"{path}/{dir_id}/groups", headers=reader).status_code == 200
+    members_only = _scoped(api, "members-reader", ["members:read"])
+    refused = api.client.get(f"{path}/{dir_id}/users", headers=members_only)
+    assert refused.json()["details"] == {"scope": "directories:read"}

@@ -1,5 +1,6 @@
 """An organization's SCIM directories: create, list, read, update (provider, name, mapping),
-enable, disable, delete; issue (rotate) and revoke their bearer tokens. A directory's
+enable, disable, delete; issue (rotate) and revoke their bearer tokens; list the users and
+groups a directory synced. A directory's
 ``directory_endpoint`` is its SCIM base URL under the server's public base URL
 (``TENANTRY_SSO_BASE_URL``, as the SSO service-provider URLs)."""
 
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any, Final
 
-from fastapi import Path, Request, Response
+from fastapi import Path, Query, Request, Response
 
 from tenantry.adapters.http import directory_schemas as s
 from tenantry.adapters.http import schemas
@@ -26,6 +27,7 @@ from tenantry.adapters.http.routing import (
 )
 from tenantry.application.app import Tenantry
 from tenantry.application.directory_dto import Directory, NewDirectorySecret
+from tenantry.application.provisioning_dto import DirectoryGroupsPage, DirectoryUsersPage
 from tenantry.domain.errors import InvalidField
 
 routes = Routes("directories")
@@ -172,6 +174,48 @@ def revoke_directory_secret(
     )
     revoked = next(x for x in directory.secrets if x.id == secret_id)
     return written(t, s.SecretResponse(secret=revoked))
+
+
+PageSize = Annotated[int, Query(ge=1, le=30, description="At most 30 (the hosted limit).")]
+PageToken = Annotated[
+    str | None, Query(max_length=64, description="next_page_token of the page before.")
+]
+
+
+@routes.get(
+    f"{_DIRECTORY}/users",
+    summary="List the users a directory synced, in the order it created them",
+    response_model=DirectoryUsersPage,
+)
+def list_directory_users(
+    t: App,
+    organization_id: OrgId,
+    directory_id: DirId,
+    page_size: PageSize = 30,
+    page_token: PageToken = None,
+) -> Response:
+    page = t.list_directory_users(
+        organization_id, directory_id, page_size=page_size, page_token=page_token or None
+    )
+    return json_response(page)
+
+
+@routes.get(
+    f"{_DIRECTORY}/groups",
+    summary="List the groups a directory synced, in the order it created them",
+    response_model=DirectoryGroupsPage,
+)
+def list_directory_groups(
+    t: App,
+    organization_id: OrgId,
+    directory_id: DirId,
+    page_size: PageSize = 30,
+    page_token: PageToken = None,
+) -> Response:
+    page = t.list_directory_groups(
+        organization_id, directory_id, page_size=page_size, page_token=page_token or None
+    )
+    return json_response(page)
 
 
 def _switched(

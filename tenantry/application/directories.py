@@ -228,8 +228,10 @@ class Directories(RoleBooks, SsoKernel):
         saying why) unless ``token`` is a live token of this very directory, which exists;
         then :class:`DirectoryNotActive` if the directory is disabled or its organization has
         ``dir_sync`` off."""
-        if not isinstance(directory_id, str) or not isinstance(token, str):
-            raise DirectoryTokenInvalid()
+        # A wrong type is the calling code's mistake, not a caller to keep in the dark.
+        for field, value in (("directory_id", directory_id), ("token", token)):
+            if not isinstance(value, str):
+                raise InvalidField(field, "must be a string")
         try:
             directory = self._live_directory(directory_id, for_update=False)
         except (InvalidField, DirectoryNotFound):

@@ -58,6 +58,9 @@ REQUIRED: dict[str, object] = {
     "type": "SAML",
     "success": True,
     "profile": SsoProfile("ann@x.io", "subject-1"),
+    "directory_id": "dir_01m8xaakcnfhk8g6z0q4fnwrx0",
+    "secret_id": "dsec_01m8xaakcnfhk8g6z0q4fnwrx0",
+    "token": "not-a-token",
 }
 """A valid value of each required parameter (``organization_id``: the test's organization)."""
 
@@ -71,7 +74,8 @@ FIELD = {
 }
 """The field an error names for a parameter, where it is not the parameter's own name."""
 OWN_NAME = {"name"}
-"""Parameters a role method names by their own name (``FIELD`` maps them for others)."""
+"""Parameters a role or directory method names by their own name (``FIELD`` maps them for
+others)."""
 
 
 def conforms(value: object, hint: Any) -> bool:
@@ -162,7 +166,7 @@ def refusals(call: Callable[..., Any], method: Callable[..., Any], org_id: str) 
                     with result:
                         pass
             except InvalidField as e:
-                own = name in OWN_NAME and "role" in method.__name__
+                own = name in OWN_NAME and any(w in method.__name__ for w in ("role", "directory"))
                 expected = name if own else FIELD.get(name, name)
                 named = e.field in (expected, f"{expected}_id") or (
                     e.field.startswith(f"{expected}.") or e.field.endswith(f".{expected}")

@@ -28,6 +28,7 @@ from tests.unit.helpers import records_nothing
 Command = Callable[[Tenantry, str], Any]
 CONN = "conn_01m8xaakcnfhk8g6z0q4fnwrx0"
 DOM = "dom_01m8xaakcnfhk8g6z0q4fnwrx0"
+DIR = "dir_01m8xaakcnfhk8g6z0q4fnwrx0"
 
 REFUSED_WHILE_CHECKING: dict[str, Command] = {
     "create_organization": lambda app, org: app.create_organization(" "),
@@ -121,6 +122,15 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
     "complete_sso_sign_in": lambda app, org: app.complete_sso_sign_in(
         CONN, SsoProfile("not an address", "s")
     ),
+    "create_directory": lambda app, org: app.create_directory(org, "LDAP"),
+    "update_directory": lambda app, org: app.update_directory(org, DIR, provider="LDAP"),
+    "enable_directory": lambda app, org: app.enable_directory(org, "dir_x"),
+    "disable_directory": lambda app, org: app.disable_directory(org, "dir_x"),
+    "delete_directory": lambda app, org: app.delete_directory(org, DIR, actor=" "),
+    "create_directory_secret": lambda app, org: app.create_directory_secret(
+        org, DIR, grace_period="soon"
+    ),
+    "revoke_directory_secret": lambda app, org: app.revoke_directory_secret(org, DIR, "dsec_x"),
 }
 """For each command of the application, a call refused while it checks its arguments."""
 
@@ -184,6 +194,9 @@ QUERIES = {
     "discover_connection",
     "list_connections_by_domain",
     "sign_in_connection",
+    "get_directory",
+    "list_directories",
+    "authenticate_directory",
 }
 """The use cases that record nothing: they leave ``last_position`` as it is."""
 

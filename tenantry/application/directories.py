@@ -10,7 +10,7 @@ characters: it is in no event, log, error or view.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
@@ -31,10 +31,9 @@ from tenantry.domain.directory_errors import (
 )
 from tenantry.domain.errors import InvalidField
 from tenantry.domain.organization import Organization
-from tenantry.domain.sso_registry import SsoRegistry
 
-Change = Callable[[DirectoryAggregate, Organization, Act], Aggregate | None]
-"""A change to a directory; it returns another aggregate it changed too, to save with it."""
+Change = Callable[[DirectoryAggregate, Organization, Act], Sequence[Aggregate] | None]
+"""A change to a directory; it returns the other aggregates it changed, to save with it."""
 TOKEN_BYTES = 32
 
 
@@ -90,10 +89,12 @@ class Directories(RoleBooks, SsoKernel):
         if mapping is not None and not isinstance(mapping, Mapping):
             raise InvalidField("mapping", "must be a mapping of settings")
 
-        def change(directory: DirectoryAggregate, org: Organization, act: Act) -> None:
-            new_mapping = None
+        def change(
+            directory: DirectoryAggregate, org: Organization, act: Act
+        ) -> Sequence[Aggregate]:
+            old_mapping, new_mapping = directory.state.mapping, None
             if mapping is not None:
-                new_mapping = dv.directory_mapping(mapping, directory.state.mapping)
+                new_mapping = dv.directory_mapping(mapping, old_mapping)
                 roles = sorted(set(new_mapping.group_roles.values()))
                 self._role_scope(org.id).check(roles, "mapping.group_roles")
             directory.update(
@@ -102,6 +103,10 @@ class Directories(RoleBooks, SsoKernel):
                 name=... if isinstance(new_name, Unset) else new_name,
                 mapping=new_mapping,
             )
+            if directory.state.mapping == old_mapping:
+                return ()
+            changed = self._after_mapping_change(org, directory, act)
+            return (org, *changed) if changed else ()
 
         return self._change_directory(organization_id, directory_id, change, actor, reason)
 
@@ -153,11 +158,13 @@ class Directories(RoleBooks, SsoKernel):
     ) -> None:
         """Deletes the directory: its tokens stop at once; the members it provisioned stay."""
 
-        def change(directory: DirectoryAggregate, org: Organization, act: Act) -> SsoRegistry:
+        def change(
+            directory: DirectoryAggregate, org: Organization, act: Act
+        ) -> Sequence[Aggregate]:
             directory.delete(act)
             registry = self._registry(org.id, act)
             registry.unlist_directory(directory.id, act)
-            return registry
+            return (registry,)
 
         self._change_directory(organization_id, directory_id, change, actor, reason)
 
@@ -256,6 +263,14 @@ class Directories(RoleBooks, SsoKernel):
             raise DirectoryNotFound(directory_id)
         return directory
 
+    def _after_mapping_change(
+        self, org: Organization, directory: DirectoryAggregate, act: Act
+    ) -> Sequence[Aggregate]:
+        """What a change of the directory's mapping changes beside it (provisioning gives its
+        members the roles of the new ``group_roles``): the aggregates to save with the
+        directory and ``org``, in the same transaction. Nothing, until provisioning says."""
+        return ()
+
     def _directory_totals(self, directory_id: UUID) -> tuple[int, int]:
         """How many users and groups the directory has synced (provisioning counts them)."""
         return 0, 0
@@ -269,7 +284,7 @@ class Directories(RoleBooks, SsoKernel):
             org = self._org(organization_id)
             directory = self._directory(org, directory_id)
             also = change(directory, org, Act(self.now(org, directory), who, why))
-            self._save(directory, also)
+            self._save(directory, *(also or ()))
             return self._directory_view(directory, org)
 
         return self.run_command(command)

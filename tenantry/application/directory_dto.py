@@ -8,13 +8,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from tenantry.domain import ids
 from tenantry.domain.directory import Directory as DirectoryAggregate
 from tenantry.domain.directory import DirectorySecret as SecretRecord
 
-__all__ = ["Directory", "DirectoryMappingView", "DirectoryPrincipal", "DirectorySecret"]
+__all__ = [
+    "Directory",
+    "DirectoryMappingView",
+    "DirectoryPrincipal",
+    "DirectorySecret",
+    "NewDirectorySecret",
+]
 
 SCIM_PATH: Final = "/scim/v2"
 
@@ -66,6 +72,23 @@ class Directory(_Frozen):
     total_groups: int
     create_time: datetime
     update_time: datetime
+
+    def at(self, base_url: str) -> Directory:
+        """The directory with its SCIM base URL under ``base_url`` (the server's public one)."""
+        return self.model_copy(update={"directory_endpoint": base_url + self.directory_endpoint})
+
+
+class NewDirectorySecret(_Frozen):
+    """A new bearer token (``plain_secret``), answered this once (only its hash is kept), its
+    record and the directory."""
+
+    plain_secret: str = Field(repr=False)  # out of logs and tracebacks
+    secret: DirectorySecret
+    directory: Directory
+
+    @classmethod
+    def of(cls, directory: Directory, token: str) -> NewDirectorySecret:
+        return cls(plain_secret=token, secret=directory.secrets[-1], directory=directory)
 
 
 @dataclass(frozen=True)

@@ -44,11 +44,12 @@ from tenantry.application.provisioning_groups import ScimGroups
 from tenantry.application.provisioning_kernel import (
     apply_roles,
     expected,
+    granted,
     record_of,
     scim_kind,
 )
 from tenantry.application.provisioning_lists import DirectoryListings
-from tenantry.domain import admission, ids, scim_documents, values
+from tenantry.domain import admission, arguments, ids, scim_documents, values
 from tenantry.domain.base import Act, Aggregate
 from tenantry.domain.directory import Directory
 from tenantry.domain.directory_group import DirectoryGroup
@@ -84,8 +85,9 @@ class DirectoryProvisioning(ScimGroups, DirectoryListings):
 
     def scim_get(self, directory_id: str, kind: ScimKind | str, resource_id: str) -> ScimRecord:
         cls = _class_of(scim_kind(kind))
+        rid = arguments.text(resource_id, "resource_id")
         directory, _, _ = self._target(directory_id, for_update=False)
-        return record_of(self._resource(directory, cls, resource_id, for_update=False))
+        return record_of(self._resource(directory, cls, rid, for_update=False))
 
     @command
     def scim_replace(
@@ -97,11 +99,11 @@ class DirectoryProvisioning(ScimGroups, DirectoryListings):
         *,
         expected_version: int | None = None,
     ) -> ScimRecord:
-        if scim_kind(kind) is ScimKind.GROUP:
-            return self._replace_group(
-                directory_id, resource_id, document, expected(expected_version)
-            )
-        return self._replace_user(directory_id, resource_id, document, expected(expected_version))
+        resource_kind, rid = scim_kind(kind), arguments.text(resource_id, "resource_id")
+        version = expected(expected_version)
+        if resource_kind is ScimKind.GROUP:
+            return self._replace_group(directory_id, rid, document, version)
+        return self._replace_user(directory_id, rid, document, version)
 
     @command
     def scim_delete(
@@ -112,10 +114,12 @@ class DirectoryProvisioning(ScimGroups, DirectoryListings):
         *,
         expected_version: int | None = None,
     ) -> None:
-        if scim_kind(kind) is ScimKind.GROUP:
-            self._delete_group(directory_id, resource_id, expected(expected_version))
+        resource_kind, rid = scim_kind(kind), arguments.text(resource_id, "resource_id")
+        version = expected(expected_version)
+        if resource_kind is ScimKind.GROUP:
+            self._delete_group(directory_id, rid, version)
         else:
-            self._delete_user(directory_id, resource_id, expected(expected_version))
+            self._delete_user(directory_id, rid, version)
 
     def scim_ids(self, directory_id: str, kind: ScimKind | str) -> list[str]:
         """The ids of the directory's users or groups, in the order they were created."""
@@ -135,9 +139,10 @@ class DirectoryProvisioning(ScimGroups, DirectoryListings):
         cls = _class_of(scim_kind(kind))
         if isinstance(ids, str) or not isinstance(ids, Sequence):
             raise InvalidField("ids", "must be a list of ids")
+        wanted = [arguments.text(i, "ids") for i in ids]
         directory, _, _ = self._target(directory_id, for_update=False)
         out = []
-        for rid in ids:
+        for rid in wanted:
             try:
                 out.append(record_of(self._resource(directory, cls, rid, for_update=False)))
             except ScimResourceNotFound:
@@ -153,8 +158,7 @@ class DirectoryProvisioning(ScimGroups, DirectoryListings):
         if attribute not in FIND_ATTRIBUTES[resource_kind]:
             known = " or ".join(FIND_ATTRIBUTES[resource_kind])
             raise InvalidField("attribute", f"must be {known}")
-        if not isinstance(value, str):
-            raise InvalidField("value", "must be a string")
+        value = arguments.text(value, "value")
         _, _, roster = self._target(directory_id, for_update=False)
         if roster is None:
             return []
@@ -305,7 +309,7 @@ class DirectoryProvisioning(ScimGroups, DirectoryListings):
             user = self._ensure_user(
                 user_id, email, act.now, act.actor, registered=membership is not None
             )
-            roles = scope.for_newcomer(mapped or None, "group_roles")
+            roles = granted(scope, mapped) or [scope.default_role()]
             newcomer = Newcomer(user_id, email, roles, _metadata(du, directory))
             method = ProvisioningMethod.DIR_SYNC.value
             membership = admission.add(org, membership, newcomer, method, act)

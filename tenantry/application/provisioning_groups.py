@@ -40,7 +40,7 @@ def member_values(document: Mapping[str, Any]) -> list[str]:
         if not isinstance(value, str):
             raise InvalidField(f"members[{i}].value", "must be the id of a user")
         kind = member.get("type")
-        if kind is not None and kind != "User":
+        if kind is not None and (not isinstance(kind, str) or kind.casefold() != "user"):
             raise InvalidField(f"members[{i}].type", "must be User (groups do not nest)")
         out.append(value)
     return out

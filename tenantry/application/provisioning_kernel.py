@@ -78,7 +78,7 @@ class ProvisioningKernel(Directories):
         """The live, active directory, its organization and its roster (``None`` until the
         directory's first user or group); :class:`DirectoryNotActive` unless the directory is
         enabled and its organization's ``dir_sync`` feature is on."""
-        directory = self._live_directory(directory_id, for_update=for_update)
+        directory = self._live_directory(directory_id, for_update=False)  # only read
         org = self._get(directory.state.organization_id, Organization, for_update=for_update)
         if org is None or org.is_deleted:
             raise DirectoryNotActive(directory_id)
@@ -193,9 +193,16 @@ def apply_roles(
 ) -> bool:
     """Gives ``membership`` the ``mapped`` roles (the default role when there are none),
     recorded in the organization's history too; whether they changed."""
-    roles = scope.check(mapped, "group_roles") if mapped else [scope.default_role()]
+    roles = granted(scope, mapped) or [scope.default_role()]
     if roles == membership.state.roles:
         return False
     membership.change_roles(roles, act.now, act.actor, None)
     org.record_member_change(membership, act)
     return True
+
+
+def granted(scope: RoleScope, mapped: list[str]) -> list[str]:
+    """The roles ``mapped`` gives, as the organization has them now: a role deleted since the
+    mapping named it reads as the role its holders were moved to; each must be defined, once
+    roles are (:class:`UndefinedRole`)."""
+    return scope.check(sorted({scope.replacement(r) for r in mapped}), "group_roles")

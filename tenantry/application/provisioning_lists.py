@@ -17,7 +17,7 @@ from tenantry.application.provisioning_dto import (
     GroupRef,
 )
 from tenantry.application.provisioning_kernel import ProvisioningKernel
-from tenantry.domain import ids, scim_documents
+from tenantry.domain import arguments, ids, scim_documents
 from tenantry.domain.directory import Directory
 from tenantry.domain.directory_group import DirectoryGroup
 from tenantry.domain.directory_roster import DirectoryRoster
@@ -63,15 +63,16 @@ class DirectoryListings(ProvisioningKernel):
         page_token: str | None = None,
     ) -> DirectoryUsersPage:
         size = page_size_of(page_size)
+        token = None if page_token is None else arguments.text(page_token, "page_token")
         directory, roster = self._listing_target(organization_id, directory_id)
         order = [] if roster is None else list(roster.state.users)
-        chunk, token = _page(order, ids.DIRECTORY_USER, size, page_token)
+        chunk, after = _page(order, ids.DIRECTORY_USER, size, token)
         users = [
             _user_summary(u, directory, roster)
             for u in self._loaded(chunk, DirectoryUser)
             if roster is not None
         ]
-        return DirectoryUsersPage(users=users, next_page_token=token, total_size=len(order))
+        return DirectoryUsersPage(users=users, next_page_token=after, total_size=len(order))
 
     def list_directory_groups(
         self,
@@ -82,11 +83,12 @@ class DirectoryListings(ProvisioningKernel):
         page_token: str | None = None,
     ) -> DirectoryGroupsPage:
         size = page_size_of(page_size)
+        token = None if page_token is None else arguments.text(page_token, "page_token")
         directory, roster = self._listing_target(organization_id, directory_id)
         order = [] if roster is None else list(roster.state.groups)
-        chunk, token = _page(order, ids.DIRECTORY_GROUP, size, page_token)
+        chunk, after = _page(order, ids.DIRECTORY_GROUP, size, token)
         groups = [_group_summary(g, directory) for g in self._loaded(chunk, DirectoryGroup)]
-        return DirectoryGroupsPage(groups=groups, next_page_token=token, total_size=len(order))
+        return DirectoryGroupsPage(groups=groups, next_page_token=after, total_size=len(order))
 
     def _listing_target(
         self, organization_id: str, directory_id: str

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final
 from uuid import UUID
 
 from eventsourcing.domain import CanInitAggregate
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from tenantry.domain import ids
 from tenantry.domain.base import Act, Aggregate, AggregateState, Timestamp
@@ -51,14 +51,11 @@ class DirectorySecret(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     id: UUID
-    hash: str
+    hash: str = Field(repr=False)  # out of logs too
     suffix: str
     created: Timestamp
     expires_at: Timestamp | None = None
     revoked_at: Timestamp | None = None
-
-    def __repr__(self) -> str:  # the hash stays out of logs too
-        return f"DirectorySecret(id={self.id}, suffix={self.suffix!r})"
 
     def status(self, now: datetime) -> SecretStatus:
         if self.revoked_at is not None:

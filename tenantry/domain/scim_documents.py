@@ -1,6 +1,7 @@
 """SCIM documents as tenantry stores them: the JSON object a directory sent for a user or a group,
-without the attributes the service provider assigns (``id``, ``meta``) and, for a group, without
-its ``members`` (kept as ids beside the document).
+without the attributes the service provider assigns (``id``, ``meta``), without ``password``
+(write-only: a secret never reaches an event) and, for a group, without its ``members`` (kept as
+ids beside the document).
 
 A document is checked before it reaches an event: JSON values only (objects with string keys,
 arrays, strings, finite numbers, booleans, null), nested at most :data:`MAX_DEPTH` deep, at most
@@ -30,6 +31,9 @@ IDENTIFIER_MAX: Final = 255
 MAX_GROUP_MEMBERS: Final = 50_000
 ASSIGNED: Final = frozenset({"id", "meta"})
 """Attributes the service provider assigns: left out of the stored document."""
+WRITE_ONLY: Final = frozenset({"password"})
+"""Attributes a directory may send but no one may read back (RFC 7643 §4.1.1): a secret never
+reaches an event, so they are dropped too."""
 IDENTIFIERS: Final = ("userName", "externalId", "displayName")
 
 
@@ -69,7 +73,7 @@ def document(value: Mapping[str, Any], kind: ScimKind) -> dict[str, Any]:
     for key, item in value.items():
         if not isinstance(key, str):
             raise InvalidField("document", "attribute names must be strings")
-        if key in ASSIGNED or (kind is ScimKind.GROUP and key == "members"):
+        if key in ASSIGNED or key in WRITE_ONLY or (kind is ScimKind.GROUP and key == "members"):
             continue
         name = text.name(key, "document")
         if name in IDENTIFIERS:
@@ -80,7 +84,7 @@ def document(value: Mapping[str, Any], kind: ScimKind) -> dict[str, Any]:
             out[name] = _value(item, name, 1)
     required = "userName" if kind is ScimKind.USER else "displayName"
     out[required] = _identifier(out.get(required), required, required=True)
-    if "active" in out and not isinstance(out["active"], bool):
+    if out.get("active") is not None and not isinstance(out["active"], bool):
         raise InvalidField("active", "must be true or false")
     if len(json.dumps(out, ensure_ascii=False)) > MAX_DOCUMENT_CHARS:
         raise InvalidField("document", f"must be at most {MAX_DOCUMENT_CHARS} characters as JSON")
@@ -88,7 +92,7 @@ def document(value: Mapping[str, Any], kind: ScimKind) -> dict[str, Any]:
 
 
 def is_active(doc: Mapping[str, Any]) -> bool:
-    """A user is active unless its document says ``"active": false``."""
+    """A user is active unless its document says ``"active": false`` (absent or null: active)."""
     return doc.get("active", True) is not False
 
 

@@ -3,6 +3,7 @@ raises :class:`~tenantry.domain.errors.InvalidField` naming the field and the ru
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -312,6 +313,13 @@ def email(value: str, field: str = "email") -> str:
     follows from the lowercased address, as it always has)."""
     if not isinstance(value, str):
         raise InvalidField(field, "must be a string")
+    return _email(value, field)
+
+
+@functools.lru_cache(maxsize=4096)
+def _email(value: str, field: str) -> str:
+    """:func:`email` of a string, remembered: a command often checks one address more than
+    once (the parsing is most of an admission's checking)."""
     value = text.name(value, field).strip()
     rule = f"must be an e-mail address of at most {EMAIL_MAX} characters"
     if len(value) > EMAIL_MAX:

@@ -6,12 +6,18 @@ recorded when a command is refused, and no token reaches an event."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
+from uuid import uuid4
 
 import pytest
 
 from tenantry.application.app import Tenantry
+from tenantry.application.directory_dto import NewDirectorySecret
+from tenantry.domain.base import Act, Aggregate
+from tenantry.domain.organization import Organization
+from tenantry.domain.sso_registry import SsoRegistry
 from tenantry.errors import (
     DirectoryNotActive,
     DirectoryNotFound,
@@ -294,3 +300,32 @@ def test_the_audit_log_files_every_directory_event_under_its_organization(
     listed = [e for e in page.entries if e.event == "SsoRegistry.DirectoryListed"]
     assert [e.data["directory_id"] for e in listed] == [dir_id]
     assert token not in json.dumps([e.data for e in page.entries])
+
+
+def test_a_new_token_is_in_no_repr_nor_str(dir_app: Tenantry) -> None:
+    org_id = _org(dir_app)
+    dir_id = dir_app.create_directory(org_id).id
+    directory, token = dir_app.create_directory_secret(org_id, dir_id)
+    new = NewDirectorySecret.of(directory, token)
+    assert new.plain_secret == token
+    assert token not in repr(new)
+    assert token not in str(new)
+    assert new.secret.secret_suffix in repr(new)
+
+
+def test_a_mapping_change_saves_what_provisioning_changes_with_it(dir_app: Tenantry) -> None:
+    org_id = _org(dir_app)
+    dir_id = dir_app.create_directory(org_id).id
+    calls: list[tuple[str, dict[str, str]]] = []
+
+    def after(org: Organization, directory: Any, act: Act) -> Sequence[Aggregate]:
+        calls.append((directory.public_id, dict(directory.state.mapping.group_roles)))
+        return (SsoRegistry.open(uuid4(), act),)  # stands for the members it gives roles
+
+    dir_app._after_mapping_change = after  # type: ignore[method-assign]
+    dir_app.update_directory(org_id, dir_id, name="Renamed")  # no mapping change: no call
+    assert calls == []
+    dir_app.update_directory(org_id, dir_id, mapping={"group_roles": {"Ops": "admin"}})
+    assert calls == [(dir_id, {"Ops": "admin"})]
+    assert topics(dir_app)[-2:] == ["Directory.Updated", "SsoRegistry.Opened"]
+    assert len({s["command_id"] for _, _, s in stored(dir_app)[-2:]}) == 1  # one transaction

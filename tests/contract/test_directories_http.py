@@ -251,3 +251,20 @@ def test_a_client_needs_the_directories_scopes(served: tuple[Api, Tenantry]) -> 
     write = api.client.post(path, json={}, headers=reader)
     assert write.status_code == 403
     assert write.json()["details"] == {"scope": "directories:write"}
+
+
+def test_a_token_is_never_kept_for_an_idempotent_replay(served: tuple[Api, Tenantry]) -> None:
+    api, t = served
+    org_id = _org(api)
+    path = f"{ORGS}/{org_id}/directories"
+    dir_id = api.call("POST", path, json={}).json()["directory"]["id"]
+    before = t.recorder.max_notification_id()
+    key = {"Idempotency-Key": "new-token-1"}
+    refused = api.call("POST", f"{path}/{dir_id}/secrets", headers=key)
+    body = assert_error(refused, 400, "invalid_field")
+    assert body["details"]["field"] == "Idempotency-Key"
+    assert t.recorder.max_notification_id() == before
+    created = api.call("POST", f"{path}/{dir_id}/secrets")
+    assert created.status_code == 201, created.text
+    again = api.call("POST", f"{path}/{dir_id}/secrets", headers=key)  # the key stays unused
+    assert_error(again, 400, "invalid_field")

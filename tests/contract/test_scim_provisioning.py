@@ -198,6 +198,12 @@ def test_a_group_member_that_is_not_a_user_of_the_directory_is_refused(app: Tena
         app.scim_create(dir_id, GROUP, scim_group("Eng", [ada, unknown]))
     assert refused.value.field == "members[1].value"
     assert unknown in refused.value.rule
+    nested = {"displayName": "Eng", "members": [{"value": ada, "type": "Group"}]}
+    with records_nothing(app), pytest.raises(InvalidField) as refused:
+        app.scim_create(dir_id, GROUP, nested)
+    assert refused.value.field == "members[0].type"
+    typed = {"displayName": "Eng", "members": [{"value": ada, "type": "user", "display": "A"}]}
+    assert app.scim_create(dir_id, GROUP, typed).document["members"] == [{"value": ada}]
 
 
 def test_an_inactive_directory_provisions_nothing(app: Tenantry) -> None:
@@ -317,3 +323,59 @@ def test_records_are_read_many_at_once_and_found_by_their_indexed_attributes(
     assert refused.value.field == "kind"
     with pytest.raises(ScimResourceNotFound):
         app.scim_get(dir_id, GROUP, bob)  # a user's id is no group's
+
+
+def test_a_password_the_directory_sends_never_reaches_an_event(app: Tenantry) -> None:
+    _, dir_id = active_directory(app)
+    record = app.scim_create(dir_id, USER, scim_user("ada@acme.test", password="s3cret-Pw!"))
+    assert "password" not in record.document
+    app.scim_replace(dir_id, USER, record.id, scim_user("ada@acme.test", password="n3w-Pw!"))
+    recorded = repr(stored(app))
+    assert "s3cret-Pw!" not in recorded
+    assert "n3w-Pw!" not in recorded
+
+
+def test_a_group_change_at_a_stale_version_is_refused(app: Tenantry) -> None:
+    _, dir_id = active_directory(app)
+    ada = app.scim_create(dir_id, USER, scim_user("ada@acme.test")).id
+    eng = app.scim_create(dir_id, GROUP, scim_group("Eng", []))
+    with records_nothing(app), pytest.raises(ScimVersionMismatch) as stale:
+        app.scim_replace(dir_id, GROUP, eng.id, scim_group("Eng", [ada]), expected_version=2)
+    assert (stale.value.expected, stale.value.actual) == (2, 1)
+    with records_nothing(app), pytest.raises(InvalidField) as refused:
+        app.scim_delete(dir_id, GROUP, eng.id, expected_version="1")  # type: ignore[arg-type]
+    assert refused.value.field == "expected_version"
+    joined = app.scim_replace(dir_id, GROUP, eng.id, scim_group("Eng", [ada]), expected_version=1)
+    assert joined.version == 2
+    app.scim_delete(dir_id, GROUP, eng.id, expected_version=2)
+    assert app.scim_ids(dir_id, GROUP) == []
+
+
+def test_a_mapped_role_deleted_since_reads_as_the_role_its_holders_moved_to(
+    app: Tenantry,
+) -> None:
+    org_id, dir_id = active_directory(app)
+    for role in ("auditor", "reviewer"):
+        app.create_organization_role(org_id, role)
+    app.update_directory(org_id, dir_id, mapping={"group_roles": {"Audit": "auditor"}})
+    app.delete_organization_role(org_id, "auditor", reassign_to="reviewer")
+    ada = app.scim_create(dir_id, USER, scim_user("ada@acme.test")).id
+    app.scim_create(dir_id, GROUP, scim_group("Audit", [ada]))
+    assert app.get_membership(org_id, "ada@acme.test").roles == ["reviewer"]
+
+
+def test_a_new_group_mapping_gives_the_grouped_members_their_roles_at_once(
+    app: Tenantry,
+) -> None:
+    org_id, dir_id = active_directory(app)
+    ada = app.scim_create(dir_id, USER, scim_user("ada@acme.test")).id
+    app.scim_create(dir_id, USER, scim_user("bob@acme.test"))
+    app.scim_create(dir_id, GROUP, scim_group("Admins", [ada]))
+    default = app.get_membership(org_id, "ada@acme.test").roles
+    app.update_directory(org_id, dir_id, mapping={"group_roles": {"admins": "admin"}})
+    assert app.get_membership(org_id, "ada@acme.test").roles == ["admin"]
+    assert app.get_membership(org_id, "bob@acme.test").roles == default
+    app.update_directory(org_id, dir_id, mapping={"group_roles": {"Admins": "owner"}})
+    assert app.get_membership(org_id, "ada@acme.test").roles == ["owner"]
+    app.update_directory(org_id, dir_id, mapping={"group_roles": {}})  # roles left as they are
+    assert app.get_membership(org_id, "ada@acme.test").roles == ["owner"]

@@ -152,6 +152,22 @@ def _sso_commands(run: Runner, org: str, tmp_path: Path) -> None:
     assert run("domains", "delete", org, domain)["action"] == "deleted"
 
 
+def _directory_commands(run: Runner, org: str) -> None:
+    """``tenantry directories …``."""
+    run("settings", "features", org, "dir_sync=on")
+    directory = run("directories", "create", org, "--provider", "OKTA")["id"]
+    run("directories", "update", org, directory, "--group-role", "Admins=admin")
+    assert run("directories", "enable", org, directory)["active"] is True
+    secret = run("directories", "secret-create", org, directory, "--grace-period", "1h")
+    assert secret["plain_secret"].endswith(secret["secret"]["secret_suffix"])
+    revoked = run("directories", "secret-revoke", org, directory, secret["secret"]["id"])
+    assert revoked["secrets"][0]["status"] == "REVOKED"
+    run("directories", "disable", org, directory)
+    assert [d["id"] for d in run("directories", "list", org)] == [directory]
+    assert run("directories", "get", org, directory)["enabled"] is False
+    assert run("directories", "delete", org, directory)["action"] == "deleted"
+
+
 def test_the_walk_finds_every_command_group() -> None:
     assert {"orgs", "members", "projections", "clients"} <= GROUPS
     assert {("serve",), ("demo",), ("import",), ("clients", "create")} <= EVERY_COMMAND
@@ -175,6 +191,7 @@ def test_every_command_takes_d_and_prints_one_json_document(tmp_path: Path) -> N
     run("sign-in-methods", "set", org, "sso")
     run("sign-in-methods", "get", org)
     _sso_commands(run, org, tmp_path)
+    _directory_commands(run, org)
 
     for args in (
         ("invite", "ada@every.example"),

@@ -52,3 +52,24 @@ def test_racing_scim_creates_admit_exactly_the_seat_limit(
     assert recorded.count("DirectoryUser.Created") == LIMIT
     assert recorded.count("DirectoryRoster.UserListed") == LIMIT
     assert_stored_history_replays(app, org_id)
+
+
+def test_racing_reactivations_take_exactly_the_free_seats(
+    make_app: Callable[..., Tenantry], stored_url: str
+) -> None:
+    app = make_app(stored_url)
+    org_id, dir_id = active_directory(app)
+    users = []
+    for i in range(CONTENDERS):
+        doc = scim_user(f"user{i}@acme.test", active=False)
+        users.append((app.scim_create(dir_id, ScimKind.USER, doc).id, doc))
+    app.upsert_user_management_settings(org_id, LIMIT)
+
+    def reactivate(contender: Tenantry, i: int) -> object:
+        dus, doc = users[i]
+        return contender.scim_replace(dir_id, ScimKind.USER, dus, {**doc, "active": True})
+
+    outcomes = race([app] * CONTENDERS, reactivate)
+    assert outcomes == {OK: LIMIT, "seat_limit_reached": CONTENDERS - LIMIT}
+    assert app.get_seat_usage(org_id).seats_in_use == LIMIT
+    assert topics(app).count("Organization.MemberAdded") == LIMIT

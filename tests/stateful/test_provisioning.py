@@ -43,6 +43,7 @@ from tests.support import FakeClock
 from tests.unit.helpers import expect_outcome, replay
 
 EMAILS = ("a@acme.test", "b@acme.test", "c@acme.test", "d@acme.test")
+NAMES = ("Admins", "ADMINS", "Staff")
 LIMIT = 2
 DEFAULT, MAPPED = ["member"], ["admin"]
 USER, GROUP = ScimKind.USER, ScimKind.GROUP
@@ -64,7 +65,12 @@ class ScimUser:
 class Model:
     members: dict[str, Member] = field(default_factory=dict)
     users: dict[str, ScimUser] = field(default_factory=dict)  # live, in creation order
-    group: list[str] = field(default_factory=list)  # the mapped group's members
+    group: list[str] = field(default_factory=list)  # the group's members
+    group_name: str = "Admins"  # mapped to ``admin``; NAMES[1:] are not
+
+    @property
+    def mapped(self) -> bool:
+        return self.group_name.casefold() == "admins"
 
     def status(self, email: str) -> str | None:
         member = self.members.get(email)
@@ -77,7 +83,7 @@ class Model:
         return next((u for u, s in self.users.items() if s.email == email), None)
 
     def roles_for(self, dus: str | None) -> list[str]:
-        return MAPPED if dus is not None and dus in self.group else DEFAULT
+        return MAPPED if self.mapped and dus is not None and dus in self.group else DEFAULT
 
     def activate(self, email: str, dus: str | None) -> type[TenantryError] | None:
         """What making ``email`` an active member does (as a SCIM user ``dus``); the refusal."""
@@ -91,7 +97,7 @@ class Model:
             if self.seats() >= LIMIT:
                 return SeatLimitReached
             member.status = "ACTIVE"
-        if dus is not None and dus in self.group:
+        if self.mapped and dus is not None and dus in self.group:
             member.roles = MAPPED
         return None
 
@@ -117,7 +123,7 @@ class ProvisioningMachine(RuleBasedStateMachine):
     def a_directory_and_a_mapped_group(self) -> None:
         mapping = {"group_roles": {"Admins": "admin"}}
         self.org, self.directory = active_directory(self.app, seats=LIMIT, mapping=mapping)
-        self.group_id = self.app.scim_create(self.directory, GROUP, scim_group("Admins", [])).id
+        self.group_id = self.app.scim_create(self.directory, GROUP, scim_group(NAMES[0], [])).id
 
     # --- SCIM ----------------------------------------------------------------------------------
 
@@ -208,16 +214,29 @@ class ProvisioningMachine(RuleBasedStateMachine):
 
     @rule(data=st.data())
     def set_group_members(self, data: st.DataObject) -> None:
-        model = self.model
-        live = list(model.users)
+        live = list(self.model.users)
         wanted = data.draw(st.lists(st.sampled_from(live), unique=True)) if live else []
+        self._replace_group(self.model.group_name, wanted)
+
+    @rule(name=st.sampled_from(NAMES))
+    def rename_group(self, name: str) -> None:
+        self._replace_group(name, list(self.model.group))
+
+    def _replace_group(self, name: str, wanted: list[str]) -> None:
+        model = self.model
         changed = set(wanted) ^ set(model.group)
-        doc = scim_group("Admins", wanted)
+        was_mapped, renamed = model.mapped, name != model.group_name
+        doc = scim_group(name, wanted)
         call = lambda: self.app.scim_replace(self.directory, GROUP, self.group_id, doc)  # noqa: E731
-        self.expect(None, call, records=bool(changed))
+        self.expect(None, call, records=bool(changed) or renamed)
         model.group = [m for m in model.group if m in wanted] + [
             m for m in wanted if m not in model.group
         ]
+        model.group_name = name
+        if model.mapped != was_mapped:
+            changed |= set(model.group)
+        elif not model.mapped:
+            changed = set()
         for dus in changed:
             member = model.members.get(model.users[dus].email)
             if member is not None and member.status is not None:

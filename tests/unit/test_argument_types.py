@@ -61,6 +61,12 @@ REQUIRED: dict[str, object] = {
     "directory_id": "dir_01m8xaakcnfhk8g6z0q4fnwrx0",
     "secret_id": "dsec_01m8xaakcnfhk8g6z0q4fnwrx0",
     "token": "not-a-token",
+    "kind": "User",
+    "document": {"userName": "ann@x.io"},
+    "resource_id": "dus_01m8xaakcnfhk8g6z0q4fnwrx0",
+    "ids": [],
+    "attribute": "userName",
+    "value": "ann@x.io",
 }
 """A valid value of each required parameter (``organization_id``: the test's organization)."""
 

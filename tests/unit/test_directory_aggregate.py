@@ -123,6 +123,7 @@ def test_a_token_is_recorded_only_as_its_hash_and_last_characters() -> None:
     assert secret.public_id.startswith("dsec_")
     assert token not in repr(secret)
     assert secret.hash not in repr(secret)
+    assert secret.hash not in str(secret)
     assert directory.accepts(token, T0)
     assert not directory.accepts(token[:-1] + ("A" if token[-1] != "A" else "B"), T0)
     assert not directory.accepts("", T0)

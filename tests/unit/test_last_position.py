@@ -131,6 +131,9 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
         org, DIR, grace_period="soon"
     ),
     "revoke_directory_secret": lambda app, org: app.revoke_directory_secret(org, DIR, "dsec_x"),
+    "scim_create": lambda app, org: app.scim_create(DIR, "User", {"userName": "\x00"}),
+    "scim_replace": lambda app, org: app.scim_replace(DIR, "Widget", "dus_x", {}),
+    "scim_delete": lambda app, org: app.scim_delete(DIR, "User", "dus_x", expected_version="1"),
 }
 """For each command of the application, a call refused while it checks its arguments."""
 
@@ -197,6 +200,12 @@ QUERIES = {
     "get_directory",
     "list_directories",
     "authenticate_directory",
+    "scim_get",
+    "scim_ids",
+    "scim_get_many",
+    "scim_find",
+    "list_directory_users",
+    "list_directory_groups",
 }
 """The use cases that record nothing: they leave ``last_position`` as it is."""
 

@@ -72,12 +72,15 @@ def test_a_document_is_stored_without_what_the_service_provider_assigns() -> Non
         "userName": "Cafe\u0301@acme.test",
         "emails": [{"value": "ada@acme.test", "primary": True}],
         "active": True,
+        "password": "hunter2-secret",
     }
     stored = document(given, ScimKind.USER)
+    assert "password" not in stored
     assert "id" not in stored
     assert "meta" not in stored
     assert stored["userName"] == "Caf\u00e9@acme.test"  # NFC
     assert stored["emails"] == [{"value": "ada@acme.test", "primary": True}]
+    assert document({"userName": "a", "active": None}, ScimKind.USER)["active"] is None
     group = document({"displayName": "Admins", "members": [{"value": "x"}]}, ScimKind.GROUP)
     assert group == {"displayName": "Admins"}
 

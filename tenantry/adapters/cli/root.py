@@ -20,6 +20,7 @@ from tenantry.adapters.cli import (
 )
 from tenantry.adapters.cli import restore as restore  # registers `orgs restore`, `orgs purge`
 from tenantry.adapters.cli.connections import connections_app
+from tenantry.adapters.cli.directories import directories_app
 from tenantry.adapters.cli.domains import domains_app
 
 app = typer.Typer(
@@ -49,6 +50,7 @@ app.add_typer(history.audit_app, name="audit")
 app.add_typer(roles.roles_app, name="roles")
 app.add_typer(connections_app, name="connections")
 app.add_typer(domains_app, name="domains")
+app.add_typer(directories_app, name="directories")
 
 
 def _version(value: bool) -> None:

@@ -101,13 +101,5 @@ class DirectoryList(BaseModel):
     directories: list[dto.Directory]
 
 
-class SecretCreated(BaseModel):
-    """The new token, answered this once (only its hash is kept), and its record."""
-
-    plain_secret: str
-    secret: dto.DirectorySecret
-    directory: dto.Directory
-
-
 class SecretResponse(BaseModel):
     secret: dto.DirectorySecret

@@ -9,10 +9,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Annotated, Any, Final
 
-from fastapi import Path, Response
+from fastapi import Path, Request, Response
 
 from tenantry.adapters.http import directory_schemas as s
 from tenantry.adapters.http import schemas
+from tenantry.adapters.http.idempotency import HEADER
 from tenantry.adapters.http.routing import (
     Acting,
     App,
@@ -24,7 +25,8 @@ from tenantry.adapters.http.routing import (
     written,
 )
 from tenantry.application.app import Tenantry
-from tenantry.application.directory_dto import Directory
+from tenantry.application.directory_dto import Directory, NewDirectorySecret
+from tenantry.domain.errors import InvalidField
 
 routes = Routes("directories")
 
@@ -32,12 +34,15 @@ _DIRECTORIES: Final = "/api/v1/organizations/{organization_id}/directories"
 _DIRECTORY: Final = f"{_DIRECTORIES}/{{directory_id}}"
 DirId = Annotated[str, Path(description="A dir_ id.", max_length=64)]
 SecretId = Annotated[str, Path(description="A dsec_ id.", max_length=64)]
+NO_REPLAY: Final = (
+    "is not accepted when a token is created: a replay would need the token stored, and only "
+    "its hash is; retry without it (a retry makes another token)"
+)
 
 
 def public(t: Tenantry, directory: Directory) -> Directory:
     """The directory with its SCIM base URL under the server's public base URL."""
-    endpoint = f"{t.sso_config.base_url}{directory.directory_endpoint}"
-    return directory.model_copy(update={"directory_endpoint": endpoint})
+    return directory.at(t.sso_config.base_url)
 
 
 def _one(t: Tenantry, directory: Directory) -> s.DirectoryResponse:
@@ -131,25 +136,26 @@ def delete_directory(t: App, by: By, organization_id: OrgId, directory_id: DirId
     status_code=201,
     summary="Create a bearer token for the directory's SCIM client (shown once)",
     description="`plain_secret` is the token: it is answered this once and only its hash is "
-    "kept. The directory's older live tokens stop now, or after `grace_period_seconds`.",
-    response_model=s.SecretCreated,
+    "kept. The directory's older live tokens stop now, or after `grace_period_seconds`. "
+    "An `Idempotency-Key` is refused (400): a replay would need the token stored.",
+    response_model=NewDirectorySecret,
 )
 def create_directory_secret(
     t: App,
     by: By,
+    request: Request,
     organization_id: OrgId,
     directory_id: DirId,
     body: s.CreateSecret | None = None,
 ) -> Response:
+    if HEADER in request.headers:  # refused before the write: the guard releases the key
+        raise InvalidField(HEADER, NO_REPLAY)
     seconds = None if body is None else body.grace_period_seconds
     grace = None if seconds is None else timedelta(seconds=seconds)
     directory, token = t.create_directory_secret(
         organization_id, directory_id, grace_period=grace, **by.kwargs()
     )
-    answer = s.SecretCreated(
-        plain_secret=token, secret=directory.secrets[-1], directory=public(t, directory)
-    )
-    return written(t, answer, 201)
+    return written(t, NewDirectorySecret.of(public(t, directory), token), 201)
 
 
 @routes.delete(

@@ -29,6 +29,7 @@ import httpx
 
 import tenantry
 from benchmarks.http import backend, percentile, served
+from tenantry.errors import ConcurrentModification
 
 USER_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:User"
 
@@ -39,6 +40,7 @@ class Tally:
 
     users: int = 0
     seconds: float = 0.0
+    gave_up: int = 0
     latencies: list[float] = field(default_factory=list)
 
     @property
@@ -124,7 +126,14 @@ def compare(name: str, tmp: Path, args: argparse.Namespace) -> str | None:
             ]
 
             def add(_: int, n: int) -> None:
-                library.add_member(org.id, f"user{n}@bench.example")
+                # 8 threads admitting into one organization race for it; a call that lost 32
+                # races in a row is made again, and its time counts, as an application would
+                while True:
+                    try:
+                        library.add_member(org.id, f"user{n}@bench.example")
+                        return
+                    except ConcurrentModification:
+                        lib.gave_up += 1
 
             def post(t: int, n: int) -> None:
                 r = clients[t].post(
@@ -144,6 +153,8 @@ def compare(name: str, tmp: Path, args: argparse.Namespace) -> str | None:
                 for client in clients:
                     client.close()
                 library.close()
+    if lib.gave_up:
+        print(f"{name}: add_member gave up after 32 lost races {lib.gave_up} times (retried)")
     return (
         f"| {name} | {args.users} | {lib.rate:.0f} | {scim.rate:.0f} | {scim.rate / lib.rate:.2f} "
         f"| {lib.p(0.5):.1f} / {lib.p(0.99):.1f} | {scim.p(0.5):.1f} / {scim.p(0.99):.1f} |"

@@ -116,6 +116,39 @@ def test_users_and_groups_live_their_whole_life_over_scim(directory: Directory) 
     assert left.total_results == 0
 
 
+def member_roles(d: Directory, email: str) -> list[str]:
+    app = d.app()
+    try:
+        return app.get_membership(d.organization_id, email).roles
+    finally:
+        app.close()
+
+
+def test_a_mapped_group_gives_its_members_a_role_while_they_are_in_it(
+    directory: Directory,  # noqa: F811
+) -> None:
+    app = directory.app()
+    try:
+        app.update_directory(
+            directory.organization_id,
+            directory.directory_id,
+            mapping={"group_roles": {"engineers": "admin"}},
+        )
+    finally:
+        app.close()
+    with directory.http() as http:
+        ada = http.post("/Users", json=user_body("ada.lovelace@acme.example")).json()["id"]
+        assert member_roles(directory, "ada.lovelace@acme.example") == ["member"]
+        group = http.post("/Groups", json={"schemas": [GROUP], "displayName": "Engineers"})
+        group_id = group.json()["id"]
+        joined = patch({"op": "add", "path": "members", "value": [{"value": ada}]})
+        assert http.patch(f"/Groups/{group_id}", json=joined).status_code == 200
+        assert member_roles(directory, "ada.lovelace@acme.example") == ["admin"]
+        left = patch({"op": "remove", "path": f'members[value eq "{ada}"]'})
+        assert http.patch(f"/Groups/{group_id}", json=left).status_code == 200
+        assert member_roles(directory, "ada.lovelace@acme.example") == ["member"]
+
+
 def test_okta_looks_users_up_deactivates_and_pushes_groups(directory: Directory) -> None:  # noqa: F811
     # Request shapes from Okta's SCIM 2.0 reference:
     # https://developer.okta.com/docs/api/openapi/okta-scim/guides/scim-20

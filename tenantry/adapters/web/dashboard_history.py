@@ -1,0 +1,109 @@
+"""An organization's past in the dashboard: its history as a timeline (who, when, what changed,
+before → after), newest first and paged; the organization as it was at any version of it, with
+its members and seats then, stepping back and forward; and its seat usage over time as a chart
+with the same points in a table. All replayed by the application from the event log."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+from fastapi import Path, Query, Request, Response
+
+from tenantry.adapters.web.console import ConsoleDep
+from tenantry.adapters.web.dashboard_chart import seat_chart
+from tenantry.adapters.web.dashboard_deps import App
+from tenantry.adapters.web.dashboard_timeline import (
+    diff_rows,
+    entry_of,
+    organization_rows,
+    timeline,
+    title_of,
+    window,
+)
+from tenantry.adapters.web.pages import page_router
+from tenantry.adapters.web.templating import render
+from tenantry.application.seat_history import LAPSED, NOW
+from tenantry.domain.errors import VersionNotFound
+
+router = page_router()
+
+ORG: Final = "/dashboard/organizations/{organization_id}"
+VERSION_MAX: Final = 2**31 - 1
+TABLE_ROWS: Final = 500
+"""The seat table shows at most the latest this many points (the chart shows all)."""
+
+CAUSES: Final = {LAPSED: "An invitation expired", NOW: "(now)"}
+
+To = Annotated[int | None, Query(ge=1, le=VERSION_MAX, description="The newest version shown.")]
+Version = Annotated[int, Path(ge=1, le=VERSION_MAX)]
+
+
+@router.get(ORG + "/history", name="dashboard.history")
+def history(request: Request, t: App, console: ConsoleDep, to: To = None) -> Response:
+    org = t.get_organization(console.organization_id)
+    page = window(org.version, to)
+    entries = timeline(
+        t.list_history(console.organization_id, from_version=page.first, limit=page.limit)
+    )
+    return render(
+        request,
+        "dashboard/history.html",
+        {
+            "console": console,
+            "tab": "history",
+            "organization": org,
+            "entries": entries,
+            "window": page,
+            "head": org.version,
+        },
+    )
+
+
+@router.get(ORG + "/history/{version}", name="dashboard.as_of")
+def as_of(request: Request, t: App, console: ConsoleDep, version: Version) -> Response:
+    """The organization at ``version``: its settings, members and seats then, the event that
+    made that version, and what changed from then to now."""
+    org_id = console.organization_id
+    now = t.get_organization(org_id)
+    if version > now.version:
+        raise VersionNotFound(org_id, f"version {version}")
+    entry = entry_of(t.list_history(org_id, from_version=version, limit=1)[0])
+    context: dict[str, Any] = {
+        "console": console,
+        "tab": "history",
+        "organization": now,
+        "version": version,
+        "head": now.version,
+        "entry": entry,
+        "snapshot": None,
+        "since": diff_rows(t.diff_organization(org_id, from_=version).changes),
+    }
+    try:
+        snapshot = t.get_organization_snapshot(org_id, version=version)
+    except VersionNotFound:  # deleted at this version: there is no organization to show
+        pass
+    else:
+        context["snapshot"] = snapshot
+        context["rows"] = organization_rows(snapshot.organization)
+    return render(request, "dashboard/as_of.html", context)
+
+
+@router.get(ORG + "/seats", name="dashboard.seats")
+def seats(request: Request, t: App, console: ConsoleDep) -> Response:
+    org = t.get_organization(console.organization_id)
+    points = t.list_seat_history(console.organization_id)
+    title = f"Seats in use over time, {org.display_name}"
+    return render(
+        request,
+        "dashboard/seats.html",
+        {
+            "console": console,
+            "tab": "seats",
+            "organization": org,
+            "chart": seat_chart(points, title=title),
+            "rows": [(p, CAUSES.get(p.cause) or title_of(p.cause)) for p in reversed(points)][
+                :TABLE_ROWS
+            ],
+            "total": len(points),
+        },
+    )

@@ -9,7 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tenantry.adapters.web.dashboard_chart import HEIGHT, WIDTH, Scale, nice_ticks, seat_chart
+from tenantry.adapters.web.dashboard_chart import (
+    HEIGHT,
+    WIDTH,
+    Scale,
+    nice_ticks,
+    seat_chart,
+    time_label,
+)
 from tenantry.application.seat_history import SeatPoint
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -106,3 +113,16 @@ def test_ticks_are_round_numbers_reaching_the_largest(largest: int, ticks: list[
     assert got[0] == 0
     assert got[-1] >= largest
     assert got == ticks
+
+
+@pytest.mark.parametrize(
+    ("span", "label"),
+    [
+        (timedelta(days=30), "2026-01-01"),
+        (timedelta(hours=12), "01-01 00:00"),
+        (timedelta(hours=1), "00:00"),
+        (timedelta(minutes=2), "00:00:00"),
+    ],
+)
+def test_axis_times_are_as_precise_as_the_span_needs(span: timedelta, label: str) -> None:
+    assert time_label(T0, span) == label

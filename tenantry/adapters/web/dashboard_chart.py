@@ -18,9 +18,11 @@ from markupsafe import Markup, escape
 
 from tenantry.application.seat_history import SeatPoint
 
-WIDTH: Final = 720
-HEIGHT: Final = 260
-_LEFT, _RIGHT, _TOP, _BOTTOM = 44, 16, 16, 34
+WIDTH: Final = 520
+HEIGHT: Final = 240
+_LEFT, _RIGHT, _TOP, _BOTTOM = 40, 14, 14, 34
+_FONT: Final = 14
+"""Large for the width: the chart is scaled down on a phone and stays legible."""
 _IN_USE_COLOR: Final = "#3b5bdb"
 _LIMIT_COLOR: Final = "#b42318"
 _GRID_COLOR: Final = "#d0d7de"
@@ -67,7 +69,7 @@ def time_label(t: datetime, span: timedelta) -> str:
         return t.strftime("%Y-%m-%d")
     if span >= timedelta(hours=6):
         return t.strftime("%m-%d %H:%M")
-    return t.strftime("%H:%M")
+    return t.strftime("%H:%M" if span >= timedelta(minutes=10) else "%H:%M:%S")
 
 
 def in_use_path(points: Sequence[SeatPoint], scale: Scale) -> str:
@@ -131,16 +133,16 @@ def seat_chart(
         parts.append(
             f'<line class="grid" x1="{left}" x2="{right}" y1="{y}" y2="{y}" '
             f'stroke="{_GRID_COLOR}" stroke-width="1"/>'
-            f'<text class="axis" x="{left - 6}" y="{y + 4}" text-anchor="end" '
-            f'font-size="12" fill="{_TEXT_COLOR}">{n}</text>'
+            f'<text class="axis" x="{left - 6}" y="{y + 5}" text-anchor="end" '
+            f'font-size="{_FONT}" fill="{_TEXT_COLOR}">{n}</text>'
         )
-    steps = 4 if span > timedelta(0) else 0
+    steps = 2 if span > timedelta(0) else 0
     for i in range(steps + 1):
         t = scale.start + span * i / (steps or 1)
         anchor = "start" if i == 0 else "end" if i == steps else "middle"
         parts.append(
             f'<text class="axis" x="{scale.x(t)}" y="{height - 10}" text-anchor="{anchor}" '
-            f'font-size="12" fill="{_TEXT_COLOR}">{escape(time_label(t, span))}</text>'
+            f'font-size="{_FONT}" fill="{_TEXT_COLOR}">{escape(time_label(t, span))}</text>'
         )
     limits = limit_path(points, scale)
     if limits:

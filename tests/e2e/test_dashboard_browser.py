@@ -1,7 +1,8 @@
 """The vendor's dashboard in a real browser (Debian's chromium through Playwright) against a real
-``tenantry serve`` on SQLite: sign in with a one-time login link, find an organization by
-search, open its timeline, step back to a past version and see the old values, step forward
-again; share a portal link; see the seat chart. At a phone's width (360px) nothing overflows.
+``tenantry serve`` on SQLite: sign in with the one-time link ``tenantry dashboard login`` prints,
+find an organization by search, open its timeline, step back to a past version and see the old
+values, step forward again; share a portal link; see the seat chart. At a phone's width (360px)
+nothing overflows.
 
 Screenshots of the main pages go to docs/screenshots/ when ``TENANTRY_SCREENSHOTS=1``.
 Without /usr/bin/chromium the test skips, unless ``CI_REQUIRE_BROWSER=1`` makes it fail."""
@@ -18,7 +19,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 import tenantry
-from tests.e2e.http_support import Server, cli, serve
+from tests.e2e.http_support import Server, cli, free_port, serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -47,9 +48,12 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
+def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+    """``tenantry serve`` on SQLite; its public base URL is what login links point at."""
+    port = free_port()
+    monkeypatch.setenv("TENANTRY_SSO_BASE_URL", f"http://127.0.0.1:{port}")
     url = f"sqlite:///{tmp_path / 'tenantry.db'}"
-    with serve(url, log=tmp_path / "server.log") as s:
+    with serve(url, log=tmp_path / "server.log", port=port) as s:
         yield s
 
 
@@ -59,24 +63,15 @@ def shot(page: Page, name: str) -> None:
         page.screenshot(path=str(SHOTS / f"dashboard-{name}.png"), full_page=True)
 
 
-def login_path(server: Server) -> str:
-    """The path and query of a one-time login link from ``tenantry dashboard login``."""
+def login_link(server: Server) -> str:
+    """A one-time login link printed by ``tenantry dashboard login``."""
     out = cli(
         "dashboard", "login", "--operator", "ada", "--json", "--database-url", server.database_url
     )
-    if out.returncode == 0:
-        location: str = json.loads(out.stdout)["location"]
-    else:
-        # Part P's CLI command is not on this branch yet: the same use case it calls.
-        assert "No such command" in out.stderr, out.stderr
-        t = tenantry.connect(server.database_url)
-        try:
-            location = t.issue_dashboard_login("ada", actor="cli:ada").location
-        finally:
-            t.close()
-    found = re.search(r"/dashboard/login\?token=.+$", location)
-    assert found is not None, location
-    return found[0]
+    assert out.returncode == 0, out.stderr
+    location: str = json.loads(out.stdout)["location"]
+    assert location.startswith(f"{server.base_url}/dashboard/login?token="), location
+    return location
 
 
 def history_of_orbital(server: Server) -> str:
@@ -108,7 +103,7 @@ def test_find_an_organization_open_its_timeline_and_step_back(
     org = history_of_orbital(server)
     context = browser.new_context(viewport={"width": 1100, "height": 900})
     page = context.new_page()
-    page.goto(server.base_url + login_path(server))
+    page.goto(login_link(server))
     expect(page.get_by_role("heading", name="Organizations")).to_be_visible()
     assert page.url.endswith("/dashboard/organizations")
     expect(page.get_by_role("link", name="Filler One")).to_be_visible()
@@ -166,7 +161,7 @@ def test_share_a_portal_link_and_see_seats_over_time_on_a_phone(
     org = history_of_orbital(server)
     context = browser.new_context(viewport={"width": 360, "height": 780})
     page = context.new_page()
-    page.goto(server.base_url + login_path(server))
+    page.goto(login_link(server))
     expect(page.get_by_role("heading", name="Organizations")).to_be_visible()
     no_horizontal_overflow(page)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
@@ -257,3 +258,39 @@ def test_without_a_session_the_pages_say_how_to_sign_in(acme: str) -> None:
             page = anonymous.get(path)
             assert page.status_code == 401
             assert "tenantry dashboard login" in page.text
+
+
+def test_a_version_at_which_it_was_deleted_says_so_and_still_steps(
+    client: TestClient, t: Tenantry
+) -> None:
+    org = t.create_organization("Phoenix").id
+    t.delete_organization(org, actor="cli:oops")
+    t.restore_organization(org, actor="cli:fix")
+    deleted = client.get(f"{DASH}/{org}/history/2")
+    assert deleted.status_code == 200
+    assert "was deleted" in deleted.text
+    assert "by cli:oops" in text(deleted.text)
+    assert f'href="{DASH}/{org}/history/1"' in deleted.text
+    assert f'href="{DASH}/{org}/history/3"' in deleted.text
+    timeline = text(client.get(f"{DASH}/{org}/history").text)
+    assert "Deleted no yes" in timeline
+    assert "Restored" in timeline
+
+
+def test_a_moment_opens_the_version_in_force_then(
+    client: TestClient, t: Tenantry, acme: str
+) -> None:
+    history = t.list_history(acme)
+    renamed = next(h for h in history if h.event == "Renamed")
+    just_before = renamed.timestamp.replace(tzinfo=None) - timedelta(microseconds=1)
+    page = client.get(
+        f"{DASH}/{acme}/history/at",
+        params={"moment": just_before.isoformat()},
+        follow_redirects=False,
+    )
+    assert page.status_code == 303
+    assert page.headers["location"] == f"{DASH}/{acme}/history/{renamed.version - 1}"
+    before = client.get(f"{DASH}/{acme}/history/at", params={"moment": "2000-01-01T00:00"})
+    assert before.status_code == 404
+    assert "version_not_found" in before.text
+    assert client.get(f"{DASH}/{acme}/history/at", params={"moment": "soon"}).status_code == 400

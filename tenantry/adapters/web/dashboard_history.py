@@ -5,9 +5,11 @@ with the same points in a table. All replayed by the application from the event 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Final
 
 from fastapi import Path, Query, Request, Response
+from fastapi.responses import RedirectResponse
 
 from tenantry.adapters.web.console import ConsoleDep
 from tenantry.adapters.web.dashboard_chart import seat_chart
@@ -36,6 +38,7 @@ CAUSES: Final = {LAPSED: "An invitation expired", NOW: "(now)"}
 
 To = Annotated[int | None, Query(ge=1, le=VERSION_MAX, description="The newest version shown.")]
 Version = Annotated[int, Path(ge=1, le=VERSION_MAX)]
+Moment = Annotated[datetime, Query(description="A moment, e.g. from a datetime-local field.")]
 
 
 @router.get(ORG + "/history", name="dashboard.history")
@@ -57,6 +60,14 @@ def history(request: Request, t: App, console: ConsoleDep, to: To = None) -> Res
             "head": org.version,
         },
     )
+
+
+@router.get(ORG + "/history/at", name="dashboard.as_of_moment")
+def as_of_moment(console: ConsoleDep, t: App, moment: Moment) -> Response:
+    """The version in force at ``moment`` (UTC if it has no zone): the last one recorded by then
+    (:class:`VersionNotFound` before the organization was created)."""
+    version = t.diff_organization(console.organization_id, from_=moment).from_version
+    return RedirectResponse(console.url(f"/history/{version}"), status_code=303)
 
 
 @router.get(ORG + "/history/{version}", name="dashboard.as_of")

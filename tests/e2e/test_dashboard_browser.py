@@ -169,19 +169,31 @@ def test_share_a_portal_link_and_see_seats_over_time_on_a_phone(
     page.get_by_role("checkbox", name="Domains").check()
     page.get_by_role("button", name="Generate a shareable link (7 days)").click()
     link = page.locator("#c-portal-link")
-    expect(link).to_contain_text("/portal/open?token=")
+    expect(link).to_contain_text(f"{server.base_url}/portal/open?token=")
+    expect(page.get_by_role("heading", name="Admin portal links")).to_be_in_viewport()
     expect(page.get_by_role("table", name="Live portal links")).to_contain_text("shareable")
     no_horizontal_overflow(page)
     shot(page, "portal-link")
 
+    admin = browser.new_context().new_page()  # the customer's admin, given the link
+    admin.goto(link.inner_text().strip())
+    expect(admin.get_by_role("heading", name="Orbital Aerospace")).to_be_visible()
+    expect(admin.get_by_role("link", name="Domains").first).to_be_visible()
+
     page.on("dialog", lambda dialog: dialog.accept())  # "Revoke …?"
     page.get_by_role("button", name=re.compile("^Revoke lnk_")).click()
     expect(page.get_by_role("status").first).to_contain_text("revoked")
+    admin.reload()
+    expect(admin.get_by_role("heading", name=re.compile("no longer valid"))).to_be_visible()
+    admin.context.close()
     expect(page.get_by_role("table", name="Live portal links")).to_have_count(0)
 
     page.goto(f"{server.base_url}/dashboard/organizations/{org}/history")
     no_horizontal_overflow(page)
     expect(page.locator(".timeline > li").first).to_contain_text("Portal link revoked")
+    page.get_by_role("link", name=re.compile("View as of version")).first.click()
+    expect(page.get_by_role("heading", name=re.compile("As of version"))).to_be_visible()
+    no_horizontal_overflow(page)
 
     page.goto(f"{server.base_url}/dashboard/organizations/{org}/seats")
     chart = page.get_by_role("img", name=re.compile("Seats in use over time"))

@@ -78,7 +78,8 @@ def history_of_orbital(server: Server) -> str:
     """An organization with a past, made through the application on the served database."""
     t = tenantry.connect(server.database_url)
     try:
-        t.create_organization("Filler One")
+        for name, ext in (("Northwind Traders", "nw-1"), ("Globex", "gx-7"), ("Initech", None)):
+            t.create_organization(name, external_id=ext)
         org = t.create_organization("Orbital Rockets", external_id="orbital-1", actor="cli:setup")
         t.upsert_user_management_settings(org.id, 3, actor="cli:setup")
         t.add_member(org.id, "ann@orbital.example", actor="cli:setup")
@@ -106,13 +107,13 @@ def test_find_an_organization_open_its_timeline_and_step_back(
     page.goto(login_link(server))
     expect(page.get_by_role("heading", name="Organizations")).to_be_visible()
     assert page.url.endswith("/dashboard/organizations")
-    expect(page.get_by_role("link", name="Filler One")).to_be_visible()
+    expect(page.get_by_role("link", name="Northwind Traders")).to_be_visible()
     shot(page, "organizations")
 
     page.get_by_label("Search organizations").fill("orbital")
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_role("status")).to_contain_text("1 found")
-    expect(page.get_by_role("link", name="Filler One")).to_have_count(0)
+    expect(page.get_by_role("link", name="Northwind Traders")).to_have_count(0)
     page.get_by_role("link", name="Orbital Aerospace").click()
     expect(page.get_by_role("heading", name="Orbital Aerospace", level=1)).to_be_visible()
     expect(page.locator("main")).to_contain_text("2 of 3 seats in use")

@@ -294,3 +294,26 @@ def test_a_moment_opens_the_version_in_force_then(
     assert before.status_code == 404
     assert "version_not_found" in before.text
     assert client.get(f"{DASH}/{acme}/history/at", params={"moment": "soon"}).status_code == 400
+
+
+def test_revoke_all_ends_every_link(client: TestClient, t: Tenantry) -> None:
+    org = t.create_organization("Many Links").id
+    for _ in range(2):
+        t.generate_portal_link(org, shareable=True)
+    page = client.get(f"{DASH}/{org}")
+    assert page.text.count('name="link_id"') == 2
+    done = client.post(f"{DASH}/{org}/portal-links/revoke", data={"csrf_token": csrf(page.text)})
+    assert done.status_code == 200
+    assert "2 link(s) revoked" in text(done.text)
+    assert t.list_portal_links(org) == []
+    revoked = [h for h in t.list_history(org) if h.event == "PortalLinkRevoked"]
+    assert [h.actor for h in revoked] == ["dashboard:ada", "dashboard:ada"]
+
+
+def test_a_form_posted_without_a_session_is_refused(acme: str) -> None:
+    with TestClient(create_app("memory://")) as anonymous:
+        page = anonymous.post(
+            f"{DASH}/{acme}/portal-links", data={"csrf_token": "x", "features": ["sso"]}
+        )
+        assert page.status_code == 401
+        assert "session_missing" in page.text

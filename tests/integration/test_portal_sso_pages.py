@@ -2,9 +2,8 @@
 ``create_app``): the forms, what each records and as whom, refusals shown next to the field they
 name with nothing recorded, the CSRF token and the ``sso`` gate.
 
-Sessions come from :class:`tests.integration.sso_pages_sessions.IssuedSessions` (the shell's
-``Sessions`` port with sessions the test hands out) until portal links land in the application.
-"""
+Sessions are real: each test opens a portal link (or a dashboard login link) the application
+generated."""
 
 from __future__ import annotations
 
@@ -13,6 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from cryptography.fernet import Fernet
@@ -23,7 +23,6 @@ from tenantry.adapters.http import create_app
 from tenantry.adapters.web import WebSettings
 from tenantry.application.app import Tenantry
 from tenantry.application.sso_config import SsoConfig
-from tests.integration.sso_pages_sessions import IssuedSessions
 from tests.sso_support import idp_metadata_xml, make_certificate, pem
 
 BASE = "http://testserver"
@@ -39,7 +38,6 @@ class Portal:
     t: Tenantry
     org: str
     actor: str
-    sessions: IssuedSessions
 
     def page(self, path: str) -> Response:
         return self.client.get(f"/portal{path}")
@@ -75,32 +73,33 @@ class Portal:
 
 
 @pytest.fixture(scope="module")
-def app_and_sessions() -> Iterator[tuple[TestClient, IssuedSessions]]:
+def client() -> Iterator[TestClient]:
     app = create_app("memory://", web=WebSettings(vendor_name="Vendorly"))
     t: Tenantry = app.state.tenantry
     t.sso_config = SsoConfig(base_url=BASE, secret_keys=(Fernet.generate_key().decode(),))
-    sessions = IssuedSessions()
-    app.state.web_sessions = sessions
-    with TestClient(app, base_url=BASE) as client:
-        yield client, sessions
+    with TestClient(app, base_url=BASE) as c:
+        yield c
 
 
-def _portal(
-    app_and_sessions: tuple[TestClient, IssuedSessions], features: tuple[str, ...]
-) -> Portal:
-    client, sessions = app_and_sessions
+def _token(location: str) -> str:
+    return parse_qs(urlsplit(location).query)["token"][0]
+
+
+def _portal(client: TestClient, features: list[str]) -> Portal:
+    """A new organization (``sso`` on) and a portal session of a link to its ``features``."""
     t: Tenantry = client.app.state.tenantry  # type: ignore[attr-defined]
     org = t.create_organization("Acme").id
     t.update_organization_settings(org, [("sso", True)])
-    cookie, actor = sessions.issue_portal(org, features)
+    link = t.generate_portal_link(org, features, actor="vendor:test")
     client.cookies.clear()
-    client.cookies.set("tenantry_portal", cookie, path="/portal")
-    return Portal(client, t, org, actor, sessions)
+    opened = client.post("/portal/open", data={"token": _token(link.location)})
+    assert opened.status_code == 200, opened.text
+    return Portal(client, t, org, f"portal:{link.id}")
 
 
 @pytest.fixture
-def portal(app_and_sessions: tuple[TestClient, IssuedSessions]) -> Portal:
-    return _portal(app_and_sessions, ("sso", "dir_sync"))
+def portal(client: TestClient) -> Portal:
+    return _portal(client, ["sso", "dir_sync"])
 
 
 def _saml(portal: Portal, guide: str = "okta-saml") -> str:
@@ -364,9 +363,9 @@ def test_a_form_without_the_sessions_token_is_refused_and_records_nothing(
 
 
 def test_a_session_without_sso_sees_none_of_its_pages_and_changes_nothing(
-    app_and_sessions: tuple[TestClient, IssuedSessions],
+    client: TestClient,
 ) -> None:
-    portal = _portal(app_and_sessions, ("dir_sync",))
+    portal = _portal(client, ["dir_sync"])
     conn = portal.t.create_connection(portal.org, "SAML").id
     mark = portal.watermark()
     for path in ("/sso", "/sso/new", f"/sso/{conn}", f"/sso/{conn}/sp-metadata.xml"):
@@ -380,9 +379,7 @@ def test_a_session_without_sso_sees_none_of_its_pages_and_changes_nothing(
     assert portal.recorded_since(mark) == []
 
 
-def test_another_organizations_connection_is_not_found(
-    portal: Portal, app_and_sessions: tuple[TestClient, IssuedSessions]
-) -> None:
+def test_another_organizations_connection_is_not_found(portal: Portal) -> None:
     other = portal.t.create_organization("Other").id
     theirs = portal.t.create_connection(other, "SAML").id
     assert portal.page(f"/sso/{theirs}").status_code == 404
@@ -415,21 +412,20 @@ def test_every_provider_has_a_guide_and_its_pages_render(portal: Portal) -> None
         assert 'class="copy"' in shown.text  # at least one value with its copy button
 
 
-def test_the_dashboard_mounts_the_same_pages_for_any_organization(
-    app_and_sessions: tuple[TestClient, IssuedSessions],
-) -> None:
-    client, sessions = app_and_sessions
+def test_the_dashboard_mounts_the_same_pages_for_any_organization(client: TestClient) -> None:
     t: Tenantry = client.app.state.tenantry  # type: ignore[attr-defined]
     org = t.create_organization("Dash").id
-    cookie, actor = sessions.issue_dashboard("ops")
+    login = t.issue_dashboard_login("ops@vendor.example", actor="cli:ops")
     client.cookies.clear()
-    client.cookies.set("tenantry_dashboard", cookie, path="/dashboard")
+    form = {"token": _token(login.location)}
+    assert client.post("/dashboard/login", data=form, follow_redirects=False).status_code == 303
     base = f"/dashboard/organizations/{org}/sso"
     page = client.get(base)
     assert page.status_code == 200
     assert page.headers["x-frame-options"] == "DENY"
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert token is not None
+    mark = t.recorder.max_notification_id() or 0
     created = client.post(
         f"{base}/new",
         data={"csrf_token": token.group(1), "guide": "custom-oidc"},
@@ -439,4 +435,8 @@ def test_the_dashboard_mounts_the_same_pages_for_any_organization(
     assert created.headers["location"].startswith(f"{base}/conn_")
     (conn,) = t.list_connections(org)
     assert (conn.type, conn.provider) == ("OIDC", "CUSTOM")
-    assert actor.startswith("dashboard:")
+    actors = {
+        json.loads(n.state)["actor"]
+        for n in t.recorder.select_notifications(start=mark + 1, limit=100)
+    }
+    assert actors == {"dashboard:ops@vendor.example"}

@@ -229,6 +229,24 @@ def test_an_empty_saml_form_asks_for_the_metadata_or_the_settings(portal: Portal
     assert portal.recorded_since(mark) == []
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "rule"),
+    [
+        ("metadata_file", b"<x/>" * 300_000, "must be at most 1000000 bytes"),
+        ("certificate_file", b"\xff\xfe binary", "must be a text file"),
+    ],
+)
+def test_an_upload_that_is_no_metadata_or_certificate_is_refused_next_to_it(
+    portal: Portal, name: str, content: bytes, rule: str
+) -> None:
+    conn = _saml(portal)
+    mark = portal.watermark()
+    refused = portal.post(f"/sso/{conn}/saml", files={name: ("f", content, "text/plain")})
+    assert refused.status_code == 400
+    assert re.search(rf'id="e-{name}">{rule}', refused.text), refused.text[-2000:]
+    assert portal.recorded_since(mark) == []
+
+
 def test_an_expired_certificate_in_the_metadata_is_refused_next_to_the_metadata(
     portal: Portal,
 ) -> None:
@@ -321,6 +339,19 @@ def test_test_connection_starts_a_test_login_at_the_identity_provider(portal: Po
     assert portal.recorded_since(mark) == []  # the outcome is recorded when the IdP answers
 
 
+def test_without_an_sso_secret_key_the_test_says_so_on_the_page(portal: Portal) -> None:
+    conn = _saml(portal)
+    portal.t.configure_saml_connection(portal.org, conn, metadata_xml=_metadata())
+    keyed = portal.t.sso_config
+    portal.t.sso_config = SsoConfig(base_url=BASE)
+    try:
+        refused = portal.post(f"/sso/{conn}/test")
+    finally:
+        portal.t.sso_config = keyed
+    assert refused.status_code == 422
+    assert re.search(r'id="action-error">[^<]*TENANTRY_SSO_SECRET_KEY', refused.text)
+
+
 def test_the_recorded_test_outcome_is_shown_exactly(portal: Portal) -> None:
     conn = _saml(portal)
     portal.t.configure_saml_connection(portal.org, conn, metadata_xml=_metadata())
@@ -337,6 +368,30 @@ def test_the_recorded_test_outcome_is_shown_exactly(portal: Portal) -> None:
     assert shown is not None
     assert "SUCCESS" in shown.group(1)
     assert "Reason" not in shown.group(1)
+
+
+def test_saving_the_same_settings_again_says_nothing_changed(portal: Portal) -> None:
+    conn = _saml(portal)
+    metadata = _metadata()
+    assert portal.post(f"/sso/{conn}/saml", {"metadata_xml": metadata}).status_code == 303
+    mark = portal.watermark()
+    again = portal.post(f"/sso/{conn}/saml", {"metadata_xml": metadata})
+    assert again.status_code == 422
+    assert re.search(
+        r'class="alert" role="alert">Nothing was saved: [^<]*nothing changed', again.text
+    )
+    assert portal.recorded_since(mark) == []
+
+
+def test_a_deleted_connection_leaves_the_list(portal: Portal) -> None:
+    conn = _saml(portal)
+    mark = portal.watermark()
+    deleted = portal.post(f"/sso/{conn}/delete")
+    assert deleted.status_code == 303
+    assert deleted.headers["location"] == "/portal/sso"
+    assert ("Connection.Deleted", portal.actor) in portal.recorded_since(mark)
+    assert conn not in portal.page("/sso").text
+    assert portal.page(f"/sso/{conn}").status_code == 404
 
 
 def test_the_sp_metadata_downloads_as_a_file(portal: Portal) -> None:

@@ -262,7 +262,10 @@ async def start_test(
         refused = ConnectionIncomplete(conn.missing)
         return await _action_refused(request, console, connection_id, refused)
     ticket = TestTicket(conn.organization_id, conn.id, console.session.actor)
-    url = await run_in_threadpool(connection_test_url, t.sso_config, ticket)
+    try:
+        url = await run_in_threadpool(connection_test_url, t.sso_config, ticket)
+    except TenantryError as refused:  # no SSO secret key configured to seal the ticket with
+        return await _action_refused(request, console, connection_id, refused)
     # A page that moves on by itself, not a redirect: the CSP's form-action 'self' would stop
     # this form's redirects at the identity provider, another origin.
     context = {"console": console, "conn": conn, "url": url}

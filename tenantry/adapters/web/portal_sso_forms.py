@@ -13,7 +13,8 @@ from typing import Final
 
 from starlette.datastructures import FormData
 
-from tenantry.adapters.web.csrf import file_text, text_of
+from tenantry.adapters.web.csrf import text_of
+from tenantry.application.saml_documents import METADATA_MAX, PEM_MAX
 from tenantry.application.connection_dto import CertificateView, Connection
 from tenantry.domain.errors import InvalidField, TenantryError
 
@@ -63,8 +64,8 @@ class SamlForm:
 async def saml_form(form: FormData) -> SamlForm:
     """The SAML settings of ``form``: pasted or uploaded metadata, the entity ID, the SSO URL
     and a pasted or uploaded certificate. A file wins over text pasted beside it."""
-    metadata_file = await file_text(form, "metadata_file")
-    certificate_file = await file_text(form, "certificate_file")
+    metadata_file = await _upload(form, "metadata_file", METADATA_MAX)
+    certificate_file = await _upload(form, "certificate_file", PEM_MAX)
     pasted_certificate = text_of(form, "certificate_pem")
     certificate = certificate_file or pasted_certificate
     found = SamlForm(
@@ -81,6 +82,23 @@ async def saml_form(form: FormData) -> SamlForm:
             "give the identity provider's metadata, or its entity ID, SSO URL or certificate",
         )
     return found
+
+
+async def _upload(form: FormData, name: str, limit: int) -> str | None:
+    """An uploaded file's text (``None`` when none was chosen), read no further than ``limit``
+    bytes: a bigger one is not an IdP's metadata or certificate."""
+    upload = form.get(name)
+    if upload is None or isinstance(upload, str):
+        return None
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidField(name, f"must be at most {limit} bytes")
+    if not data:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidField(name, "must be a text file (PEM or XML, UTF-8)") from None
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from typing import Final
 from starlette.datastructures import FormData
 
 from tenantry.adapters.web.csrf import text_of
-from tenantry.application.saml_documents import METADATA_MAX, PEM_MAX
 from tenantry.application.connection_dto import CertificateView, Connection
+from tenantry.application.saml_documents import METADATA_MAX, PEM_MAX
 from tenantry.domain.errors import InvalidField, TenantryError
 
 SAML_FIELDS: Final = ("metadata_xml", "idp_entity_id", "sso_url", "certificate_pem")

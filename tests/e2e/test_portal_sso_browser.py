@@ -2,7 +2,8 @@
 ``tenantry serve`` on SQLite: a customer's IT admin opens a generated portal link, picks Okta
 (SAML), copies the ACS URL, uploads the test IdP's metadata, runs "Test connection" — the browser
 goes through the test IdP of the SSO tests (another site, whose response tenantry re-posts) and
-back to the recorded outcome — sees SUCCESS on the connection's page and enables it.
+back to the recorded outcome — sees SUCCESS on the connection's page and enables it. The vendor's
+staff do the same for OIDC (the test OpenID provider) from the dashboard.
 
 Screenshots of the pages go to docs/screenshots/ when ``TENANTRY_SCREENSHOTS=1``. Without
 /usr/bin/chromium the test skips, unless ``CI_REQUIRE_BROWSER=1`` makes it fail."""
@@ -26,13 +27,14 @@ from starlette.routing import Route
 import tenantry
 from tenantry.application.sso_config import SsoConfig
 from tenantry.domain import ids
-from tests.e2e.http_support import Server, free_port, serve, serve_app
+from tests.e2e.http_support import Server, free_port, oidc_provider, serve, serve_app
 from tests.e2e.test_browser_sign_in import SamlIdpSite, browser
+from tests.integration.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeOidcProvider
 from tests.integration.saml_idp import FakeSamlIdp
 from tests.sso_support import idp_metadata_xml
 from tests.support import database
 
-__all__ = ["browser"]  # the fixture, shared with the sign-in's browser tests
+__all__ = ["browser", "oidc_provider"]  # fixtures shared with the other served tests
 
 ORGS = "/api/v1/organizations"
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -183,6 +185,69 @@ def test_an_admin_sets_up_saml_sso_in_the_portal_tests_it_and_enables_it(
         made = api.get(f"{ORGS}/{org}/connections/{conn}").json()["connection"]
     assert made["enabled"] is True
     assert made["test_connection"]["result"] == "SUCCESS"
+    events = _recorded(server, conn)
+    assert [e for e, _ in events] == ["Created", "Configured", "Tested", "Enabled"]
+    assert {a for _, a in events} == {actor}
+
+
+def _dashboard_login(server: Server) -> tuple[str, str]:
+    """(location, session actor) of a one-time dashboard login link."""
+    t = tenantry.connect(server.database_url)
+    try:
+        t.sso_config = SsoConfig(base_url=server.base_url)
+        login = t.issue_dashboard_login("ops@vendor.example", actor="cli:ops")
+        return login.location, "dashboard:ops@vendor.example"
+    finally:
+        t.close()
+
+
+def test_the_vendors_staff_set_up_oidc_sso_for_an_organization_from_the_dashboard(
+    portal_site: Portal, oidc_provider: FakeOidcProvider, browser: Browser
+) -> None:
+    server = portal_site.server
+    with server.client() as api:
+        org = api.post(ORGS, json={"display_name": "Globex"}).json()["organization"]["id"]
+        sso_on = {"features": [{"name": "sso", "enabled": True}]}
+        assert api.patch(f"{ORGS}/{org}/settings", json=sso_on).status_code == 200
+    location, actor = _dashboard_login(server)
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(location)  # the login page posts its token by itself
+    page.wait_for_url(re.compile(rf"{re.escape(server.base_url)}/dashboard(/.*)?$"))
+    base = f"{server.base_url}/dashboard/organizations/{org}/sso"
+    page.goto(f"{base}/new")
+    page.get_by_label("Other OpenID Connect provider · OpenID Connect").check()
+    page.get_by_role("button", name="Create connection").click()
+    page.wait_for_url(re.compile(r".*/sso/conn_\w+\?done=created$"))
+    found = re.search(r"/sso/(conn_\w+)", page.url)
+    assert found is not None
+    conn = found.group(1)
+    assert page.inner_text("#c-redirect-uri") == f"{server.base_url}/sso/v1/oidc/{conn}/callback"
+
+    page.get_by_label("Issuer URL").fill(oidc_provider.issuer)
+    page.get_by_label("Client ID").fill(CLIENT_ID)
+    page.get_by_label("Client secret").fill(CLIENT_SECRET)
+    page.get_by_role("button", name="Save settings").click()
+    page.wait_for_url(re.compile(r".*\?done=configured$"))
+    assert CLIENT_SECRET not in page.content()
+    assert "set (never shown)" in page.inner_text("main")
+
+    with context.expect_page() as opened:
+        page.get_by_role("button", name="Test connection").click()
+    tab = opened.value
+    tab.wait_for_url(re.compile(rf".*/sso/v1/oidc/{conn}/callback\?.*"))
+    tab.wait_for_load_state()
+    assert f"Connection {conn}: SUCCESS" in tab.inner_text("body")
+    tab.close()
+    page.get_by_role("link", name="show the latest result").click()
+    page.wait_for_load_state()
+    assert page.inner_text("#test-result").startswith("SUCCESS")
+    page.get_by_role("button", name="Enable").click()
+    page.wait_for_url(re.compile(r".*\?done=enabled$"))
+    assert _step(page) == "sso.enabled"
+    _shot(page, "dashboard-oidc")
+    context.close()
+
     events = _recorded(server, conn)
     assert [e for e, _ in events] == ["Created", "Configured", "Tested", "Enabled"]
     assert {a for _, a in events} == {actor}

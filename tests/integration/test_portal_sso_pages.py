@@ -279,6 +279,8 @@ def test_an_oidc_connection_keeps_its_secret_unseen(portal: Portal) -> None:
     assert re.search(r'id="e-issuer">must be an https:// URL', refused.text)
     assert "s3cret-value-never-shown" not in refused.text  # not even the one just typed
     assert 'value="0oa-client"' in refused.text
+    no_openid = portal.post(f"/sso/{conn}/oidc", {"scopes": "email profile"})
+    assert re.search(r'id="e-scopes">must include openid', no_openid.text)
 
 
 def test_enable_and_disable_record_the_sessions_actor(portal: Portal) -> None:
@@ -443,6 +445,15 @@ def test_another_organizations_connection_is_not_found(portal: Portal) -> None:
     assert refused.status_code == 404
     assert "connection_not_found" in refused.text
     assert portal.recorded_since(mark) == []
+
+
+def test_a_malformed_connection_id_is_refused_as_a_page(portal: Portal) -> None:
+    for path in ("/sso/conn_!!/saml", "/sso/nope/enable", "/sso/nope/test"):
+        refused = portal.post(path, {"metadata_xml": _metadata()})
+        assert refused.status_code == 400, path
+        assert refused.headers["content-type"].startswith("text/html")
+        assert "connection_id" in refused.text
+    assert portal.page("/sso/nope").status_code == 400
 
 
 def test_an_unknown_provider_is_refused_next_to_the_choice(portal: Portal) -> None:

@@ -157,7 +157,7 @@ async def configure_saml(
         )
     except TenantryError as refused:
         where = refused.field if isinstance(refused, InvalidField) else ""
-        field = saml.field_of(where) if saml is not None else where
+        field = saml.field_of(where) if saml is not None else where  # the form's own rule
         typed = forms.typed_values(form, forms.SAML_FIELDS)
         return await _refused_form(request, console, connection_id, refused, field, typed)
     return _to(console, f"/{connection_id}", "configured")
@@ -184,7 +184,7 @@ async def configure_oidc(
     except TenantryError as refused:
         where = refused.field if isinstance(refused, InvalidField) else ""
         typed = forms.typed_values(form, forms.OIDC_FIELDS)
-        field = forms.OidcForm.field_of(where) or where
+        field = forms.OidcForm.field_of(where)
         return await _refused_form(request, console, connection_id, refused, field, typed)
     return _to(console, f"/{connection_id}", "configured")
 
@@ -197,10 +197,8 @@ async def _refused_form(
     field: str,
     typed: dict[str, str],
 ) -> Response:
-    """The connection's page again, the refusal next to ``field`` and the form as typed; a
-    refusal about the connection itself (gone, another organization's) is its own page."""
-    if field in ("connection_id", "organization_id"):
-        raise refused
+    """The connection's page again, the refusal next to ``field`` and the form as typed (a
+    connection that is gone, or another organization's, is refused by reading it)."""
     t = _app(request)
     conn = await run_in_threadpool(t.get_connection, console.organization_id, connection_id)
     errors = forms.errors_of(refused, field)

@@ -135,15 +135,12 @@ def oidc_form(form: FormData) -> OidcForm:
 
 
 def errors_of(error: TenantryError, field: str) -> dict[str, str]:
-    """``error`` as the page shows it: next to ``field`` (``""``: above the form)."""
-    rule = error.rule if isinstance(error, InvalidField) else error.message
-    return {field: rule, "": _summary(error)} if field else {"": _summary(error)}
-
-
-def _summary(error: TenantryError) -> str:
-    if isinstance(error, InvalidField):
-        return "Nothing was saved: correct the field marked below."
-    return f"Nothing was saved: {error.message}"
+    """``error`` as the page shows it: its rule next to the form's ``field``, or (no field of
+    the form: ``""``) the whole message above the form."""
+    if field:
+        rule = error.rule if isinstance(error, InvalidField) else error.message
+        return {field: rule, "": "Nothing was saved: correct the field marked below."}
+    return {"": f"Nothing was saved: {error.message}"}
 
 
 def typed_values(form: FormData, names: tuple[str, ...]) -> dict[str, str]:

@@ -219,7 +219,8 @@ _OKTA_OIDC = Guide(
     (
         Step(
             "In the Okta Admin Console, open Applications → Applications, choose Create App "
-            "Integration, pick OIDC - OpenID Connect and Web Application, then Next."
+            "Integration, pick OIDC - OpenID Connect and Web Application, then Next; name the "
+            "app “{vendor}”."
         ),
         Step(
             "Sign-in redirect URIs: paste the redirect URI. Grant type: Authorization Code. Save.",

@@ -135,6 +135,9 @@ def test_a_new_saml_connection_is_created_by_the_sessions_actor_and_shows_its_sp
     assert 'data-copy="c-acs-url"' in page.text
     assert 'data-copy="c-sp-entity-id"' in page.text
     assert "data-completed-step" not in page.text  # nothing completed yet
+    needed = re.search(r'<dd id="missing">([^<]*)</dd>', page.text)
+    assert needed is not None
+    assert needed.group(1) == "IdP entity ID, IdP SSO URL, signing certificate"
     assert "Test connection" not in page.text  # nothing to test before it is configured
 
 

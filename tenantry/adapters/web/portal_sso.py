@@ -131,6 +131,7 @@ def _connection_page(
         "action_error": action_error,
         "notice": notice,
         "completed_step": forms.completed_step(conn),
+        "missing": forms.missing_settings(conn),
         "test_minutes": int(TEST_TICKET_AGE.total_seconds() // 60),
     }
     return render(request, "sso/connection.html", context, status_code=status)

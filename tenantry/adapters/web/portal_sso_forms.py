@@ -150,6 +150,20 @@ def typed_values(form: FormData, names: tuple[str, ...]) -> dict[str, str]:
 
 COMPLETED_STEPS: Final = ("sso.configured", "sso.tested", "sso.enabled")
 
+_SETTING_NAMES: Final = {
+    "saml.idp_entity_id": "IdP entity ID",
+    "saml.sso_url": "IdP SSO URL",
+    "saml.certificates": "signing certificate",
+    "oidc.issuer": "issuer",
+    "oidc.client_id": "client ID",
+    "oidc.client_secret": "client secret",
+}
+
+
+def missing_settings(conn: Connection) -> list[str]:
+    """What enabling ``conn`` still needs, as the form's labels name it."""
+    return [_SETTING_NAMES.get(name, name) for name in conn.missing]
+
 
 def completed_step(conn: Connection) -> str | None:
     """The furthest step of the setup ``conn`` has reached (announced to a framing page):

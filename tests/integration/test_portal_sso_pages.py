@@ -19,11 +19,13 @@ from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
 from httpx2 import Response
 
+import tenantry
 from tenantry.adapters.http import create_app
 from tenantry.adapters.web import WebSettings
 from tenantry.application.app import Tenantry
 from tenantry.application.sso_config import SsoConfig
 from tests.sso_support import idp_metadata_xml, make_certificate, pem
+from tests.support import FakeClock
 
 BASE = "http://testserver"
 ENTITY = "https://idp.example.com/metadata"
@@ -509,3 +511,22 @@ def test_the_dashboard_mounts_the_same_pages_for_any_organization(client: TestCl
         for n in t.recorder.select_notifications(start=mark + 1, limit=100)
     }
     assert actors == {"dashboard:ops@vendor.example"}
+
+
+def test_a_certificate_that_expired_since_it_was_saved_is_flagged() -> None:
+    clock = FakeClock(datetime.now(UTC))
+    t = tenantry.connect("memory://", clock=clock)
+    t.sso_config = SsoConfig(base_url=BASE, secret_keys=(Fernet.generate_key().decode(),))
+    with TestClient(create_app(tenantry=t), base_url=BASE) as client:
+        org = t.create_organization("Later").id
+        conn = t.create_connection(org, "SAML").id
+        t.configure_saml_connection(org, conn, metadata_xml=_metadata(days=10))
+        clock.advance(timedelta(days=11))
+        link = t.generate_portal_link(org, ["sso"])
+        client.post("/portal/open", data={"token": _token(link.location)})
+        page = client.get(f"/portal/sso/{conn}").text
+        assert '<span class="badge danger">EXPIRED</span>' in page
+        assert "has expired: sign-ins signed with it are refused" in page
+        listed = client.get("/portal/sso").text
+        assert "EXPIRED" in listed
+    t.close()

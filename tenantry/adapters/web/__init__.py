@@ -14,6 +14,7 @@ from tenantry.adapters.web import (
     dashboard_organization,
     dashboard_organizations,
     entry,
+    portal_sso,
 )
 from tenantry.adapters.web.assets import add_assets
 from tenantry.adapters.web.sessions import Sessions
@@ -30,6 +31,7 @@ def add_web_routes(app: FastAPI, sessions: Sessions, settings: WebSettings) -> N
     add_assets(app)
     for router in (
         entry.router,
+        portal_sso.router,
         dashboard_organizations.router,
         dashboard_organization.router,
         dashboard_history.router,

@@ -166,6 +166,7 @@ def test_a_link_without_features_is_refused_on_the_form(
     )
     assert page.status_code == 400
     assert "at least one feature" in page.text
+    assert 'aria-invalid="true" aria-describedby="e-features"' in page.text
     assert len(t.list_history(acme)) == before
 
 

@@ -318,3 +318,12 @@ def test_a_form_posted_without_a_session_is_refused(acme: str) -> None:
         )
         assert page.status_code == 401
         assert "session_missing" in page.text
+
+
+def test_a_members_roles_change_names_the_member_by_email(client: TestClient, t: Tenantry) -> None:
+    org = t.create_organization("Roles Co").id
+    t.add_member(org, "cy@roles.example")
+    t.update_member_roles(org, "cy@roles.example", ["admin"], actor="dashboard:ada")
+    seen = text(client.get(f"{DASH}/{org}/history").text)
+    assert "Member's roles changed" in seen
+    assert "User cy@roles.example Roles admin" in seen

@@ -11,6 +11,7 @@ from tenantry.adapters.web.dashboard_timeline import (
     show,
     timeline,
     title_of,
+    unnamed_users,
     window,
 )
 from tenantry.application.app import Tenantry
@@ -80,3 +81,16 @@ def test_organization_rows_name_the_seat_limit_as_people_do(app: Tenantry) -> No
     assert ("Seat limit", "off (no seat management)") in organization_rows(org)
     app.upsert_user_management_settings(org.id, 0)
     assert ("Seat limit", "no limit") in organization_rows(app.get_organization(org.id))
+
+
+def test_a_members_roles_change_names_the_member(app: Tenantry) -> None:
+    org = app.create_organization("Acme")
+    ann = app.add_member(org.id, "ann@x.io")
+    app.update_member_roles(org.id, "ann@x.io", ["admin"])
+    changed = timeline(app.list_history(org.id))[0]
+    assert changed.title == "Member's roles changed"
+    assert ("User", ann.user_id) in changed.details
+    assert ("Roles", "admin") in changed.details
+    named = timeline(app.list_history(org.id), {ann.user_id: "ann@x.io"})[0]
+    assert ("User", "ann@x.io") in named.details
+    assert unnamed_users(app.list_history(org.id)) == {ann.user_id}

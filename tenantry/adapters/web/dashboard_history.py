@@ -5,6 +5,7 @@ with the same points in a table. All replayed by the application from the event 
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import Annotated, Any, Final
 
@@ -20,12 +21,14 @@ from tenantry.adapters.web.dashboard_timeline import (
     organization_rows,
     timeline,
     title_of,
+    unnamed_users,
     window,
 )
 from tenantry.adapters.web.pages import page_router
 from tenantry.adapters.web.templating import render
+from tenantry.application.app import Tenantry
 from tenantry.application.seat_history import LAPSED, NOW
-from tenantry.domain.errors import VersionNotFound
+from tenantry.domain.errors import UserNotFound, VersionNotFound
 
 router = page_router()
 
@@ -41,13 +44,21 @@ Version = Annotated[int, Path(ge=1, le=VERSION_MAX)]
 Moment = Annotated[datetime, Query(description="A moment, e.g. from a datetime-local field.")]
 
 
+def emails_of(t: Tenantry, users: set[str]) -> dict[str, str]:
+    """The e-mails of the users that still exist (a deleted user stays an id)."""
+    found = {}
+    for user in users:
+        with contextlib.suppress(UserNotFound):
+            found[user] = t.get_user(user).email
+    return found
+
+
 @router.get(ORG + "/history", name="dashboard.history")
 def history(request: Request, t: App, console: ConsoleDep, to: To = None) -> Response:
     org = t.get_organization(console.organization_id)
     page = window(org.version, to)
-    entries = timeline(
-        t.list_history(console.organization_id, from_version=page.first, limit=page.limit)
-    )
+    found = t.list_history(console.organization_id, from_version=page.first, limit=page.limit)
+    entries = timeline(found, emails_of(t, unnamed_users(found)))
     return render(
         request,
         "dashboard/history.html",
@@ -78,7 +89,8 @@ def as_of(request: Request, t: App, console: ConsoleDep, version: Version) -> Re
     now = t.get_organization(org_id)
     if version > now.version:
         raise VersionNotFound(org_id, f"version {version}")
-    entry = entry_of(t.list_history(org_id, from_version=version, limit=1)[0])
+    [found] = t.list_history(org_id, from_version=version, limit=1)
+    entry = entry_of(found, emails_of(t, unnamed_users([found])))
     context: dict[str, Any] = {
         "console": console,
         "tab": "history",

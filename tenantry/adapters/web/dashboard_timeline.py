@@ -20,6 +20,7 @@ FIELDS: Final = {
     "slug": "Slug",
     "logo_url": "Logo URL",
     "region_code": "Region",
+    "user_id": "User",
     "metadata": "Metadata",
     "features": "Features",
     "max_allowed_users": "Seat limit",
@@ -43,7 +44,8 @@ TITLES: Final = {
 """Titles that say more than the event's name split into words."""
 
 HIDDEN_DETAILS: Final = frozenset({"user_id", "invitation_id", "session_id", "originator_topic"})
-"""Internal ids a person does not need to read an event (its other data is shown)."""
+"""Internal ids a person does not need to read an event (its other data is shown); a user's id
+is shown all the same where the event has no e-mail to name the user by."""
 
 
 @dataclass(frozen=True)
@@ -123,7 +125,9 @@ def show(value: Any) -> str:
     return str(value)
 
 
-def entry_of(h: dto.HistoryEntry) -> Entry:
+def entry_of(h: dto.HistoryEntry, emails: Mapping[str, str] | None = None) -> Entry:
+    """``h`` as people read it; ``emails``: the e-mail of a user id the event names only by
+    its id (where it is known)."""
     changes = tuple(
         Change(c.field, label_of(c.field), show(c.before), show(c.after)) for c in h.changes
     )
@@ -131,9 +135,9 @@ def entry_of(h: dto.HistoryEntry) -> Entry:
     details: tuple[tuple[str, str], ...] = ()
     if not changes or h.event != "Created":
         details = tuple(
-            (label_of(k), show(v))
+            (label_of(k), (emails or {}).get(v, v) if k == "user_id" else show(v))
             for k, v in h.data.items()
-            if k not in HIDDEN_DETAILS and k not in changed
+            if k not in changed and (k not in HIDDEN_DETAILS or _names_whom(k, h.data))
         )
     return Entry(
         version=h.version,
@@ -148,9 +152,26 @@ def entry_of(h: dto.HistoryEntry) -> Entry:
     )
 
 
-def timeline(history: Iterable[dto.HistoryEntry]) -> list[Entry]:
+def _names_whom(key: str, data: Mapping[str, Any]) -> bool:
+    """A user's id is shown where the event names the user by nothing else (no e-mail)."""
+    return key == "user_id" and "email" not in data
+
+
+def timeline(
+    history: Iterable[dto.HistoryEntry], emails: Mapping[str, str] | None = None
+) -> list[Entry]:
     """The entries, newest first."""
-    return [entry_of(h) for h in sorted(history, key=lambda h: h.version, reverse=True)]
+    ordered = sorted(history, key=lambda h: h.version, reverse=True)
+    return [entry_of(h, emails) for h in ordered]
+
+
+def unnamed_users(history: Iterable[dto.HistoryEntry]) -> set[str]:
+    """The user ids of the events that name a user by nothing else."""
+    return {
+        h.data["user_id"]
+        for h in history
+        if isinstance(h.data.get("user_id"), str) and _names_whom("user_id", h.data)
+    }
 
 
 def diff_rows(changes: Sequence[dto.FieldChange]) -> list[Change]:

@@ -327,3 +327,14 @@ def test_a_members_roles_change_names_the_member_by_email(client: TestClient, t:
     seen = text(client.get(f"{DASH}/{org}/history").text)
     assert "Member's roles changed" in seen
     assert "User cy@roles.example Roles admin" in seen
+
+
+def test_a_version_with_many_members_shows_its_seats_not_each_member(
+    client: TestClient, acme: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tenantry.adapters.web import dashboard_history
+
+    monkeypatch.setattr(dashboard_history, "MEMBERS_THEN_MAX", 1)
+    page = text(client.get(f"{DASH}/{acme}/history/5").text)
+    assert "2 in use of 5; too many members then to list them here." in page
+    assert "Members then" not in page

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tenantry.adapters.web.dashboard_timeline import (
+    changed_rows,
     entry_of,
     organization_rows,
     show,
@@ -94,3 +95,14 @@ def test_a_members_roles_change_names_the_member(app: Tenantry) -> None:
     named = timeline(app.list_history(org.id), {ann.user_id: "ann@x.io"})[0]
     assert ("User", "ann@x.io") in named.details
     assert unnamed_users(app.list_history(org.id)) == {ann.user_id}
+
+
+def test_changed_rows_compare_then_and_now_without_the_bookkeeping(app: Tenantry) -> None:
+    org = app.create_organization("Acme")
+    then = organization_rows(org)
+    app.update_organization(org.id, display_name="Acme 2")
+    app.add_member(org.id, "ann@x.io")
+    now = organization_rows(app.get_organization(org.id))
+    changed = [(c.label, c.before, c.after) for c in changed_rows(then, now)]
+    assert changed == [("Name", "Acme", "Acme 2"), ("Seats in use", "0", "1")]
+    assert changed_rows(now, now) == []

@@ -16,7 +16,7 @@ from tenantry.adapters.web.console import ConsoleDep
 from tenantry.adapters.web.dashboard_chart import seat_chart
 from tenantry.adapters.web.dashboard_deps import App
 from tenantry.adapters.web.dashboard_timeline import (
-    diff_rows,
+    changed_rows,
     entry_of,
     organization_rows,
     timeline,
@@ -34,6 +34,8 @@ router = page_router()
 
 ORG: Final = "/dashboard/organizations/{organization_id}"
 VERSION_MAX: Final = 2**31 - 1
+MEMBERS_THEN_MAX: Final = 200
+"""An as-of page lists the members then only up to this many seats (each is replayed)."""
 TABLE_ROWS: Final = 500
 """The seat table shows at most the latest this many points (the chart shows all)."""
 
@@ -77,7 +79,10 @@ def history(request: Request, t: App, console: ConsoleDep, to: To = None) -> Res
 def as_of_moment(console: ConsoleDep, t: App, moment: Moment) -> Response:
     """The version in force at ``moment`` (UTC if it has no zone): the last one recorded by then
     (:class:`VersionNotFound` before the organization was created)."""
-    version = t.diff_organization(console.organization_id, from_=moment).from_version
+    try:
+        version = t.get_organization_as_of(console.organization_id, at=moment).version
+    except VersionNotFound:  # deleted then (or not yet created): found from the history
+        version = t.diff_organization(console.organization_id, from_=moment).from_version
     return RedirectResponse(console.url(f"/history/{version}"), status_code=303)
 
 
@@ -98,16 +103,18 @@ def as_of(request: Request, t: App, console: ConsoleDep, version: Version) -> Re
         "version": version,
         "head": now.version,
         "entry": entry,
+        "then": None,
         "snapshot": None,
-        "since": diff_rows(t.diff_organization(org_id, from_=version).changes),
+        "since": [],
     }
     try:
-        snapshot = t.get_organization_snapshot(org_id, version=version)
+        then = t.get_organization_as_of(org_id, version=version)
     except VersionNotFound:  # deleted at this version: there is no organization to show
-        pass
-    else:
-        context["snapshot"] = snapshot
-        context["rows"] = organization_rows(snapshot.organization)
+        return render(request, "dashboard/as_of.html", context)
+    rows = organization_rows(then)
+    context.update(then=then, rows=rows, since=changed_rows(rows, organization_rows(now)))
+    if then.seats_in_use <= MEMBERS_THEN_MAX:  # each membership is replayed: keep it bounded
+        context["snapshot"] = t.get_organization_snapshot(org_id, version=version)
     return render(request, "dashboard/as_of.html", context)
 
 

@@ -48,6 +48,9 @@ HIDDEN_DETAILS: Final = frozenset({"user_id", "invitation_id", "session_id", "or
 is shown all the same where the event has no e-mail to name the user by."""
 
 
+UNCOMPARED: Final = frozenset({"Version", "Updated"})
+
+
 @dataclass(frozen=True)
 class Change:
     field: str
@@ -174,9 +177,15 @@ def unnamed_users(history: Iterable[dto.HistoryEntry]) -> set[str]:
     }
 
 
-def diff_rows(changes: Sequence[dto.FieldChange]) -> list[Change]:
-    """A diff between two versions as rows of the same shape as an entry's changes."""
-    return [Change(c.field, label_of(c.field), show(c.before), show(c.after)) for c in changes]
+def changed_rows(then: Sequence[tuple[str, str]], now: Sequence[tuple[str, str]]) -> list[Change]:
+    """What differs between two readings of :func:`organization_rows` (then → now), leaving
+    out the bookkeeping that changes with every event (version, update time)."""
+    current = dict(now)
+    return [
+        Change(label, label, before, current[label])
+        for label, before in then
+        if label not in UNCOMPARED and current.get(label, before) != before
+    ]
 
 
 def organization_rows(org: dto.Organization) -> list[tuple[str, str]]:

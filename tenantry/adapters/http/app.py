@@ -12,7 +12,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Final
+from typing import Final, cast
 
 import httpx
 from fastapi import FastAPI, Request, Response
@@ -53,6 +53,8 @@ from tenantry.adapters.scim.endpoint import ScimEndpoint
 from tenantry.adapters.scim.storage import DirectoryStorage
 from tenantry.adapters.sign_in.service import SignIn
 from tenantry.adapters.sso.replay_table import SqlReplayCache
+from tenantry.adapters.web import WebSettings, add_web_routes
+from tenantry.adapters.web.sessions import Sessions
 from tenantry.application.app import Tenantry
 from tenantry.application.sso_config import SsoConfig
 from tenantry.domain.errors import Unauthenticated
@@ -90,6 +92,7 @@ def create_app(
     expiry_interval: float | None = None,
     policy: ApplicationPolicy | None = None,
     sso_http: httpx.Client | None = None,
+    web: WebSettings | None = None,
 ) -> FastAPI:
     """The REST API on ``database_url`` (default ``$TENANTRY_DATABASE_URL``, else
     ``sqlite:///tenantry.db``), with its API clients and idempotency keys in the same database.
@@ -107,7 +110,9 @@ def create_app(
     ``policy``: the application's own policies (restore period, session policy, sign-in
     methods) for an application built here (``tenantry serve``: from the environment, see
     :mod:`tenantry.adapters.policy_env`).
-    ``sso_http``: the HTTP client that reaches OIDC providers (default: a new ``httpx.Client``)."""
+    ``sso_http``: the HTTP client that reaches OIDC providers (default: a new ``httpx.Client``).
+    ``web``: the admin portal's and dashboard's branding and framing (default: from the
+    environment, see :mod:`tenantry.adapters.web.settings`)."""
     owned = tenantry is None
     t = tenantry if tenantry is not None else connect(database_url, policy=policy)
     if owned:  # SSO's base URL and secret key: $TENANTRY_SSO_BASE_URL, $TENANTRY_SSO_SECRET_KEY
@@ -160,6 +165,8 @@ def create_app(
         version="1",
         summary="Organizations, settings, seat limits, members and invitations.",
         lifespan=lifespan,
+        docs_url=None,  # served by the web pages with Swagger UI's own files (no CDN)
+        redoc_url=None,
     )
     app.state.tenantry = t
     app.state.clients = clients
@@ -200,6 +207,7 @@ def create_app(
     add_token_routes(app, clients, code_grant)
     add_sign_in_routes(app, t, sign_in, codes)
     add_scim_routes(app, ScimEndpoint(t, lambda directory_id: DirectoryStorage(t, directory_id)))
+    add_web_routes(app, cast(Sessions, t), web or WebSettings.from_env(os.environ))
 
     @app.get(
         "/healthz",

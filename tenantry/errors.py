@@ -9,6 +9,8 @@ from tenantry.domain.errors import *  # noqa: F403
 from tenantry.domain.errors import __all__ as _core_errors
 from tenantry.domain.feature_errors import *  # noqa: F403
 from tenantry.domain.feature_errors import __all__ as _feature_errors
+from tenantry.domain.portal_link_errors import *  # noqa: F403
+from tenantry.domain.portal_link_errors import __all__ as _portal_link_errors
 from tenantry.domain.provisioning_errors import *  # noqa: F403
 from tenantry.domain.provisioning_errors import __all__ as _provisioning_errors
 from tenantry.domain.restore_errors import *  # noqa: F403
@@ -33,4 +35,5 @@ __all__ = [
     *_sign_in_errors,
     *_directory_errors,
     *_provisioning_errors,
+    *_portal_link_errors,
 ]

@@ -59,7 +59,8 @@ class SweepRun:
 
 
 class ExpirySchedule:
-    """Runs ``app.expire_invitations()`` (then ``app.purge_deleted_organizations()``) every
+    """Runs ``app.expire_invitations()`` (then ``app.expire_portal_links()`` and
+    ``app.purge_deleted_organizations()``) every
     ``interval`` seconds, once across the processes that share ``engine``'s database."""
 
     def __init__(
@@ -94,6 +95,7 @@ class ExpirySchedule:
         error: str | None = None
         try:
             expired = self.app.expire_invitations().invitations_expired
+            self.app.expire_portal_links()  # links (and their sessions) past their time
             self.app.purge_deleted_organizations()  # deleted ones past their restore period
         except Exception as e:  # recorded and logged; the next period tries again
             error = describe(e)

@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -42,9 +43,11 @@ def run(
     prepare: Callable[[ClientAuth], None],
     expiry_interval: float = DEFAULT_INTERVAL,
     ready_max_lag: int = DEFAULT_MAX_LAG,
+    tls: tuple[Path, Path] | None = None,
 ) -> None:
     """Serves until SIGTERM or SIGINT (requests in flight finish). ``prepare`` runs once with the
-    API clients before the server starts (to create a client, say)."""
+    API clients before the server starts (to create a client, say). ``tls``: (certificate chain,
+    private key) PEM files to serve HTTPS with."""
     in_memory = db.kind == "memory"
     if in_memory and workers > 1:
         raise InvalidField(
@@ -63,6 +66,8 @@ def run(
         "log_config": _logs_on_stderr(LOGGING_CONFIG),
         "timeout_graceful_shutdown": 30,
     }
+    if tls is not None:
+        options["ssl_certfile"], options["ssl_keyfile"] = str(tls[0]), str(tls[1])
 
     def ready(clients: ClientAuth) -> None:
         prepare(clients)
@@ -91,8 +96,9 @@ def run(
         )
 
 
-def url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+def url(host: str, port: int, *, tls: bool = False) -> str:
+    scheme = "https" if tls else "http"
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
 def _logs_on_stderr(config: dict[str, Any]) -> dict[str, Any]:

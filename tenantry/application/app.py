@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from tenantry.application.api_clients import ApiClientAudit
 from tenantry.application.connections import Connections
+from tenantry.application.dashboard_access import DashboardAccess
 from tenantry.application.directories import Directories
 from tenantry.application.domains import Domains
 from tenantry.application.expiry import InvitationExpiry
@@ -19,6 +20,7 @@ from tenantry.application.kernel import DEFAULT_INVITATION_LIFETIME, UNSET, utc_
 from tenantry.application.members import Members
 from tenantry.application.organization_settings import OrganizationSettings
 from tenantry.application.organizations import Organizations
+from tenantry.application.portal_links import PortalLinks
 from tenantry.application.provisioning import DirectoryProvisioning
 from tenantry.application.restore import Restore
 from tenantry.application.roles import Roles
@@ -47,6 +49,8 @@ class Tenantry(
     SsoSignIns,
     DirectoryProvisioning,  # extends Directories, so listed before it
     Directories,
+    PortalLinks,
+    DashboardAccess,
 ):
     """Organizations, their settings, seat limits, members and invitations, event-sourced.
 

@@ -150,3 +150,9 @@ NS_DIRECTORY_ROSTER: Final = uuid.UUID("a2eb8ade-6021-4351-8260-148b274f495c")
 PUBLIC_ID_FIELDS.update(
     {"directory_user_id": DIRECTORY_USER, "directory_group_id": DIRECTORY_GROUP}
 )  # provisioning's events
+
+PORTAL_LINK: Final = "lnk"
+"""A link into an organization's admin portal (its id; the link's secret is never stored)."""
+DASHBOARD_LOGIN: Final = "dln"
+"""A one-time login link to the vendor's dashboard."""
+PUBLIC_ID_FIELDS.update({"link_id": PORTAL_LINK})  # the organization's portal-link events

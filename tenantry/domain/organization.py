@@ -18,7 +18,7 @@ from uuid import UUID
 from eventsourcing.domain import CanInitAggregate
 
 from tenantry.domain import ids
-from tenantry.domain.base import Act, Aggregate, AggregateState
+from tenantry.domain.base import Act, Aggregate, AggregateState, Timestamp
 from tenantry.domain.errors import (
     ImmutableField,
     NothingChanged,
@@ -26,6 +26,7 @@ from tenantry.domain.errors import (
 )
 from tenantry.domain.ledger import ExpiryLedger
 from tenantry.domain.membership import Membership
+from tenantry.domain.portal_link_ledger import PortalLinkLedger
 from tenantry.domain.retention import Retention
 from tenantry.domain.seats import SeatLedger
 from tenantry.domain.values import Feature, SessionPolicy
@@ -47,6 +48,9 @@ class OrganizationState(AggregateState):
     purged: bool = False
     active_members: int = 0
     pending_invitations: ExpiryLedger = ExpiryLedger()
+    portal_links: dict[UUID, Timestamp] = {}
+    """The portal links that may still matter: each until it can neither be opened nor have a
+    live session (:mod:`tenantry.domain.portal_link_ledger`)."""
 
     def copy_for_command(self) -> Self:
         new = super().copy_for_command()
@@ -54,7 +58,7 @@ class OrganizationState(AggregateState):
         return new
 
 
-class Organization(Aggregate, SeatLedger, Retention):
+class Organization(Aggregate, SeatLedger, Retention, PortalLinkLedger):
     """A customer company: a multi-tenant container with settings and a seat limit."""
 
     State = OrganizationState
@@ -184,6 +188,41 @@ class Organization(Aggregate, SeatLedger, Retention):
     class MemberMetadataChanged(Event):
         user_id: UUID
         metadata: dict[str, str]
+
+    # --- portal links: each recorded beside the link's own event (tenantry.domain.portal_link)
+    class PortalLinkGenerated(Event):
+        link_id: UUID
+        link_features: list[str]
+        shareable: bool
+        expire_time: Timestamp
+
+        def apply_to(self, s: OrganizationState) -> None:
+            s.portal_links = {**s.portal_links, self.link_id: self.expire_time}
+
+    class PortalLinkOpened(Event):
+        link_id: UUID
+        session_id: UUID
+        session_expire_time: Timestamp
+
+        def apply_to(self, s: OrganizationState) -> None:
+            until = max(s.portal_links.get(self.link_id, self.timestamp), self.session_expire_time)
+            s.portal_links = {**s.portal_links, self.link_id: until}
+
+    class PortalSessionEnded(Event):
+        link_id: UUID
+        session_id: UUID
+
+    class PortalLinkRevoked(Event):
+        link_id: UUID
+
+        def apply_to(self, s: OrganizationState) -> None:
+            s.portal_links = {k: v for k, v in s.portal_links.items() if k != self.link_id}
+
+    class PortalLinkExpired(Event):
+        link_id: UUID
+
+        def apply_to(self, s: OrganizationState) -> None:
+            s.portal_links = {k: v for k, v in s.portal_links.items() if k != self.link_id}
 
     # --- the seat ledger: one event per admission or release, recorded beside the membership's
     class SeatEvent(Event):

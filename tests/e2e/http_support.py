@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,10 +53,13 @@ class Server:
     client_id: str
     client_secret: str
     process: subprocess.Popen[bytes]
+    verify: ssl.SSLContext | bool = True
+    """What TLS trusts: the test's own certificate when served over HTTPS."""
 
     def token(self) -> str:
         r = httpx.post(
             f"{self.base_url}/oauth/token",
+            verify=self.verify,
             data={
                 "grant_type": "client_credentials",
                 "client_id": self.client_id,
@@ -71,6 +75,7 @@ class Server:
             base_url=self.base_url,
             headers={"Authorization": f"Bearer {self.token()}"},
             timeout=30,
+            verify=self.verify,
             **kwargs,  # type: ignore[arg-type]
         )
 
@@ -93,9 +98,13 @@ def serve(
     log: Path | None = None,
     port: int | None = None,
     log_level: str = "warning",
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+    tls: tuple[Path, Path] | None = None,
 ) -> Iterator[Server]:
     """Starts ``tenantry serve`` on ``port`` (a free loopback port by default); stops it with
-    SIGTERM afterwards."""
+    SIGTERM afterwards. ``args``: more options; ``env``: more environment (web settings, say);
+    ``tls``: (certificate, key) to serve HTTPS with (the certificate is then the one trusted)."""
     client_id, secret = create_client(database_url)
     port = port or free_port()
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
@@ -111,19 +120,26 @@ def serve(
             str(workers),
             "--log-level",
             log_level,
+            *(("--tls-cert", str(tls[0]), "--tls-key", str(tls[1])) if tls else ()),
+            *args,
         ],
         stdout=out,
         stderr=out,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
     )
-    server = Server(f"http://127.0.0.1:{port}", database_url, client_id, secret, process)
+    scheme = "https" if tls else "http"
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=tls[0]) if tls else True
+    server = Server(
+        f"{scheme}://127.0.0.1:{port}", database_url, client_id, secret, process, verify
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"tenantry serve exited with {process.returncode}")
             try:
-                if httpx.get(f"{server.base_url}/healthz", timeout=1).status_code == 200:
+                health = httpx.get(f"{server.base_url}/healthz", timeout=1, verify=verify)
+                if health.status_code == 200:
                     break
             except httpx.TransportError:
                 pass

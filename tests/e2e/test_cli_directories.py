@@ -13,6 +13,7 @@ from typing import Any
 
 import tenantry
 from tests.e2e.test_cli import COMMAND
+from tests.provisioning_support import active_directory, scim_group, scim_user
 
 BASE = "https://scim.cli.example"
 
@@ -116,3 +117,31 @@ def test_refusals_exit_with_their_kind_naming_the_field(tmp_path: Path) -> None:
     assert json.loads(grace.stderr)["error"]["details"]["field"] == "grace_period"
     missing = _run(url, "directories", "get", org, "dir_" + "0" * 26, expect=4)
     assert json.loads(missing.stderr)["error"]["code"] == "directory_not_found"
+
+
+def test_the_users_and_groups_a_directory_synced_are_listed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'synced.db'}"
+    app = tenantry.connect(url)
+    try:
+        org, directory = active_directory(app)
+        made = [
+            app.scim_create(directory, "User", scim_user(f"u{i}@synced.example")).id
+            for i in range(3)
+        ]
+        app.scim_create(directory, "Group", scim_group("Engineers", made[:2]))
+    finally:
+        app.close()
+    first = _json(url, "directories", "users", org, directory, "--page-size", "2")
+    assert [u["user_name"] for u in first["users"]] == ["u0@synced.example", "u1@synced.example"]
+    assert first["total_size"] == 3
+    assert [g["display_name"] for g in first["users"][0]["groups"]] == ["Engineers"]
+    rest = _json(
+        url, "directories", "users", org, directory, "--page-token", first["next_page_token"]
+    )
+    assert [u["user_name"] for u in rest["users"]] == ["u2@synced.example"]
+    assert rest["next_page_token"] == ""
+    groups = _json(url, "directories", "groups", org, directory)["groups"]
+    assert [(g["display_name"], g["total_users"]) for g in groups] == [("Engineers", 2)]
+    table = _run(url, "directories", "users", org, directory, as_json=False).stdout
+    assert rest["users"][0]["id"] in table  # the id column never wraps
+    assert "3 of 3" in table

@@ -162,6 +162,8 @@ def _directory_commands(run: Runner, org: str) -> None:
     assert secret["plain_secret"].endswith(secret["secret"]["secret_suffix"])
     revoked = run("directories", "secret-revoke", org, directory, secret["secret"]["id"])
     assert revoked["secrets"][0]["status"] == "REVOKED"
+    assert run("directories", "users", org, directory)["total_size"] == 0
+    assert run("directories", "groups", org, directory)["groups"] == []
     run("directories", "disable", org, directory)
     assert [d["id"] for d in run("directories", "list", org)] == [directory]
     assert run("directories", "get", org, directory)["enabled"] is False

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
 
 from tenantry.adapters.http import create_app
 from tenantry.adapters.web import WebSettings
+from tenantry.application.app import Tenantry
 
 ALLOWED = "https://app.vendor.example"
 
@@ -89,3 +92,96 @@ def test_the_settings_refuse_a_frame_ancestor_that_is_not_an_origin() -> None:
 
     with pytest.raises(InvalidField, match="not an origin"):
         WebSettings.from_env({"TENANTRY_PORTAL_FRAME_ANCESTORS": "https://a.example/path"})
+
+
+# --- the doors, with real links -------------------------------------------------------------
+
+
+def _token(location: str) -> str:
+    return parse_qs(urlsplit(location).query)["token"][0]
+
+
+def _portal_link(client: TestClient, **kwargs: Any) -> tuple[str, str]:
+    """(organization id, the token of a new portal link) in a new organization."""
+    t: Tenantry = client.app.state.tenantry  # type: ignore[attr-defined]
+    org = t.create_organization("Portal Co").id
+    return org, _token(t.generate_portal_link(org, **kwargs).location)
+
+
+def test_a_link_opens_a_session_of_its_organization_once(client: TestClient) -> None:
+    org, token = _portal_link(client, features=["sso"])
+    opened = client.post("/portal/open", data={"token": token}, follow_redirects=False)
+    assert opened.status_code == 303
+    assert opened.headers["location"] == "/portal"
+    cookie = opened.headers["set-cookie"]
+    assert "tenantry_portal=" in cookie
+    assert "HttpOnly" in cookie
+    assert "Path=/portal" in cookie
+    assert "samesite=lax" in cookie.lower()  # plain HTTP: the documented fallback
+    home = client.get("/portal")
+    assert home.status_code == 200
+    assert "Portal Co" in home.text
+    assert 'href="/portal/sso"' in home.text
+    assert 'href="/portal/directories"' not in home.text  # not a feature of this link
+    client.cookies.clear()
+    again = client.post("/portal/open", data={"token": token})
+    assert again.status_code == 401
+    assert "portal_link_used" in again.text
+    assert token not in again.text
+    t: Tenantry = client.app.state.tenantry  # type: ignore[attr-defined]
+    opened_events = [e for e in t.list_history(org) if e.event == "PortalLinkOpened"]
+    assert len(opened_events) == 1
+    assert opened_events[0].actor.startswith("portal:lnk_")
+
+
+def test_over_tls_the_session_cookie_works_inside_a_cross_site_iframe() -> None:
+    with TestClient(create_app("memory://"), base_url="https://testserver") as tls:
+        _, token = _portal_link(tls)
+        opened = tls.post("/portal/open", data={"token": token}, follow_redirects=False)
+        cookie = opened.headers["set-cookie"].lower()
+        assert "secure" in cookie
+        assert "samesite=none" in cookie
+
+
+def test_a_form_without_the_sessions_token_is_refused_and_signs_no_one_out(
+    client: TestClient,
+) -> None:
+    _, token = _portal_link(client)
+    client.post("/portal/open", data={"token": token})
+    refused = client.post("/portal/sign-out", data={"csrf_token": "forged"})
+    assert refused.status_code == 403
+    assert "form_token_invalid" in refused.text
+    assert client.get("/portal").status_code == 200
+    page = client.get("/portal").text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert csrf is not None
+    out = client.post("/portal/sign-out", data={"csrf_token": csrf[1]})
+    assert out.status_code == 200
+    client.cookies.clear()
+    assert client.get("/portal").status_code == 401
+
+
+def test_a_revoked_links_session_ends(client: TestClient) -> None:
+    org, token = _portal_link(client)
+    client.post("/portal/open", data={"token": token})
+    assert client.get("/portal").status_code == 200
+    t: Tenantry = client.app.state.tenantry  # type: ignore[attr-defined]
+    t.revoke_portal_links(org, actor="test:revoker")
+    ended = client.get("/portal")
+    assert ended.status_code == 401
+    assert "no longer valid" in ended.text
+    client.cookies.clear()
+
+
+def test_a_dashboard_login_opens_the_dashboard(client: TestClient) -> None:
+    t: Tenantry = client.app.state.tenantry  # type: ignore[attr-defined]
+    login = t.issue_dashboard_login("ada@vendor.example", actor="cli:ada")
+    opened = client.post(
+        "/dashboard/login", data={"token": _token(login.location)}, follow_redirects=False
+    )
+    assert opened.status_code == 303
+    assert "Path=/dashboard" in opened.headers["set-cookie"]
+    home = client.get("/dashboard", follow_redirects=False)
+    assert home.status_code == 303
+    assert home.headers["location"] == "/dashboard/organizations"
+    client.cookies.clear()

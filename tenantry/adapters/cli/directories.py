@@ -1,6 +1,6 @@
 """``tenantry directories …``: an organization's SCIM directories — create, list, get, update
 (provider, name, mapping), enable, disable, delete — and their bearer tokens (``secret-create``,
-``secret-revoke``).
+``secret-revoke``); ``users`` and ``groups`` list what a directory synced.
 
 ``secret-create`` prints the new token once (only its hash is kept): hand it to the directory's
 admin with the ``directory_endpoint`` (under ``$TENANTRY_SSO_BASE_URL``, the server's public
@@ -12,13 +12,25 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.console import Group, RenderableType
+from rich.table import Table
 
 from tenantry.adapters.cli import parsing
 from tenantry.adapters.cli.connections import Deleted, sso_application
 from tenantry.adapters.cli.operation import operation
-from tenantry.adapters.cli.options import CLI_ACTOR, ActorOpt, OnBehalfOfOpt, OrgArg, ReasonOpt
+from tenantry.adapters.cli.options import (
+    CLI_ACTOR,
+    ActorOpt,
+    OnBehalfOfOpt,
+    OrgArg,
+    PageSizeOpt,
+    PageTokenOpt,
+    ReasonOpt,
+)
+from tenantry.adapters.cli.rendering import footer
 from tenantry.application.app import Tenantry
 from tenantry.application.directory_dto import Directory, NewDirectorySecret
+from tenantry.application.provisioning_dto import DirectoryGroupsPage, DirectoryUsersPage
 
 directories_app = typer.Typer(
     help="SCIM directories of an organization (users and groups pushed by the IdP).",
@@ -231,3 +243,54 @@ def secret_revoke(
         reason=reason,
     )
     return _public(t, directory)
+
+
+def _users_view(page: DirectoryUsersPage) -> RenderableType:
+    table = Table()
+    table.add_column("id", no_wrap=True)
+    for column in ("userName", "email", "active", "groups"):
+        table.add_column(column, overflow="fold")
+    for u in page.users:
+        groups = ", ".join(g.display_name for g in u.groups)
+        table.add_row(u.id, u.user_name, u.email, "yes" if u.active else "no", groups)
+    return Group(table, footer(page.total_size, len(page.users), page.next_page_token, ""))
+
+
+def _groups_view(page: DirectoryGroupsPage) -> RenderableType:
+    table = Table()
+    table.add_column("id", no_wrap=True)
+    table.add_column("displayName", overflow="fold")
+    table.add_column("members", justify="right")
+    for g in page.groups:
+        table.add_row(g.id, g.display_name, str(g.total_users))
+    return Group(table, footer(page.total_size, len(page.groups), page.next_page_token, ""))
+
+
+@operation(directories_app, "users", view=_users_view, opens=sso_application)
+def users(
+    t: Tenantry,
+    organization_id: OrgArg,
+    directory_id: DirArg,
+    page_size: PageSizeOpt = None,
+    page_token: PageTokenOpt = None,
+) -> DirectoryUsersPage:
+    """List the users the directory synced, in the order it created them (page size 1-100,
+    default 30)."""
+    return t.list_directory_users(
+        organization_id, directory_id, page_size=page_size or 30, page_token=page_token
+    )
+
+
+@operation(directories_app, "groups", view=_groups_view, opens=sso_application)
+def groups(
+    t: Tenantry,
+    organization_id: OrgArg,
+    directory_id: DirArg,
+    page_size: PageSizeOpt = None,
+    page_token: PageTokenOpt = None,
+) -> DirectoryGroupsPage:
+    """List the groups the directory synced, with their member counts (page size 1-100,
+    default 30)."""
+    return t.list_directory_groups(
+        organization_id, directory_id, page_size=page_size or 30, page_token=page_token
+    )

@@ -92,6 +92,25 @@ def serve(
             help="/readyz answers 503 when a projection lags more log positions than this.",
         ),
     ] = DEFAULT_MAX_LAG,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-cert",
+            help="Serve HTTPS with this PEM certificate chain (with --tls-key). Over TLS the "
+            "portal's session cookie is Secure; SameSite=None, so the portal works framed.",
+            dir_okay=False,
+            exists=True,
+        ),
+    ] = None,
+    tls_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-key",
+            help="The PEM private key of --tls-cert.",
+            dir_okay=False,
+            exists=True,
+        ),
+    ] = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Serves the REST API (uvicorn). SIGTERM stops it gracefully: requests in flight finish.
@@ -102,6 +121,11 @@ def serve(
     the server's URL."""
     from tenantry.adapters import server
 
+    if (tls_cert is None) != (tls_key is None):
+        raise InvalidField(
+            "tls_key" if tls_key is None else "tls_cert", "give both --tls-cert and --tls-key"
+        )
+    tls = (tls_cert, tls_key) if tls_cert is not None and tls_key is not None else None
     if client_file is not None and create_client is None:
         raise InvalidField("client_file", "needs --create-client")
     if client_file is not None and client_file.exists():
@@ -121,7 +145,7 @@ def serve(
             new = clients.create_client(create_client, actor=CLI_ACTOR)
             emit(new, as_json=json_output, view=secret_view)
         if json_output and not (create_client and client_file is None):
-            emit(Serving(url=server.url(host, port)), as_json=True)
+            emit(Serving(url=server.url(host, port, tls=tls is not None)), as_json=True)
 
     server.run(
         db,
@@ -133,4 +157,5 @@ def serve(
         prepare=prepare,
         expiry_interval=expiry_interval,
         ready_max_lag=ready_max_lag,
+        tls=tls,
     )

@@ -12,7 +12,7 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Final, cast
+from typing import Final
 
 import httpx
 from fastapi import FastAPI, Request, Response
@@ -54,7 +54,6 @@ from tenantry.adapters.scim.storage import DirectoryStorage
 from tenantry.adapters.sign_in.service import SignIn
 from tenantry.adapters.sso.replay_table import SqlReplayCache
 from tenantry.adapters.web import WebSettings, add_web_routes
-from tenantry.adapters.web.sessions import Sessions
 from tenantry.application.app import Tenantry
 from tenantry.application.sso_config import SsoConfig
 from tenantry.domain.errors import Unauthenticated
@@ -207,7 +206,7 @@ def create_app(
     add_token_routes(app, clients, code_grant)
     add_sign_in_routes(app, t, sign_in, codes)
     add_scim_routes(app, ScimEndpoint(t, lambda directory_id: DirectoryStorage(t, directory_id)))
-    add_web_routes(app, cast(Sessions, t), web or WebSettings.from_env(os.environ))
+    add_web_routes(app, t, web or WebSettings.from_env(os.environ))
 
     @app.get(
         "/healthz",

@@ -22,10 +22,8 @@ from tenantry.adapters.web import WebSettings
 from tenantry.application.app import Tenantry
 from tenantry.errors import DirectoryTokenInvalid
 from tests.integration.portal_support import (
-    IssuedSessions,
     csrf_of,
     dashboard_client,
-    install,
     portal_client,
 )
 from tests.provisioning_support import scim_group, scim_user
@@ -41,7 +39,6 @@ DIRECTORY = re.compile(r"/portal/directories/(dir_[0-9a-z]+)")
 class Portal:
     app: FastAPI
     t: Tenantry
-    issued: IssuedSessions
     org: str
     client: TestClient
     actor: str
@@ -64,30 +61,30 @@ class Portal:
 
 
 @pytest.fixture
-def served() -> Iterator[tuple[FastAPI, Tenantry, IssuedSessions]]:
+def served() -> Iterator[tuple[FastAPI, Tenantry]]:
     app = create_app("memory://", web=WebSettings(frame_ancestors=(FRAMER,)))
     with TestClient(app):
-        yield app, app.state.tenantry, install(app)
+        yield app, app.state.tenantry
 
 
 def _portal(
-    served: tuple[FastAPI, Tenantry, IssuedSessions],
+    served: tuple[FastAPI, Tenantry],
     features: tuple[str, ...] = ("dir_sync",),
     *,
     dir_sync: bool = True,
 ) -> Portal:
-    app, t, issued = served
+    app, t = served
     org = t.create_organization("Acme").id
     if dir_sync:
         t.update_organization_settings(org, {"dir_sync": True})
-    client, session = portal_client(app, issued, org, features)
+    client, actor = portal_client(app, org, features)
     page = client.get("/portal/directories")
     csrf = csrf_of(page.text) if page.status_code == 200 else ""
-    return Portal(app, t, issued, org, client, session.actor, csrf)
+    return Portal(app, t, org, client, actor, csrf)
 
 
 @pytest.fixture
-def portal(served: tuple[FastAPI, Tenantry, IssuedSessions]) -> Portal:
+def portal(served: tuple[FastAPI, Tenantry]) -> Portal:
     return _portal(served)
 
 
@@ -157,7 +154,7 @@ def test_a_form_without_the_sessions_token_is_refused_and_nothing_is_recorded(
 
 
 def test_a_session_without_dir_sync_sees_no_directory_page_and_writes_nothing(
-    served: tuple[FastAPI, Tenantry, IssuedSessions],
+    served: tuple[FastAPI, Tenantry],
 ) -> None:
     portal = _portal(served, ("sso", "domain_verification"))
     page = portal.client.get("/portal/directories")
@@ -173,7 +170,7 @@ def test_a_session_without_dir_sync_sees_no_directory_page_and_writes_nothing(
 
 
 def test_another_organizations_directory_is_not_found_from_this_portal(
-    served: tuple[FastAPI, Tenantry, IssuedSessions], portal: Portal
+    served: tuple[FastAPI, Tenantry], portal: Portal
 ) -> None:
     other = portal.t.create_organization("Other").id
     theirs = portal.t.create_directory(other, "OKTA").id
@@ -202,7 +199,7 @@ def test_enabling_completes_the_step_and_disabling_stops_the_token(portal: Porta
 
 
 def test_enabling_while_dir_sync_is_off_says_why_and_records_nothing(
-    served: tuple[FastAPI, Tenantry, IssuedSessions],
+    served: tuple[FastAPI, Tenantry],
 ) -> None:
     portal = _portal(served, dir_sync=False)
     directory_id, _ = portal.create()
@@ -368,11 +365,11 @@ def test_a_page_token_that_is_not_one_is_refused_as_a_page(portal: Portal) -> No
 
 
 def test_the_dashboard_shows_the_same_pages_unframed_with_its_operators_actor(
-    served: tuple[FastAPI, Tenantry, IssuedSessions],
+    served: tuple[FastAPI, Tenantry],
 ) -> None:
-    app, t, issued = served
+    app, t = served
     org = t.create_organization("Acme").id
-    client = dashboard_client(app, issued, "ops")
+    client = dashboard_client(app, "ops")
     base = f"/dashboard/organizations/{org}/directories"
     page = client.get(base)
     assert page.status_code == 200

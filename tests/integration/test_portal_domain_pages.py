@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from tenantry.adapters.http import create_app
 from tenantry.adapters.web import WebSettings
 from tenantry.application.app import Tenantry
-from tests.integration.portal_support import IssuedSessions, csrf_of, install, portal_client
+from tests.integration.portal_support import csrf_of, portal_client
 from tests.sso_support import TableResolver
 from tests.unit.helpers import stored
 
@@ -54,28 +54,28 @@ class Portal:
 
 
 @pytest.fixture
-def served() -> Iterator[tuple[FastAPI, Tenantry, IssuedSessions, TableResolver]]:
+def served() -> Iterator[tuple[FastAPI, Tenantry, TableResolver]]:
     app = create_app("memory://", web=WebSettings(frame_ancestors=("https://app.vendor.example",)))
     with TestClient(app):
         t: Tenantry = app.state.tenantry
         dns = TableResolver()
         t.configure_sso(resolver=dns)
-        yield app, t, install(app), dns
+        yield app, t, dns
 
 
 def _portal(
-    served: tuple[FastAPI, Tenantry, IssuedSessions, TableResolver],
+    served: tuple[FastAPI, Tenantry, TableResolver],
     features: tuple[str, ...] = ("domain_verification",),
 ) -> Portal:
-    app, t, issued, dns = served
+    app, t, dns = served
     org = t.create_organization("Acme").id
-    client, session = portal_client(app, issued, org, features)
+    client, actor = portal_client(app, org, features)
     page = client.get("/portal")
-    return Portal(t, dns, org, client, session.actor, csrf_of(page.text))
+    return Portal(t, dns, org, client, actor, csrf_of(page.text))
 
 
 @pytest.fixture
-def portal(served: tuple[FastAPI, Tenantry, IssuedSessions, TableResolver]) -> Portal:
+def portal(served: tuple[FastAPI, Tenantry, TableResolver]) -> Portal:
     return _portal(served)
 
 
@@ -174,7 +174,7 @@ def test_a_form_without_the_sessions_token_is_refused_and_nothing_is_recorded(
 
 
 def test_a_session_without_domain_verification_sees_no_domain_page(
-    served: tuple[FastAPI, Tenantry, IssuedSessions, TableResolver],
+    served: tuple[FastAPI, Tenantry, TableResolver],
 ) -> None:
     portal = _portal(served, ("dir_sync",))
     page = portal.client.get("/portal/domains")

@@ -170,6 +170,16 @@ def _directory_commands(run: Runner, org: str) -> None:
     assert run("directories", "delete", org, directory)["action"] == "deleted"
 
 
+def _portal_commands(run: Runner, org: str) -> None:
+    """``tenantry portal …`` and ``tenantry dashboard login``."""
+    link = run("portal", "link", org, "--feature", "sso")
+    assert [x["id"] for x in run("portal", "links", org)] == [link["id"]]
+    assert run("portal", "revoke", org, link["id"])["revoked"] == [link["id"]]
+    assert run("portal", "revoke", org)["revoked"] == []
+    assert run("portal", "sweep")["links_expired"] == 0
+    assert run("dashboard", "login", "--operator", "ops")["operator"] == "ops"
+
+
 def test_the_walk_finds_every_command_group() -> None:
     assert {"orgs", "members", "projections", "clients"} <= GROUPS
     assert {("serve",), ("demo",), ("import",), ("clients", "create")} <= EVERY_COMMAND
@@ -194,6 +204,7 @@ def test_every_command_takes_d_and_prints_one_json_document(tmp_path: Path) -> N
     run("sign-in-methods", "get", org)
     _sso_commands(run, org, tmp_path)
     _directory_commands(run, org)
+    _portal_commands(run, org)
 
     for args in (
         ("invite", "ada@every.example"),

@@ -67,6 +67,10 @@ REQUIRED: dict[str, object] = {
     "ids": [],
     "attribute": "userName",
     "value": "ann@x.io",
+    "link_id": "lnk_01m8xaakcnfhk8g6z0q4fnwrx0",
+    "cookie": "not-a-cookie",
+    "operator": "ann",
+    "actor": "cli:ann",
 }
 """A valid value of each required parameter (``organization_id``: the test's organization)."""
 
@@ -79,9 +83,9 @@ FIELD = {
     "methods": "allowed_sign_in_methods",
 }
 """The field an error names for a parameter, where it is not the parameter's own name."""
-OWN_NAME = {"name"}
-"""Parameters a role or directory method names by their own name (``FIELD`` maps them for
-others)."""
+OWN_NAME = {"name", "features"}
+"""Parameters a role, directory or portal-link method names by their own name (``FIELD`` maps
+them for others)."""
 
 
 def conforms(value: object, hint: Any) -> bool:
@@ -172,7 +176,9 @@ def refusals(call: Callable[..., Any], method: Callable[..., Any], org_id: str) 
                     with result:
                         pass
             except InvalidField as e:
-                own = name in OWN_NAME and any(w in method.__name__ for w in ("role", "directory"))
+                own = name in OWN_NAME and any(
+                    w in method.__name__ for w in ("role", "directory", "portal")
+                )
                 expected = name if own else FIELD.get(name, name)
                 named = e.field in (expected, f"{expected}_id") or (
                     e.field.startswith(f"{expected}.") or e.field.endswith(f".{expected}")

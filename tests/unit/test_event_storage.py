@@ -15,7 +15,16 @@ from eventsourcing.utils import get_topic, resolve_topic
 
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.application.app import Tenantry
-from tenantry.domain import key_claim, membership, organization, roles, user, user_claim
+from tenantry.domain import (
+    dashboard_login,
+    key_claim,
+    membership,
+    organization,
+    portal_link,
+    roles,
+    user,
+    user_claim,
+)
 from tenantry.domain.base import Aggregate, DomainEvent
 from tenantry.domain.organization import Organization
 from tests.support import FakeClock
@@ -80,6 +89,19 @@ GOLDEN_TOPICS = sorted(
         "tenantry.domain.roles:RoleBook.DefaultSet",
         "tenantry.domain.organization:Organization.Restored",
         "tenantry.domain.organization:Organization.Purged",
+        "tenantry.domain.organization:Organization.PortalLinkGenerated",
+        "tenantry.domain.organization:Organization.PortalLinkOpened",
+        "tenantry.domain.organization:Organization.PortalSessionEnded",
+        "tenantry.domain.organization:Organization.PortalLinkRevoked",
+        "tenantry.domain.organization:Organization.PortalLinkExpired",
+        "tenantry.domain.portal_link:PortalLink.Generated",
+        "tenantry.domain.portal_link:PortalLink.Opened",
+        "tenantry.domain.portal_link:PortalLink.SessionEnded",
+        "tenantry.domain.portal_link:PortalLink.Revoked",
+        "tenantry.domain.portal_link:PortalLink.Expired",
+        "tenantry.domain.dashboard_login:DashboardLogin.Issued",
+        "tenantry.domain.dashboard_login:DashboardLogin.Opened",
+        "tenantry.domain.dashboard_login:DashboardLogin.SessionEnded",
     ]
 )
 
@@ -94,7 +116,16 @@ MOVED_AGGREGATES = {
 
 
 def aggregate_classes() -> list[type[Aggregate]]:
-    modules = (organization, membership, user, key_claim, user_claim, roles)
+    modules = (
+        organization,
+        membership,
+        user,
+        key_claim,
+        user_claim,
+        roles,
+        portal_link,
+        dashboard_login,
+    )
     return sorted(
         {
             value
@@ -130,9 +161,11 @@ def persisted_topics() -> list[str]:
 
 def test_the_persisted_event_topics_are_the_golden_list() -> None:
     assert [cls.__name__ for cls in aggregate_classes()] == [
+        "DashboardLogin",
         "KeyClaim",
         "Membership",
         "Organization",
+        "PortalLink",
         "RoleBook",
         "User",
         "UserExternalIdClaim",
@@ -209,6 +242,17 @@ def every_kind_of_event(app: Tenantry, clock: FakeClock) -> str:
     app.add_member(org, "direct@x.io")
     clock.advance(timedelta(days=2))
     app.expire_invitations(org)
+    link = app.generate_portal_link(org, ["sso"], shareable=True, actor="admin@acme.io")
+    opened = app.open_portal_link(link.location.partition("token=")[2])
+    app.end_portal_session(opened.cookie)
+    app.revoke_portal_link(org, link.id)
+    app.generate_portal_link(org)
+    clock.advance(timedelta(minutes=2))
+    app.expire_portal_links(org)
+    login = app.issue_dashboard_login("ops", actor="cli:ops")
+    app.end_dashboard_session(
+        app.open_dashboard_login(login.location.partition("token=")[2]).cookie
+    )
     app.create_role("viewer", permissions=["users:read"])
     app.update_role("viewer", description="Reads users")
     app.set_default_role("viewer")

@@ -134,6 +134,17 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
     "scim_create": lambda app, org: app.scim_create(DIR, "User", {"userName": "\x00"}),
     "scim_replace": lambda app, org: app.scim_replace(DIR, "Widget", "dus_x", {}),
     "scim_delete": lambda app, org: app.scim_delete(DIR, "User", "dus_x", expected_version="1"),
+    "generate_portal_link": lambda app, org: app.generate_portal_link(org, ["billing"]),
+    "revoke_portal_links": lambda app, org: app.revoke_portal_links(org, actor=" "),
+    "revoke_portal_link": lambda app, org: app.revoke_portal_link(org, "lnk_x"),
+    "open_portal_link": lambda app, org: app.open_portal_link(7),  # type: ignore[arg-type]
+    "end_portal_session": lambda app, org: app.end_portal_session(7),  # type: ignore[arg-type]
+    "expire_portal_links": lambda app, org: app.expire_portal_links(org, actor=" "),
+    "issue_dashboard_login": lambda app, org: app.issue_dashboard_login(" ", actor="cli:ann"),
+    "open_dashboard_login": lambda app, org: app.open_dashboard_login(7),  # type: ignore[arg-type]
+    "end_dashboard_session": lambda app, org: app.end_dashboard_session(
+        7  # type: ignore[arg-type]
+    ),
 }
 """For each command of the application, a call refused while it checks its arguments."""
 
@@ -206,6 +217,9 @@ QUERIES = {
     "scim_find",
     "list_directory_users",
     "list_directory_groups",
+    "list_portal_links",
+    "portal_session",
+    "dashboard_session",
 }
 """The use cases that record nothing: they leave ``last_position`` as it is."""
 

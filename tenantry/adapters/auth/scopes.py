@@ -29,6 +29,9 @@ SCOPES: Final[dict[str, str]] = {
     "directories:read": "read SCIM directories (never their tokens), their users and groups",
     "directories:write": "create, update, enable, disable and delete SCIM directories; create "
     "and revoke their bearer tokens",
+    "portal_links:read": "list an organization's live admin-portal links (never a secret)",
+    "portal_links:write": "generate and revoke admin-portal links (a link lets its holder "
+    "configure the organization's SSO, SCIM and domains)",
     "clients:admin": "manage API clients (reserved: clients are managed with the CLI today)",
     "roles:read": "read role definitions of the environment and of organizations",
     "roles:write": "define, change and delete roles; set the default role",

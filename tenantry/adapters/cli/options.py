@@ -33,6 +33,8 @@ def _os_user() -> str:
         return str(os.getuid()) if hasattr(os, "getuid") else "unknown"
 
 
+os_user = _os_user
+"""The operating-system user running the command (the CLI's default operator and actor)."""
 CLI_ACTOR: Final = f"cli:{_os_user()}"
 """Who a command's events name by default: ``cli:`` and the operating-system user."""
 ActorOpt = Annotated[

@@ -20,8 +20,10 @@ from tenantry.adapters.cli import (
 )
 from tenantry.adapters.cli import restore as restore  # registers `orgs restore`, `orgs purge`
 from tenantry.adapters.cli.connections import connections_app
+from tenantry.adapters.cli.dashboard import dashboard_app
 from tenantry.adapters.cli.directories import directories_app
 from tenantry.adapters.cli.domains import domains_app
+from tenantry.adapters.cli.portal import portal_app
 
 app = typer.Typer(
     help="tenantry: an event-sourced organizations core.",
@@ -51,6 +53,8 @@ app.add_typer(roles.roles_app, name="roles")
 app.add_typer(connections_app, name="connections")
 app.add_typer(domains_app, name="domains")
 app.add_typer(directories_app, name="directories")
+app.add_typer(portal_app, name="portal")
+app.add_typer(dashboard_app, name="dashboard")
 
 
 def _version(value: bool) -> None:

@@ -4,7 +4,8 @@ may see, enforced before the route runs (the rules are :mod:`tenantry.adapters.a
 The scope of a route follows from its path and method: member paths (``…/users…``,
 ``/api/v1/memberships/…``, ``/api/v1/invites/…``) are the ``members`` group, SSO paths
 (``…/connections…``, ``…/domains…``) the ``connections`` group, SCIM directory paths
-(``…/directories…``) the ``directories`` group, every other the ``organizations`` group;
+(``…/directories…``) the ``directories`` group, admin-portal links (``…/portal_links…``) the
+``portal_links`` group, every other the ``organizations`` group;
 ``GET`` needs ``read``, any other method ``write``, and deleting an organization
 ``organizations:admin`` (restoring one too). Sign-up (``POST /api/v1/signup``) needs
 ``organizations:write``. A client restricted to some organizations gets 404
@@ -27,6 +28,7 @@ from tenantry.domain.errors import OrganizationNotFound, PermissionDenied
 _MEMBER_PATHS: Final = ("/users", "/api/v1/memberships/", "/api/v1/invites/")
 _CONNECTION_PATHS: Final = ("/connections", "/domains")
 _DIRECTORY_PATHS: Final = ("/directories",)
+_PORTAL_LINK_PATHS: Final = ("/portal_links",)
 _ORGANIZATION: Final = "/api/v1/organizations/{organization_id}"
 _ORGANIZATIONS: Final = "/api/v1/organizations"
 _GRANT: Final = "tenantry_grant"
@@ -71,6 +73,8 @@ def scope_of(method: str, path: str) -> str:
         group = "connections"
     if any(part in path for part in _DIRECTORY_PATHS):  # its users and groups too
         group = "directories"
+    if any(part in path for part in _PORTAL_LINK_PATHS):
+        group = "portal_links"
     if group == "organizations" and _is_roles_path(path):
         group = "roles"
     return f"{group}:{'read' if method in ('GET', 'HEAD') else 'write'}"

@@ -31,6 +31,7 @@ from tenantry.adapters.http.routes import (
     lists,
     members,
     organizations,
+    portal_links,
     roles,
     settings,
 )
@@ -103,6 +104,7 @@ def create_router(
     connections.routes.mount(router)
     domains.routes.mount(router)
     directories.routes.mount(router)
+    portal_links.routes.mount(router)
     roles.routes.mount(router)
     if projections is not None:  # a user is answered with their memberships, read from them
         user_routes.routes.mount(router)

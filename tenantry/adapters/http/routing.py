@@ -367,6 +367,9 @@ class Routes:
     def patch(self, path: str, **options: Any) -> Callable[[E], E]:
         return self._declare("PATCH", path, options)
 
+    def put(self, path: str, **options: Any) -> Callable[[E], E]:
+        return self._declare("PUT", path, options)
+
     def delete(self, path: str, **options: Any) -> Callable[[E], E]:
         return self._declare("DELETE", path, options)
 

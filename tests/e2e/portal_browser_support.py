@@ -39,15 +39,16 @@ class PortalSite:
             app.close()
 
     def portal_link(self, organization_id: str, features: Sequence[str]) -> str:
-        """A new single-use portal link's location, as the vendor's backend gets it (from
-        Python, on the same database and public base URL)."""
-        app = tenantry.connect(self.server.database_url)
-        try:
-            app.configure_sso(base_url=self.server.base_url)
-            link = app.generate_portal_link(organization_id, features, actor="vendor:backend")
-            return link.location
-        finally:
-            app.close()
+        """A new single-use portal link's location, as the vendor's backend gets it: from the
+        hosted API (``PUT …/portal_links``) of the served tenantry."""
+        with self.server.client() as api:
+            answer = api.put(
+                f"/api/v1/organizations/{organization_id}/portal_links",
+                params=[("features", f) for f in features],
+            )
+        assert answer.status_code == 200, answer.text
+        location: str = answer.json()["link"]["location"]
+        return location
 
     def app(self) -> tenantry.Tenantry:
         """The application on the server's database, to check what the pages did."""

@@ -184,6 +184,10 @@ def test_enabling_completes_the_step_and_disabling_stops_the_token(portal: Porta
     directory_id, token = portal.create()
     enabled = portal.post(f"/directories/{directory_id}/enable")
     assert enabled.status_code == 303
+    before = portal.recorded()
+    twice = portal.post(f"/directories/{directory_id}/enable")  # a second click: as it is
+    assert twice.status_code == 303
+    assert portal.recorded() == before
     page = portal.client.get(enabled.headers["location"])
     assert 'data-completed-step="dir_sync.enabled"' in page.text
     assert f'data-parent-origins="{FRAMER}"' in page.text
@@ -286,6 +290,10 @@ def test_groups_are_mapped_to_roles_from_the_form(portal: Portal) -> None:
     page = portal.client.get(saved.headers["location"])
     assert 'value="Engineering"' in page.text
     assert "The group mapping is saved" in page.text
+    before = portal.recorded()
+    again = portal.post(f"/directories/{directory_id}/mapping", form)  # saved as it was
+    assert again.status_code == 303
+    assert portal.recorded() == before
     cleared = portal.post(f"/directories/{directory_id}/mapping", {"group_0": "", "role_0": ""})
     assert cleared.status_code == 303
     assert portal.t.get_directory(portal.org, directory_id).mapping.group_roles == {}

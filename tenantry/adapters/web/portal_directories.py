@@ -7,23 +7,31 @@ next to the field it names and records nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Annotated, Any, Final
+from typing import Annotated, Final
 
 from fastapi import Query, Request, Response
 from fastapi.responses import RedirectResponse
-from starlette.datastructures import FormData
 
 from tenantry.adapters.http.errors import status_for
+from tenantry.adapters.web import portal_directory_synced as synced
 from tenantry.adapters.web.console import Console, ConsoleDep, both
 from tenantry.adapters.web.csrf import CheckedForm, text_of
 from tenantry.adapters.web.pages import page_router
+from tenantry.adapters.web.portal_directory_mapping import (
+    NEW_ROWS,
+    group_roles_of,
+    role_choices,
+    row_errors,
+    rows_of,
+)
 from tenantry.adapters.web.portal_forms import app_of, errors_of, notice_of
 from tenantry.adapters.web.templating import render
 from tenantry.application.app import Tenantry
 from tenantry.application.directory_dto import Directory
 from tenantry.domain.directory_values import DirectoryProvider
-from tenantry.domain.errors import InvalidField, TenantryError
+from tenantry.domain.errors import InvalidField, NothingChanged, TenantryError
 
 router = page_router()
 
@@ -53,12 +61,6 @@ NOTICES: Final = {
 }
 COMPLETED: Final = {"enabled": "dir_sync.enabled"}
 """Which notice completes a step of the portal (told to the framing page)."""
-NEW_ROWS: Final = 3
-"""Empty rows the mapping form offers beside the groups already mapped."""
-MAX_ROWS: Final = 110
-PAGE_SIZE: Final = 25
-_MAPPED: Final = "mapping.group_roles."
-PageToken = Annotated[str | None, Query(max_length=64)]
 Done = Annotated[str | None, Query(max_length=20)]
 
 
@@ -181,7 +183,7 @@ def _detail(
             "provider_names": PROVIDER_NAMES,
             "grace_periods": GRACE_PERIODS,
             "rows": [*mapped, *[("", "")] * NEW_ROWS],
-            "roles": _role_choices(t, console.organization_id, mapped),
+            "roles": role_choices(t, console.organization_id, mapped),
             "group_names": [g.display_name for g in groups.groups],
             "errors": errors or {},
             "notice": notice,
@@ -189,15 +191,6 @@ def _detail(
         },
         status_code=status_code,
     )
-
-
-def _role_choices(t: Tenantry, organization_id: str, mapped: list[tuple[str, str]]) -> list[str]:
-    """The roles a group may grant: the environment's and the organization's, and any role
-    mapped already (a free label, before any role was defined)."""
-    names = {r.name for r in t.list_roles()} | {
-        r.name for r in t.list_organization_roles(organization_id)
-    }
-    return sorted(names | {role for _, role in mapped if role})
 
 
 def _back(console: Console, directory_id: str, done: str) -> Response:
@@ -209,14 +202,17 @@ def _attempt(
     console: Console,
     t: Tenantry,
     directory_id: str,
-    write: Any,
+    write: Callable[[], object],
     fields: dict[str, str],
     done: str,
 ) -> Response:
-    """Runs ``write``; on success back to the directory's page with a notice, on a refusal the
-    page again with the error next to the field it names."""
+    """Runs ``write``; on success (or when it was so already: a second click) back to the
+    directory's page with a notice, on a refusal the page again with the error next to the
+    field it names."""
     try:
         write()
+    except NothingChanged:
+        pass
     except TenantryError as error:
         directory = t.get_directory(console.organization_id, directory_id)
         errors = errors_of(error, fields)
@@ -304,18 +300,20 @@ def save_mapping(
 ) -> Response:
     """Replaces the directory's group → role mapping with the rows of the form."""
     t = _scoped(request, console)
-    rows = _rows(form)
+    rows = rows_of(form)
     try:
-        group_roles = _group_roles(rows)
+        group_roles = group_roles_of(rows)
         t.update_directory(
             console.organization_id,
             directory_id,
             mapping={"group_roles": group_roles},
             actor=console.session.actor,
         )
+    except NothingChanged:
+        pass  # saved as it was: nothing to record
     except TenantryError as error:
         directory = t.get_directory(console.organization_id, directory_id)
-        errors = _row_errors(error, rows)
+        errors = row_errors(error, rows)
         return _detail(
             request,
             console,
@@ -328,98 +326,12 @@ def save_mapping(
     return _back(console, directory_id, "mapped")
 
 
-def _rows(form: FormData) -> list[tuple[str, str]]:
-    """The form's filled ``(group, role)`` rows, in order (``group_0``, ``role_0``, …)."""
-    rows = []
-    for i in range(MAX_ROWS):
-        if f"group_{i}" not in form and f"role_{i}" not in form:
-            break
-        row = ((text_of(form, f"group_{i}") or "").strip(), text_of(form, f"role_{i}") or "")
-        if row != ("", ""):
-            rows.append(row)
-    return rows
-
-
-def _group_roles(rows: list[tuple[str, str]]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for i, (group, role) in enumerate(rows):
-        if not group:
-            raise InvalidField(f"group_{i}", "name the group that grants this role")
-        if not role:
-            raise InvalidField(f"role_{i}", "choose the role this group grants")
-        out[group] = role
-    return out
-
-
-def _row_errors(error: TenantryError, rows: list[tuple[str, str]]) -> dict[str, str]:
-    """The refusal next to the row it is about: a row's own field, the group a field names
-    (``mapping.group_roles.<group>``), or the role the error names; else above the rows."""
-    field = getattr(error, "field", None)
-    if not isinstance(field, str):
-        return {"group_roles": error.message}
-    rule = str(getattr(error, "rule", error.message))
-    if field.startswith(("group_", "role_")):
-        return {field: rule}
-    group = field.removeprefix(_MAPPED) if field.startswith(_MAPPED) else None
-    role = getattr(error, "name", None)
-    for i, (name, granted) in enumerate(rows):
-        if name == group or (role is not None and granted == role):
-            return {f"role_{i}": rule}
-    return {"group_roles": rule}
-
-
 def delete_directory(
     request: Request, console: ConsoleDep, directory_id: str, _: CheckedForm
 ) -> Response:
     t = _scoped(request, console)
     t.delete_directory(console.organization_id, directory_id, actor=console.session.actor)
     return RedirectResponse(console.url("/directories?done=deleted"), 303)
-
-
-# --- what it synced ----------------------------------------------------------------------------
-
-
-def directory_users(
-    request: Request, console: ConsoleDep, directory_id: str, page_token: PageToken = None
-) -> Response:
-    t = _scoped(request, console)
-    directory = t.get_directory(console.organization_id, directory_id)
-    page = t.list_directory_users(
-        console.organization_id, directory_id, page_size=PAGE_SIZE, page_token=page_token or None
-    )
-    return render(
-        request,
-        "directories/users.html",
-        {"console": console, "directory": directory, "page": page, "paged": bool(page_token)},
-    )
-
-
-def directory_groups(
-    request: Request, console: ConsoleDep, directory_id: str, page_token: PageToken = None
-) -> Response:
-    t = _scoped(request, console)
-    directory = t.get_directory(console.organization_id, directory_id)
-    page = t.list_directory_groups(
-        console.organization_id, directory_id, page_size=PAGE_SIZE, page_token=page_token or None
-    )
-    return render(
-        request,
-        "directories/groups.html",
-        {
-            "console": console,
-            "directory": directory,
-            "page": page,
-            "paged": bool(page_token),
-            "groups": [(g, _role_of(directory, g.display_name)) for g in page.groups],
-        },
-    )
-
-
-def _role_of(directory: Directory, group: str) -> str | None:
-    """The role the directory's mapping gives a group (names match regardless of case)."""
-    wanted = group.casefold()
-    found = (r for g, r in directory.mapping.group_roles.items() if g.casefold() == wanted)
-    return next(found, None)
 
 
 _ONE: Final = "/directories/{directory_id}"
@@ -438,5 +350,5 @@ both(
 )
 both(router, f"{_ONE}/mapping", save_mapping, methods=("POST",), name="directory.mapping")
 both(router, f"{_ONE}/delete", delete_directory, methods=("POST",), name="directory.delete")
-both(router, f"{_ONE}/users", directory_users, name="directory.users")
-both(router, f"{_ONE}/groups", directory_groups, name="directory.groups")
+both(router, f"{_ONE}/users", synced.directory_users, name="directory.users")
+both(router, f"{_ONE}/groups", synced.directory_groups, name="directory.groups")

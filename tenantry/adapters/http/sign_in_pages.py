@@ -67,7 +67,11 @@ def test_result_page(tested: Connection) -> HTMLResponse:
     """The outcome of an admin's test login, as recorded on the connection."""
     result = tested.test_connection
     reason = f"<p>Reason: <code>{escape(result.reason)}</code></p>" if result.reason else ""
-    body = f"<p>Connection <code>{escape(tested.id)}</code>: {escape(result.result)}</p>{reason}"
+    body = (
+        f"<p>Connection <code>{escape(tested.id)}</code>: {escape(result.result)}</p>{reason}"
+        "<p>The outcome is recorded on the connection: you can close this tab and return to "
+        "the settings page.</p>"
+    )
     return _page("Connection test", body, 200)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from tenantry.adapters.web import entry, portal_directories, portal_domains
+from tenantry.adapters.web import entry, portal_directories, portal_domains, portal_sso
 from tenantry.adapters.web.assets import add_assets
 from tenantry.adapters.web.sessions import Sessions
 from tenantry.adapters.web.settings import WebSettings
@@ -23,5 +23,6 @@ def add_web_routes(app: FastAPI, sessions: Sessions, settings: WebSettings) -> N
     app.state.web_sessions = sessions
     app.state.web_settings = settings
     add_assets(app)
-    for router in (entry.router, portal_directories.router, portal_domains.router):
+    pages = (portal_sso.router, portal_directories.router, portal_domains.router)
+    for router in (entry.router, *pages):
         app.include_router(router)

@@ -1,6 +1,7 @@
 // Progressive enhancement only: every page works without it.
 // - forms marked data-autosubmit post themselves (opening a link);
 // - [data-copy] buttons copy the text of the element they name;
+// - after a refused form, focus moves to the first field in error (or the alert);
 // - a page that completed a step (body[data-completed-step]) tells its parent window, but only
 //   when the page is framed by one of the allowed origins (body[data-parent-origins]).
 (function () {
@@ -53,6 +54,13 @@
         if (!window.confirm(f.getAttribute("data-confirm"))) e.preventDefault();
       });
     });
+    var invalid = document.querySelector("[aria-invalid=true]") || document.querySelector(".alert[role=alert]");
+    if (invalid) {
+      if (!invalid.hasAttribute("tabindex") && !/^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(invalid.tagName)) {
+        invalid.setAttribute("tabindex", "-1");
+      }
+      invalid.focus();
+    }
     announce();
   });
 })();

@@ -389,3 +389,33 @@ def test_the_dashboard_shows_the_same_pages_unframed_with_its_operators_actor(
     assert directory.directory_provider == "GOOGLE"
     actors = {s["actor"] for _, topic, s in stored(t) if "directory" in topic.lower()}
     assert actors == {"dashboard:ops"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/directories/nonsense"),
+        ("GET", "/directories/dir_00000000000000000000000000"),
+        ("GET", "/directories/nonsense/users"),
+        ("GET", "/directories?done=" + "x" * 100),
+        ("POST", "/directories/nonsense/enable"),
+        ("POST", "/directories/nonsense/secrets"),
+        ("POST", "/directories/nonsense/mapping"),
+        ("POST", "/directories/nonsense/delete"),
+        ("POST", "/directories/{dir}/secrets/nonsense/revoke"),
+        ("POST", "/directories/{dir}/secrets/dsec_00000000000000000000000000/revoke"),
+    ],
+)
+def test_an_id_or_value_that_is_not_one_is_a_refusal_page_never_a_500(
+    portal: Portal, method: str, path: str
+) -> None:
+    directory_id, _ = portal.create()
+    before = portal.recorded()
+    path = path.replace("{dir}", directory_id)
+    if method == "GET":
+        page = portal.client.get(f"/portal{path}")
+    else:
+        page = portal.post(path, {"name": "\x00", "grace_period": "-1", "group_0": "x" * 300})
+    assert 400 <= page.status_code < 500, (page.status_code, page.text)
+    assert page.headers["content-type"].startswith("text/html")
+    assert portal.recorded() == before

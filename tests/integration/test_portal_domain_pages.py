@@ -193,3 +193,30 @@ def test_removing_a_domain_lists_it_no_more(portal: Portal) -> None:
     assert "The domain is removed" in page.text
     assert domain_id not in page.text
     assert portal.t.list_domains(portal.org) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/domains/nonsense"),
+        ("GET", "/domains/dom_00000000000000000000000000"),
+        ("POST", "/domains/nonsense/verify"),
+        ("POST", "/domains/dom_00000000000000000000000000/verify"),
+        ("POST", "/domains/nonsense/delete"),
+    ],
+)
+def test_an_id_that_is_not_one_is_a_refusal_page_never_a_500(
+    portal: Portal, method: str, path: str
+) -> None:
+    before = portal.recorded()
+    page = portal.client.get(f"/portal{path}") if method == "GET" else portal.post(path)
+    assert 400 <= page.status_code < 500, (page.status_code, page.text)
+    assert page.headers["content-type"].startswith("text/html")
+    assert portal.recorded() == before
+
+
+def test_a_domain_with_a_nul_or_a_huge_name_is_refused_next_to_its_field(portal: Portal) -> None:
+    for bad in ("acme\x00.example", "a" * 300 + ".example"):
+        page = portal.post("/domains", {"domain": bad})
+        assert page.status_code == 400
+        assert 'id="e-domain"' in page.text

@@ -210,7 +210,10 @@ def test_enabling_while_dir_sync_is_off_says_why_and_records_nothing(
     before = portal.recorded()
     page = portal.post(f"/directories/{directory_id}/enable")
     assert page.status_code == 422
-    assert re.search(r'class="alert" role="alert">[^<]*dir_sync', page.text)
+    alert = re.search(r'class="alert" role="alert">([^<]+)<', page.text)
+    assert alert is not None
+    assert "Directory sync is turned off for this organization" in alert.group(1)
+    assert "Ask tenantry to turn it on" in alert.group(1)
     assert portal.recorded() == before
 
 

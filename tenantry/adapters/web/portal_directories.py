@@ -27,11 +27,13 @@ from tenantry.adapters.web.portal_directory_mapping import (
     rows_of,
 )
 from tenantry.adapters.web.portal_forms import app_of, errors_of, notice_of
+from tenantry.adapters.web.sessions import settings_of
 from tenantry.adapters.web.templating import render
 from tenantry.application.app import Tenantry
 from tenantry.application.directory_dto import Directory
 from tenantry.domain.directory_values import DirectoryProvider
 from tenantry.domain.errors import InvalidField, NothingChanged, TenantryError
+from tenantry.domain.feature_errors import FeatureDisabled
 
 router = page_router()
 
@@ -216,6 +218,12 @@ def _attempt(
     except TenantryError as error:
         directory = t.get_directory(console.organization_id, directory_id)
         errors = errors_of(error, fields)
+        if isinstance(error, FeatureDisabled):  # in the admin's words, not the API's
+            brand = settings_of(request)
+            errors[""] = (
+                f"Directory sync is turned off for this {brand.term.lower()}, so the directory "
+                f"cannot provision. Ask {brand.vendor_name} to turn it on."
+            )
         return _detail(request, console, t, directory, errors=errors, status_code=status_for(error))
     return _back(console, directory_id, done)
 

@@ -422,3 +422,16 @@ def test_an_id_or_value_that_is_not_one_is_a_refusal_page_never_a_500(
     assert 400 <= page.status_code < 500, (page.status_code, page.text)
     assert page.headers["content-type"].startswith("text/html")
     assert portal.recorded() == before
+
+
+def test_deleting_a_directory_stops_its_token_and_lists_it_no_more(portal: Portal) -> None:
+    directory_id, token = portal.create()
+    portal.t.enable_directory(portal.org, directory_id)
+    deleted = portal.post(f"/directories/{directory_id}/delete")
+    assert deleted.status_code == 303
+    page = portal.client.get(deleted.headers["location"])
+    assert "The directory is deleted" in page.text
+    assert directory_id not in page.text
+    with pytest.raises(DirectoryTokenInvalid):
+        portal.t.authenticate_directory(directory_id, token)
+    assert portal.client.get(f"/portal/directories/{directory_id}").status_code == 404

@@ -220,3 +220,21 @@ def test_a_domain_with_a_nul_or_a_huge_name_is_refused_next_to_its_field(portal:
         page = portal.post("/domains", {"domain": bad})
         assert page.status_code == 400
         assert 'id="e-domain"' in page.text
+
+
+def test_a_domain_another_organization_verified_is_refused_and_nothing_is_recorded(
+    portal: Portal,
+) -> None:
+    other = portal.t.create_organization("Other").id
+    theirs = portal.t.add_domain(other, "acme.example")
+    portal.t.verify_domain(other, theirs.id, method="ADMIN")
+    domain_id = portal.add("acme.example")
+    record = portal.t.get_domain(portal.org, domain_id).verification
+    portal.dns.records[record.txt_record_name] = [record.txt_record_value]
+    before = portal.recorded()
+    page = portal.post(f"/domains/{domain_id}/verify")
+    assert page.status_code == 409
+    alert = re.search(r'role="alert" id="e-verify">([^<]+)<', page.text)
+    assert alert is not None
+    assert "verified by another organization" in alert.group(1)
+    assert portal.recorded() == before

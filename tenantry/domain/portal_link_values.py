@@ -51,7 +51,7 @@ def portal_features(value: Sequence[str] | None, field: str = "features") -> lis
     for item in value:
         if item not in PORTAL_FEATURES or not isinstance(item, str):
             raise InvalidField(
-                field, f"must each be one of {', '.join(PORTAL_FEATURES)}; got {item!r}"
+                field, f"must each be one of {', '.join(PORTAL_FEATURES)}; got {repr(item)[:40]}"
             )
     if not value:
         raise InvalidField(field, "must name at least one feature")

@@ -24,6 +24,7 @@ from tenantry.domain.key_claim import KeyClaim
 from tenantry.domain.membership import Membership
 from tenantry.domain.org_domain import DomainClaim, OrganizationDomain
 from tenantry.domain.organization import Organization
+from tenantry.domain.portal_link import PortalLink
 from tenantry.domain.roles import RoleBook
 from tenantry.domain.sso_registry import SsoRegistry
 from tenantry.projections.base import (
@@ -64,6 +65,7 @@ _NAMES_ITS_ORGANIZATION: tuple[type[DomainEvent], ...] = (
     DirectoryUser.Event,  # provisioning: so does a SCIM user's, group's, roster's
     DirectoryGroup.Event,
     DirectoryRoster.Event,
+    PortalLink.Event,  # a portal link's first event names its organization
 )
 
 

@@ -97,3 +97,29 @@ def test_readiness_shows_the_sweeps_last_run(tmp_path: Path) -> None:
             deadline.wait(0.05)
     assert sweep["expired"] == 0
     assert sweep["error"] is None
+
+
+def test_the_scheduled_sweep_records_the_expiry_of_portal_links_past_their_time(
+    url: str, clock: FakeClock
+) -> None:
+    [(app, schedule)] = _schedulers(url, clock, 1)
+    try:
+        org = app.create_organization("Portal").id
+        unused = app.generate_portal_link(org)
+        used = app.generate_portal_link(org)
+        app.open_portal_link(used.location.partition("token=")[2])
+        clock.advance(timedelta(minutes=5))
+        assert schedule.run_if_due()
+        expired = [h.data["link_id"] for h in app.list_history(org) if h.event.endswith("Expired")]
+        assert expired == [unused.id]  # the used one's session is still live
+        clock.advance(timedelta(hours=6))
+        assert schedule.run_if_due()
+        events = [(h.event, h.actor) for h in app.list_history(org)][-2:]
+        assert events == [
+            ("PortalLinkExpired", "system:expiry-sweep"),
+            ("PortalLinkExpired", "system:expiry-sweep"),
+        ]
+        assert app.list_history(org)[-1].data["link_id"] == used.id
+    finally:
+        schedule.engine.dispose()
+        app.close()

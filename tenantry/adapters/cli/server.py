@@ -80,7 +80,8 @@ def serve(
             "--expiry-interval",
             envvar=INTERVAL_ENV,
             min=0,
-            help="Seconds between invitation-expiry sweeps (once across servers; 0: none).",
+            help="Seconds between expiry sweeps of invitations and portal links (once across "
+            "servers; 0: none).",
         ),
     ] = DEFAULT_INTERVAL,
     ready_max_lag: Annotated[
@@ -115,10 +116,10 @@ def serve(
 ) -> None:
     """Serves the REST API (uvicorn). SIGTERM stops it gracefully: requests in flight finish.
     The projections (lists, search) are kept up to date by one follower process beside the
-    workers (in the server process itself for memory://), restarted if it dies; the
-    invitation-expiry sweep runs every --expiry-interval seconds. With --json, one document on
-    stdout before the server starts: the new client with --create-client (to a terminal), else
-    the server's URL."""
+    workers (in the server process itself for memory://), restarted if it dies; the expiry
+    sweep (invitations, portal links) runs every --expiry-interval seconds. With --json, one
+    document on stdout before the server starts: the new client with --create-client (to a
+    terminal), else the server's URL."""
     from tenantry.adapters import server
 
     if (tls_cert is None) != (tls_key is None):

@@ -24,6 +24,7 @@ from tenantry.application.portal_links import PortalLinks
 from tenantry.application.provisioning import DirectoryProvisioning
 from tenantry.application.restore import Restore
 from tenantry.application.roles import Roles
+from tenantry.application.seat_history import SeatHistory
 from tenantry.application.signing_keys import SigningKeyAudit
 from tenantry.application.sso_sign_in import SsoSignIns
 from tenantry.application.user_history import UserHistory
@@ -38,6 +39,7 @@ class Tenantry(
     Members,
     InvitationExpiry,
     History,
+    SeatHistory,
     ApiClientAudit,
     SigningKeyAudit,
     Roles,

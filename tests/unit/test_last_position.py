@@ -177,6 +177,7 @@ QUERIES = {
     "get_organization_as_of",
     "get_organization_snapshot",
     "list_history",
+    "list_seat_history",
     "diff_organization",
     "get_user_management_settings",
     "get_seat_usage",

@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from tenantry.adapters.web import entry, portal_directories, portal_domains, portal_sso
+from tenantry.adapters.web import (
+    dashboard_history,
+    dashboard_organization,
+    dashboard_organizations,
+    entry,
+    portal_directories,
+    portal_domains,
+    portal_sso,
+)
 from tenantry.adapters.web.assets import add_assets
 from tenantry.adapters.web.sessions import Sessions
 from tenantry.adapters.web.settings import WebSettings
@@ -23,6 +31,13 @@ def add_web_routes(app: FastAPI, sessions: Sessions, settings: WebSettings) -> N
     app.state.web_sessions = sessions
     app.state.web_settings = settings
     add_assets(app)
-    pages = (portal_sso.router, portal_directories.router, portal_domains.router)
-    for router in (entry.router, *pages):
+    for router in (
+        entry.router,
+        portal_sso.router,
+        portal_directories.router,
+        portal_domains.router,
+        dashboard_organizations.router,
+        dashboard_organization.router,
+        dashboard_history.router,
+    ):
         app.include_router(router)

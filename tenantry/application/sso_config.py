@@ -9,6 +9,7 @@ putting the new one first and dropping the old one once every secret was set aga
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, runtime_checkable
@@ -34,6 +35,9 @@ IDP_INITIATED_CLIENT_ENV: Final = "TENANTRY_SSO_IDP_INITIATED_CLIENT_ID"
 """The application (API client id) an IdP-initiated SAML login's code is bound to."""
 IDP_INITIATED_REDIRECT_ENV: Final = "TENANTRY_SSO_IDP_INITIATED_REDIRECT_URI"
 """Where an IdP-initiated SAML login hands its code back (one of the redirect URIs)."""
+DNS_NAMESERVERS_ENV: Final = "TENANTRY_DNS_NAMESERVERS"
+"""The DNS servers domain verification asks, comma-separated ``address`` or ``address:port``
+(``[v6]:port``); unset: the host's own (``/etc/resolv.conf``)."""
 DEFAULT_BASE_URL: Final = "http://localhost:8000"
 
 
@@ -56,6 +60,9 @@ class SsoConfig:
     idp_initiated_client_id: str | None = None
     idp_initiated_redirect_uri: str | None = None
     """The application an IdP-initiated login is handed to; unset: such logins are refused."""
+    nameservers: Sequence[tuple[str, int]] = ()
+    """The DNS servers ``(address, port)`` domain verification asks (none: the host's own);
+    a ``resolver`` given takes their place."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SsoConfig:
@@ -67,6 +74,7 @@ class SsoConfig:
             redirect_uris=tuple(uris),
             idp_initiated_client_id=env.get(IDP_INITIATED_CLIENT_ENV, "").strip() or None,
             idp_initiated_redirect_uri=env.get(IDP_INITIATED_REDIRECT_ENV, "").strip() or None,
+            nameservers=nameservers(env.get(DNS_NAMESERVERS_ENV, "")),
         )
 
     def __post_init__(self) -> None:
@@ -108,9 +116,14 @@ class SsoConfig:
     def dns(self) -> Resolver:
         if self.resolver is not None:
             return self.resolver
+        import dns.nameserver
         import dns.resolver
 
-        return dns.resolver.Resolver()
+        if not self.nameservers:
+            return dns.resolver.Resolver()
+        resolver = dns.resolver.Resolver(configure=False)
+        resolver.nameservers = [dns.nameserver.Do53Nameserver(a, p) for a, p in self.nameservers]
+        return resolver
 
     # Service-provider URLs of a connection, as the IdP's admin enters them.
 
@@ -168,6 +181,7 @@ class SsoKernel(Kernel):
             redirect_uris=old.redirect_uris if redirect_uris is None else tuple(redirect_uris),
             idp_initiated_client_id=client_id,
             idp_initiated_redirect_uri=redirect_uri,
+            nameservers=old.nameservers,
         )
         return self.sso_config
 
@@ -186,6 +200,32 @@ class SsoKernel(Kernel):
 
     def _sso_on(self, organization: Organization) -> bool:
         return bool(organization.state.features.get(SSO_FEATURE, False))
+
+
+def nameservers(value: str) -> tuple[tuple[str, int], ...]:
+    """``TENANTRY_DNS_NAMESERVERS``: comma-separated IP addresses, each with an optional
+    ``:port`` (an IPv6 one in brackets to give a port), as ``(address, port)`` pairs."""
+    found = []
+    for item in (i.strip() for i in value.split(",")):
+        if not item:
+            continue
+        address, port = item, "53"
+        if item.startswith("["):
+            address, _, rest = item[1:].partition("]")
+            port = rest.removeprefix(":") or "53"
+        elif item.count(":") == 1:
+            address, port = item.split(":")
+        try:
+            ip = str(ipaddress.ip_address(address))
+            number = int(port)
+        except ValueError:
+            number, ip = 0, ""
+        if not ip or not 1 <= number <= 65535:
+            raise InvalidField(
+                DNS_NAMESERVERS_ENV, f"{item!r} is not an IP address with an optional :port"
+            )
+        found.append((ip, number))
+    return tuple(found)
 
 
 def _idp_initiated_app(value: tuple[str, str]) -> tuple[str | None, str | None]:

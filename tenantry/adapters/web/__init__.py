@@ -14,6 +14,8 @@ from tenantry.adapters.web import (
     dashboard_organization,
     dashboard_organizations,
     entry,
+    portal_directories,
+    portal_domains,
     portal_sso,
 )
 from tenantry.adapters.web.assets import add_assets
@@ -32,6 +34,8 @@ def add_web_routes(app: FastAPI, sessions: Sessions, settings: WebSettings) -> N
     for router in (
         entry.router,
         portal_sso.router,
+        portal_directories.router,
+        portal_domains.router,
         dashboard_organizations.router,
         dashboard_organization.router,
         dashboard_history.router,

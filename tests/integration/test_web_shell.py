@@ -185,3 +185,22 @@ def test_a_dashboard_login_opens_the_dashboard(client: TestClient) -> None:
     assert home.status_code == 303
     assert home.headers["location"] == "/dashboard/organizations"
     client.cookies.clear()
+
+
+def test_an_unknown_page_is_a_page_not_the_apis_json(client: TestClient) -> None:
+    page = client.get("/portal/no/such/page")
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "There is no such page" in page.text
+    api = client.get("/api/v1/no/such/route")
+    assert api.status_code == 404
+    assert api.headers["content-type"].startswith("application/json")
+
+
+def test_a_required_field_and_extra_attributes_render_as_attributes() -> None:
+    from tenantry.adapters.web.templating import environment
+
+    macros = environment().get_template("macros.html").module
+    html = str(macros.field("email", "E-mail", required=True, help="h", attrs="autocomplete=off"))  # type: ignore[attr-defined]
+    assert "required aria-describedby" in html
+    assert " autocomplete=off>" in html

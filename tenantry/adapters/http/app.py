@@ -54,6 +54,8 @@ from tenantry.adapters.scim.storage import DirectoryStorage
 from tenantry.adapters.sign_in.service import SignIn
 from tenantry.adapters.sso.replay_table import SqlReplayCache
 from tenantry.adapters.web import WebSettings, add_web_routes
+from tenantry.adapters.web.pages import status_page
+from tenantry.adapters.web.sessions import kind_of
 from tenantry.application.app import Tenantry
 from tenantry.application.sso_config import SsoConfig
 from tenantry.domain.errors import Unauthenticated
@@ -172,10 +174,12 @@ def create_app(
     app.state.projections = views
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         headers = exc.headers
         if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
             headers = {"Allow": ", ".join(_allowed_methods(request))}
+        if kind_of(request) is not None:  # under /portal or /dashboard: a page, not JSON
+            return status_page(request, exc.status_code, headers)
         return status_response(exc.status_code, str(exc.detail), headers)
 
     @app.exception_handler(RequestValidationError)

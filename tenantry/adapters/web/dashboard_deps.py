@@ -10,15 +10,11 @@ from fastapi import Depends, Request
 
 from tenantry.adapters.projections import ProjectionStore
 from tenantry.adapters.projections.read_options import ReadOptions
+from tenantry.adapters.web.context import tenantry_of
 from tenantry.application.app import Tenantry
 
 READ_TIMEOUT: Final = 5.0
 """How long a list waits for the projections to include the latest changes."""
-
-
-def tenantry_of(request: Request) -> Tenantry:
-    t: Tenantry = request.app.state.tenantry
-    return t
 
 
 def projections_of(request: Request) -> ProjectionStore:

@@ -13,6 +13,7 @@ from fastapi import Form, Query, Request, Response
 from fastapi.responses import RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
+from tenantry.adapters.web.context import tenantry_of
 from tenantry.adapters.web.csrf import CheckedForm
 from tenantry.adapters.web.pages import page_router
 from tenantry.adapters.web.sessions import (
@@ -26,7 +27,6 @@ from tenantry.adapters.web.sessions import (
     set_cookie,
 )
 from tenantry.adapters.web.templating import render
-from tenantry.application.app import Tenantry
 from tenantry.domain.errors import InvalidField
 
 router = page_router()
@@ -90,7 +90,7 @@ async def dashboard_login(request: Request, token: FormToken) -> Response:
 
 @router.get("/portal")
 def portal_home(request: Request, session: SessionDep) -> Response:
-    t: Tenantry = request.app.state.tenantry
+    t = tenantry_of(request)
     assert session.organization_id is not None  # a portal session always has one
     org = t.get_organization(session.organization_id)
     sections = [s for s in FEATURE_PAGES if session.may(s[0])]

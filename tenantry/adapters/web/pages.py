@@ -3,8 +3,8 @@ JSON body, never a 500), and a page without a session says how to get one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable, Coroutine, Mapping
+from typing import Any, Final
 
 from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -58,3 +58,24 @@ class PageRoute(APIRoute):
 def page_router() -> APIRouter:
     """A router for pages (kept out of the OpenAPI schema: they are not the API)."""
     return APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+_STATUS_TITLES: Final = {
+    404: "There is no such page",
+    405: "This page does not take that request",
+}
+
+
+def status_page(request: Request, status_code: int, headers: Mapping[str, str] | None) -> Response:
+    """A bare HTTP refusal (no such path, a method the path does not take) under ``/portal`` or
+    ``/dashboard``, as a page rather than the API's JSON."""
+    title = _STATUS_TITLES.get(status_code, "That did not work")
+    page = render(
+        request,
+        "entry/status.html",
+        {"title": title, "status_code": status_code, "kind": kind_of(request)},
+        status_code=status_code,
+        frameable=kind_of(request) == "portal",
+    )
+    page.headers.update(headers or {})
+    return page

@@ -8,8 +8,8 @@ from typing import Annotated, Final
 from fastapi import Query, Request, Response
 
 from tenantry.adapters.web.console import ConsoleDep
+from tenantry.adapters.web.context import tenantry_of
 from tenantry.adapters.web.portal_directory_mapping import role_of
-from tenantry.adapters.web.portal_forms import app_of
 from tenantry.adapters.web.templating import render
 
 FEATURE: Final = "dir_sync"
@@ -21,7 +21,7 @@ def directory_users(
     request: Request, console: ConsoleDep, directory_id: str, page_token: PageToken = None
 ) -> Response:
     console.require(FEATURE)
-    t = app_of(request)
+    t = tenantry_of(request)
     directory = t.get_directory(console.organization_id, directory_id)
     page = t.list_directory_users(
         console.organization_id, directory_id, page_size=PAGE_SIZE, page_token=page_token or None
@@ -37,7 +37,7 @@ def directory_groups(
     request: Request, console: ConsoleDep, directory_id: str, page_token: PageToken = None
 ) -> Response:
     console.require(FEATURE)
-    t = app_of(request)
+    t = tenantry_of(request)
     directory = t.get_directory(console.organization_id, directory_id)
     page = t.list_directory_groups(
         console.organization_id, directory_id, page_size=PAGE_SIZE, page_token=page_token or None

@@ -13,9 +13,10 @@ from fastapi.responses import RedirectResponse
 
 from tenantry.adapters.http.errors import status_for
 from tenantry.adapters.web.console import Console, ConsoleDep, both
+from tenantry.adapters.web.context import tenantry_of
 from tenantry.adapters.web.csrf import CheckedForm, text_of
 from tenantry.adapters.web.pages import page_router
-from tenantry.adapters.web.portal_forms import app_of, errors_of, notice_of
+from tenantry.adapters.web.portal_forms import errors_of, notice_of
 from tenantry.adapters.web.templating import render
 from tenantry.application.app import Tenantry
 from tenantry.application.connection_dto import OrganizationDomain
@@ -34,7 +35,7 @@ Done = Annotated[str | None, Query(max_length=20)]
 
 def _scoped(request: Request, console: Console) -> Tenantry:
     console.require(FEATURE)
-    return app_of(request)
+    return tenantry_of(request)
 
 
 def domains_page(request: Request, console: ConsoleDep, done: Done = None) -> Response:

@@ -6,15 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from fastapi import Request
-
-from tenantry.application.app import Tenantry
 from tenantry.domain.errors import TenantryError
-
-
-def app_of(request: Request) -> Tenantry:
-    t: Tenantry = request.app.state.tenantry
-    return t
 
 
 def errors_of(error: TenantryError, fields: Mapping[str, str]) -> dict[str, str]:

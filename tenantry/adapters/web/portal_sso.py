@@ -23,11 +23,11 @@ from tenantry.adapters.sign_in.links import connection_test_url
 from tenantry.adapters.sign_in.pending import TEST_TICKET_AGE, TestTicket
 from tenantry.adapters.web import portal_sso_forms as forms
 from tenantry.adapters.web.console import Console, ConsoleDep, both
+from tenantry.adapters.web.context import tenantry_of
 from tenantry.adapters.web.csrf import CheckedForm, text_of
 from tenantry.adapters.web.pages import page_router
 from tenantry.adapters.web.portal_sso_providers import guide_by_key, guide_for, providers
 from tenantry.adapters.web.templating import render
-from tenantry.application.app import Tenantry
 from tenantry.application.connection_dto import Connection
 from tenantry.domain.connection_errors import ConnectionIncomplete
 from tenantry.domain.errors import InvalidField, TenantryError
@@ -46,11 +46,6 @@ NOTICES: Final = {
 }
 
 
-def _app(request: Request) -> Tenantry:
-    t: Tenantry = request.app.state.tenantry
-    return t
-
-
 def _console(console: Console) -> Console:
     console.require(FEATURE)
     return console
@@ -63,7 +58,7 @@ def _to(console: Console, path: str, done: str | None = None) -> RedirectRespons
 
 def list_connections(request: Request, console: ConsoleDep) -> Response:
     _console(console)
-    t = _app(request)
+    t = tenantry_of(request)
     found = t.list_connections(console.organization_id)
     now = t.clock()
     rows = [(c, guide_for(c.provider, c.type), forms.certificate_lines(c, now)) for c in found]
@@ -85,7 +80,7 @@ def _new_page(
 async def create_connection(request: Request, console: ConsoleDep, form: CheckedForm) -> Response:
     _console(console)
     chosen = text_of(form, "guide") or ""
-    t = _app(request)
+    t = tenantry_of(request)
     try:
         guide = guide_by_key(chosen)
         conn = await run_in_threadpool(
@@ -105,7 +100,7 @@ def show_connection(
     request: Request, console: ConsoleDep, connection_id: ConnId, done: Done = None
 ) -> Response:
     _console(console)
-    conn = _app(request).get_connection(console.organization_id, connection_id)
+    conn = tenantry_of(request).get_connection(console.organization_id, connection_id)
     return _connection_page(request, console, conn, notice=NOTICES.get(done or "", ""))
 
 
@@ -125,7 +120,7 @@ def _connection_page(
         "conn": conn,
         "guide": guide_for(conn.provider, conn.type),
         "sp": forms.sp_values(conn),
-        "certificates": forms.certificate_lines(conn, _app(request).clock()),
+        "certificates": forms.certificate_lines(conn, tenantry_of(request).clock()),
         "errors": errors or {},
         "typed": typed or {},
         "action_error": action_error,
@@ -141,7 +136,7 @@ async def configure_saml(
     request: Request, console: ConsoleDep, connection_id: ConnId, form: CheckedForm
 ) -> Response:
     _console(console)
-    t = _app(request)
+    t = tenantry_of(request)
     saml: forms.SamlForm | None = None
     try:
         saml = given = await forms.saml_form(form)
@@ -168,7 +163,7 @@ async def configure_oidc(
     request: Request, console: ConsoleDep, connection_id: ConnId, form: CheckedForm
 ) -> Response:
     _console(console)
-    t = _app(request)
+    t = tenantry_of(request)
     try:
         oidc = forms.oidc_form(form)
         await run_in_threadpool(
@@ -200,7 +195,7 @@ async def _refused_form(
 ) -> Response:
     """The connection's page again, the refusal next to ``field`` and the form as typed (a
     connection that is gone, or another organization's, is refused by reading it)."""
-    t = _app(request)
+    t = tenantry_of(request)
     conn = await run_in_threadpool(t.get_connection, console.organization_id, connection_id)
     errors = forms.errors_of(refused, field)
     return _connection_page(
@@ -225,7 +220,7 @@ async def disable(
 async def _switch(
     request: Request, console: Console, connection_id: str, *, enabled: bool
 ) -> Response:
-    t = _app(request)
+    t = tenantry_of(request)
     verb = t.enable_connection if enabled else t.disable_connection
     try:
         await run_in_threadpool(
@@ -241,7 +236,7 @@ async def _switch(
 async def _action_refused(
     request: Request, console: Console, connection_id: str, refused: TenantryError
 ) -> Response:
-    t = _app(request)
+    t = tenantry_of(request)
     conn = await run_in_threadpool(t.get_connection, console.organization_id, connection_id)
     message = f"{refused.message} ({refused.code})"
     return _connection_page(
@@ -255,7 +250,7 @@ async def start_test(
     """Sends the browser on a test login of the connection (the IdP asked to authenticate
     again); the outcome is recorded on the connection as made by this session's actor."""
     _console(console)
-    t = _app(request)
+    t = tenantry_of(request)
     conn = await run_in_threadpool(t.get_connection, console.organization_id, connection_id)
     if conn.missing:
         refused = ConnectionIncomplete(conn.missing)
@@ -277,7 +272,7 @@ async def delete(
     request: Request, console: ConsoleDep, connection_id: ConnId, form: CheckedForm
 ) -> Response:
     _console(console)
-    t = _app(request)
+    t = tenantry_of(request)
     await run_in_threadpool(
         lambda: t.delete_connection(
             console.organization_id, connection_id, actor=console.session.actor
@@ -289,7 +284,7 @@ async def delete(
 def sp_metadata(request: Request, console: ConsoleDep, connection_id: ConnId) -> Response:
     """The service provider's SAML metadata, as a file to upload to the identity provider."""
     _console(console)
-    xml = _app(request).get_saml_sp_metadata(console.organization_id, connection_id)
+    xml = tenantry_of(request).get_saml_sp_metadata(console.organization_id, connection_id)
     disposition = f'attachment; filename="{connection_id}-sp-metadata.xml"'
     return Response(
         xml,

@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.http_support import served_database
-from tests.e2e.portal_browser_support import PortalSite, portal_site, screenshot
+from tests.e2e.portal_browser_support import PortalSite, copied, portal_site, screenshot
 from tests.e2e.test_browser_sign_in import browser
 
 __all__ = ["browser", "served_database"]  # the fixtures, shared with other served tests
@@ -53,15 +53,6 @@ def _open_portal(context: BrowserContext, site: PortalSite, org: str) -> Page:
     return page
 
 
-def _copied(page: Page, label: str) -> str:
-    """Clicks the copy button of ``label`` and answers what the clipboard then holds."""
-    button = page.get_by_role("button", name=f"Copy {label}")
-    button.click()
-    expect(button).to_have_text("Copied")
-    text: str = page.evaluate("navigator.clipboard.readText()")
-    return text
-
-
 def test_an_admin_creates_a_directory_copies_its_token_and_the_token_provisions(
     site: PortalSite, context: BrowserContext
 ) -> None:
@@ -77,8 +68,8 @@ def test_an_admin_creates_a_directory_copies_its_token_and_the_token_provisions(
     expect(page.get_by_role("alert")).to_contain_text("Copy the token now")
     assert page.locator("body").get_attribute("data-completed-step") == "dir_sync.created"
     screenshot(page, "portal-directory-token")
-    endpoint = _copied(page, "SCIM base URL")
-    token = _copied(page, "bearer token")
+    endpoint = copied(page, "SCIM base URL")
+    token = copied(page, "bearer token")
     directory_id = endpoint.rsplit("/", 1)[1]
     assert endpoint == f"{site.server.base_url}/scim/v2/{directory_id}"
     assert len(token) >= 40
@@ -142,13 +133,13 @@ def test_an_admin_rotates_the_token_and_maps_a_group_to_a_role(
     page.get_by_label("Name", exact=True).fill("Entra")
     page.get_by_label("Identity provider").select_option(label="Microsoft Entra ID")
     page.get_by_role("button", name="Create directory").click()
-    first = _copied(page, "bearer token")
+    first = copied(page, "bearer token")
     page.get_by_role("link", name="I have copied the token").click()
 
     page.get_by_label("On rotation").select_option(label="Keep the current token for 1 hour")
     page.get_by_role("button", name="Rotate token").click()
     expect(page.get_by_role("alert")).to_contain_text("Copy the token now")
-    second = _copied(page, "bearer token")
+    second = copied(page, "bearer token")
     assert second != first
     page.get_by_role("link", name="I have copied the token").click()
     tokens = page.get_by_role("table", name="Bearer tokens")
@@ -192,8 +183,8 @@ def test_an_admin_verifies_a_domain_by_publishing_its_txt_record(
 
     expect(page.get_by_role("heading", level=1)).to_have_text("acme.example")
     expect(page.get_by_text("Pending verification")).to_be_visible()
-    name = _copied(page, "record name")
-    value = _copied(page, "record value")
+    name = copied(page, "record name")
+    value = copied(page, "record value")
     assert name == "_tenantry-verification.acme.example"
     assert value.startswith("tenantry-domain-verification=")
     screenshot(page, "portal-domain")

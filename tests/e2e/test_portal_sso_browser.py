@@ -19,19 +19,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from cryptography import x509
 from cryptography.fernet import Fernet
-from playwright.sync_api import Browser, FilePayload, Page
-from starlette.applications import Starlette
-from starlette.routing import Route
+from playwright.sync_api import Browser, Page
 
 import tenantry
 from tenantry.domain import ids
-from tests.e2e.http_support import Server, cli, free_port, oidc_provider, serve, serve_app
+from tests.e2e.http_support import Server, cli, free_port, oidc_provider, serve
+from tests.e2e.portal_browser_support import completed_step, idp_metadata_file, saml_idp
 from tests.e2e.test_browser_sign_in import SamlIdpSite, browser
 from tests.integration.oidc_provider import CLIENT_ID, CLIENT_SECRET, FakeOidcProvider
-from tests.integration.saml_idp import FakeSamlIdp
-from tests.sso_support import idp_metadata_xml
 from tests.support import database
 
 __all__ = ["browser", "oidc_provider"]  # fixtures shared with the other served tests
@@ -50,15 +46,13 @@ class Portal:
 def portal_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Portal]:
     """``tenantry serve`` on a SQLite file (its SSO base URL its own) and the test SAML IdP on
     another site (``localhost``, not ``127.0.0.1``)."""
-    port, idp_port = free_port(), free_port()
+    port = free_port()
     monkeypatch.setenv("TENANTRY_SSO_BASE_URL", f"http://127.0.0.1:{port}")
     monkeypatch.setenv("TENANTRY_SSO_SECRET_KEY", Fernet.generate_key().decode())
     monkeypatch.setenv("TENANTRY_VENDOR_NAME", "Vendorly")
-    base = f"http://127.0.0.1:{port}"
-    idp = SamlIdpSite(FakeSamlIdp(), f"http://localhost:{idp_port}/sso", base)
     with (
         database("sqlite", tmp_path) as url,
-        serve_app(Starlette(routes=[Route("/sso", idp.sso)]), idp_port),
+        saml_idp(f"http://127.0.0.1:{port}") as idp,
         serve(url, log=tmp_path / "server.log", port=port) as server,
     ):
         yield Portal(server, idp)
@@ -78,10 +72,6 @@ def _shot(page: Page, name: str) -> None:
     if os.environ.get("TENANTRY_SCREENSHOTS") == "1":
         SHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SHOTS / f"portal-sso-{name}.png"), full_page=True)
-
-
-def _step(page: Page) -> str | None:
-    return page.get_attribute("body", "data-completed-step")
 
 
 def _recorded(server: Server, conn: str) -> list[tuple[str, str]]:
@@ -135,18 +125,11 @@ def test_an_admin_sets_up_saml_sso_in_the_portal_tests_it_and_enables_it(
     assert page.inner_text("#c-sp-entity-id") == f"{server.base_url}/sso/v1/saml/{conn}"
     _shot(page, "steps")
 
-    cert = x509.load_pem_x509_certificate(idp.idp.keys.cert_pem.encode())
-    metadata = idp_metadata_xml(cert, idp.idp.entity_id, idp.sso_url)
-    upload: FilePayload = {
-        "name": "okta.xml",
-        "mimeType": "application/xml",
-        "buffer": metadata.encode(),
-    }
-    page.set_input_files("#f-metadata_file", files=[upload])
+    page.set_input_files("#f-metadata_file", files=[idp_metadata_file(idp)])
     page.get_by_role("button", name="Save settings").click()
     page.wait_for_url(re.compile(r".*\?done=configured$"))
     assert "Settings saved." in page.inner_text("[role=status]")
-    assert _step(page) == "sso.configured"
+    assert completed_step(page) == "sso.configured"
     assert idp.idp.entity_id in page.inner_text("main")
     assert page.inner_text("#test-result").startswith("NOT_TESTED")
 
@@ -162,13 +145,13 @@ def test_an_admin_sets_up_saml_sso_in_the_portal_tests_it_and_enables_it(
     page.get_by_role("link", name="show the latest result").click()
     page.wait_for_url(re.compile(rf".*/sso/{conn}$"))  # the page again, without its notice
     assert page.inner_text("#test-result").startswith("SUCCESS")
-    assert _step(page) == "sso.tested"
+    assert completed_step(page) == "sso.tested"
     _shot(page, "tested")
 
     page.get_by_role("button", name="Enable").click()
     page.wait_for_url(re.compile(r".*\?done=enabled$"))
     assert "Connection enabled" in page.inner_text("[role=status]")
-    assert _step(page) == "sso.enabled"
+    assert completed_step(page) == "sso.enabled"
     assert page.get_by_role("button", name="Disable").is_visible()
     _shot(page, "enabled")
 
@@ -243,7 +226,7 @@ def test_the_vendors_staff_set_up_oidc_sso_for_an_organization_from_the_dashboar
     assert page.inner_text("#test-result").startswith("SUCCESS")
     page.get_by_role("button", name="Enable").click()
     page.wait_for_url(re.compile(r".*\?done=enabled$"))
-    assert _step(page) == "sso.enabled"
+    assert completed_step(page) == "sso.enabled"
     _shot(page, "dashboard-oidc")
     context.close()
 

@@ -60,7 +60,8 @@ class PortalLinkHasExpired(LinkRefused):
 
     def __init__(self, link_id: str, expire_time: datetime) -> None:
         super().__init__(
-            f"portal link {link_id!r} expired at {expire_time.isoformat()}; ask for a new one"
+            f"portal link {link_id!r} expired at {expire_time.isoformat(timespec='seconds')}; "
+            "ask for a new one"
         )
         self.link_id = link_id
         self.expire_time = expire_time
@@ -126,8 +127,8 @@ class DashboardLoginHasExpired(LinkRefused):
 
     def __init__(self, login_id: str, expire_time: datetime) -> None:
         super().__init__(
-            f"dashboard login link {login_id!r} expired at {expire_time.isoformat()}; "
-            "run `tenantry dashboard login`"
+            f"dashboard login link {login_id!r} expired at "
+            f"{expire_time.isoformat(timespec='seconds')}; run `tenantry dashboard login`"
         )
         self.login_id = login_id
         self.expire_time = expire_time

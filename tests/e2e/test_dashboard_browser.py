@@ -186,7 +186,7 @@ def test_share_a_portal_link_and_see_seats_over_time_on_a_phone(
     page.get_by_role("button", name=re.compile("^Revoke lnk_")).click()
     expect(page.get_by_role("status").first).to_contain_text("revoked")
     admin.reload()
-    expect(admin.get_by_role("heading", name=re.compile("no longer valid"))).to_be_visible()
+    expect(admin.get_by_role("heading", name="Your session has ended")).to_be_visible()
     admin.context.close()
     expect(page.get_by_role("table", name="Live portal links")).to_have_count(0)
 

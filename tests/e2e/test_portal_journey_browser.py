@@ -164,9 +164,7 @@ def _refused(context: BrowserContext, base_url: str, location: str, code: str) -
         page.goto(location)
     assert sent.value.status == 401
     page.wait_for_url(posted)
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        "This link or session is no longer valid"
-    )
+    expect(page.get_by_role("heading", level=1)).to_have_text("This link cannot be opened")
     expect(page.locator("main code")).to_have_text(code)
     assert _token(location) not in page.content()
     page.close()

@@ -169,7 +169,7 @@ def test_a_revoked_links_session_ends(client: TestClient) -> None:
     t.revoke_portal_links(org, actor="test:revoker")
     ended = client.get("/portal")
     assert ended.status_code == 401
-    assert "no longer valid" in ended.text
+    assert "Your session has ended" in ended.text
     client.cookies.clear()
 
 

@@ -174,6 +174,12 @@ class Aggregate(BaseAggregate[UUID]):
         new.__dict__["state"] = self.state.copy_for_command()
         return new
 
+    def snapshot_due(self, version: int, interval: int) -> bool:
+        """Whether the save that recorded ``version`` snapshots the aggregate, which the
+        application snapshots every ``interval`` events (an aggregate whose snapshot grows with
+        its state may space them further)."""
+        return version % interval == 0
+
     def _trigger(self, event_class: type[Any], now: datetime, actor: str, **kwargs: Any) -> None:
         self.trigger_event(event_class, timestamp=now, actor=actor, **kwargs)
 

@@ -210,14 +210,18 @@ class Kernel(Application[UUID]):
         return stamp
 
     def _snapshot(self, processing: ProcessingEvent[UUID]) -> None:
-        """Snapshots every aggregate whose save crossed a multiple of its interval, from the
-        aggregate in hand (eventsourcing's default reloads it from the store first)."""
+        """Snapshots every aggregate whose save recorded a version its
+        :meth:`~tenantry.domain.base.Aggregate.snapshot_due` says (a multiple of its interval,
+        by default), from the aggregate in hand (eventsourcing's default reloads it from the
+        store first)."""
         if self.snapshots is None:
             return
         for event in processing.events:
             aggregate = cast(Aggregate | None, processing.aggregates.get(event.originator_id))
             interval = self.snapshotting_intervals.get(type(aggregate))  # type: ignore[arg-type]
-            if aggregate is not None and interval and event.originator_version % interval == 0:
+            if aggregate is None or not interval:
+                continue
+            if aggregate.snapshot_due(event.originator_version, interval):
                 self.snapshots.put([aggregate.Snapshot.take(aggregate)])
                 processing.aggregates.pop(event.originator_id)  # once per save is enough
 

@@ -99,7 +99,9 @@ class AggregateState(BaseModel):
     Events *replace* containers (``s.roles = [...]``), never change them in place. That keeps
     copying an aggregate out of the cache for a command a shallow copy instead of a deep one; a
     state holding a value that events do change in place (the organization's expiry ledger)
-    copies that value in its own :meth:`copy_for_command`.
+    copies that value in its own :meth:`copy_for_command`. A container that grows with the
+    aggregate (a directory roster's users) is a :class:`~tenantry.domain.persistent.PersistentMap`,
+    which an event replaces without copying it whole.
     """
 
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
@@ -173,6 +175,12 @@ class Aggregate(BaseAggregate[UUID]):
         new.__dict__["_pending_events"] = []
         new.__dict__["state"] = self.state.copy_for_command()
         return new
+
+    def snapshot_due(self, version: int, interval: int) -> bool:
+        """Whether the save that recorded ``version`` snapshots the aggregate, which the
+        application snapshots every ``interval`` events (an aggregate whose snapshot grows with
+        its state may space them further)."""
+        return version % interval == 0
 
     def _trigger(self, event_class: type[Any], now: datetime, actor: str, **kwargs: Any) -> None:
         self.trigger_event(event_class, timestamp=now, actor=actor, **kwargs)

@@ -297,3 +297,56 @@ def test_a_roster_and_a_group_load_from_their_snapshots() -> None:
     for aggregate in (roster, group):
         loaded = type(aggregate).Snapshot.take(aggregate).mutate(None)
         assert (loaded.state, loaded.version) == (aggregate.state, aggregate.version)
+
+
+def test_a_roster_stored_before_its_maps_were_persistent_loads() -> None:
+    """A snapshot written when the roster's containers were dicts (the same JSON objects)."""
+    directory, org, u1, g1 = uuid4(), uuid4(), uuid4(), uuid4()
+    person = ids.user_uuid("ada@acme.test")
+    entry = {"user_name": "Ada", "external_id": "e1", "user_id": str(person)}
+    state: dict[str, Any] = {
+        "directory_id": str(directory),
+        "organization_id": str(org),
+        "users": {str(u1): {**entry, "email": "ada@acme.test"}},
+        "groups": {str(g1): {"display_name": "Eng", "external_id": None}},
+        "user_names": {"ada": str(u1)},
+        "people": {str(person): str(u1)},
+        "user_external_ids": {"e1": [str(u1)]},
+        "group_names": {"eng": [str(g1)]},
+        "group_external_ids": {},
+        "user_groups": {str(u1): [str(g1)]},
+        "_created_on": T0.isoformat(),
+        "_modified_on": T0.isoformat(),
+    }
+    snapshot = DirectoryRoster.Snapshot(
+        originator_id=DirectoryRoster.create_id(directory),
+        originator_version=4,
+        timestamp=T0,
+        topic="tenantry.domain.directory_roster:DirectoryRoster",
+        state=state,
+    )
+    roster = snapshot.mutate(None)
+    assert isinstance(roster, DirectoryRoster)
+    assert (roster.user_by_name("ADA"), roster.groups_of(u1), roster.total_users) == (u1, [g1], 1)
+    u2 = uuid4()
+    roster.list_user(u2, _entry("bob", "bob@acme.test"), ACT)
+    assert list(roster.state.users) == [u1, u2]
+    taken = roster.Snapshot.take(roster).state
+    assert {k: v for k, v in taken.items() if k != "_class_version"} == {
+        **state,
+        "users": {
+            **state["users"],
+            str(u2): {**_entry("bob", "bob@acme.test").model_dump(mode="json")},
+        },
+        "user_names": {"ada": str(u1), "bob": str(u2)},
+        "people": {str(person): str(u1), str(ids.user_uuid("bob@acme.test")): str(u2)},
+    }
+
+
+def test_a_large_roster_is_snapshotted_less_often() -> None:
+    roster = DirectoryRoster.open(uuid4(), uuid4(), ACT)
+    assert [v for v in range(1, 1001) if roster.snapshot_due(v, 200)] == [200, 400, 600, 800, 1000]
+    for i in range(4_000):  # a quarter of 4,000 entries: every 1,600 events (200 x 2^3)
+        roster.list_user(uuid4(), _entry(f"u{i}", f"u{i}@acme.test"), ACT)
+    due = [v for v in range(1, 10_000) if roster.snapshot_due(v, 200)]
+    assert due == [1_600, 3_200, 4_800, 6_400, 8_000, 9_600]

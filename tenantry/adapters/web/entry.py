@@ -20,6 +20,8 @@ from tenantry.adapters.web.sessions import (
     DASHBOARD_PATH,
     PORTAL_PATH,
     Kind,
+    OpenedDashboard,
+    OpenedPortal,
     SessionDep,
     clear_cookie,
     cookie_of,
@@ -69,10 +71,7 @@ def open_portal_page(request: Request, token: Token = None) -> Response:
 
 @router.post("/portal/open")
 async def open_portal(request: Request, token: FormToken) -> Response:
-    opened = await run_in_threadpool(sessions_of(request).open_portal_link, token)
-    response = RedirectResponse(PORTAL_PATH, status_code=303)
-    set_cookie(request, response, "portal", opened.cookie, opened.session.expire_time)
-    return response
+    return await _open(request, "portal", token)
 
 
 @router.get("/dashboard/login")
@@ -82,9 +81,17 @@ def dashboard_login_page(request: Request, token: Token = None) -> Response:
 
 @router.post("/dashboard/login")
 async def dashboard_login(request: Request, token: FormToken) -> Response:
-    opened = await run_in_threadpool(sessions_of(request).open_dashboard_login, token)
-    response = RedirectResponse(DASHBOARD_PATH, status_code=303)
-    set_cookie(request, response, "dashboard", opened.cookie, opened.session.expire_time)
+    return await _open(request, "dashboard", token)
+
+
+async def _open(request: Request, kind: Kind, token: str) -> Response:
+    """Exchanges a link's token for a session cookie, then on to the session's home."""
+    sessions = sessions_of(request)
+    opened: OpenedPortal | OpenedDashboard = await run_in_threadpool(
+        sessions.open_portal_link if kind == "portal" else sessions.open_dashboard_login, token
+    )
+    response = RedirectResponse(PORTAL_PATH if kind == "portal" else DASHBOARD_PATH, 303)
+    set_cookie(request, response, kind, opened.cookie, opened.session.expire_time)
     return response
 
 

@@ -229,36 +229,29 @@ def _attempt(
     return _back(console, directory_id, done)
 
 
-def enable_directory(
-    request: Request, console: ConsoleDep, directory_id: str, _: CheckedForm
-) -> Response:
-    t = _scoped(request, console)
-    actor = console.session.actor
-    return _attempt(
-        request,
-        console,
-        t,
-        directory_id,
-        lambda: t.enable_directory(console.organization_id, directory_id, actor=actor),
-        {},
-        "enabled",
-    )
+def _switch(flip: Callable[..., Directory], done: str) -> Callable[..., Response]:
+    """The route that enables or disables a directory (``flip``: the application's method)."""
+
+    def switch(
+        request: Request, console: ConsoleDep, directory_id: str, _: CheckedForm
+    ) -> Response:
+        t = _scoped(request, console)
+        actor = console.session.actor
+        return _attempt(
+            request,
+            console,
+            t,
+            directory_id,
+            lambda: flip(t, console.organization_id, directory_id, actor=actor),
+            {},
+            done,
+        )
+
+    return switch
 
 
-def disable_directory(
-    request: Request, console: ConsoleDep, directory_id: str, _: CheckedForm
-) -> Response:
-    t = _scoped(request, console)
-    actor = console.session.actor
-    return _attempt(
-        request,
-        console,
-        t,
-        directory_id,
-        lambda: t.disable_directory(console.organization_id, directory_id, actor=actor),
-        {},
-        "disabled",
-    )
+enable_directory = _switch(Tenantry.enable_directory, "enabled")
+disable_directory = _switch(Tenantry.disable_directory, "disabled")
 
 
 def rotate_token(

@@ -44,15 +44,20 @@ def run(
     expiry_interval: float = DEFAULT_INTERVAL,
     ready_max_lag: int = DEFAULT_MAX_LAG,
     tls: tuple[Path, Path] | None = None,
+    http2: bool = False,
 ) -> None:
     """Serves until SIGTERM or SIGINT (requests in flight finish). ``prepare`` runs once with the
     API clients before the server starts (to create a client, say). ``tls``: (certificate chain,
-    private key) PEM files to serve HTTPS with."""
+    private key) PEM files to serve HTTPS with. ``http2``: serve with Hypercorn instead of
+    uvicorn — HTTP/1.1 and HTTP/2 (ALPN over TLS, h2c prior knowledge in plain text) on one
+    port, the REST API and the hosted SDKs' gRPC services (:mod:`tenantry.adapters.grpc`)."""
     in_memory = db.kind == "memory"
     if in_memory and workers > 1:
         raise InvalidField(
             "workers", "memory:// cannot be shared by several workers; use --workers 1"
         )
+    if http2 and workers > 1:
+        raise InvalidField("workers", "--http2 serves with one worker process for now")
     os.environ[DATABASE_URL_ENV] = db.url
     os.environ[TOKEN_TTL_ENV] = str(token_ttl)
     os.environ[INTERVAL_ENV] = str(expiry_interval)
@@ -77,7 +82,12 @@ def run(
         app = app_from_env()
         ready(app.state.clients)
         with _projections_beside(None if in_memory else db.url):
-            uvicorn.run(app, **options)
+            if http2:
+                from tenantry.adapters import http2_server  # Hypercorn loads only for --http2
+
+                http2_server.run(app, host=host, port=port, tls=tls, log_level=log_level)
+            else:
+                uvicorn.run(app, **options)
         return
     # Several workers: prepare the shared tables and key once, then let each worker build its app.
     engine = db.adapters_engine()

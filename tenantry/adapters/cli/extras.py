@@ -1,6 +1,7 @@
-"""The optional extras a command may need: the HTTP server's libraries (``http``) and the
-PostgreSQL driver (``postgres``). A missing one is a refusal that names the ``pip`` command
-installing it, not a traceback from deep inside an import."""
+"""The optional extras a command may need: the HTTP server's libraries (``http``), the HTTP/2
+server and gRPC services (``grpc``) and the PostgreSQL driver (``postgres``). A missing one is a
+refusal that names the ``pip`` command installing it, not a traceback from deep inside an
+import."""
 
 import importlib.util
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from tenantry.domain.errors import FailedPrecondition, InvalidField
 _MODULES: Final = {
     "http": ("fastapi", "uvicorn", "jwt"),
     "postgres": ("psycopg", "psycopg_pool"),
+    "grpc": ("hypercorn", "connectrpc", "scalekit"),
 }
 
 

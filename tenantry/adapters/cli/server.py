@@ -112,9 +112,19 @@ def serve(
             exists=True,
         ),
     ] = None,
+    http2: Annotated[
+        bool,
+        typer.Option(
+            "--http2",
+            help="Serve with Hypercorn: HTTP/1.1 and HTTP/2 on one port (ALPN over TLS, h2c "
+            "in plain text), and the hosted SDKs' gRPC calls beside the REST API (preview; "
+            "one worker). Needs the grpc extra.",
+        ),
+    ] = False,
     json_output: JsonOpt = False,
 ) -> None:
-    """Serves the REST API (uvicorn). SIGTERM stops it gracefully: requests in flight finish.
+    """Serves the REST API (uvicorn; with --http2, Hypercorn and the SDKs' gRPC calls too).
+    SIGTERM stops it gracefully: requests in flight finish.
     The projections (lists, search) are kept up to date by one follower process beside the
     workers (in the server process itself for memory://), restarted if it dies; the expiry
     sweep (invitations, portal links) runs every --expiry-interval seconds. With --json, one
@@ -122,6 +132,8 @@ def serve(
     terminal), else the server's URL."""
     from tenantry.adapters import server
 
+    if http2:
+        extras.require("grpc")
     if (tls_cert is None) != (tls_key is None):
         raise InvalidField(
             "tls_key" if tls_key is None else "tls_cert", "give both --tls-cert and --tls-key"
@@ -159,4 +171,5 @@ def serve(
         expiry_interval=expiry_interval,
         ready_max_lag=ready_max_lag,
         tls=tls,
+        http2=http2,
     )

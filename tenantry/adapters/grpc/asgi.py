@@ -1,0 +1,94 @@
+"""The gRPC services as one ASGI application, and the dispatcher that serves it beside the REST
+API on one port: a request whose content type is ``application/grpc…`` goes to the services,
+every other request (HTTP/1.1 or HTTP/2) to the REST API.
+
+The gRPC protocol itself (framing, trailers, ``grpc-status-details-bin``, deadlines, compression)
+is connect-python's; it needs a server with HTTP/2 and ASGI response trailers (Hypercorn)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final, cast
+from urllib.parse import quote
+
+from connectrpc.server import ConnectASGIApplication, Endpoint
+
+from tenantry.adapters.auth.clients import ClientAuth
+from tenantry.adapters.grpc.organizations import Organizations
+from tenantry.adapters.projections.store import ProjectionStore
+from tenantry.application.app import Tenantry
+
+Scope = Mapping[str, Any]
+ASGI = Any  # an ASGI application: async (scope, receive, send) -> None
+
+HOSTED_PREFIX: Final = "/scalekit."
+"""The hosted API's services: those tenantry does not serve yet are named as such."""
+
+UNIMPLEMENTED: Final = 12
+"""The gRPC status of a service or method tenantry does not serve."""
+
+
+class _Services(ConnectASGIApplication[Mapping[str, Endpoint[Any, Any]]]):
+    """connect-python's ASGI application over endpoints of several services, by path."""
+
+    def __init__(self, endpoints: Mapping[str, Endpoint[Any, Any]]) -> None:
+        # Endpoint.unary's endpoints are connect's own closed union of endpoint kinds.
+        super().__init__(service=endpoints, endpoints=lambda e: cast(Any, e))
+        self._paths = frozenset(endpoints)
+
+    @property
+    def path(self) -> str:
+        return "/"
+
+    def serves(self, path: str) -> bool:
+        return path in self._paths
+
+
+def grpc_services(t: Tenantry, clients: ClientAuth, views: ProjectionStore) -> _Services:
+    """Every gRPC service tenantry serves (today ``OrganizationService``)."""
+    return _Services(Organizations(t, clients, views).endpoints())
+
+
+def _is_grpc(scope: Scope) -> bool:
+    if scope["type"] != "http":
+        return False
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return bool(value.startswith(b"application/grpc"))
+    return False
+
+
+def with_grpc(rest: ASGI, services: _Services) -> ASGI:
+    """One ASGI application: gRPC calls to ``services``, the rest (and the lifespan) to
+    ``rest``. A gRPC call to a service or method not served answers UNIMPLEMENTED naming it."""
+
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        if not _is_grpc(scope):
+            await rest(scope, receive, send)
+        elif services.serves(scope["path"]):
+            await services(scope, receive, send)
+        else:
+            await _unimplemented(scope["path"], send)
+
+    return app
+
+
+async def _unimplemented(path: str, send: Any) -> None:
+    """A trailers-only gRPC answer: the status in the response headers, no body."""
+    method = path.strip("/").replace("/", ".") or "(none)"
+    if not path.startswith(HOSTED_PREFIX):
+        message = f"{method} is not a method tenantry serves"
+    else:
+        message = f"{method} is not implemented by tenantry yet"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [
+                (b"content-type", b"application/grpc"),
+                (b"grpc-status", str(UNIMPLEMENTED).encode()),
+                (b"grpc-message", quote(message, safe="").encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": b"", "more_body": False})

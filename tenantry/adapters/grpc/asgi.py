@@ -7,14 +7,17 @@ is connect-python's; it needs a server with HTTP/2 and ASGI response trailers (H
 
 from __future__ import annotations
 
+from base64 import b64encode
 from collections.abc import Mapping
 from typing import Any, Final, cast
 from urllib.parse import quote
 
 from connectrpc.server import ConnectASGIApplication, Endpoint
+from google.rpc.status_pb2 import Status
+from scalekit.v1.errdetails.errdetails_pb2 import ErrorInfo
 
 from tenantry.adapters.auth.clients import ClientAuth
-from tenantry.adapters.grpc.organizations import Organizations
+from tenantry.adapters.grpc.organizations import UNIMPLEMENTED_CODE, Organizations
 from tenantry.adapters.projections.store import ProjectionStore
 from tenantry.application.app import Tenantry
 
@@ -74,21 +77,32 @@ def with_grpc(rest: ASGI, services: _Services) -> ASGI:
 
 
 async def _unimplemented(path: str, send: Any) -> None:
-    """A trailers-only gRPC answer: the status in the response headers, no body."""
+    """A gRPC answer with no message: UNIMPLEMENTED in the trailers, with its ``ErrorInfo``."""
     method = path.strip("/").replace("/", ".") or "(none)"
-    if not path.startswith(HOSTED_PREFIX):
-        message = f"{method} is not a method tenantry serves"
-    else:
+    if path.startswith(HOSTED_PREFIX):
         message = f"{method} is not implemented by tenantry yet"
+    else:
+        message = f"{method} is not a method tenantry serves"
+    status = Status(code=UNIMPLEMENTED, message=message)
+    status.details.add().Pack(ErrorInfo(error_code=UNIMPLEMENTED_CODE))
+    details = b64encode(status.SerializeToString()).rstrip(b"=")
     await send(
         {
             "type": "http.response.start",
             "status": 200,
-            "headers": [
-                (b"content-type", b"application/grpc"),
-                (b"grpc-status", str(UNIMPLEMENTED).encode()),
-                (b"grpc-message", quote(message, safe="").encode()),
-            ],
+            "headers": [(b"content-type", b"application/grpc")],
+            "trailers": True,
         }
     )
     await send({"type": "http.response.body", "body": b"", "more_body": False})
+    await send(
+        {
+            "type": "http.response.trailers",
+            "headers": [
+                (b"grpc-status", str(UNIMPLEMENTED).encode()),
+                (b"grpc-message", quote(message, safe="").encode()),
+                (b"grpc-status-details-bin", details),
+            ],
+            "more_trailers": False,
+        }
+    )

@@ -1,0 +1,265 @@
+"""The official Python SDK (scalekit-sdk-python, from PyPI) against a real ``tenantry serve
+--http2`` over TLS with a self-signed certificate, trusted the way its users trust one
+(``GRPC_DEFAULT_SSL_ROOTS_FILE_PATH`` for gRPC, ``REQUESTS_CA_BUNDLE`` for its token request).
+
+The SDK posts ``/oauth/token`` (HTTP/1.1) at construction, then calls gRPC over HTTP/2 on the same
+port. The guide's organization samples run as printed, only the URL and the credentials (and the
+placeholder organization id) being this server's."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from google.rpc import status_pb2
+from grpc_status import rpc_status
+from scalekit import ScalekitClient
+from scalekit.common.exceptions import (
+    ScalekitBadRequestException,
+    ScalekitConflictException,
+    ScalekitNotFoundException,
+    ScalekitNotImplementedException,
+)
+from scalekit.v1.errdetails.errdetails_pb2 import ErrorInfo
+from scalekit.v1.organizations.organizations_pb2 import (
+    CreateOrganization,
+    GetOrganizationRequest,
+    UpdateOrganization,
+)
+from scalekit.v1.organizations.organizations_pb2_grpc import OrganizationServiceStub
+
+from tests.e2e.http_support import Server, serve
+from tests.e2e.tls_support import server_certificate
+
+# The guide's Python samples (seed-organizations-guide.md, "Create an organization" and "Update
+# organization details"), verbatim.
+CREATE_SAMPLE = """
+from scalekit.v1.organizations.organizations_pb2 import CreateOrganization
+
+organization = scalekit_client.organization.create_organization(
+    CreateOrganization(
+        display_name='Acme Corporation',
+        external_id='acme-corp-123',
+        metadata={
+            'plan': 'enterprise',
+            'industry': 'technology'
+        }
+    )
+)
+
+print(f'Organization created: {organization.id}')
+"""
+
+UPDATE_SAMPLE = """
+updated_organization = scalekit_client.organization.update_organization(
+    organization_id='org_12345',
+    organization= UpdateOrganization(
+            display_name='Acme Corporation Ltd',
+            metadata={
+                'plan': 'enterprise',
+                'payment_method': 'stripe',
+                'custom_field': 'custom-value'
+            }
+        )
+)
+"""
+
+_TRUST = ("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "REQUESTS_CA_BUNDLE")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the module: gRPC reads its trusted roots once per process."""
+    directory = tmp_path_factory.mktemp("sdk-python")
+    tls = server_certificate(directory)
+    before = {name: os.environ.get(name) for name in _TRUST}
+    os.environ.update({name: str(tls[0]) for name in _TRUST})
+    try:
+        with serve(f"sqlite:///{directory / 'sdk.db'}", tls=tls, args=("--http2",)) as running:
+            yield running
+    finally:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture(scope="module")
+def scalekit_client(server: Server) -> ScalekitClient:
+    return ScalekitClient(server.base_url, server.client_id, server.client_secret)
+
+
+def _org(response: Any) -> Any:
+    """The organization of an SDK answer: the SDK returns grpc's (response, call) pair."""
+    message, _call = response
+    return message.organization
+
+
+def test_the_guides_python_samples_run_as_printed(scalekit_client: ScalekitClient) -> None:
+    scope: dict[str, Any] = {"scalekit_client": scalekit_client}
+    # The SDK returns (response, call), so the sample's last line cannot print `.id` — with
+    # the hosted service as with tenantry; the organization is created all the same.
+    with pytest.raises(AttributeError, match="'tuple' object has no attribute 'id'"):
+        exec(CREATE_SAMPLE, scope)
+    created = _org(scope["organization"])
+    assert created.display_name == "Acme Corporation"
+    assert created.external_id == "acme-corp-123"
+    assert dict(created.metadata) == {"plan": "enterprise", "industry": "technology"}
+
+    scope["UpdateOrganization"] = UpdateOrganization
+    exec(UPDATE_SAMPLE.replace("org_12345", created.id), scope)
+    updated = _org(scope["updated_organization"])
+    assert updated.id == created.id
+    assert updated.display_name == "Acme Corporation Ltd"
+    assert updated.metadata["payment_method"] == "stripe"
+    fetched = _org(scalekit_client.organization.get_organization_by_external_id("acme-corp-123"))
+    assert fetched.display_name == "Acme Corporation Ltd"
+
+
+def test_create_get_update_and_delete_by_id_and_external_id(
+    scalekit_client: ScalekitClient,
+) -> None:
+    orgs = scalekit_client.organization
+    made = _org(
+        orgs.create_organization(
+            CreateOrganization(display_name="Globex", external_id="globex-1", slug="globex")
+        )
+    )
+    assert made.id.startswith("org_")
+    assert made.slug == "globex"
+    assert made.create_time.seconds > 0
+    assert _org(orgs.get_organization(made.id)).external_id == "globex-1"
+    assert _org(orgs.get_organization_by_external_id("globex-1")).id == made.id
+
+    renamed = _org(
+        orgs.update_organization_by_external_id(
+            "globex-1", UpdateOrganization(display_name="Globex Corp")
+        )
+    )
+    assert renamed.display_name == "Globex Corp"
+    assert renamed.slug == "globex"  # fields not set are left as they are
+    moved = _org(orgs.update_organization(made.id, UpdateOrganization(external_id="globex-2")))
+    assert moved.external_id == "globex-2"
+    same = _org(orgs.update_organization(made.id, UpdateOrganization(external_id="globex-2")))
+    assert same.update_time == moved.update_time  # asking for what already is changes nothing
+
+    orgs.delete_organization(made.id)
+    with pytest.raises(ScalekitNotFoundException) as gone:
+        orgs.get_organization(made.id)
+    assert gone.value.error_code == "organization_not_found"
+    assert gone.value.grpc_status == grpc.StatusCode.NOT_FOUND
+
+
+def test_list_organization_pages_through_every_organization(
+    scalekit_client: ScalekitClient,
+) -> None:
+    orgs = scalekit_client.organization
+    made = {
+        _org(orgs.create_organization(CreateOrganization(display_name=f"Paged {i}"))).id
+        for i in range(12)
+    }
+    seen: list[str] = []
+    token = None
+    pages = 0
+    while True:
+        page, _ = orgs.list_organizations(page_size=10, page_token=token)
+        assert len(page.organizations) <= 10
+        seen += [o.id for o in page.organizations]
+        pages += 1
+        if not page.next_page_token:
+            break
+        token = page.next_page_token
+    assert pages >= 2
+    assert len(seen) == len(set(seen)) == page.total_size
+    assert made <= set(seen)
+    first, _ = orgs.list_organizations()  # no page size: the server's default
+    assert first.total_size == page.total_size
+
+
+def test_refusals_carry_their_status_and_error_code(scalekit_client: ScalekitClient) -> None:
+    orgs = scalekit_client.organization
+    orgs.create_organization(CreateOrganization(display_name="Initech", external_id="initech"))
+    with pytest.raises(ScalekitConflictException) as taken:
+        orgs.create_organization(CreateOrganization(display_name="Other", external_id="initech"))
+    assert taken.value.grpc_status == grpc.StatusCode.ALREADY_EXISTS
+    assert taken.value.error_code == "external_id_taken"
+    assert "initech" in taken.value.message
+
+    with pytest.raises(ScalekitBadRequestException) as blank:
+        orgs.create_organization(CreateOrganization(display_name=""))
+    assert blank.value.grpc_status == grpc.StatusCode.INVALID_ARGUMENT
+    assert blank.value.error_code == "invalid_field"
+    assert "display_name" in blank.value.message
+
+    with pytest.raises(ScalekitBadRequestException) as size:
+        orgs.list_organizations(page_size=500)
+    assert size.value.error_code == "invalid_field"
+    assert "page_size" in size.value.message
+
+    with pytest.raises(ScalekitNotFoundException) as unknown:
+        orgs.get_organization_by_external_id("no-such-external-id")
+    assert unknown.value.error_code == "organization_not_found"
+
+
+def test_calls_not_served_yet_answer_unimplemented_naming_the_method(
+    scalekit_client: ScalekitClient,
+) -> None:
+    org = _org(
+        scalekit_client.organization.create_organization(CreateOrganization(display_name="U"))
+    )
+    with pytest.raises(ScalekitNotImplementedException) as portal:
+        scalekit_client.organization.generate_portal_link(org.id)
+    assert portal.value.error_code == "unimplemented"
+    assert "OrganizationService.GeneratePortalLink" in portal.value.message
+    with pytest.raises(ScalekitNotImplementedException) as domains:
+        scalekit_client.domain.list_domains(organization_id=org.id)
+    assert "DomainService" in domains.value.message
+
+
+def test_a_call_without_a_valid_token_is_unauthenticated(server: Server) -> None:
+    target = server.base_url.removeprefix("https://")
+    with grpc.secure_channel(target, grpc.ssl_channel_credentials()) as channel:
+        stub = OrganizationServiceStub(channel)
+        for metadata in ((), (("authorization", "Bearer not-a-token"),)):
+            with pytest.raises(grpc.RpcError) as refused:
+                stub.GetOrganization(
+                    GetOrganizationRequest(external_id="acme"), metadata=metadata, timeout=10
+                )
+            error: Any = refused.value
+            assert error.code() == grpc.StatusCode.UNAUTHENTICATED
+            status: status_pb2.Status | None = rpc_status.from_call(error)
+            assert status is not None
+            assert status.message == error.details()
+            info = ErrorInfo()
+            assert status.details[0].Unpack(info)
+            assert info.error_code == "unauthenticated"
+
+
+def test_the_rest_api_answers_on_the_same_port_over_http_1_1(server: Server) -> None:
+    with server.client() as api:
+        made = api.post("/api/v1/organizations", json={"display_name": "Over REST"})
+        assert made.status_code == 201, made.text
+        assert made.http_version == "HTTP/1.1"
+
+
+def test_h2c_in_plain_text_serves_grpc_beside_rest(tmp_path: Path) -> None:
+    """Without TLS the same port speaks HTTP/1.1 and h2c with prior knowledge (what the Node
+    SDK uses for an ``http://`` URL)."""
+    with serve(f"sqlite:///{tmp_path / 'h2c.db'}", args=("--http2",)) as plain:
+        token = plain.token()  # HTTP/1.1
+        target = plain.base_url.removeprefix("http://")
+        with grpc.insecure_channel(target) as channel:
+            stub = OrganizationServiceStub(channel)
+            with pytest.raises(grpc.RpcError) as missing:
+                stub.GetOrganization(
+                    GetOrganizationRequest(external_id="none"),
+                    metadata=(("authorization", f"Bearer {token}"),),
+                    timeout=10,
+                )
+            error: Any = missing.value
+            assert error.code() == grpc.StatusCode.NOT_FOUND

@@ -9,6 +9,7 @@ placeholder organization id) being this server's."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from scalekit import ScalekitClient
 from scalekit.common.exceptions import (
     ScalekitBadRequestException,
     ScalekitConflictException,
+    ScalekitForbiddenException,
     ScalekitNotFoundException,
     ScalekitNotImplementedException,
 )
@@ -32,7 +34,7 @@ from scalekit.v1.organizations.organizations_pb2 import (
 )
 from scalekit.v1.organizations.organizations_pb2_grpc import OrganizationServiceStub
 
-from tests.e2e.http_support import Server, serve
+from tests.e2e.http_support import Server, cli, serve
 from tests.e2e.tls_support import server_certificate
 
 # The guide's Python samples (seed-organizations-guide.md, "Create an organization" and "Update
@@ -72,10 +74,17 @@ _TRUST = ("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "REQUESTS_CA_BUNDLE")
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One server for the module: gRPC reads its trusted roots once per process."""
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One certificate for the module's servers: gRPC reads its trusted roots once a process."""
+    return server_certificate(tmp_path_factory.mktemp("sdk-python-tls"))
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, certificate: tuple[Path, Path]
+) -> Iterator[Server]:
     directory = tmp_path_factory.mktemp("sdk-python")
-    tls = server_certificate(directory)
+    tls = certificate
     before = {name: os.environ.get(name) for name in _TRUST}
     os.environ.update({name: str(tls[0]) for name in _TRUST})
     try:
@@ -263,3 +272,67 @@ def test_h2c_in_plain_text_serves_grpc_beside_rest(tmp_path: Path) -> None:
                 )
             error: Any = missing.value
             assert error.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_grpc_over_http_1_1_is_refused_saying_it_needs_http_2(server: Server) -> None:
+    with server.client() as api:
+        answer = api.post(
+            "/scalekit.v1.organizations.OrganizationService/GetOrganization",
+            content=b"\x00\x00\x00\x00\x00",
+            headers={"content-type": "application/grpc"},
+        )
+    assert answer.status_code == 505
+    assert "HTTP/2" in answer.text
+
+
+def test_a_client_without_the_scope_is_permission_denied(server: Server) -> None:
+    reader = cli(
+        "clients",
+        "create",
+        "reader",
+        "--scope",
+        "organizations:read",
+        "--database-url",
+        server.database_url,
+    )
+    assert reader.returncode == 0, reader.stderr
+    fields = dict(line.split(": ", 1) for line in reader.stdout.splitlines() if ": " in line)
+    client = ScalekitClient(server.base_url, fields["client_id"], fields["client_secret"])
+    assert client.organization.list_organizations()[0].total_size >= 0
+    with pytest.raises(ScalekitForbiddenException) as denied:
+        client.organization.create_organization(CreateOrganization(display_name="Nope"))
+    assert denied.value.grpc_status == grpc.StatusCode.PERMISSION_DENIED
+    assert denied.value.error_code == "permission_denied"
+    assert "organizations:write" in denied.value.message
+
+
+def test_the_sdk_gets_a_new_token_when_its_token_expired(
+    server: Server, certificate: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The SDK keeps its first token on its channel and sends its current one in each call's
+    metadata: after an UNAUTHENTICATED it fetches a new one and retries."""
+    database = f"sqlite:///{tmp_path / 'expiry.db'}"
+    # `server` set the trust of the module's certificate in this process's environment.
+    with serve(database, tls=certificate, args=("--http2", "--token-ttl", "1")) as short:
+        client = ScalekitClient(short.base_url, short.client_id, short.client_secret)
+        first = client.core_client.access_token
+        time.sleep(2.5)  # the token (and the channel's) expired
+        made = _org(
+            client.organization.create_organization(CreateOrganization(display_name="Late"))
+        )
+        assert _org(client.organization.get_organization(made.id)).display_name == "Late"
+        assert client.core_client.access_token != first  # refreshed after UNAUTHENTICATED
+
+
+def test_http2_serves_with_one_worker_for_now(tmp_path: Path) -> None:
+    out = cli(
+        "serve",
+        "--database-url",
+        f"sqlite:///{tmp_path / 'w.db'}",
+        "--http2",
+        "--workers",
+        "2",
+    )
+    assert out.returncode != 0
+    assert "workers" in out.stderr
+    assert "--http2" in out.stderr

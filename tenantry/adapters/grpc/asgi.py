@@ -68,12 +68,30 @@ def with_grpc(rest: ASGI, services: _Services) -> ASGI:
     async def app(scope: Scope, receive: Any, send: Any) -> None:
         if not _is_grpc(scope):
             await rest(scope, receive, send)
+        elif scope.get("http_version") != "2":
+            await _needs_http2(send)
         elif services.serves(scope["path"]):
             await services(scope, receive, send)
         else:
             await _unimplemented(scope["path"], send)
 
     return app
+
+
+async def _needs_http2(send: Any) -> None:
+    """gRPC over HTTP/1.1 (it needs HTTP/2's trailers): 505, saying so."""
+    body = b"gRPC needs HTTP/2: TLS with ALPN h2, or h2c with prior knowledge\n"
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 505,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 async def _unimplemented(path: str, send: Any) -> None:

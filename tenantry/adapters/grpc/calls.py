@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from connectrpc.errors import ConnectError
 from connectrpc.request import RequestContext
@@ -39,9 +39,24 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
-def principal_of(clients: ClientAuth, authorization: str | None) -> Principal:
-    token = bearer_token(authorization)
-    return clients.cached(token) or clients.verify(token)
+MAX_AUTHORIZATIONS: Final = 2
+"""How many ``authorization`` values a call may carry. The hosted Python SDK sends two: the
+token its channel was built with (the first it fetched, kept for good) and its current one, in
+the call's metadata; after a refresh only the current one is valid, whatever their order."""
+
+
+def principal_of(clients: ClientAuth, authorizations: Sequence[str]) -> Principal:
+    """The caller of the first valid bearer token among the call's ``authorization`` values."""
+    if len(authorizations) > MAX_AUTHORIZATIONS:
+        raise Unauthenticated(f"at most {MAX_AUTHORIZATIONS} authorization values")
+    refused: list[Unauthenticated] = []
+    for authorization in authorizations or [""]:
+        try:
+            token = bearer_token(authorization)
+            return clients.cached(token) or clients.verify(token)
+        except Unauthenticated as e:
+            refused.append(e)
+    raise refused[0]
 
 
 def rpc(
@@ -49,16 +64,16 @@ def rpc(
 ) -> Callable[[REQ, RequestContext[Any, Any]], Awaitable[RES]]:
     """A unary handler running ``work`` for a caller whose token holds ``scope``."""
 
-    def run(request: REQ, authorization: str | None) -> RES:
-        principal = principal_of(clients, authorization)
+    def run(request: REQ, authorizations: Sequence[str]) -> RES:
+        principal = principal_of(clients, authorizations)
         grant = principal.grant
         grant.require(scope)
         return work(request, Caller(principal.actor, grant))
 
     async def handler(request: REQ, ctx: RequestContext[Any, Any]) -> RES:
-        authorization = ctx.request_headers().get("authorization")
+        authorizations = list(ctx.request_headers().getall("authorization"))
         try:
-            return await asyncio.to_thread(run, request, authorization)
+            return await asyncio.to_thread(run, request, authorizations)
         except TenantryError as e:
             raise rpc_error(e) from None
         except ConnectError:

@@ -272,6 +272,7 @@ def test_h2c_in_plain_text_serves_grpc_beside_rest(tmp_path: Path) -> None:
                 )
             error: Any = missing.value
             assert error.code() == grpc.StatusCode.NOT_FOUND
+        assert plain.stop() == 0  # SIGTERM: a graceful stop
 
 
 def test_grpc_over_http_1_1_is_refused_saying_it_needs_http_2(server: Server) -> None:

@@ -337,3 +337,33 @@ def test_http2_serves_with_one_worker_for_now(tmp_path: Path) -> None:
     assert out.returncode != 0
     assert "workers" in out.stderr
     assert "--http2" in out.stderr
+
+
+def test_a_client_restricted_to_organizations_sees_only_them(
+    server: Server, scalekit_client: ScalekitClient
+) -> None:
+    orgs = scalekit_client.organization
+    mine = _org(orgs.create_organization(CreateOrganization(display_name="Mine", external_id="m")))
+    other = _org(orgs.create_organization(CreateOrganization(display_name="Other")))
+    made = cli(
+        "clients",
+        "create",
+        "restricted",
+        "--organization",
+        mine.id,
+        "--database-url",
+        server.database_url,
+    )
+    assert made.returncode == 0, made.stderr
+    fields = dict(line.split(": ", 1) for line in made.stdout.splitlines() if ": " in line)
+    restricted = ScalekitClient(server.base_url, fields["client_id"], fields["client_secret"])
+    assert _org(restricted.organization.get_organization_by_external_id("m")).id == mine.id
+    page, _ = restricted.organization.list_organizations()
+    assert [o.id for o in page.organizations] == [mine.id]
+    with pytest.raises(ScalekitNotFoundException):  # as if it did not exist
+        restricted.organization.get_organization(other.id)
+    with pytest.raises(ScalekitNotFoundException):
+        restricted.organization.delete_organization(other.id)
+    with pytest.raises(ScalekitForbiddenException) as create:
+        restricted.organization.create_organization(CreateOrganization(display_name="New"))
+    assert create.value.error_code == "permission_denied"

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Annotated, Final
 
 from fastapi import Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from tenantry.adapters.http import schemas
 from tenantry.adapters.http.idempotency import HEADER
@@ -48,6 +48,10 @@ class LinkList(_Frozen):
     links: list[PortalLinkInfo]
 
 
+FeatureName = Annotated[str, Field(max_length=64)]
+"""A feature's name as a query value (the application names the ones a link may open)."""
+
+
 @routes.put(
     _LINKS,
     summary="Generate an admin-portal link",
@@ -63,7 +67,7 @@ def generate_portal_link(
     by: By,
     request: Request,
     organization_id: OrgId,
-    features: Annotated[list[str] | None, Query(max_length=64)] = None,
+    features: Annotated[list[FeatureName] | None, Query(max_length=8)] = None,
     shareable: bool = False,
 ) -> Response:
     if HEADER in request.headers:  # refused before the write: the guard releases the key

@@ -5,12 +5,13 @@ the past states and diffs are replayed from the event log by the application."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 from fastapi import Depends, Query, Response
-from pydantic import TypeAdapter, ValidationError, WithJsonSchema
+from pydantic import BeforeValidator, TypeAdapter, ValidationError, WithJsonSchema
 
 from tenantry.adapters.http.access import Access
 from tenantry.adapters.http.routes.lists import PageToken, Views
@@ -41,8 +42,20 @@ EventType = Annotated[
         "`Membership.RolesChanged`.",
     ),
 ]
+
+
+def _rfc3339(value: object) -> object:
+    """Refuses a bare number: pydantic would read it as a Unix time, which is not RFC 3339."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        raise ValueError("must be an RFC 3339 time, e.g. 2026-11-01T12:00:00Z")
+    return value
+
+
+_NUMBER: Final = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")
 Moment = Annotated[
-    datetime, WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 64})
+    datetime,
+    BeforeValidator(_rfc3339),
+    WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 64}),
 ]
 """An RFC 3339 time as a query parameter (its length bounded in the schema, as every field's)."""
 Since = Annotated[

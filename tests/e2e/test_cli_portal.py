@@ -6,13 +6,12 @@ the organization's history, and a refusal exits with its kind's code, naming the
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import tenantry
-from tests.e2e.test_cli import COMMAND
+from tests.e2e.cli_support import cli_json, run_cli
 
 BASE = "https://portal.cli.example"
 
@@ -20,21 +19,11 @@ BASE = "https://portal.cli.example"
 def _run(
     url: str, *args: str, expect: int = 0, as_json: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TENANTRY_")}
-    env.update(TENANTRY_DATABASE_URL=url, TENANTRY_SSO_BASE_URL=BASE, TENANTRY_ACTOR="cli:ops")
-    done = subprocess.run(
-        [*COMMAND, *args, *(["--json"] if as_json else [])],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-    assert done.returncode == expect, f"{args} exited {done.returncode}: {done.stderr}"
-    return done
+    return run_cli(url, BASE, *args, expect=expect, as_json=as_json)
 
 
 def _json(url: str, *args: str) -> Any:
-    return json.loads(_run(url, *args).stdout)
+    return cli_json(url, BASE, *args)
 
 
 def test_a_portal_link_is_printed_once_listed_revoked_and_in_the_history(tmp_path: Path) -> None:

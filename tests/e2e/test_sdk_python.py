@@ -8,9 +8,7 @@ placeholder organization id) being this server's."""
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +33,7 @@ from scalekit.v1.organizations.organizations_pb2 import (
 from scalekit.v1.organizations.organizations_pb2_grpc import OrganizationServiceStub
 
 from tests.e2e.http_support import Server, cli, serve
-from tests.e2e.tls_support import server_certificate
+from tests.e2e.sdk_support import answer, made_client
 
 # The guide's Python samples (seed-organizations-guide.md, "Create an organization" and "Update
 # organization details"), verbatim.
@@ -70,32 +68,10 @@ updated_organization = scalekit_client.organization.update_organization(
 )
 """
 
-_TRUST = ("GRPC_DEFAULT_SSL_ROOTS_FILE_PATH", "REQUESTS_CA_BUNDLE")
-
 
 @pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """One certificate for the module's servers: gRPC reads its trusted roots once a process."""
-    return server_certificate(tmp_path_factory.mktemp("sdk-python-tls"))
-
-
-@pytest.fixture(scope="module")
-def server(
-    tmp_path_factory: pytest.TempPathFactory, certificate: tuple[Path, Path]
-) -> Iterator[Server]:
-    directory = tmp_path_factory.mktemp("sdk-python")
-    tls = certificate
-    before = {name: os.environ.get(name) for name in _TRUST}
-    os.environ.update({name: str(tls[0]) for name in _TRUST})
-    try:
-        with serve(f"sqlite:///{directory / 'sdk.db'}", tls=tls, args=("--http2",)) as running:
-            yield running
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+def server(sdk_server: Server) -> Server:
+    return sdk_server
 
 
 @pytest.fixture(scope="module")
@@ -104,9 +80,7 @@ def scalekit_client(server: Server) -> ScalekitClient:
 
 
 def _org(response: Any) -> Any:
-    """The organization of an SDK answer: the SDK returns grpc's (response, call) pair."""
-    message, _call = response
-    return message.organization
+    return answer(response).organization
 
 
 def test_the_guides_python_samples_run_as_printed(scalekit_client: ScalekitClient) -> None:
@@ -287,18 +261,7 @@ def test_grpc_over_http_1_1_is_refused_saying_it_needs_http_2(server: Server) ->
 
 
 def test_a_client_without_the_scope_is_permission_denied(server: Server) -> None:
-    reader = cli(
-        "clients",
-        "create",
-        "reader",
-        "--scope",
-        "organizations:read",
-        "--database-url",
-        server.database_url,
-    )
-    assert reader.returncode == 0, reader.stderr
-    fields = dict(line.split(": ", 1) for line in reader.stdout.splitlines() if ": " in line)
-    client = ScalekitClient(server.base_url, fields["client_id"], fields["client_secret"])
+    client = made_client(server, "--scope", "organizations:read")
     assert client.organization.list_organizations()[0].total_size >= 0
     with pytest.raises(ScalekitForbiddenException) as denied:
         client.organization.create_organization(CreateOrganization(display_name="Nope"))
@@ -308,13 +271,12 @@ def test_a_client_without_the_scope_is_permission_denied(server: Server) -> None
 
 
 def test_the_sdk_gets_a_new_token_when_its_token_expired(
-    server: Server, certificate: tuple[Path, Path], tmp_path: Path
+    sdk_certificate: tuple[Path, Path], tmp_path: Path
 ) -> None:
     """The SDK keeps its first token on its channel and sends its current one in each call's
     metadata: after an UNAUTHENTICATED it fetches a new one and retries."""
     database = f"sqlite:///{tmp_path / 'expiry.db'}"
-    # `server` set the trust of the module's certificate in this process's environment.
-    with serve(database, tls=certificate, args=("--http2", "--token-ttl", "1")) as short:
+    with serve(database, tls=sdk_certificate, args=("--http2", "--token-ttl", "1")) as short:
         client = ScalekitClient(short.base_url, short.client_id, short.client_secret)
         first = client.core_client.access_token
         time.sleep(2.5)  # the token (and the channel's) expired
@@ -345,18 +307,7 @@ def test_a_client_restricted_to_organizations_sees_only_them(
     orgs = scalekit_client.organization
     mine = _org(orgs.create_organization(CreateOrganization(display_name="Mine", external_id="m")))
     other = _org(orgs.create_organization(CreateOrganization(display_name="Other")))
-    made = cli(
-        "clients",
-        "create",
-        "restricted",
-        "--organization",
-        mine.id,
-        "--database-url",
-        server.database_url,
-    )
-    assert made.returncode == 0, made.stderr
-    fields = dict(line.split(": ", 1) for line in made.stdout.splitlines() if ": " in line)
-    restricted = ScalekitClient(server.base_url, fields["client_id"], fields["client_secret"])
+    restricted = made_client(server, "--organization", mine.id)
     assert _org(restricted.organization.get_organization_by_external_id("m")).id == mine.id
     page, _ = restricted.organization.list_organizations()
     assert [o.id for o in page.organizations] == [mine.id]

@@ -17,7 +17,8 @@ from google.rpc.status_pb2 import Status
 from scalekit.v1.errdetails.errdetails_pb2 import ErrorInfo
 
 from tenantry.adapters.auth.clients import ClientAuth
-from tenantry.adapters.grpc.organizations import UNIMPLEMENTED_CODE, Organizations
+from tenantry.adapters.grpc.organizations import Organizations
+from tenantry.adapters.grpc.service import UNIMPLEMENTED_CODE, Handlers, endpoints
 from tenantry.adapters.projections.store import ProjectionStore
 from tenantry.application.app import Tenantry
 
@@ -48,8 +49,9 @@ class _Services(ConnectASGIApplication[Mapping[str, Endpoint[Any, Any]]]):
 
 
 def grpc_services(t: Tenantry, clients: ClientAuth, views: ProjectionStore) -> _Services:
-    """Every gRPC service tenantry serves (today ``OrganizationService``)."""
-    return _Services(Organizations(t, clients, views).endpoints())
+    """Every gRPC service tenantry serves."""
+    served: list[Handlers] = [Organizations(t, views)]
+    return _Services(endpoints(clients, served))
 
 
 def _is_grpc(scope: Scope) -> bool:

@@ -16,7 +16,7 @@ from connectrpc.request import RequestContext
 from tenantry.adapters.auth.clients import ClientAuth, Principal
 from tenantry.adapters.auth.scopes import Grant
 from tenantry.adapters.grpc.errors import internal_error, rpc_error
-from tenantry.domain.errors import TenantryError, Unauthenticated
+from tenantry.domain.errors import OrganizationNotFound, TenantryError, Unauthenticated
 
 log = logging.getLogger("tenantry.grpc")
 
@@ -30,6 +30,13 @@ class Caller:
 
     actor: str
     grant: Grant
+
+    def organization(self, organization_id: str) -> str:
+        """``organization_id``, if this caller may see it; else not found, as if it did not
+        exist (a client restricted to some organizations)."""
+        if not self.grant.sees(organization_id):
+            raise OrganizationNotFound(organization_id)
+        return organization_id
 
 
 def bearer_token(authorization: str | None) -> str:

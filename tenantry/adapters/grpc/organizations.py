@@ -6,22 +6,15 @@ the method."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Final
 
-from connectrpc.code import Code
-from connectrpc.method import IdempotencyLevel, MethodInfo
-from connectrpc.request import RequestContext
-from connectrpc.server import Endpoint
 from google.protobuf import empty_pb2
-from google.protobuf.descriptor import MethodDescriptor
-from google.protobuf.message_factory import GetMessageClass
 from scalekit.v1.organizations import organizations_pb2 as pb
 
-from tenantry.adapters.auth.clients import ClientAuth
 from tenantry.adapters.grpc import messages
-from tenantry.adapters.grpc.calls import Caller, rpc
-from tenantry.adapters.grpc.errors import status_error
+from tenantry.adapters.grpc.calls import Caller
+from tenantry.adapters.grpc.service import Work
 from tenantry.adapters.projections.store import ProjectionStore
 from tenantry.application import dto
 from tenantry.application.app import Tenantry
@@ -31,8 +24,6 @@ SERVICE: Final = pb.DESCRIPTOR.services_by_name["OrganizationService"]
 READ_TIMEOUT: Final = 5.0
 """How long a list waits for the read model to include every write acknowledged before it."""
 
-UNIMPLEMENTED_CODE: Final = "unimplemented"
-
 
 class OrganizationsRestricted(PermissionDenied):
     """Raised when a client restricted to some organizations asks to create one."""
@@ -41,36 +32,16 @@ class OrganizationsRestricted(PermissionDenied):
         super().__init__("this API client is restricted to its organizations; it cannot create one")
 
 
-def method_info(method: MethodDescriptor) -> MethodInfo[Any, Any]:
-    return MethodInfo(
-        name=method.name,
-        service_name=method.containing_service.full_name,
-        input=GetMessageClass(method.input_type),
-        output=GetMessageClass(method.output_type),
-        idempotency_level=IdempotencyLevel.UNKNOWN,
-    )
-
-
-def unimplemented(method: MethodDescriptor) -> Endpoint[Any, Any]:
-    async def refuse(_: Any, __: RequestContext[Any, Any]) -> Any:
-        raise status_error(
-            Code.UNIMPLEMENTED,
-            f"{method.full_name} is not implemented by tenantry yet",
-            UNIMPLEMENTED_CODE,
-        )
-
-    return Endpoint.unary(method_info(method), refuse)
-
-
 class Organizations:
-    """The service's handlers over one application, its API clients and its read models."""
+    """The service's handlers over one application and its read models."""
 
-    def __init__(self, t: Tenantry, clients: ClientAuth, views: ProjectionStore) -> None:
-        self.t, self.clients, self.views = t, clients, views
+    service = SERVICE
 
-    def endpoints(self) -> dict[str, Endpoint[Any, Any]]:
-        """Every method of the service by its path, ``/<service>/<method>``."""
-        implemented: Mapping[str, tuple[str, Callable[[Any, Caller], Any]]] = {
+    def __init__(self, t: Tenantry, views: ProjectionStore) -> None:
+        self.t, self.views = t, views
+
+    def handlers(self) -> Mapping[str, tuple[str, Work]]:
+        return {
             "CreateOrganization": ("organizations:write", self.create),
             "GetOrganization": ("organizations:read", self.get),
             "GetOrganizationByExternalId": ("organizations:read", self.get),
@@ -78,23 +49,11 @@ class Organizations:
             "UpdateOrganization": ("organizations:write", self.update),
             "DeleteOrganization": ("organizations:admin", self.delete),
         }
-        endpoints: dict[str, Endpoint[Any, Any]] = {}
-        for method in SERVICE.methods:
-            path = f"/{SERVICE.full_name}/{method.name}"
-            if method.name in implemented:
-                scope, work = implemented[method.name]
-                handler = rpc(self.clients, scope, work)
-                endpoints[path] = Endpoint.unary(method_info(method), handler)
-            else:
-                endpoints[path] = unimplemented(method)
-        return endpoints
 
     def _find(self, request: Any, caller: Caller) -> dto.Organization:
         which, value = messages.identity(request)
         if which == "id":
-            if not caller.grant.sees(value):  # as if it did not exist
-                raise OrganizationNotFound(value)
-            return self.t.get_organization(value)
+            return self.t.get_organization(caller.organization(value))
         org = self.t.get_organization_by_external_id(value)
         if not caller.grant.sees(org.id):
             raise OrganizationNotFound(value)

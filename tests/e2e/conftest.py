@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.http_support import Server, serve
-from tests.e2e.sdk_support import trusted_certificate
+from tests.e2e.sdk_support import install_node_sdk, trusted_certificate
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +24,9 @@ def sdk_server(
     directory = tmp_path_factory.mktemp("sdk")
     with serve(f"sqlite:///{directory / 'sdk.db'}", tls=sdk_certificate, args=("--http2",)) as s:
         yield s
+
+
+@pytest.fixture(scope="session")
+def node_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder with the official Node SDK installed and the scripts of ``sdk_node/``."""
+    return install_node_sdk(tmp_path_factory.mktemp("sdk-node"))

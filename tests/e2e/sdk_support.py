@@ -6,7 +6,9 @@ made with ``tenantry clients create``."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -47,3 +49,47 @@ def answer(response: Any) -> Any:
     """The message of an SDK answer: most SDK calls return grpc's (response, call) pair."""
     message, _call = response
     return message
+
+
+NODE_SDK = "@scalekit-sdk/node@^2.11.0"
+NODE_SCRIPTS = Path(__file__).with_name("sdk_node")
+
+
+def install_node_sdk(folder: Path) -> Path:
+    """``folder`` with the Node SDK installed (npm, from the registry) and the test scripts of
+    ``tests/e2e/sdk_node`` beside it."""
+    npm, node = shutil.which("npm"), shutil.which("node")
+    assert npm is not None, "npm is needed (Node 20 with npm)"
+    assert node is not None, "node is needed (Node 20)"
+    (folder / "package.json").write_text('{"name": "tenantry-sdk-node-test", "private": true}')
+    subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--silent", NODE_SDK],
+        cwd=folder,
+        check=True,
+        timeout=600,
+    )
+    for script in NODE_SCRIPTS.glob("*.js"):
+        shutil.copy(script, folder / script.name)
+    return folder
+
+
+def run_node(
+    node_sdk: Path, script: str, server: Server, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Runs ``script`` of the installed SDK folder against ``server``: its URL and credentials
+    in ``SCALEKIT_ENVIRONMENT_URL``, ``SCALEKIT_CLIENT_ID``, ``SCALEKIT_CLIENT_SECRET``."""
+    return subprocess.run(
+        ["node", script],
+        cwd=node_sdk,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={
+            **os.environ,
+            "SCALEKIT_ENVIRONMENT_URL": server.base_url,
+            "SCALEKIT_CLIENT_ID": server.client_id,
+            "SCALEKIT_CLIENT_SECRET": server.client_secret,
+            **(env or {}),
+        },
+    )

@@ -10,55 +10,17 @@ and its refusals, and prints what it saw."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.e2e.http_support import serve
-
-SDK = "@scalekit-sdk/node@^2.11.0"
-SCRIPT = Path(__file__).with_name("sdk_node") / "organizations.js"
-
-
-@pytest.fixture(scope="module")
-def node_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder with the SDK installed (npm, from the registry)."""
-    npm, node = shutil.which("npm"), shutil.which("node")
-    assert npm is not None, "npm is needed (Node 20 with npm)"
-    assert node is not None, "node is needed (Node 20)"
-    folder = tmp_path_factory.mktemp("sdk-node")
-    (folder / "package.json").write_text('{"name": "tenantry-sdk-node-test", "private": true}')
-    subprocess.run(
-        [npm, "install", "--no-audit", "--no-fund", "--silent", SDK],
-        cwd=folder,
-        check=True,
-        timeout=600,
-    )
-    shutil.copy(SCRIPT, folder / SCRIPT.name)
-    return folder
+from tests.e2e.sdk_support import run_node
 
 
 def test_the_node_sdk_runs_the_guide_and_each_call_over_h2c(node_sdk: Path, tmp_path: Path) -> None:
     with serve(f"sqlite:///{tmp_path / 'node.db'}", args=("--http2",)) as server:
         assert server.base_url.startswith("http://")
-        out = subprocess.run(
-            ["node", SCRIPT.name],
-            cwd=node_sdk,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-            env={
-                **os.environ,
-                "SCALEKIT_ENVIRONMENT_URL": server.base_url,
-                "SCALEKIT_CLIENT_ID": server.client_id,
-                "SCALEKIT_CLIENT_SECRET": server.client_secret,
-            },
-        )
+        out = run_node(node_sdk, "organizations.js", server)
     assert out.returncode == 0, out.stderr
     printed, document = out.stdout.strip().splitlines()[0], out.stdout.strip().splitlines()[-1]
     # The guide prints `organization.id`; the SDK answers a response holding `organization`.

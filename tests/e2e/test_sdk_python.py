@@ -199,9 +199,9 @@ def test_calls_not_served_yet_answer_unimplemented_naming_the_method(
         scalekit_client.organization.generate_portal_link(org.id)
     assert portal.value.error_code == "unimplemented"
     assert "OrganizationService.GeneratePortalLink" in portal.value.message
-    with pytest.raises(ScalekitNotImplementedException) as domains:
-        scalekit_client.domain.list_domains(organization_id=org.id)
-    assert "DomainService" in domains.value.message
+    with pytest.raises(ScalekitNotImplementedException) as apps:
+        scalekit_client.connection.list_app_connections()
+    assert "ConnectionService.ListAppConnections" in apps.value.message
 
 
 def test_a_call_without_a_valid_token_is_unauthenticated(server: Server) -> None:

@@ -26,6 +26,9 @@ from scalekit.v1.users.users_pb2 import (
     CreateMembership,
     CreateUser,
     CreateUserProfile,
+    DeleteMembershipRequest,
+    SearchOrganizationUsersRequest,
+    SearchUsersRequest,
     UpdateMembership,
     UpdateUser,
     UpdateUserProfile,
@@ -122,6 +125,9 @@ def test_a_user_and_membership_from_creation_to_deletion(
     assert dict(updated.metadata) == {"team": "cs"}
     renamed = _user(users.update_user_by_external_id("ada-1", UpdateUser(external_id="ada-2")))
     assert renamed.external_id == "ada-2"
+    cleared = _user(users.update_user(made.id, UpdateUser(external_id="")))
+    assert not cleared.HasField("external_id")  # an empty external id clears it
+    users.update_user(made.id, UpdateUser(external_id="ada-2"))
 
     changed = _user(
         users.update_membership(
@@ -227,6 +233,37 @@ def test_list_organization_users_pages_through_every_member(
     assert all(u.create_time.seconds > 0 for u in page.users)  # the user's own fields too
 
 
+def test_search_users_environment_wide_and_among_an_organizations_members(
+    server: Server, scalekit_client: ScalekitClient
+) -> None:
+    """The Node SDK's searchUsers and searchOrganizationUsers (the Python SDK has no method
+    for them: the RPCs are called as it calls the others)."""
+    users = scalekit_client.users
+    org_id, elsewhere = _org(scalekit_client, "Searched"), _org(scalekit_client, "Not searched")
+    inside = _user(users.create_user_and_membership(org_id, CreateUser(email="zq-in@example.com")))
+    outside = _user(
+        users.create_user_and_membership(elsewhere, CreateUser(email="zq-out@example.com"))
+    )
+    search = scalekit_client.core_client.grpc_exec
+    found = answer(
+        search(users.user_service.SearchUsers.with_call, SearchUsersRequest(query="zq-"))
+    )
+    assert {u.id for u in found.users} == {inside.id, outside.id}
+    among = answer(
+        search(
+            users.user_service.SearchOrganizationUsers.with_call,
+            SearchOrganizationUsersRequest(organization_id=org_id, query="zq-"),
+        )
+    )
+    assert [u.id for u in among.users] == [inside.id]
+    assert among.users[0].memberships[0].organization_id == org_id
+    restricted = made_client(server, "--organization", org_id)
+    with pytest.raises(ScalekitForbiddenException):
+        restricted.core_client.grpc_exec(
+            restricted.users.user_service.SearchUsers.with_call, SearchUsersRequest(query="zq-")
+        )
+
+
 def test_refusals_carry_their_status_error_code_and_field(
     scalekit_client: ScalekitClient,
 ) -> None:
@@ -272,6 +309,14 @@ def test_refusals_carry_their_status_error_code_and_field(
     assign = AssignUserRolesRequest(
         organization_id=org_id, user_id=made.id, roles=[AssignRoleRequest(role_name="viewer")]
     )
+    cascade = DeleteMembershipRequest(organization_id=org_id, id=made.id, cascade=True)
+    with pytest.raises(ScalekitBadRequestException) as whole:
+        scalekit_client.core_client.grpc_exec(
+            users.user_service.DeleteMembership.with_call, cascade
+        )
+    assert whole.value.message.startswith("cascade:")
+    assert _user(users.get_user(made.id)).memberships  # refused: still a member
+
     with pytest.raises(ScalekitNotImplementedException) as unimplemented:
         scalekit_client.core_client.grpc_exec(users.user_service.AssignUserRoles.with_call, assign)
     assert unimplemented.value.error_code == "unimplemented"

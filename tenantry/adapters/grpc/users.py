@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final, TypeVar
 
 from google.protobuf import empty_pb2
+from scalekit.v1.commons.commons_pb2 import OrganizationMembership
 from scalekit.v1.users import users_pb2 as pb
 
 from tenantry.adapters.grpc import user_messages as um
@@ -136,7 +137,9 @@ class Users:
             out.append(um.user(u, self._memberships(seen, names)))
         return out
 
-    def _memberships(self, memberships: list[dto.Membership], names: dict[str, str]) -> list[Any]:
+    def _memberships(
+        self, memberships: list[dto.Membership], names: dict[str, str]
+    ) -> list[OrganizationMembership]:
         out = []
         for m in self.t.with_role_details(memberships):
             if m.organization_id not in names:
@@ -311,11 +314,8 @@ class Users:
             **self._read(),
         )
         names = {organization_id: self.t.get_organization(organization_id).display_name}
-        users = []
-        for m, shown in zip(
-            page.members, self._memberships(list(page.members), names), strict=True
-        ):
-            users.append(self._member(m, shown))
+        shown = self._memberships(list(page.members), names)
+        users = [self._member(m, s) for m, s in zip(page.members, shown, strict=True)]
         return pb.ListOrganizationUsersResponse(
             users=users,
             next_page_token=page.next_page_token,
@@ -323,7 +323,7 @@ class Users:
             total_size=page.total_size,
         )
 
-    def _member(self, m: dto.Membership, shown: Any) -> pb.User:
+    def _member(self, m: dto.Membership, shown: OrganizationMembership) -> pb.User:
         """A listed member with the user's own fields; one deleted since the page was read
         shows only what the membership knows."""
         try:

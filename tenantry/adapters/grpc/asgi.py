@@ -21,6 +21,7 @@ from tenantry.adapters.grpc.connections import Connections
 from tenantry.adapters.grpc.domains import Domains
 from tenantry.adapters.grpc.organizations import Organizations
 from tenantry.adapters.grpc.service import UNIMPLEMENTED_CODE, Handlers, endpoints
+from tenantry.adapters.grpc.users import Users
 from tenantry.adapters.projections.store import ProjectionStore
 from tenantry.application.app import Tenantry
 
@@ -52,7 +53,12 @@ class _Services(ConnectASGIApplication[Mapping[str, Endpoint[Any, Any]]]):
 
 def grpc_services(t: Tenantry, clients: ClientAuth, views: ProjectionStore) -> _Services:
     """Every gRPC service tenantry serves."""
-    served: list[Handlers] = [Organizations(t, views), Domains(t), Connections(t)]
+    served: list[Handlers] = [
+        Organizations(t, views),
+        Users(t, views),
+        Domains(t),
+        Connections(t),
+    ]
     return _Services(endpoints(clients, served))
 
 

@@ -17,6 +17,7 @@ from tenantry.application.domains import Domains
 from tenantry.application.expiry import InvitationExpiry
 from tenantry.application.history import History
 from tenantry.application.kernel import DEFAULT_INVITATION_LIFETIME, UNSET, utc_now
+from tenantry.application.member_roles import MemberRoles
 from tenantry.application.members import Members
 from tenantry.application.organization_settings import OrganizationSettings
 from tenantry.application.organizations import Organizations
@@ -36,6 +37,7 @@ __all__ = ["DEFAULT_INVITATION_LIFETIME", "UNSET", "Tenantry", "utc_now"]
 class Tenantry(
     Organizations,
     OrganizationSettings,
+    MemberRoles,  # extends Members, so listed before it
     Members,
     InvitationExpiry,
     History,

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from eventsourcing.domain import CanInitAggregate
 
-from tenantry.domain import ids
+from tenantry.domain import ids, values
 from tenantry.domain.base import Act, Aggregate, AggregateState
 from tenantry.domain.errors import (
     AlreadyMember,
@@ -26,6 +26,7 @@ from tenantry.domain.errors import (
     MembershipNotFound,
     NothingChanged,
 )
+from tenantry.domain.user_errors import LastMemberRole, MemberRoleNotHeld
 from tenantry.domain.values import InvitationStatus, MembershipStatus
 
 
@@ -374,6 +375,18 @@ class Membership(Aggregate):
         if roles == self.state.roles:
             raise NothingChanged("roles")
         self._trigger(self.RolesChanged, now, actor, reason=reason, roles=roles)
+
+    def grant_roles(self, roles: list[str], now: datetime, actor: str, reason: str | None) -> None:
+        """Adds ``roles`` to the member's roles (those held already stay once)."""
+        self.change_roles(values.roles([*self.state.roles, *roles], "roles"), now, actor, reason)
+
+    def take_role(self, role: str, now: datetime, actor: str, reason: str | None) -> None:
+        """Takes ``role`` from the member, who keeps at least one role."""
+        if role not in self.state.roles:
+            raise MemberRoleNotHeld(role)
+        if self.state.roles == [role]:
+            raise LastMemberRole(role)
+        self.change_roles([r for r in self.state.roles if r != role], now, actor, reason)
 
     def change_metadata(
         self, metadata: dict[str, str], now: datetime, actor: str, reason: str | None

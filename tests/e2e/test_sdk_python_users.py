@@ -16,7 +16,6 @@ from scalekit.common.exceptions import (
     ScalekitConflictException,
     ScalekitForbiddenException,
     ScalekitNotFoundException,
-    ScalekitNotImplementedException,
 )
 from scalekit.v1.commons.commons_pb2 import MembershipStatus, Role
 from scalekit.v1.organizations.organizations_pb2 import CreateOrganization
@@ -27,6 +26,7 @@ from scalekit.v1.users.users_pb2 import (
     CreateUser,
     CreateUserProfile,
     DeleteMembershipRequest,
+    RemoveUserRoleRequest,
     SearchOrganizationUsersRequest,
     SearchUsersRequest,
     UpdateMembership,
@@ -305,10 +305,6 @@ def test_refusals_carry_their_status_error_code_and_field(
         users.update_membership(other, made.id, UpdateMembership(metadata={"note": "b"}))
     assert not_member.value.error_code == "membership_not_found"
 
-    # The Python SDK has no method for it; its Node twin calls this RPC.
-    assign = AssignUserRolesRequest(
-        organization_id=org_id, user_id=made.id, roles=[AssignRoleRequest(role_name="viewer")]
-    )
     cascade = DeleteMembershipRequest(organization_id=org_id, id=made.id, cascade=True)
     with pytest.raises(ScalekitBadRequestException) as whole:
         scalekit_client.core_client.grpc_exec(
@@ -317,10 +313,58 @@ def test_refusals_carry_their_status_error_code_and_field(
     assert whole.value.message.startswith("cascade:")
     assert _user(users.get_user(made.id)).memberships  # refused: still a member
 
-    with pytest.raises(ScalekitNotImplementedException) as unimplemented:
-        scalekit_client.core_client.grpc_exec(users.user_service.AssignUserRoles.with_call, assign)
-    assert unimplemented.value.error_code == "unimplemented"
-    assert "UserService.AssignUserRoles" in unimplemented.value.message
+
+@pytest.mark.usefixtures("roles")
+def test_roles_are_assigned_and_removed_one_at_a_time(
+    server: Server, scalekit_client: ScalekitClient
+) -> None:
+    """AssignUserRoles / RemoveUserRole (the Python SDK has no method for them; the Node SDK
+    calls them): each changes only the roles it names, and names its refusals."""
+    users = scalekit_client.users
+    org_id = _org(scalekit_client, "Role by role")
+    made = _user(
+        users.create_user_and_membership(
+            org_id, CreateUser(email="rolly@example.com"), send_invitation_email=False
+        )
+    )
+    service = users.user_service
+
+    def assign(*names: str) -> list[str]:
+        request = AssignUserRolesRequest(
+            organization_id=org_id,
+            user_id=made.id,
+            roles=[AssignRoleRequest(role_name=n) for n in names],
+        )
+        reply = answer(
+            scalekit_client.core_client.grpc_exec(service.AssignUserRoles.with_call, request)
+        )
+        return sorted(r.name for r in reply.roles)
+
+    def remove(name: str) -> None:
+        request = RemoveUserRoleRequest(organization_id=org_id, user_id=made.id, role_name=name)
+        scalekit_client.core_client.grpc_exec(service.RemoveUserRole.with_call, request)
+
+    before = sorted(r.name for r in _user(users.get_user(made.id)).memberships[0].roles)
+    assert assign("editor") == sorted({*before, "editor"})
+    assert assign("editor") == sorted({*before, "editor"})  # held already: answered as is
+    remove("editor")
+    now = sorted(r.name for r in _user(users.get_user(made.id)).memberships[0].roles)
+    assert now == before
+    history = _history(server, f"/api/v1/organizations/{org_id}/history")
+    assert all(server.client_id in e["actor"] for e in history[-2:])  # the caller is the actor
+
+    with pytest.raises(ScalekitNotFoundException) as not_held:
+        remove("editor")
+    assert not_held.value.error_code == "member_role_not_held"
+    with pytest.raises(ScalekitBadRequestException) as undefined:
+        assign("ghost")
+    assert undefined.value.grpc_status == grpc.StatusCode.INVALID_ARGUMENT
+    assert "ghost" in undefined.value.message
+    (only,) = before
+    with pytest.raises(ScalekitBadRequestException) as last:
+        remove(only)
+    assert last.value.grpc_status == grpc.StatusCode.FAILED_PRECONDITION
+    assert last.value.error_code == "last_member_role"
 
 
 def test_an_admission_beyond_the_seat_limit_is_refused_and_records_nothing(

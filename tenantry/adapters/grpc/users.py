@@ -1,7 +1,8 @@
 """``scalekit.v1.users.UserService``: the calls the hosted SDKs make for users and memberships —
 get, list, search, update and delete a user (by id or external id); create a user and their
 membership; create, update and delete a membership (the user by id or external id); list an
-organization's users (paged); resend an invitation; a member's roles and permissions — on the
+organization's users (paged); resend an invitation; a member's roles and permissions, roles
+assigned or removed one at a time — on the
 application the REST API serves, with its scopes (``members:read``, ``members:write``) and its
 per-client organization restrictions: a restricted client reaches users only through its
 organizations (the environment-wide user calls are refused, as ``/api/v1/users`` is).
@@ -103,6 +104,8 @@ class Users:
             "ResendInvite": ("members:write", self.resend_invite),
             "ListUserRoles": ("members:read", self.list_user_roles),
             "ListUserPermissions": ("members:read", self.list_user_permissions),
+            "AssignUserRoles": ("members:write", self.assign_user_roles),
+            "RemoveUserRole": ("members:write", self.remove_user_role),
         }
 
     # --- shared steps --------------------------------------------------------------------------
@@ -355,6 +358,33 @@ class Users:
         organization_id = caller.organization(request.organization_id)
         found = self.t.list_user_permissions(organization_id, _user_id(request))
         return pb.ListUserPermissionsResponse(permissions=[pb.Permission(name=p) for p in found])
+
+    def assign_user_roles(
+        self, request: pb.AssignUserRolesRequest, caller: Caller
+    ) -> pb.AssignUserRolesResponse:
+        """Gives the member the roles (by name) beside those held; answers every role held."""
+        organization_id = caller.organization(request.organization_id)
+        user_id = _user_id(request)
+        names = []
+        for role in request.roles:
+            if not role.role_name:
+                raise InvalidField("roles.role_name", "give each role's name (not its id)")
+            names.append(role.role_name)
+        _unchanged_ok(
+            lambda: self.t.assign_member_roles(organization_id, user_id, names, actor=caller.actor),
+            lambda: self.t.get_membership(organization_id, user_id),
+        )
+        roles = self.t.list_user_roles(organization_id, user_id)
+        return pb.AssignUserRolesResponse(roles=[um.role(r) for r in roles])
+
+    def remove_user_role(
+        self, request: pb.RemoveUserRoleRequest, caller: Caller
+    ) -> empty_pb2.Empty:
+        organization_id = caller.organization(request.organization_id)
+        self.t.remove_member_role(
+            organization_id, _user_id(request), request.role_name, actor=caller.actor
+        )
+        return empty_pb2.Empty()
 
 
 def _send_invitation(request: Any) -> bool:

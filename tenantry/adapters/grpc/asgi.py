@@ -75,9 +75,20 @@ def with_grpc(rest: ASGI, services: _Services) -> ASGI:
         elif services.serves(scope["path"]):
             await services(scope, receive, send)
         else:
+            await _drain(receive)
             await _unimplemented(scope["path"], send)
 
     return app
+
+
+async def _drain(receive: Any) -> None:
+    """Reads the call's request to its end before answering it. Answered with its request
+    unread, a call left the connection so that the Node SDK's next call on it was reset
+    (``CANCEL``)."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 async def _needs_http2(send: Any) -> None:

@@ -31,6 +31,7 @@ from scalekit.v1.organizations.organizations_pb2 import (
     DeletePortalLinkByIdRequest,
     DeletePortalLinkRequest,
     Feature,
+    GeneratePortalLinkRequest,
     GetOrganizationUserManagementSettingsRequest,
     GetPortalLinkRequest,
     SessionPolicyType,
@@ -178,8 +179,21 @@ def test_portal_links_are_listed_without_a_secret_and_revoked(
     org_id = _new_org(scalekit_client, "Links Co")
     first = orgs.generate_portal_link(org_id, [Feature.sso])
     second = orgs.generate_portal_link(org_id, [Feature.dir_sync, Feature.sso])
+    flagged = _call(  # the request's older flags name features too
+        scalekit_client,
+        "GeneratePortalLink",
+        GeneratePortalLinkRequest(id=org_id, directory_sync=True),
+    ).link
+    features = {
+        k.id: k.features for k in tenantry.connect(server.database_url).list_portal_links(org_id)
+    }
+    assert features == {first.id: ["sso"], second.id: ["sso", "dir_sync"], flagged.id: ["dir_sync"]}
     listed = _call(scalekit_client, "GetPortalLinks", GetPortalLinkRequest(id=org_id))
-    assert [(k.id, k.location) for k in listed.links] == [(first.id, ""), (second.id, "")]
+    assert [(k.id, k.location) for k in listed.links] == [
+        (first.id, ""),
+        (second.id, ""),
+        (flagged.id, ""),
+    ]
     assert listed.links[0].expire_time == first.expire_time
 
     _call(
@@ -193,7 +207,7 @@ def test_portal_links_are_listed_without_a_secret_and_revoked(
         DeletePortalLinkByIdRequest(id=org_id, link_id=first.id),
     )
     listed = _call(scalekit_client, "GetPortalLinks", GetPortalLinkRequest(id=org_id))
-    assert [k.id for k in listed.links] == [second.id]
+    assert [k.id for k in listed.links] == [second.id, flagged.id]
     with httpx.Client(verify=server.verify, timeout=10) as browser:
         token = first.location.partition("token=")[2]
         refused = browser.post(f"{server.base_url}/portal/open", data={"token": token})
@@ -202,7 +216,7 @@ def test_portal_links_are_listed_without_a_secret_and_revoked(
 
     _call(scalekit_client, "DeletePortalLink", DeletePortalLinkRequest(id=org_id))
     assert not _call(scalekit_client, "GetPortalLinks", GetPortalLinkRequest(id=org_id)).links
-    assert _actors(server, org_id, "PortalLinkRevoked") == [f"client:{server.client_id}"] * 2
+    assert _actors(server, org_id, "PortalLinkRevoked") == [f"client:{server.client_id}"] * 3
 
 
 def test_the_seat_limit_is_set_read_and_cleared(

@@ -34,7 +34,5 @@ class LastMemberRole(FailedPrecondition):
     code = "last_member_role"
 
     def __init__(self, role: str) -> None:
-        super().__init__(
-            f"{role!r} is the member's only role: a member keeps at least one role"
-        )
+        super().__init__(f"{role!r} is the member's only role: a member keeps at least one role")
         self.role = role

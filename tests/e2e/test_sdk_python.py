@@ -27,6 +27,7 @@ from scalekit.common.exceptions import (
 from scalekit.v1.errdetails.errdetails_pb2 import ErrorInfo
 from scalekit.v1.organizations.organizations_pb2 import (
     CreateOrganization,
+    GetOrganizationBrandingRequest,
     GetOrganizationRequest,
     UpdateOrganization,
 )
@@ -195,10 +196,18 @@ def test_calls_not_served_yet_answer_unimplemented_naming_the_method(
     org = _org(
         scalekit_client.organization.create_organization(CreateOrganization(display_name="U"))
     )
-    with pytest.raises(ScalekitNotImplementedException) as portal:
-        scalekit_client.organization.generate_portal_link(org.id)
-    assert portal.value.error_code == "unimplemented"
-    assert "OrganizationService.GeneratePortalLink" in portal.value.message
+    orgs = scalekit_client.organization
+    with pytest.raises(ScalekitNotImplementedException) as branding:  # a method of a service
+        scalekit_client.core_client.grpc_exec(
+            orgs.organization_service.GetOrganizationBranding.with_call,
+            GetOrganizationBrandingRequest(organization_id=org.id),
+        )
+    assert branding.value.error_code == "unimplemented"
+    assert "OrganizationService.GetOrganizationBranding" in branding.value.message
+    with pytest.raises(ScalekitNotImplementedException) as clients:  # a whole service
+        scalekit_client.m2m_client.list_organization_clients(org.id)
+    assert clients.value.error_code == "unimplemented"
+    assert "ClientService.ListOrganizationClients" in clients.value.message
     with pytest.raises(ScalekitNotImplementedException) as apps:
         scalekit_client.connection.list_app_connections()
     assert "ConnectionService.ListAppConnections" in apps.value.message

@@ -19,7 +19,9 @@ from scalekit.v1.errdetails.errdetails_pb2 import ErrorInfo
 from tenantry.adapters.auth.clients import ClientAuth
 from tenantry.adapters.grpc.connections import Connections
 from tenantry.adapters.grpc.domains import Domains
+from tenantry.adapters.grpc.organization_settings import OrganizationSettings
 from tenantry.adapters.grpc.organizations import Organizations
+from tenantry.adapters.grpc.portal_links import PortalLinks
 from tenantry.adapters.grpc.service import UNIMPLEMENTED_CODE, Handlers, endpoints
 from tenantry.adapters.grpc.users import Users
 from tenantry.adapters.projections.store import ProjectionStore
@@ -55,6 +57,8 @@ def grpc_services(t: Tenantry, clients: ClientAuth, views: ProjectionStore) -> _
     """Every gRPC service tenantry serves."""
     served: list[Handlers] = [
         Organizations(t, views),
+        OrganizationSettings(t),
+        PortalLinks(t),
         Users(t, views),
         Domains(t),
         Connections(t),
@@ -83,9 +87,20 @@ def with_grpc(rest: ASGI, services: _Services) -> ASGI:
         elif services.serves(scope["path"]):
             await services(scope, receive, send)
         else:
+            await _drain(receive)
             await _unimplemented(scope["path"], send)
 
     return app
+
+
+async def _drain(receive: Any) -> None:
+    """Reads the call's request to its end before answering it. Answered with its request
+    unread, a call left the connection so that the Node SDK's next call on it was reset
+    (``CANCEL``)."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
 
 
 async def _needs_http2(send: Any) -> None:

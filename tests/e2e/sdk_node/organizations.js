@@ -1,22 +1,7 @@
 // The official Node SDK (@scalekit-sdk/node) against `tenantry serve --http2`: the guide's
 // organization samples as printed (URL and credentials from the environment), then each call
 // and its refusals. Prints one JSON document of what it saw; tests/e2e/test_sdk_node.py checks it.
-const { ScalekitClient } = require('@scalekit-sdk/node');
-
-const scalekit = new ScalekitClient(
-  process.env.SCALEKIT_ENVIRONMENT_URL,
-  process.env.SCALEKIT_CLIENT_ID,
-  process.env.SCALEKIT_CLIENT_SECRET,
-);
-
-async function refusal(call) {
-  try {
-    await call();
-    return null;
-  } catch (e) {
-    return { name: e.constructor.name, errorCode: e.errorCode, grpcStatus: e.grpcStatus, message: e.message };
-  }
-}
+const { scalekit, refusal, run } = require('./support');
 
 async function main() {
   const seen = {};
@@ -72,14 +57,12 @@ async function main() {
   seen.taken = await refusal(() =>
     scalekit.organization.createOrganization('Other', { externalId: 'acme-corp-123' }));
   seen.invalid = await refusal(() => scalekit.organization.createOrganization(''));
-  seen.unimplemented = await refusal(() => scalekit.organization.generatePortalLink(created.id));
+  // A service tenantry does not serve; the calls after it share its HTTP/2 connection.
+  seen.unimplemented = await refusal(() => scalekit.m2m.listOrganizationClients(created.id));
 
   await scalekit.organization.deleteOrganization(created.id);
   seen.notFound = await refusal(() => scalekit.organization.getOrganization(created.id));
   console.log(JSON.stringify(seen));
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+run(main);

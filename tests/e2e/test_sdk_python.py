@@ -29,6 +29,7 @@ from scalekit.v1.organizations.organizations_pb2 import (
     CreateOrganization,
     GetOrganizationBrandingRequest,
     GetOrganizationRequest,
+    SearchOrganizationsRequest,
     UpdateOrganization,
 )
 from scalekit.v1.organizations.organizations_pb2_grpc import OrganizationServiceStub
@@ -163,6 +164,32 @@ def test_list_organization_pages_through_every_organization(
     assert made <= set(seen)
     first, _ = orgs.list_organizations()  # no page size: the server's default
     assert first.total_size == page.total_size
+
+
+def test_search_organization_finds_by_name_and_pages(scalekit_client: ScalekitClient) -> None:
+    """SearchOrganization (the Python SDK has no method for it; the Node SDK calls it)."""
+    orgs = scalekit_client.organization
+    made = {
+        _org(orgs.create_organization(CreateOrganization(display_name=f"Zyxwv {i}"))).id
+        for i in range(12)
+    }
+    _org(orgs.create_organization(CreateOrganization(display_name="Unrelated")))
+    call = orgs.organization_service.SearchOrganization.with_call
+    found: list[str] = []
+    token = ""
+    while True:
+        request = SearchOrganizationsRequest(query="zyxwv", page_size=10, page_token=token)
+        page = answer(scalekit_client.core_client.grpc_exec(call, request))
+        found += [o.id for o in page.organizations]
+        assert page.total_size == 12
+        if not page.next_page_token:
+            break
+        token = page.next_page_token
+    assert sorted(found) == sorted(made)
+    with pytest.raises(ScalekitBadRequestException) as short:
+        scalekit_client.core_client.grpc_exec(call, SearchOrganizationsRequest(query="z"))
+    assert short.value.error_code == "invalid_field"
+    assert "query" in short.value.message
 
 
 def test_refusals_carry_their_status_and_error_code(scalekit_client: ScalekitClient) -> None:

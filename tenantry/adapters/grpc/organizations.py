@@ -1,8 +1,8 @@
 """``scalekit.v1.organizations.OrganizationService``: the calls the hosted SDKs make for
-organizations — create, get (by id or external id), list (``ListOrganization``, paged), update
-(by id or external id), delete — on the application the REST API serves, with its scopes and its
-per-client organization restrictions. The service's other methods answer UNIMPLEMENTED, naming
-the method."""
+organizations — create, get (by id or external id), list (``ListOrganization``, paged), search
+(``SearchOrganization``), update (by id or external id), delete — on the application the REST API
+serves, with its scopes and its per-client organization restrictions. The service's other
+methods answer UNIMPLEMENTED, naming the method."""
 
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ class Organizations:
             "GetOrganization": ("organizations:read", self.get),
             "GetOrganizationByExternalId": ("organizations:read", self.get),
             "ListOrganization": ("organizations:read", self.list),
+            "SearchOrganization": ("organizations:read", self.search),
             "UpdateOrganization": ("organizations:write", self.update),
             "DeleteOrganization": ("organizations:admin", self.delete),
         }
@@ -85,6 +86,24 @@ class Organizations:
             timeout=READ_TIMEOUT,
         )
         return pb.ListOrganizationsResponse(
+            organizations=[messages.organization(o) for o in page.organizations],
+            next_page_token=page.next_page_token,
+            prev_page_token=page.prev_page_token,
+            total_size=page.total_size,
+        )
+
+    def search(
+        self, request: pb.SearchOrganizationsRequest, caller: Caller
+    ) -> pb.SearchOrganizationsResponse:
+        page = self.views.search_organizations(
+            request.query,
+            page_size=request.page_size or None,
+            page_token=request.page_token or None,
+            within=caller.grant.organizations,
+            min_position=self.views.head(),
+            timeout=READ_TIMEOUT,
+        )
+        return pb.SearchOrganizationsResponse(
             organizations=[messages.organization(o) for o in page.organizations],
             next_page_token=page.next_page_token,
             prev_page_token=page.prev_page_token,

@@ -18,6 +18,7 @@ from scalekit.v1.errdetails.errdetails_pb2 import ErrorInfo
 
 from tenantry.adapters.auth.clients import ClientAuth
 from tenantry.adapters.grpc.organizations import Organizations
+from tenantry.adapters.grpc.roles import Roles
 from tenantry.adapters.grpc.service import UNIMPLEMENTED_CODE, Handlers, endpoints
 from tenantry.adapters.projections.store import ProjectionStore
 from tenantry.application.app import Tenantry
@@ -50,7 +51,7 @@ class _Services(ConnectASGIApplication[Mapping[str, Endpoint[Any, Any]]]):
 
 def grpc_services(t: Tenantry, clients: ClientAuth, views: ProjectionStore) -> _Services:
     """Every gRPC service tenantry serves."""
-    served: list[Handlers] = [Organizations(t, views)]
+    served: list[Handlers] = [Organizations(t, views), Roles(t)]
     return _Services(endpoints(clients, served))
 
 

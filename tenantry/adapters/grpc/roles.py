@@ -341,9 +341,8 @@ class Permissions:
         added = rm.permission_names(request.permission_names, "permission_names")
         if not added:
             raise InvalidField("permission_names", "give at least one permission")
-        held = self.t.get_role(name).permissions
         role = unchanged_ok(
-            lambda: self.t.update_role(name, permissions=[*held, *added], actor=caller.actor),
+            lambda: self.t.change_role_permissions(name, add=added, actor=caller.actor),
             lambda: self.t.get_role(name),
         )
         return pb.AddPermissionsToRoleResponse(permissions=rm.permissions(role.permissions))
@@ -357,6 +356,9 @@ class Permissions:
         held = self.t.get_role(name).permissions
         if removed not in held:
             raise PermissionNotGranted(removed, f"role {name!r}")
-        kept = [p for p in held if p != removed]
-        self.t.update_role(name, permissions=kept, actor=caller.actor)
+        # (removed meanwhile by another call: nothing left to change)
+        unchanged_ok(
+            lambda: self.t.change_role_permissions(name, remove=[removed], actor=caller.actor),
+            lambda: self.t.get_role(name),
+        )
         return empty_pb2.Empty()

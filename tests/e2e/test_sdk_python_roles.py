@@ -24,6 +24,8 @@ from scalekit.v1.roles.roles_pb2 import (
     CreateRole,
     DeleteRoleRequest,
     UpdateDefaultOrganizationRolesRequest,
+    UpdateDefaultRole,
+    UpdateDefaultRolesRequest,
     UpdateRole,
 )
 
@@ -239,6 +241,12 @@ def test_the_default_member_role_is_set_for_the_environment_and_an_organization(
         with pytest.raises(ScalekitNotFoundException) as unknown:
             roles.update_default_roles(default_creator_role="admin", default_member_role="nobody")
         assert unknown.value.error_code == "role_not_found"
+        by_id = UpdateDefaultRolesRequest(default_member=UpdateDefaultRole(id="role_1"))
+        with pytest.raises(ScalekitBadRequestException) as no_name:
+            scalekit_client.core_client.grpc_exec(
+                roles.role_service.UpdateDefaultRoles.with_call, by_id
+            )
+        assert "default_member.name" in no_name.value.message
     finally:
         roles.update_default_roles(default_creator_role="admin", default_member_role="member")
     assert _role(roles.get_role("member")).default_member

@@ -268,10 +268,12 @@ def _given_role(request: pb.UpdateDefaultRolesRequest, which: str) -> str | None
     if request.HasField(f"{which}_role"):
         value: str = getattr(request, f"{which}_role")
         return value
+    if not request.HasField(which):
+        return None
     nested: pb.UpdateDefaultRole = getattr(request, which)
-    if request.HasField(which) and nested.HasField("name"):
-        return nested.name
-    return None
+    if not nested.HasField("name"):
+        raise InvalidField(f"{which}.name", "give the role by name")
+    return nested.name
 
 
 class Permissions:

@@ -87,6 +87,32 @@ class Roles(RoleReassignment):
         return self._update_role(None, name, checked, values.actor(actor), values.reason(reason))
 
     @command
+    def change_role_permissions(
+        self,
+        name: str,
+        *,
+        add: Iterable[str] | None = None,
+        remove: Iterable[str] | None = None,
+        actor: str = "system",
+        reason: str | None = None,
+        on_behalf_of: str | None = None,
+    ) -> dto.Role:
+        """Adds ``add`` to an environment role's own permissions and takes ``remove`` away, in
+        one change of its book (those it has besides stay, whatever changed them since)."""
+        role = role_values.role_name(name)
+        added = role_values.permissions(add, "add")
+        removed = set(role_values.permissions(remove, "remove"))
+
+        def change(book: RoleBook, environment: RoleBook | None, act: Act) -> str:
+            current = book.get(role)
+            kept = [p for p in [*current.permissions, *added] if p not in removed]
+            permissions = role_values.permissions(kept)
+            book.update(current.model_copy(update={"permissions": permissions}), act, environment)
+            return role
+
+        return self._change_role_book(None, change, values.actor(actor), values.reason(reason))
+
+    @command
     def delete_role(
         self,
         name: str,

@@ -169,3 +169,26 @@ def test_a_founder_gets_the_role_admin_was_deleted_for(app: Tenantry) -> None:
     signed = app.sign_up("founder@acme.io", "Acme")
     assert signed.membership.roles == ["owner"]
     assert signed.membership.permissions == ["org:admin"]
+
+
+def test_permissions_are_added_and_removed_in_one_change_keeping_the_others(
+    app: Tenantry,
+) -> None:
+    app.create_role("editor", permissions=["posts:read"])
+    changed = app.change_role_permissions(
+        "editor", add=["posts:write", "posts:read"], remove=["posts:read"], actor="cli:ann"
+    )
+    assert changed.permissions == ["posts:write"]
+    app.update_role("editor", description="Edits")  # a change in between is kept
+    assert app.change_role_permissions("editor", add=["posts:delete"]).permissions == [
+        "posts:delete",
+        "posts:write",
+    ]
+    assert app.get_role("editor").description == "Edits"
+    with records_nothing(app), pytest.raises(NothingChanged):
+        app.change_role_permissions("editor", remove=["posts:publish"])
+    with records_nothing(app), pytest.raises(InvalidField) as bad:
+        app.change_role_permissions("editor", add=["Not Valid"])
+    assert bad.value.field == "add"
+    with records_nothing(app), pytest.raises(RoleNotFound):
+        app.change_role_permissions("ghost", add=["posts:read"])

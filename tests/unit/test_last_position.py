@@ -78,6 +78,7 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
     "create_role": lambda app, org: app.create_role("Bad Name"),
     "update_role": lambda app, org: app.update_role("member", permissions=["nope"]),
     "delete_role": lambda app, org: app.delete_role("member", reassign_to="No!"),
+    "change_role_permissions": lambda app, org: app.change_role_permissions("member", add=["nope"]),
     "set_default_role": lambda app, org: app.set_default_role("", organization_id=org),
     "create_organization_role": lambda app, org: app.create_organization_role(
         org, "billing", extends="No!"

@@ -22,6 +22,7 @@ from tenantry.adapters.grpc.domains import Domains
 from tenantry.adapters.grpc.organization_settings import OrganizationSettings
 from tenantry.adapters.grpc.organizations import Organizations
 from tenantry.adapters.grpc.portal_links import PortalLinks
+from tenantry.adapters.grpc.roles import Roles
 from tenantry.adapters.grpc.service import UNIMPLEMENTED_CODE, Handlers, endpoints
 from tenantry.adapters.grpc.users import Users
 from tenantry.adapters.projections.store import ProjectionStore
@@ -62,6 +63,7 @@ def grpc_services(t: Tenantry, clients: ClientAuth, views: ProjectionStore) -> _
         Users(t, views),
         Domains(t),
         Connections(t),
+        Roles(t),
     ]
     return _Services(endpoints(clients, served))
 

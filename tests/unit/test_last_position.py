@@ -61,6 +61,8 @@ REFUSED_WHILE_CHECKING: dict[str, Command] = {
     "reactivate_member": lambda app, org: app.reactivate_member(org, "ann@x.io", actor=" "),
     "set_membership_status": lambda app, org: app.set_membership_status(org, "ann@x.io", "GONE"),
     "update_member_roles": lambda app, org: app.update_member_roles(org, "ann@x.io", ["No!"]),
+    "assign_member_roles": lambda app, org: app.assign_member_roles(org, "ann@x.io", ["No!"]),
+    "remove_member_role": lambda app, org: app.remove_member_role(org, "ann@x.io", "No!"),
     "update_member_metadata": lambda app, org: app.update_member_metadata(
         org, "ann@x.io", {"x": "too short a key"}
     ),

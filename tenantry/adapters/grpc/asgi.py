@@ -17,6 +17,7 @@ from google.rpc.status_pb2 import Status
 from scalekit.v1.errdetails.errdetails_pb2 import ErrorInfo
 
 from tenantry.adapters.auth.clients import ClientAuth
+from tenantry.adapters.grpc.directories import Directories
 from tenantry.adapters.grpc.organizations import Organizations
 from tenantry.adapters.grpc.service import UNIMPLEMENTED_CODE, Handlers, endpoints
 from tenantry.adapters.projections.store import ProjectionStore
@@ -50,7 +51,7 @@ class _Services(ConnectASGIApplication[Mapping[str, Endpoint[Any, Any]]]):
 
 def grpc_services(t: Tenantry, clients: ClientAuth, views: ProjectionStore) -> _Services:
     """Every gRPC service tenantry serves."""
-    served: list[Handlers] = [Organizations(t, views)]
+    served: list[Handlers] = [Organizations(t, views), Directories(t)]
     return _Services(endpoints(clients, served))
 
 

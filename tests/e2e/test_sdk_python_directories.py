@@ -256,6 +256,9 @@ def test_refusals_name_the_field_and_carry_their_error_code(
         "directory.directory_provider": lambda: dirs.create_directory(
             org_id, CreateDirectory(directory_type=SCIM, directory_provider=PING_IDENTITY)
         ),
+        "directory.directory_provider 99": lambda: dirs.create_directory(  # a newer enum value
+            org_id, CreateDirectory(directory_type=SCIM, directory_provider=99)
+        ),
         "directory.directory_type": lambda: dirs.create_directory(
             org_id, CreateDirectory(directory_type=LDAP, directory_provider=JUMPCLOUD)
         ),
@@ -271,7 +274,8 @@ def test_refusals_name_the_field_and_carry_their_error_code(
             ),
         ),
     }
-    for field, refused_call in refusals.items():
+    for named, refused_call in refusals.items():
+        field = named.split()[0]  # the key: the field, then what tells the cases apart
         with pytest.raises(ScalekitBadRequestException) as invalid:
             refused_call()
         assert invalid.value.grpc_status == grpc.StatusCode.INVALID_ARGUMENT, field

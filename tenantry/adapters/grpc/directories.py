@@ -117,8 +117,8 @@ class Directories:
     def update(
         self, request: pb.UpdateDirectoryRequest, caller: Caller
     ) -> pb.UpdateDirectoryResponse:
-        """Changes the name (an empty one: unchanged) and the provider (unspecified: unchanged;
-        a given name cannot be cleared here, the REST API can). Enabling, a status, attribute
+        """Changes the name (an empty or blank one: unchanged; a name cannot be cleared here, the
+        REST API can) and the provider (unspecified: unchanged). Enabling, a status, attribute
         mappings and tracked groups are not changes this call makes in tenantry: refused."""
         org_id = caller.organization(request.organization_id)
         given = request.directory
@@ -134,7 +134,7 @@ class Directories:
         provider = None
         if given.directory_provider != pb.DIRECTORY_PROVIDER_UNSPECIFIED:
             provider = messages.provider(given.directory_provider, "directory.directory_provider")
-        changes: dict[str, Any] = {"name": given.name} if given.name else {}
+        changes: dict[str, Any] = {"name": given.name} if given.name.strip() else {}
         try:
             updated = self.t.update_directory(
                 org_id, request.id, provider=provider, **changes, actor=caller.actor

@@ -8,7 +8,7 @@ The hosted API names more providers and kinds of directory than tenantry has: te
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from scalekit.v1.directories import directories_pb2 as pb
@@ -33,9 +33,18 @@ SCIM_TYPES: Final = frozenset({pb.DIRECTORY_TYPE_UNSPECIFIED, pb.SCIM})
 """tenantry's directories are SCIM directories: no LDAP, no polling."""
 
 
+def _name(enum: Any, value: int) -> str:
+    """The name of an enum's ``value``, or the number of one this SDK's descriptor lacks (a
+    proto3 enum is open: a newer client may send it)."""
+    try:
+        return str(enum.Name(value))
+    except ValueError:
+        return str(value)
+
+
 def provider(value: int, field: str) -> str:
     """tenantry's provider label for the hosted ``DirectoryProvider`` ``value``."""
-    name = pb.DirectoryProvider.Name(value)
+    name = _name(pb.DirectoryProvider, value)
     if name not in PROVIDERS_IN:
         known = ", ".join(PROVIDERS_IN)
         raise InvalidField(field, f"{name} is not a provider tenantry has; one of {known}")
@@ -45,7 +54,7 @@ def provider(value: int, field: str) -> str:
 def scim_type(value: int, field: str) -> None:
     """Refuses a ``DirectoryType`` other than SCIM (or unspecified)."""
     if value not in SCIM_TYPES:
-        name = pb.DirectoryType.Name(value)
+        name = _name(pb.DirectoryType, value)
         raise InvalidField(field, f"tenantry's directories are SCIM directories, not {name}")
 
 

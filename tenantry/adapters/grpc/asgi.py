@@ -18,6 +18,7 @@ from scalekit.v1.errdetails.errdetails_pb2 import ErrorInfo
 
 from tenantry.adapters.auth.clients import ClientAuth
 from tenantry.adapters.grpc.connections import Connections
+from tenantry.adapters.grpc.directories import Directories
 from tenantry.adapters.grpc.domains import Domains
 from tenantry.adapters.grpc.organization_settings import OrganizationSettings
 from tenantry.adapters.grpc.organizations import Organizations
@@ -64,6 +65,7 @@ def grpc_services(t: Tenantry, clients: ClientAuth, views: ProjectionStore) -> _
         Domains(t),
         Connections(t),
         Roles(t),
+        Directories(t),
     ]
     return _Services(endpoints(clients, served))
 

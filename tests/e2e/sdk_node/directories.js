@@ -1,0 +1,51 @@
+// The official Node SDK (@scalekit-sdk/node) against `tenantry serve --http2` over h2c: an
+// organization's directories, its primary one, and the users its SCIM client provisioned, page by
+// page; then a filter tenantry cannot honour. The organization and directory come from the
+// environment (ORGANIZATION_ID, DIRECTORY_ID). Prints one JSON document of what it saw;
+// tests/e2e/test_sdk_node_directories.py checks it.
+const { ScalekitClient } = require('@scalekit-sdk/node');
+
+const scalekit = new ScalekitClient(
+  process.env.SCALEKIT_ENVIRONMENT_URL,
+  process.env.SCALEKIT_CLIENT_ID,
+  process.env.SCALEKIT_CLIENT_SECRET,
+);
+const organizationId = process.env.ORGANIZATION_ID;
+const directoryId = process.env.DIRECTORY_ID;
+
+async function main() {
+  const seen = {};
+  const listed = await scalekit.directory.listDirectories(organizationId);
+  seen.directories = listed.directories.map((d) => ({
+    id: d.id,
+    enabled: d.enabled,
+    endpoint: d.directoryEndpoint,
+  }));
+  seen.primary = (await scalekit.directory.getPrimaryDirectoryByOrganizationId(organizationId)).id;
+
+  seen.pages = [];
+  let pageToken;
+  do {
+    const page = await scalekit.directory.listDirectoryUsers(organizationId, directoryId, {
+      pageSize: 1,
+      pageToken,
+    });
+    seen.pages.push({ total: page.totalSize, emails: page.users.map((u) => u.email) });
+    pageToken = page.nextPageToken;
+  } while (pageToken);
+
+  try {
+    await scalekit.directory.listDirectoryUsers(organizationId, directoryId, {
+      updatedAfter: '2026-01-01T00:00:00Z',
+    });
+    seen.refused = null;
+  } catch (e) {
+    seen.refused = { name: e.constructor.name, errorCode: e.errorCode, message: e.message };
+  }
+  console.log(JSON.stringify(seen));
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

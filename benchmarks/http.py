@@ -31,7 +31,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -211,8 +211,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def served(url: str, workers: int = 1) -> Iterator[tuple[str, str]]:
-    """``tenantry serve`` on ``url``; yields (base URL, bearer token)."""
+def served(url: str, workers: int = 1, args: Sequence[str] = ()) -> Iterator[tuple[str, str]]:
+    """``tenantry serve`` on ``url`` (``args``: more options); yields (base URL, bearer token)."""
     exe = str(Path(sys.executable).with_name("tenantry"))
     made = subprocess.run(
         [exe, "clients", "create", "bench", "--database-url", url],
@@ -226,6 +226,7 @@ def served(url: str, workers: int = 1) -> Iterator[tuple[str, str]]:
         [
             *(exe, "serve", "--database-url", url, "--port", str(port)),
             *("--workers", str(workers), "--log-level", "warning"),
+            *args,
         ],
     )
     base = f"http://127.0.0.1:{port}"
@@ -244,6 +245,21 @@ def served(url: str, workers: int = 1) -> Iterator[tuple[str, str]]:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(60)
+
+
+def created_ids(base: str, token: str) -> list[str]:
+    """The ids of up to ``GET_IDS`` organizations served at ``base``, for the get phases."""
+    ids: list[str] = []
+    with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60) as c:
+        page_token = None
+        while len(ids) < GET_IDS:
+            params = {"page_size": 100, **({"page_token": page_token} if page_token else {})}
+            page = c.get(ORGS, params=params).raise_for_status().json()
+            ids += [o["id"] for o in page["organizations"]]
+            page_token = page.get("next_page_token")
+            if not page_token:
+                break
+    return ids[:GET_IDS]
 
 
 class Http:
@@ -267,19 +283,7 @@ class Http:
     def create(self, seconds: float) -> tuple[int, float, float, float]:
         self.round += 1
         result = self.wrk(self.create_lua, seconds, f"r{self.round}")
-        ids: list[str] = []
-        with httpx.Client(
-            base_url=self.base, headers={"Authorization": f"Bearer {self.token}"}, timeout=60
-        ) as c:
-            token = None
-            while len(ids) < GET_IDS:
-                params = {"page_size": 100, **({"page_token": token} if token else {})}
-                page = c.get(ORGS, params=params).raise_for_status().json()
-                ids += [o["id"] for o in page["organizations"]]
-                token = page.get("next_page_token")
-                if not token:
-                    break
-        self.ids.write_text("\n".join(ids[:GET_IDS]) + "\n")
+        self.ids.write_text("\n".join(created_ids(self.base, self.token)) + "\n")
         return result
 
     def get(self, seconds: float) -> tuple[int, float, float, float]:

@@ -56,8 +56,6 @@ def run(
         raise InvalidField(
             "workers", "memory:// cannot be shared by several workers; use --workers 1"
         )
-    if http2 and workers > 1:
-        raise InvalidField("workers", "--http2 serves with one worker process for now")
     os.environ[DATABASE_URL_ENV] = db.url
     os.environ[TOKEN_TTL_ENV] = str(token_ttl)
     os.environ[INTERVAL_ENV] = str(expiry_interval)
@@ -98,6 +96,15 @@ def run(
         t.close()
         engine.dispose()
     with _projections_beside(db.url):
+        if http2:
+            from tenantry.adapters import http2_server
+
+            code = http2_server.run_workers(
+                workers, host=host, port=port, tls=tls, log_level=log_level
+            )
+            if code:
+                raise SystemExit(code)
+            return
         uvicorn.run(
             "tenantry.adapters.http.app:app_from_env",
             factory=True,

@@ -276,6 +276,9 @@ def test_every_command_takes_d_and_prints_one_json_document(tmp_path: Path) -> N
     retired = run("keys", "retire", signing["kid"], "--force")
     assert retired["retired_at"] is not None
 
+    certs = run("dev-cert", "--out", str(tmp_path / "certs"))
+    assert Path(certs["key"]).stat().st_mode & 0o777 == 0o600
+
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     served = run.until_stopped("serve", "--port", str(port), ready=lambda _: _healthy(base_url))

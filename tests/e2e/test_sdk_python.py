@@ -34,7 +34,7 @@ from scalekit.v1.organizations.organizations_pb2 import (
 )
 from scalekit.v1.organizations.organizations_pb2_grpc import OrganizationServiceStub
 
-from tests.e2e.http_support import Server, cli, serve
+from tests.e2e.http_support import Server, serve
 from tests.e2e.sdk_support import answer, made_client
 
 # The guide's Python samples (seed-organizations-guide.md, "Create an organization" and "Update
@@ -321,20 +321,6 @@ def test_the_sdk_gets_a_new_token_when_its_token_expired(
         )
         assert _org(client.organization.get_organization(made.id)).display_name == "Late"
         assert client.core_client.access_token != first  # refreshed after UNAUTHENTICATED
-
-
-def test_http2_serves_with_one_worker_for_now(tmp_path: Path) -> None:
-    out = cli(
-        "serve",
-        "--database-url",
-        f"sqlite:///{tmp_path / 'w.db'}",
-        "--http2",
-        "--workers",
-        "2",
-    )
-    assert out.returncode != 0
-    assert "workers" in out.stderr
-    assert "--http2" in out.stderr
 
 
 def test_a_client_restricted_to_organizations_sees_only_them(

@@ -8,6 +8,7 @@ import typer
 from tenantry.adapters.cli import (
     clients,
     demo,
+    dev_cert,
     history,
     keys,
     members,
@@ -38,6 +39,7 @@ app.add_typer(members.commands)
 app.add_typer(history.commands)
 app.add_typer(transfer.commands)
 app.add_typer(demo.commands)
+app.add_typer(dev_cert.commands)
 app.add_typer(orgs.orgs_app, name="orgs")
 app.add_typer(orgs.settings_app, name="settings")
 app.add_typer(orgs.seats_app, name="seats")

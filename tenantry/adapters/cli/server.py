@@ -117,8 +117,8 @@ def serve(
         typer.Option(
             "--http2",
             help="Serve with Hypercorn: HTTP/1.1 and HTTP/2 on one port (ALPN over TLS, h2c "
-            "in plain text), and the hosted SDKs' gRPC calls beside the REST API (preview; "
-            "one worker). Needs the grpc extra.",
+            "in plain text), and the hosted SDKs' gRPC calls beside the REST API (preview). "
+            "Needs the grpc extra.",
         ),
     ] = False,
     json_output: JsonOpt = False,

@@ -128,3 +128,11 @@ def test_required_scopes_are_checked_against_the_scopes_the_client_holds(
     assert sdk.validate_access_token(token, options=admin) is False
     with pytest.raises(ScalekitValidateTokenFailureException, match="organizations:admin"):
         sdk.validate_access_token_and_get_claims(token, options=admin)
+
+
+def test_a_client_without_a_scope_list_holds_every_scope(sdk: ScalekitClient) -> None:
+    token = sdk.get_client_access_token()  # the server's first client: no scope list
+    every = TokenValidationOptions(required_scopes=["organizations:admin", "roles:write"])
+    assert sdk.validate_access_token(token, options=every) is True
+    unknown = TokenValidationOptions(required_scopes=["no-such:scope"])
+    assert sdk.validate_access_token(token, options=unknown) is False

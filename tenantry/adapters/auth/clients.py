@@ -31,7 +31,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from tenantry.adapters.auth.keys import ALGORITHM, SigningKeys
-from tenantry.adapters.auth.scopes import Grant, implied, parse_organizations, parse_scopes
+from tenantry.adapters.auth.scopes import (
+    SCOPES,
+    Grant,
+    implied,
+    parse_organizations,
+    parse_scopes,
+)
 from tenantry.adapters.auth.tables import clients, create_tables
 from tenantry.application.api_clients import ApiClientAudit
 from tenantry.application.signing_keys import SigningKeyAudit
@@ -326,11 +332,12 @@ class ClientAuth:
             "exp": int((now + self.token_ttl).timestamp()),
             "jti": secrets.token_hex(8),
         }
+        # The hosted SDKs' required_scopes check reads a list: the held scopes with the ones they
+        # imply (every scope for a client without a scope list), as this server's own check.
+        held = SCOPES if row.scopes is None else row.scopes.split()
+        claims["scopes"] = sorted(set().union(*(implied(s) for s in held)))
         if row.scopes is not None:
             claims["scope"] = row.scopes  # RFC 9068: space-separated
-            # The hosted SDKs' required_scopes check reads a list: the held scopes, with the
-            # ones they imply, so it agrees with this server's own check.
-            claims["scopes"] = sorted(set().union(*(implied(s) for s in row.scopes.split())))
         if row.organizations is not None:
             claims["organizations"] = sorted(row.organizations.split())
         headers = {"kid": kid, "typ": TOKEN_TYPE}

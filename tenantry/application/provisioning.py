@@ -206,7 +206,7 @@ class DirectoryProvisioning(ScimGroups, DirectoryListings):
                 return record_of(du)
             was_active, old_person = du.active, du.state.user_id
             du.replace(doc, email, act)
-            roster.reindex_user(du.id, _entry(du), act)
+            roster.update_user(du.id, _entry(du), act)
             changed: list[Aggregate | None] = []
             if du.state.user_id != old_person:
                 old = self._get(ids.membership_uuid(org.id, old_person), Membership)

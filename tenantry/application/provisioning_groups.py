@@ -103,7 +103,7 @@ class ScimGroups(ProvisioningKernel):
             joined, left = group.replace(doc, members, act)
             if not group.pending_events:
                 return record_of(group)
-            roster.reindex_group(group.id, _entry(group), act)
+            roster.update_group(group.id, _entry(group), act)
             roster.change_group_members(group.id, joined, left, act)
             mapped = self._is_mapped(directory, group.display_name)
             if renamed and (mapped or was_mapped):

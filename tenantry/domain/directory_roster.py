@@ -12,11 +12,20 @@ Events replace the containers they change (never change them in place), as every
 the containers are :class:`~tenantry.domain.persistent.PersistentMap`, so that replacing one
 costs about the square root of its size instead of a copy of it: an event's cost stays nearly
 flat as the directory grows. They are stored as JSON objects, as the dicts they replaced were.
+
+It also keeps when each user and group last changed (their ``update_time``), so a listing of
+what changed after a time reads the roster, not every resource: the application records every
+change of a resource on the roster (:meth:`DirectoryRoster.update_user`,
+:meth:`~DirectoryRoster.update_group`) in the command that changes it, at the command's time.
+A roster stored before it kept these times starts keeping them with the first event it records
+now (:class:`DirectoryRoster.ChangeTimesKept`); the entries it knew before have no time until
+they change (:meth:`~DirectoryRoster.user_changed_at` answers ``None``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 from uuid import UUID, uuid5
 
@@ -24,7 +33,7 @@ from eventsourcing.domain import CanInitAggregate
 from pydantic import BaseModel, ConfigDict
 
 from tenantry.domain import ids
-from tenantry.domain.base import Act, Aggregate, AggregateState
+from tenantry.domain.base import Act, Aggregate, AggregateState, Timestamp
 from tenantry.domain.persistent import PersistentMap
 from tenantry.domain.provisioning_errors import ScimUniquenessConflict
 
@@ -68,6 +77,13 @@ class DirectoryRosterState(AggregateState):
     group_external_ids: PersistentMap[str, list[UUID]] = PersistentMap()
     user_groups: PersistentMap[UUID, list[UUID]] = PersistentMap()
     """A directory user -> the groups it is in (in the order it joined them)."""
+    change_times_kept: bool = False
+    """Whether the roster records every change of its entries (not before the first event it
+    recorded with this field; a snapshot from before has none)."""
+    user_changes: PersistentMap[UUID, Timestamp] = PersistentMap()
+    """A directory user -> when it last changed (only changes while ``change_times_kept``)."""
+    group_changes: PersistentMap[UUID, Timestamp] = PersistentMap()
+    """A directory group -> when it last changed (its document or its members)."""
 
 
 def _key(name: str) -> str:
@@ -75,6 +91,10 @@ def _key(name: str) -> str:
 
 
 Index = PersistentMap[K, list[UUID]]
+Times = PersistentMap[UUID, datetime]
+LastChange = Callable[[UUID], datetime]
+"""When a resource last changed, read from the resource (for a roster stored before it kept
+change times)."""
 
 
 def _without(index: Index[K], key: K | None, item: UUID) -> Index[K]:
@@ -131,6 +151,7 @@ class DirectoryRoster(Aggregate):
 
         def apply_to(self, s: DirectoryRosterState) -> None:
             _put_user(s, self.directory_user_id, RosterUser.of(self))
+            s.user_changes = _stamped(s, s.user_changes, self.directory_user_id, self.timestamp)
 
     class UserListed(UserEntryEvent):
         pass
@@ -138,13 +159,27 @@ class DirectoryRoster(Aggregate):
     class UserReindexed(UserEntryEvent):
         """A user's ``userName``, ``externalId`` or person changed."""
 
-    class UserUnlisted(Event):
+    class UserChanged(Event):
+        """A user's document changed, its entry did not."""
+
         directory_user_id: UUID
 
         def apply_to(self, s: DirectoryRosterState) -> None:
-            _unindex_user(s, self.directory_user_id)
-            s.users = s.users.delete(self.directory_user_id)
-            s.user_groups = s.user_groups.delete(self.directory_user_id)
+            s.user_changes = _stamped(s, s.user_changes, self.directory_user_id, self.timestamp)
+
+    class UserUnlisted(Event):
+        """A deleted user; its groups lose it (which changes them)."""
+
+        directory_user_id: UUID
+
+        def apply_to(self, s: DirectoryRosterState) -> None:
+            uid = self.directory_user_id
+            for g in s.user_groups.get(uid, []):
+                s.group_changes = _stamped(s, s.group_changes, g, self.timestamp)
+            _unindex_user(s, uid)
+            s.users = s.users.delete(uid)
+            s.user_groups = s.user_groups.delete(uid)
+            s.user_changes = s.user_changes.delete(uid)
 
     class GroupEntryEvent(Event):
         """An event that records a group's entry (base of the two below)."""
@@ -155,12 +190,21 @@ class DirectoryRoster(Aggregate):
 
         def apply_to(self, s: DirectoryRosterState) -> None:
             _put_group(s, self.directory_group_id, RosterGroup.of(self))
+            s.group_changes = _stamped(s, s.group_changes, self.directory_group_id, self.timestamp)
 
     class GroupListed(GroupEntryEvent):
         pass
 
     class GroupReindexed(GroupEntryEvent):
         """A group's ``displayName`` or ``externalId`` changed."""
+
+    class GroupChanged(Event):
+        """A group's document changed, its entry did not."""
+
+        directory_group_id: UUID
+
+        def apply_to(self, s: DirectoryRosterState) -> None:
+            s.group_changes = _stamped(s, s.group_changes, self.directory_group_id, self.timestamp)
 
     class GroupUnlisted(Event):
         """A deleted group; its members leave it."""
@@ -171,6 +215,7 @@ class DirectoryRoster(Aggregate):
             gid = self.directory_group_id
             _unindex_group(s, gid)
             s.groups = s.groups.delete(gid)
+            s.group_changes = s.group_changes.delete(gid)
             for u in [u for u, gs in s.user_groups.items() if gid in gs]:
                 s.user_groups = _without(s.user_groups, u, gid)
 
@@ -187,6 +232,13 @@ class DirectoryRoster(Aggregate):
             for u in self.joined:
                 user_groups = _with(user_groups, u, gid)
             s.user_groups = user_groups
+            s.group_changes = _stamped(s, s.group_changes, gid, self.timestamp)
+
+    class ChangeTimesKept(Event):
+        """From here on the roster records every change of its users and groups."""
+
+        def apply_to(self, s: DirectoryRosterState) -> None:
+            s.change_times_kept = True
 
     def snapshot_due(self, version: int, interval: int) -> bool:
         """Every ``interval`` events while the roster is small; once a quarter of its entries
@@ -243,6 +295,25 @@ class DirectoryRoster(Aggregate):
     def groups_of(self, directory_user_id: UUID) -> list[UUID]:
         return list(self.state.user_groups.get(directory_user_id, []))
 
+    def user_changed_at(self, directory_user_id: UUID) -> datetime | None:
+        """When the user last changed; ``None`` if it has not changed since the roster began
+        keeping change times (a roster stored before them; see the module's docstring)."""
+        return self.state.user_changes.get(directory_user_id)
+
+    def group_changed_at(self, directory_group_id: UUID) -> datetime | None:
+        """When the group last changed (``None`` as in :meth:`user_changed_at`)."""
+        return self.state.group_changes.get(directory_group_id)
+
+    def users_changed_after(self, since: datetime, unknown: LastChange) -> list[UUID]:
+        """The users whose last change is strictly after ``since``, in the order they were
+        created; ``unknown`` tells when a user the roster has no time for last changed."""
+        return _after(self.state.users, self.state.user_changes, since, unknown)
+
+    def groups_changed_after(self, since: datetime, unknown: LastChange) -> list[UUID]:
+        """The groups whose last change is strictly after ``since`` (as
+        :meth:`users_changed_after`)."""
+        return _after(self.state.groups, self.state.group_changes, since, unknown)
+
     # --- commands ------------------------------------------------------------------------------
 
     def list_user(self, directory_user_id: UUID, entry: RosterUser, act: Act) -> None:
@@ -250,9 +321,11 @@ class DirectoryRoster(Aggregate):
         self._check_unique(directory_user_id, entry)
         self._record(self.UserListed, act, directory_user_id=directory_user_id, **entry.__dict__)
 
-    def reindex_user(self, directory_user_id: UUID, entry: RosterUser, act: Act) -> None:
-        """Records a user's new identifiers, if they changed (refused like :meth:`list_user`)."""
+    def update_user(self, directory_user_id: UUID, entry: RosterUser, act: Act) -> None:
+        """Records a change of a user: its new identifiers if they changed (refused like
+        :meth:`list_user`), else only that it changed."""
         if self.state.users.get(directory_user_id) == entry:
+            self._record(self.UserChanged, act, directory_user_id=directory_user_id)
             return
         self._check_unique(directory_user_id, entry)
         self._record(self.UserReindexed, act, directory_user_id=directory_user_id, **entry.__dict__)
@@ -264,11 +337,15 @@ class DirectoryRoster(Aggregate):
     def list_group(self, directory_group_id: UUID, entry: RosterGroup, act: Act) -> None:
         self._record(self.GroupListed, act, directory_group_id=directory_group_id, **entry.__dict__)
 
-    def reindex_group(self, directory_group_id: UUID, entry: RosterGroup, act: Act) -> None:
+    def update_group(self, directory_group_id: UUID, entry: RosterGroup, act: Act) -> None:
+        """Records a change of a group: its new identifiers if they changed, else only that it
+        changed (a change of its members alone is :meth:`change_group_members`)."""
         if self.state.groups.get(directory_group_id) != entry:
             self._record(
                 self.GroupReindexed, act, directory_group_id=directory_group_id, **entry.__dict__
             )
+        else:
+            self._record(self.GroupChanged, act, directory_group_id=directory_group_id)
 
     def unlist_group(self, directory_group_id: UUID, act: Act) -> None:
         if directory_group_id in self.state.groups:
@@ -287,6 +364,11 @@ class DirectoryRoster(Aggregate):
                 left=left,
             )
 
+    def _record(self, event_class: type[Any], act: Act, **kwargs: Any) -> None:
+        if not self.state.change_times_kept:
+            super()._record(self.ChangeTimesKept, act)
+        super()._record(event_class, act, **kwargs)
+
     def _check_unique(self, directory_user_id: UUID, entry: RosterUser) -> None:
         holder = self.state.user_names.get(_key(entry.user_name))
         if holder is not None and holder != directory_user_id:
@@ -294,6 +376,22 @@ class DirectoryRoster(Aggregate):
         holder = self.state.people.get(entry.user_id)
         if holder is not None and holder != directory_user_id:
             raise ScimUniquenessConflict("email", entry.email)
+
+
+def _after(
+    entries: PersistentMap[UUID, Any], times: Times, since: datetime, unknown: LastChange
+) -> list[UUID]:
+    out = []
+    for item in entries:
+        at = times.get(item)
+        if (unknown(item) if at is None else at) > since:
+            out.append(item)
+    return out
+
+
+def _stamped(s: DirectoryRosterState, times: Times, item: UUID, at: datetime) -> Times:
+    """``times`` with ``item`` changed ``at``, once the roster keeps change times."""
+    return times.set(item, at) if s.change_times_kept else times
 
 
 def _put_user(s: DirectoryRosterState, uid: UUID, entry: RosterUser) -> None:

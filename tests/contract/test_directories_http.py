@@ -118,6 +118,14 @@ def _org(api: Api, dir_sync: bool = True) -> str:
     return org_id
 
 
+def _enabled_directory(api: Api) -> tuple[str, str]:
+    """A new organization's enabled directory: its organization's directories path, its id."""
+    path = f"{ORGS}/{_org(api)}/directories"
+    dir_id = api.call("POST", path, json={"directory_provider": "OKTA"}).json()["directory"]["id"]
+    api.call("PATCH", f"{path}/{dir_id}:enable")
+    return path, dir_id
+
+
 def _ok(r: Any, schema: dict[str, Any], status: int = 200) -> dict[str, Any]:
     assert r.status_code == status, r.text
     check(schema, r.json())
@@ -276,10 +284,7 @@ def test_a_directorys_users_and_groups_are_listed_a_page_at_a_time(
     served: tuple[Api, Tenantry],
 ) -> None:
     api, t = served
-    org_id = _org(api)
-    path = f"{ORGS}/{org_id}/directories"
-    dir_id = api.call("POST", path, json={"directory_provider": "OKTA"}).json()["directory"]["id"]
-    api.call("PATCH", f"{path}/{dir_id}:enable")
+    path, dir_id = _enabled_directory(api)
     made = [
         t.scim_create(dir_id, ScimKind.USER, scim_user(f"u{i}@list.example")).id for i in range(3)
     ]
@@ -304,3 +309,30 @@ def test_a_directorys_users_and_groups_are_listed_a_page_at_a_time(
     members_only = _scoped(api, "members-reader", ["members:read"])
     refused = api.client.get(f"{path}/{dir_id}/users", headers=members_only)
     assert refused.json()["details"] == {"scope": "directories:read"}
+
+
+def test_updated_after_lists_only_what_changed_since_and_a_bad_time_is_refused(
+    served: tuple[Api, Tenantry],
+) -> None:
+    api, t = served
+    path, dir_id = _enabled_directory(api)
+    ada, bob = (t.scim_create(dir_id, ScimKind.USER, scim_user(f"{n}@a.example")).id for n in "ab")
+    t.scim_create(dir_id, ScimKind.GROUP, scim_group("Eng", []))
+    since = api.call("GET", f"{path}/{dir_id}/groups").json()["groups"][0]["update_time"]
+    t.scim_replace(dir_id, ScimKind.USER, bob, scim_user("b@a.example", active=False))
+    for kind, expected in (("users", [bob]), ("groups", [])):
+        r = api.call("GET", f"{path}/{dir_id}/{kind}", params={"updated_after": since})
+        page = r.json()
+        assert ([x["id"] for x in page[kind]], page["total_size"]) == (expected, len(expected))
+    everyone = api.call("GET", f"{path}/{dir_id}/users").json()["users"]
+    assert [u["id"] for u in everyone] == [ada, bob]
+    for bad in ("5432", "2026-11-01T12:00:00", "yesterday"):
+        for kind in ("users", "groups"):
+            r = api.call("GET", f"{path}/{dir_id}/{kind}", params={"updated_after": bad})
+            assert assert_error(r, 400, "invalid_field")["details"]["field"].endswith(
+                "updated_after"
+            ), bad
+    paths = api.client.get("/openapi.json").json()["paths"]
+    for kind in ("users", "groups"):
+        listing = paths[f"{ORGS}/{{organization_id}}/directories/{{directory_id}}/{kind}"]["get"]
+        assert "updated_after" in [p["name"] for p in listing["parameters"]]

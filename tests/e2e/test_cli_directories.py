@@ -134,3 +134,28 @@ def test_the_users_and_groups_a_directory_synced_are_listed(tmp_path: Path) -> N
     table = _run(url, "directories", "users", org, directory, as_json=False).stdout
     assert rest["users"][0]["id"] in table  # the id column never wraps
     assert "3 of 3" in table
+
+
+def test_the_listings_take_updated_after_and_refuse_a_bad_time(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'changed.db'}"
+    app = tenantry.connect(url)
+    try:
+        org, directory = active_directory(app)
+        ada, bob = (
+            app.scim_create(directory, "User", scim_user(f"{n}@changed.example")).id
+            for n in ("ada", "bob")
+        )
+        app.scim_create(directory, "Group", scim_group("Eng", [ada]))
+        since = app.list_directory_groups(org, directory).groups[0].update_time.isoformat()
+        app.scim_replace(directory, "User", bob, scim_user("bob@changed.example", active=False))
+    finally:
+        app.close()
+    users = _json(url, "directories", "users", org, directory, "--updated-after", since)
+    assert ([u["id"] for u in users["users"]], users["total_size"]) == ([bob], 1)
+    groups = _json(url, "directories", "groups", org, directory, "--updated-after", since)
+    assert groups["groups"] == []
+    for bad in ("1764720000", "2026-11-01T12:00:00", "soon"):
+        refused = _run(
+            url, "directories", "users", org, directory, "--updated-after", bad, expect=3
+        )
+        assert json.loads(refused.stderr)["error"]["details"]["field"] == "updated_after", bad

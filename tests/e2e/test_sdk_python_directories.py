@@ -1,7 +1,8 @@
 """The official Python SDK's directory calls against a real ``tenantry serve --http2`` over TLS:
 a SCIM directory's life cycle (create, get, list, the primary directory, enable, disable,
 delete), its bearer token (made over gRPC, then used by a real SCIM client, regenerated — the old
-one refused), the users and groups it provisioned, listed page by page; and the refusals.
+one refused), the users and groups it provisioned, listed page by page and by what changed after
+a time (``updated_after``); and the refusals.
 
 Calls the SDK does not wrap (UpdateDirectory, CreateDirectorySecret, RegenerateDirectorySecret)
 go through its own stub and ``grpc_exec``, as its wrapped calls do. So do lists of a directory
@@ -224,6 +225,55 @@ def test_a_directory_lives_its_life_and_its_token_provisions_over_scim(
     assert dirs.get_primary_directory_by_organization_id(org_id).id == second.id
 
 
+def test_updated_after_lists_only_what_changed_since(
+    server: Server, scalekit_client: ScalekitClient
+) -> None:
+    dirs = scalekit_client.directory
+    org_id = new_org(scalekit_client, "Directory changes", dir_sync=True, server=server)
+    made = new_directory(scalekit_client, org_id)
+    answer(dirs.enable_directory(org_id, made.id))
+    token = call(
+        scalekit_client,
+        "CreateDirectorySecret",
+        CreateDirectorySecretRequest(organization_id=org_id, directory_id=made.id),
+    ).plain_secret
+    emails = ["ada@changes.example", "bob@changes.example"]
+    with scim(server, made.id, token) as idp:
+        ids = [idp.post("/Users", json=user_body(e)).json()["id"] for e in emails]
+        r = idp.post("/Groups", json={"schemas": [GROUP], "displayName": "Eng", "members": []})
+        assert r.status_code == 201, r.text
+
+        def since_the_group() -> Any:
+            groups = call(
+                scalekit_client,
+                "ListDirectoryGroups",
+                ListDirectoryGroupsRequest(organization_id=org_id, directory_id=made.id),
+            )
+            return groups.groups[0].updated_at
+
+        since = since_the_group()
+        off = idp.put(f"/Users/{ids[1]}", json=user_body(emails[1], active=False))
+        assert off.status_code == 200, off.text
+
+    def listed(method: str, request: Any) -> tuple[list[str], int]:
+        page = call(scalekit_client, method, request)
+        items = page.users if method == "ListDirectoryUsers" else page.groups
+        return [x.id for x in items], page.total_size
+
+    users = ListDirectoryUsersRequest(
+        organization_id=org_id, directory_id=made.id, updated_after=since
+    )
+    assert listed("ListDirectoryUsers", users) == ([ids[1]], 1)
+    groups = ListDirectoryGroupsRequest(
+        organization_id=org_id, directory_id=made.id, updated_after=since
+    )
+    assert listed("ListDirectoryGroups", groups) == ([], 0)
+    everyone = ListDirectoryUsersRequest(organization_id=org_id, directory_id=made.id)
+    assert listed("ListDirectoryUsers", everyone) == (ids, 2)
+    later, _ = dirs.list_directory_users(org_id, made.id, updated_after=now())  # the SDK's call
+    assert (later.total_size, later.next_page_token) == (0, "")
+
+
 def test_refusals_name_the_field_and_carry_their_error_code(
     server: Server, scalekit_client: ScalekitClient
 ) -> None:
@@ -262,7 +312,9 @@ def test_refusals_name_the_field_and_carry_their_error_code(
         "directory.directory_type": lambda: dirs.create_directory(
             org_id, CreateDirectory(directory_type=LDAP, directory_provider=JUMPCLOUD)
         ),
-        "updated_after": lambda: dirs.list_directory_users(org_id, made.id, updated_after=now()),
+        "updated_after": lambda: dirs.list_directory_users(
+            org_id, made.id, updated_after=Timestamp(seconds=0, nanos=-1)
+        ),
         "include_detail": lambda: dirs.list_directory_groups(org_id, made.id, include_detail=True),
         "page_size": lambda: dirs.list_directory_users(org_id, made.id, page_size=500),
         "directory_id": lambda: dirs.list_directory_groups(org_id, "not-a-directory"),

@@ -4,7 +4,7 @@ Their topics are a golden list: stored histories depend on them."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -24,7 +24,7 @@ from tenantry.domain.scim_documents import (
     ScimKind,
     document,
 )
-from tests.unit.helpers import aggregate_topics, assert_replays_to
+from tests.unit.helpers import aggregate_topics, assert_replays_to, replay
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 ACT = Act(T0, "directory:dir_0000000000000000000000000a")
@@ -37,11 +37,14 @@ GOLDEN_TOPICS = sorted(
         "tenantry.domain.directory_group:DirectoryGroup.DocumentReplaced",
         "tenantry.domain.directory_group:DirectoryGroup.MembersAdded",
         "tenantry.domain.directory_group:DirectoryGroup.MembersRemoved",
+        "tenantry.domain.directory_roster:DirectoryRoster.ChangeTimesKept",
+        "tenantry.domain.directory_roster:DirectoryRoster.GroupChanged",
         "tenantry.domain.directory_roster:DirectoryRoster.GroupListed",
         "tenantry.domain.directory_roster:DirectoryRoster.GroupMembersChanged",
         "tenantry.domain.directory_roster:DirectoryRoster.GroupReindexed",
         "tenantry.domain.directory_roster:DirectoryRoster.GroupUnlisted",
         "tenantry.domain.directory_roster:DirectoryRoster.Opened",
+        "tenantry.domain.directory_roster:DirectoryRoster.UserChanged",
         "tenantry.domain.directory_roster:DirectoryRoster.UserListed",
         "tenantry.domain.directory_roster:DirectoryRoster.UserReindexed",
         "tenantry.domain.directory_roster:DirectoryRoster.UserUnlisted",
@@ -237,19 +240,20 @@ def test_the_roster_lists_in_creation_order_and_indexes_users_and_groups() -> No
     assert roster.groups_by_name("ADMINS") == [g1, g2]
     assert roster.user_of_person(ids.user_uuid("bob@acme.test")) == u2
     assert roster.groups_of(u1) == [g1, g2]
-    roster.reindex_user(u1, _entry("ada.l", "ada@x.test", "e2"), ACT)
-    roster.reindex_user(u1, _entry("ada.l", "ada@x.test", "e2"), ACT)  # the same: nothing
+    roster.update_user(u1, _entry("ada.l", "ada@x.test", "e2"), ACT)
+    roster.update_user(u1, _entry("ada.l", "ada@x.test", "e2"), ACT)  # the same: only when
     assert roster.user_by_name("ada") is None
     assert roster.user_by_name("Ada.L") == u1
     assert roster.users_by_external_id("e1") == [u2]
     assert roster.user_of_person(ids.user_uuid("ada@acme.test")) is None
-    roster.reindex_group(g2, RosterGroup(display_name="Ops", external_id="x"), ACT)
+    roster.update_group(g2, RosterGroup(display_name="Ops", external_id="x"), ACT)
     roster.unlist_group(g1, ACT)
     roster.unlist_user(u2, ACT)
     roster.unlist_user(u2, ACT)  # gone already: nothing
     events = roster.collect_events()
     assert [type(e).__name__ for e in events] == [
         "Opened",
+        "ChangeTimesKept",
         "UserListed",
         "UserListed",
         "GroupListed",
@@ -257,6 +261,7 @@ def test_the_roster_lists_in_creation_order_and_indexes_users_and_groups() -> No
         "GroupMembersChanged",
         "GroupMembersChanged",
         "UserReindexed",
+        "UserChanged",
         "GroupReindexed",
         "GroupUnlisted",
         "UserUnlisted",
@@ -283,7 +288,7 @@ def test_the_roster_refuses_a_taken_user_name_or_person() -> None:
     roster.list_user(u2, _entry("bob", "bob@acme.test"), ACT)
     roster.collect_events()
     with pytest.raises(ScimUniquenessConflict):
-        roster.reindex_user(u2, _entry("ada", "bob@acme.test"), ACT)
+        roster.update_user(u2, _entry("ada", "bob@acme.test"), ACT)
     assert roster.collect_events() == []
 
 
@@ -340,6 +345,9 @@ def test_a_roster_stored_before_its_maps_were_persistent_loads() -> None:
         },
         "user_names": {"ada": str(u1), "bob": str(u2)},
         "people": {str(person): str(u1), str(ids.user_uuid("bob@acme.test")): str(u2)},
+        "change_times_kept": True,  # from the first event recorded now: u1's time is unknown
+        "user_changes": {str(u2): "2026-01-01T12:00:00Z"},
+        "group_changes": {},
     }
 
 
@@ -350,3 +358,62 @@ def test_a_large_roster_is_snapshotted_less_often() -> None:
         roster.list_user(uuid4(), _entry(f"u{i}", f"u{i}@acme.test"), ACT)
     due = [v for v in range(1, 10_000) if roster.snapshot_due(v, 200)]
     assert due == [1_600, 3_200, 4_800, 6_400, 8_000, 9_600]
+
+
+def _at(minutes: int) -> Act:
+    return Act(T0 + timedelta(minutes=minutes), ACT.actor)
+
+
+def test_the_roster_keeps_when_each_user_and_group_last_changed() -> None:
+    roster = DirectoryRoster.open(uuid4(), uuid4(), _at(0))
+    u1, u2, g1 = uuid4(), uuid4(), uuid4()
+    roster.list_user(u1, _entry("ada", "ada@acme.test"), _at(1))
+    roster.list_user(u2, _entry("bob", "bob@acme.test"), _at(2))
+    roster.list_group(g1, RosterGroup(display_name="Eng", external_id=None), _at(3))
+    roster.update_user(u1, _entry("ada", "ada@acme.test"), _at(4))  # its document only
+    roster.change_group_members(g1, [u2], [], _at(5))
+    unknown = _never_asked
+    assert roster.users_changed_after(T0 + timedelta(minutes=2), unknown) == [u1]
+    assert roster.users_changed_after(T0 + timedelta(minutes=1), unknown) == [u1, u2]
+    assert roster.groups_changed_after(T0 + timedelta(minutes=4), unknown) == [g1]
+    assert roster.groups_changed_after(T0 + timedelta(minutes=5), unknown) == []  # strictly
+    roster.unlist_user(u2, _at(6))  # its group loses it
+    assert roster.groups_changed_after(T0 + timedelta(minutes=5), unknown) == [g1]
+    assert roster.user_changed_at(u2) is None
+    events = roster.collect_events()
+    assert_replays_to(roster, events)
+    loaded = DirectoryRoster.Snapshot.take(roster).mutate(None)
+    assert loaded.state == roster.state
+    assert loaded.user_changed_at(u1) == T0 + timedelta(minutes=4)
+    assert loaded.group_changed_at(g1) == T0 + timedelta(minutes=6)
+
+
+def _never_asked(item: UUID) -> datetime:
+    raise AssertionError(f"the roster knows when {item} changed")
+
+
+def test_a_roster_stored_before_change_times_asks_for_what_it_does_not_know() -> None:
+    roster = DirectoryRoster.open(uuid4(), uuid4(), _at(0))
+    u1, u2 = uuid4(), uuid4()
+    roster.list_user(u1, _entry("ada", "ada@acme.test"), _at(1))
+    opened, _, listed = roster.collect_events()  # as stored before: without ChangeTimesKept
+    old = replay([opened, listed.model_copy(update={"originator_version": 2})])
+    old_snapshot = DirectoryRoster.Snapshot.take(old)
+    for field in ("change_times_kept", "user_changes", "group_changes"):
+        del old_snapshot.state[field]  # a snapshot taken before the fields existed
+    asked: list[UUID] = []
+
+    def modified_on(item: UUID) -> datetime:  # what the user itself says
+        asked.append(item)
+        return T0 + timedelta(minutes=3)
+
+    for legacy in (old, old_snapshot.mutate(None)):
+        assert legacy.user_changed_at(u1) is None
+        asked.clear()
+        legacy.list_user(u2, _entry("bob", "bob@acme.test"), _at(5))
+        new = legacy.collect_events()
+        assert [type(e).__name__ for e in new] == ["ChangeTimesKept", "UserListed"]
+        since = T0 + timedelta(minutes=4)
+        assert legacy.users_changed_after(since, modified_on) == [u2]
+        assert asked == [u1]
+        assert legacy.users_changed_after(T0, modified_on) == [u1, u2]

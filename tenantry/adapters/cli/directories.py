@@ -9,6 +9,7 @@ base URL).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -28,6 +29,7 @@ from tenantry.adapters.cli.options import (
     ReasonOpt,
 )
 from tenantry.adapters.cli.rendering import footer
+from tenantry.adapters.moments import offset_moment
 from tenantry.application.app import Tenantry
 from tenantry.application.directory_dto import Directory, NewDirectorySecret
 from tenantry.application.provisioning_dto import DirectoryGroupsPage, DirectoryUsersPage
@@ -39,6 +41,19 @@ directories_app = typer.Typer(
 
 DirArg = Annotated[str, typer.Argument(help="The directory's id (dir_…).", show_default=False)]
 Opt = Annotated[str | None, typer.Option(show_default=False)]
+UpdatedAfterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--updated-after",
+        help="Only those changed strictly after this RFC 3339 time (with its offset, e.g. "
+        "2026-11-01T12:00:00Z).",
+        show_default=False,
+    ),
+]
+
+
+def _since(updated_after: str | None) -> datetime | None:
+    return None if updated_after is None else offset_moment(updated_after, "updated_after")
 
 
 def _public(t: Tenantry, directory: Directory) -> Directory:
@@ -273,11 +288,16 @@ def users(
     directory_id: DirArg,
     page_size: PageSizeOpt = None,
     page_token: PageTokenOpt = None,
+    updated_after: UpdatedAfterOpt = None,
 ) -> DirectoryUsersPage:
     """List the users the directory synced, in the order it created them (page size 1-100,
-    default 30)."""
+    default 30); --updated-after: only those changed since (total counts them)."""
     return t.list_directory_users(
-        organization_id, directory_id, page_size=page_size or 30, page_token=page_token
+        organization_id,
+        directory_id,
+        page_size=page_size or 30,
+        page_token=page_token,
+        updated_after=_since(updated_after),
     )
 
 
@@ -288,9 +308,14 @@ def groups(
     directory_id: DirArg,
     page_size: PageSizeOpt = None,
     page_token: PageTokenOpt = None,
+    updated_after: UpdatedAfterOpt = None,
 ) -> DirectoryGroupsPage:
     """List the groups the directory synced, with their member counts (page size 1-100,
-    default 30)."""
+    default 30); --updated-after: only those changed since (total counts them)."""
     return t.list_directory_groups(
-        organization_id, directory_id, page_size=page_size or 30, page_token=page_token
+        organization_id,
+        directory_id,
+        page_size=page_size or 30,
+        page_token=page_token,
+        updated_after=_since(updated_after),
     )

@@ -5,14 +5,16 @@ list a directory's users and groups, paged — on the application the REST API s
 ``directories`` scopes and per-client organization restrictions.
 
 A token is in the answer of the call that makes it, once, as the hosted API answers it; it is
-in no log. What tenantry cannot honour is refused with INVALID_ARGUMENT naming the field (a
-filter by update time, details, another kind of directory…) rather than ignored; the service's
+in no log. The lists take ``updated_after`` (only what changed strictly after it; the total
+counts those). What tenantry cannot honour is refused with INVALID_ARGUMENT naming the field
+(details, a filter by group, another kind of directory…) rather than ignored; the service's
 other methods (group-role assignments by group id, attribute mappings, sync triggers, contexts)
 answer UNIMPLEMENTED, naming the method."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
 from google.protobuf import empty_pb2
@@ -49,12 +51,10 @@ class DirectorySecretExists(FailedPrecondition):
 USER_FILTERS: Final = {
     "include_detail": "tenantry lists users without their details",
     "directory_group_id": "tenantry lists every user of the directory",
-    "updated_after": "tenantry lists every user, oldest first",
 }
 GROUP_FILTERS: Final = {
     "include_detail": "tenantry lists groups without their details",
     "include_external_groups": "tenantry has no external groups",
-    "updated_after": "tenantry lists every group, oldest first",
 }
 """The lists' optional filters tenantry cannot honour: refused when given (a ``false`` or an
 empty one asks for nothing and passes)."""
@@ -215,8 +215,9 @@ class Directories:
     def _page(
         self, request: Any, caller: Caller, filters: Mapping[str, str], lister: Callable[..., P]
     ) -> P:
-        """One page of a directory's users or groups (the default size when none is given),
-        once no filter tenantry cannot honour is given."""
+        """One page of a directory's users or groups (the default size when none is given;
+        those changed after ``updated_after`` if it is given), once no filter tenantry cannot
+        honour is given."""
         org_id = caller.organization(request.organization_id)
         refuse_filters(request, filters)
         return lister(
@@ -224,4 +225,17 @@ class Directories:
             request.directory_id,
             page_size=int(request.page_size) or DEFAULT_PAGE_SIZE,
             page_token=request.page_token or None,
+            updated_after=_updated_after(request),
         )
+
+
+def _updated_after(request: Any) -> datetime | None:
+    if not request.HasField("updated_after"):
+        return None
+    try:
+        moment: datetime = request.updated_after.ToDatetime(tzinfo=UTC)
+    except (ValueError, OverflowError):
+        raise InvalidField(
+            "updated_after", "must be a Timestamp within the years 1-9999, nanos 0-999999999"
+        ) from None
+    return moment

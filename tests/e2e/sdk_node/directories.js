@@ -1,7 +1,8 @@
 // The official Node SDK (@scalekit-sdk/node) against `tenantry serve --http2` over h2c: an
 // organization's directories, its primary one, and the users its SCIM client provisioned, page by
-// page; then a filter tenantry cannot honour. The organization and directory come from the
-// environment (ORGANIZATION_ID, DIRECTORY_ID). Prints one JSON document of what it saw;
+// page; then those changed after a time (updatedAfter), and a bad time refused. The organization,
+// the directory and the time come from the environment (ORGANIZATION_ID, DIRECTORY_ID,
+// UPDATED_AFTER). Prints one JSON document of what it saw;
 // tests/e2e/test_sdk_node_directories.py checks it.
 const { ScalekitClient } = require('@scalekit-sdk/node');
 
@@ -34,9 +35,14 @@ async function main() {
     pageToken = page.nextPageToken;
   } while (pageToken);
 
+  const changed = await scalekit.directory.listDirectoryUsers(organizationId, directoryId, {
+    updatedAfter: process.env.UPDATED_AFTER,
+  });
+  seen.changed = { total: changed.totalSize, emails: changed.users.map((u) => u.email) };
+
   try {
     await scalekit.directory.listDirectoryUsers(organizationId, directoryId, {
-      updatedAfter: '2026-01-01T00:00:00Z',
+      updatedAfter: '+275760-09-13T00:00:00.000Z', // past what a Timestamp holds
     });
     seen.refused = null;
   } catch (e) {

@@ -25,6 +25,7 @@ from tenantry.adapters.http.routing import (
     unchanged_ok,
     written,
 )
+from tenantry.adapters.moments import OffsetMoment
 from tenantry.application.app import Tenantry
 from tenantry.application.directory_dto import Directory, NewDirectorySecret
 from tenantry.application.provisioning_dto import DirectoryGroupsPage, DirectoryUsersPage
@@ -180,6 +181,13 @@ PageSize = Annotated[int, Query(ge=1, le=30, description="At most 30 (the hosted
 PageToken = Annotated[
     str | None, Query(max_length=64, description="next_page_token of the page before.")
 ]
+UpdatedAfter = Annotated[
+    OffsetMoment | None,
+    Query(
+        description="Only those whose last change (their `update_time`) is strictly after this "
+        "RFC 3339 time with its offset, e.g. 2026-11-01T12:00:00Z; `total_size` counts them."
+    ),
+]
 
 
 @routes.get(
@@ -193,9 +201,14 @@ def list_directory_users(
     directory_id: DirId,
     page_size: PageSize = 30,
     page_token: PageToken = None,
+    updated_after: UpdatedAfter = None,
 ) -> Response:
     page = t.list_directory_users(
-        organization_id, directory_id, page_size=page_size, page_token=page_token or None
+        organization_id,
+        directory_id,
+        page_size=page_size,
+        page_token=page_token or None,
+        updated_after=updated_after,
     )
     return json_response(page)
 
@@ -211,9 +224,14 @@ def list_directory_groups(
     directory_id: DirId,
     page_size: PageSize = 30,
     page_token: PageToken = None,
+    updated_after: UpdatedAfter = None,
 ) -> Response:
     page = t.list_directory_groups(
-        organization_id, directory_id, page_size=page_size, page_token=page_token or None
+        organization_id,
+        directory_id,
+        page_size=page_size,
+        page_token=page_token or None,
+        updated_after=updated_after,
     )
     return json_response(page)
 

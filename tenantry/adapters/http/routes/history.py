@@ -5,17 +5,17 @@ the past states and diffs are replayed from the event log by the application."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response
-from pydantic import BeforeValidator, TypeAdapter, ValidationError, WithJsonSchema
+from pydantic import TypeAdapter, ValidationError
 
 from tenantry.adapters.http.access import Access
 from tenantry.adapters.http.routes.lists import PageToken, Views
 from tenantry.adapters.http.routing import App, Lists, OrgId, Routes, json_response
+from tenantry.adapters.moments import Moment
 from tenantry.application import dto
 from tenantry.domain.errors import InvalidField, OrganizationNotFound, PermissionDenied
 from tenantry.projections import dto as pdto
@@ -44,20 +44,6 @@ EventType = Annotated[
 ]
 
 
-def _rfc3339(value: object) -> object:
-    """Refuses a bare number: pydantic would read it as a Unix time, which is not RFC 3339."""
-    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
-        raise ValueError("must be an RFC 3339 time, e.g. 2026-11-01T12:00:00Z")
-    return value
-
-
-_NUMBER: Final = re.compile(r"[+-]?\d+(\.\d*)?([eE][+-]?\d+)?")
-Moment = Annotated[
-    datetime,
-    BeforeValidator(_rfc3339),
-    WithJsonSchema({"type": "string", "format": "date-time", "maxLength": 64}),
-]
-"""An RFC 3339 time as a query parameter (its length bounded in the schema, as every field's)."""
 Since = Annotated[
     Moment | None,
     Query(alias="from", description="Only events recorded at or after this time (RFC 3339)."),

@@ -9,7 +9,6 @@ from fastapi import Path, Query, Response
 from tenantry.adapters.auth.scopes import Grant
 from tenantry.adapters.http import schemas
 from tenantry.adapters.http.access import Access
-from tenantry.adapters.http.routes.history import Moment
 from tenantry.adapters.http.routing import (
     App,
     By,
@@ -19,6 +18,7 @@ from tenantry.adapters.http.routing import (
     unchanged_ok,
     written,
 )
+from tenantry.adapters.moments import Moment
 from tenantry.application import dto
 from tenantry.application.app import UNSET, Tenantry
 from tenantry.domain.errors import InvalidField, OrganizationNotFound

@@ -41,6 +41,7 @@ REQUIRED: dict[str, object] = {
     "status": "INACTIVE",
     "metadata": {"team": "blue"},
     "roles": ["admin"],
+    "role": "admin",
     "from_": 1,
     "name": "organizations",
     "fn": lambda reading: None,
@@ -76,6 +77,7 @@ REQUIRED: dict[str, object] = {
 
 FIELD = {
     "from_": "from",
+    "role": "role_name",
     "name": "projection",
     "policy": "session_policy",
     "new_external_id": "external_id",

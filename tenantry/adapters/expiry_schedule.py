@@ -25,6 +25,7 @@ import sqlalchemy as sa
 from tenantry.adapters.database import create_all
 from tenantry.adapters.projections.failures import aware, describe
 from tenantry.application.app import Tenantry
+from tenantry.application.expiry import DueInvitationIndex
 
 log = logging.getLogger("tenantry.expiry")
 
@@ -71,8 +72,11 @@ class ExpirySchedule:
         interval: float = DEFAULT_INTERVAL,
         lease: timedelta = DEFAULT_LEASE,
         clock: Callable[[], datetime] | None = None,
+        index: DueInvitationIndex | None = None,
     ) -> None:
         self.app = app
+        self.index = index
+        """Where the sweep finds due invitations (``None``: in the organizations' histories)."""
         self.engine = engine
         self.interval = timedelta(seconds=interval)
         self.lease = lease
@@ -94,7 +98,7 @@ class ExpirySchedule:
         expired: int | None = None
         error: str | None = None
         try:
-            expired = self.app.expire_invitations().invitations_expired
+            expired = self.app.expire_invitations(index=self.index).invitations_expired
             self.app.expire_portal_links()  # links (and their sessions) past their time
             self.app.purge_deleted_organizations()  # deleted ones past their restore period
         except Exception as e:  # recorded and logged; the next period tries again

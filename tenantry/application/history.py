@@ -81,7 +81,7 @@ class History(RoleBooks):
     ) -> dto.Organization:
         """The organization as it was at a version, or at a moment (UTC); its seats in use are
         counted at that moment, or at the time of that version's event."""
-        org, moment, _ = self._as_of(organization_id, version, at)
+        org, moment = self._as_of(organization_id, version, at)
         return presenters.organization_of(org, moment)
 
     def get_organization_snapshot(
@@ -89,10 +89,10 @@ class History(RoleBooks):
     ) -> dto.OrganizationSnapshot:
         """:meth:`get_organization_as_of` with the organization's members and seat usage as
         they were then (each membership replayed up to that moment)."""
-        org, moment, users = self._as_of(organization_id, version, at)
+        org, moment = self._as_of(organization_id, version, at)
         members: list[dto.Membership] = []
         roles = self._role_scope(org.id)  # definitions as they are now: they have no history
-        for user in users:
+        for user in self._seat_users(org.id, org.version):
             m: Membership | None = None
             for event in self.events.get(ids.membership_uuid(org.id, user)):
                 if cast(Membership.Event, event).timestamp > moment:
@@ -114,33 +114,65 @@ class History(RoleBooks):
 
     def _as_of(
         self, organization_id: str, version: int | None, at: datetime | None
-    ) -> tuple[Organization, datetime, list[UUID]]:
-        """The organization at a version or a moment, that moment, and the users its seat
-        ledger named by then (in order of first admission)."""
+    ) -> tuple[Organization, datetime]:
+        """The organization at a version or a moment, and that moment. A moment is turned into
+        its version by :meth:`_version_at` (a binary search); the organization at a version is
+        loaded from its latest snapshot at or before it."""
         uid = ids.decode(ids.ORG, organization_id, "organization_id")
         if (version is None) == (at is None):
             raise InvalidField("as_of", "give exactly one of version or at")
         if version is not None and arguments.whole_number(version, "version") < 1:
             raise InvalidField("version", "must be at least 1")
         moment = None if at is None else arguments.moment(at, "at")
-        found: Organization | None = None
-        users: dict[UUID, None] = {}
-        for event in self.events.get(uid, lte=version):
-            e = cast(Organization.Event, event)
-            if moment is not None and e.timestamp > moment:
-                break
-            found = cast(Organization, event.mutate(found))  # type: ignore[attr-defined]
-            if isinstance(e, Organization.SeatEvent):
-                users[e.user_id] = None
-        if found is None and version is not None:
+        if moment is not None:
+            version = self._version_at(uid, moment)
+            if version is None:  # no organization, or none yet at that moment
+                raise VersionNotFound(organization_id, moment.isoformat())
+        try:
+            found = self.repository.get(uid, version=version, projector_func=fold)
+        except AggregateNotFoundError:
+            raise OrganizationNotFound(organization_id) from None
+        if not isinstance(found, Organization):
             raise OrganizationNotFound(organization_id)
-        if found is None:
-            raise VersionNotFound(organization_id, cast(datetime, moment).isoformat())
-        if version is not None and found.version != version:
+        if found.version != version:
             raise VersionNotFound(organization_id, f"version {version}")
         if found.is_deleted:
             raise VersionNotFound(organization_id, f"version {found.version} (deleted)")
-        return found, moment or found.modified_on, list(users)
+        return found, moment or found.modified_on
+
+    def _version_at(self, uid: UUID, moment: datetime) -> int | None:
+        """The last version of aggregate ``uid`` recorded at or before ``moment`` (``None``: no
+        event by then), found by a binary search that reads one stored event per step. An
+        aggregate's events are in time order: :meth:`~tenantry.application.kernel.Kernel.now`
+        never gives a command a time before what the aggregate recorded."""
+
+        def recorded_by_then(v: int) -> bool:
+            (event,) = self.events.get(uid, gt=v - 1, lte=v)
+            return cast(Organization.Event, event).timestamp <= moment
+
+        last = next(iter(self.events.get(uid, desc=True, limit=1)), None)
+        if last is None:
+            return None
+        head = last.originator_version
+        if cast(Organization.Event, last).timestamp <= moment:
+            return head
+        lo, hi = 0, head - 1  # versions up to lo are by then (0: none), those after hi are not
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if recorded_by_then(mid):
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo or None
+
+    def _seat_users(self, uid: UUID, version: int) -> list[UUID]:
+        """The users the organization's seat ledger named up to ``version``, in order of first
+        admission."""
+        users: dict[UUID, None] = {}
+        for event in self.events.get(uid, lte=version):
+            if isinstance(event, Organization.SeatEvent):
+                users[event.user_id] = None
+        return list(users)
 
     def diff_organization(
         self, organization_id: str, *, from_: int | datetime, to: int | datetime | None = None

@@ -27,7 +27,7 @@ class SeatsProjection(Projection):
     aggregate's rule (:meth:`Organization.seats_in_use`)."""
 
     name = "seats"
-    version = 1
+    version = 2  # 2: seat_pending indexed by expiry for the expiry sweep
     handles = (
         Organization.Created,
         Organization.LimitSet,

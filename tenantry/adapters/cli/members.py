@@ -25,6 +25,7 @@ from tenantry.adapters.cli.options import (
 )
 from tenantry.adapters.cli.progress import caught_up, progress
 from tenantry.adapters.cli.rendering import footer
+from tenantry.adapters.projections.due_invitations import PendingInvitationIndex
 from tenantry.application import dto
 from tenantry.application.app import Tenantry
 from tenantry.projections import dto as pdto
@@ -265,7 +266,12 @@ def sweep(
     actor: ActorOpt = "system:expiry-sweep",
 ) -> dto.ExpirySweep:
     """Record InvitationExpired for every invitation whose time has passed."""
-    with progress("expiring invitations") as advance:
+    # Due invitations come from the seats read model (caught up first), not the histories.
+    with caught_up(t, "seats") as store, progress("expiring invitations") as advance:
         return t.expire_invitations(
-            organization_id, batch_size=batch_size, actor=actor, progress=advance
+            organization_id,
+            batch_size=batch_size,
+            actor=actor,
+            progress=advance,
+            index=PendingInvitationIndex(store),
         )

@@ -48,6 +48,7 @@ from tenantry.adapters.http.scim import add_scim_routes
 from tenantry.adapters.http.sign_in import add_sign_in_routes
 from tenantry.adapters.policy_env import policy_from_env
 from tenantry.adapters.projections import ProjectionStore
+from tenantry.adapters.projections.due_invitations import PendingInvitationIndex
 from tenantry.adapters.projections.supervision import FollowerHealth, follow_supervised
 from tenantry.adapters.scim.endpoint import ScimEndpoint
 from tenantry.adapters.scim.storage import DirectoryStorage
@@ -125,7 +126,12 @@ def create_app(
     authenticate = BearerAuth(clients)
     views = ProjectionStore(t)
     follower_health = FollowerHealth(views.engine)
-    schedule = ExpirySchedule(t, engine, interval=expiry_interval) if expiry_interval else None
+    index = PendingInvitationIndex(views)  # the sweep reads only due invitations
+    schedule = (
+        ExpirySchedule(t, engine, interval=expiry_interval, index=index)
+        if expiry_interval
+        else None
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

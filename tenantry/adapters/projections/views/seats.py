@@ -35,6 +35,7 @@ class SeatsView(View):
                 id_column("user_id"),
                 micros_column("expires_at", null=False),
                 sa.Index(None, "organization_id", "expires_at"),
+                sa.Index(None, "expires_at", "key"),  # the expiry sweep's order
             ],
         }
 
@@ -57,6 +58,35 @@ class SeatsView(View):
             pending_invitations=waiting,
             at=r.now,
         )
+
+    def due(
+        self,
+        r: Reading,
+        *,
+        after: tuple[int, str] | None,
+        limit: int,
+        organization_id: str | None,
+    ) -> list[sa.Row[tuple[str, str, str, int]]]:
+        """Up to ``limit`` pending invitations expired at the reading's instant (of live
+        organizations; of one, if given), in (expiry, key) order after ``after``: rows of
+        ``key``, ``organization_id``, ``user_id``, ``expires_at``."""
+        pending, seats = r.tables["seat_pending"], r.tables["seats"]
+        c = pending.c
+        q = (
+            sa.select(c.key, c.organization_id, c.user_id, c.expires_at)
+            # a deleted organization has no seats row (its pending rows stay for a restore)
+            .join(seats, seats.c.organization_id == pending.c.organization_id)
+            .where(pending.c.expires_at <= to_micros(r.now))
+        )
+        if organization_id is not None:
+            q = q.where(pending.c.organization_id == organization_id)
+        if after is not None:
+            q = q.where(
+                sa.tuple_(pending.c.expires_at, pending.c.key)
+                > sa.tuple_(sa.literal(after[0]), sa.literal(after[1]))
+            )
+        q = q.order_by(pending.c.expires_at, pending.c.key).limit(limit)
+        return list(r.conn.execute(q).tuples())
 
 
 def pending_at(r: Reading, organization_id: sa.ColumnElement[str]) -> sa.ScalarSelect[int]:

@@ -16,8 +16,6 @@ The signing keys are generated on first start and kept in the database, so worke
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import threading
 import time
@@ -38,6 +36,7 @@ from tenantry.adapters.auth.scopes import (
     parse_organizations,
     parse_scopes,
 )
+from tenantry.adapters.auth.secret_hashes import DUMMY_HASH, matches, secret_hash
 from tenantry.adapters.auth.tables import clients, create_tables
 from tenantry.application.api_clients import ApiClientAudit
 from tenantry.application.signing_keys import SigningKeyAudit
@@ -51,7 +50,6 @@ MAX_TOKEN_TTL: Final = timedelta(hours=24)
 """The longest ``token_ttl`` a server accepts."""
 CLOCK_SKEW: Final = timedelta(seconds=60)
 """How far in the future a token's ``iat`` may be (another worker's clock)."""
-_SCRYPT: Final = {"n": 2**14, "r": 8, "p": 1, "dklen": 32}
 _CLIENT_PREFIX: Final = "cli_"
 _SECRET_PREFIX: Final = "sec_"
 REVOCATION_DELAY: Final = timedelta(seconds=1)
@@ -111,19 +109,6 @@ class Principal:
 def actor_of_client(client_id: str) -> str:
     """The actor an API client's writes record."""
     return f"client:{client_id}"
-
-
-def _hash(secret: str, salt: bytes) -> str:
-    digest = hashlib.scrypt(secret.encode(), salt=salt, **_SCRYPT)
-    return f"scrypt${salt.hex()}${digest.hex()}"
-
-
-def _matches(secret: str, stored: str) -> bool:
-    _, salt, _digest = stored.split("$")
-    return hmac.compare_digest(_hash(secret, bytes.fromhex(salt)), stored)
-
-
-_DUMMY_HASH: Final = _hash("not-a-secret", b"\0" * 16)
 
 
 def _utc(value: datetime) -> datetime:
@@ -225,7 +210,7 @@ class ClientAuth:
                 clients.insert().values(
                     client_id=client_id,
                     name=name,
-                    secret_hash=_hash(secret, secrets.token_bytes(16)),
+                    secret_hash=secret_hash(secret, secrets.token_bytes(16)),
                     secret_version=1,
                     created_at=self.clock(),
                     scopes=_joined(held),
@@ -268,7 +253,7 @@ class ClientAuth:
                 clients.update()
                 .where(clients.c.client_id == client_id)
                 .values(
-                    secret_hash=_hash(secret, secrets.token_bytes(16)),
+                    secret_hash=secret_hash(secret, secrets.token_bytes(16)),
                     secret_version=clients.c.secret_version + 1,
                     rotated_at=self.clock(),
                 )
@@ -355,7 +340,7 @@ class ClientAuth:
                     clients.c.organizations,
                 ).where(clients.c.client_id == client_id)
             ).first()
-        ok = _matches(client_secret, row.secret_hash if row else _DUMMY_HASH)
+        ok = matches(client_secret, row.secret_hash if row else DUMMY_HASH)
         if row is None or not ok:
             raise Unauthenticated("invalid client credentials")
         return row

@@ -16,11 +16,17 @@ from connectrpc.request import RequestContext
 from tenantry.adapters.auth.clients import ClientAuth, Principal
 from tenantry.adapters.auth.scopes import Grant
 from tenantry.adapters.grpc.errors import internal_error, rpc_error
-from tenantry.domain.errors import OrganizationNotFound, TenantryError, Unauthenticated
+from tenantry.domain.errors import (
+    NothingChanged,
+    OrganizationNotFound,
+    TenantryError,
+    Unauthenticated,
+)
 
 log = logging.getLogger("tenantry.grpc")
 
 REQ = TypeVar("REQ")
+T = TypeVar("T")
 RES = TypeVar("RES")
 
 
@@ -64,6 +70,14 @@ def principal_of(clients: ClientAuth, authorizations: Sequence[str]) -> Principa
         except Unauthenticated as e:
             refused.append(e)
     raise refused[0]
+
+
+def unchanged_ok(change: Callable[[], T], current: Callable[[], T]) -> T:
+    """``change()``; asking for what already is answers ``current()``, as the REST API does."""
+    try:
+        return change()
+    except NothingChanged:
+        return current()
 
 
 def rpc(

@@ -10,33 +10,24 @@ A seat limit not given (the SDKs' ``None``/``null``) turns the limit off; ``0`` 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeVar
+from collections.abc import Mapping
+from typing import Any, Final
 
 from google.protobuf.wrappers_pb2 import BoolValue, Int32Value
 from scalekit.v1.commons.commons_pb2 import TimeUnit
 from scalekit.v1.organizations import organizations_pb2 as pb
 
 from tenantry.adapters.grpc import messages
-from tenantry.adapters.grpc.calls import Caller
+from tenantry.adapters.grpc.calls import Caller, unchanged_ok
 from tenantry.adapters.grpc.service import Work
 from tenantry.application import dto
 from tenantry.application.app import Tenantry
-from tenantry.domain.errors import InvalidField, NothingChanged
+from tenantry.domain.errors import InvalidField
 
 SERVICE: Final = pb.DESCRIPTOR.services_by_name["OrganizationService"]
-T = TypeVar("T")
 
 _SOURCES: Final = ("APPLICATION", "CUSTOM")
 _UNITS: Final = ("MINUTES", "HOURS", "DAYS")
-
-
-def unchanged_ok(write: Callable[[], T], read: Callable[[], T]) -> T:
-    """``write()``; if it would change nothing, what already is (``read()``)."""
-    try:
-        return write()
-    except NothingChanged:
-        return read()
 
 
 class OrganizationSettings:

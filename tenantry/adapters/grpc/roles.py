@@ -11,24 +11,22 @@ string a role grants, not an entity with a description and a life of its own).""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Final, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Final
 
 from google.protobuf import empty_pb2
 from scalekit.v1.roles import roles_pb2 as pb
 
 from tenantry.adapters.grpc import role_messages as rm
-from tenantry.adapters.grpc.calls import Caller
+from tenantry.adapters.grpc.calls import Caller, unchanged_ok
 from tenantry.adapters.grpc.service import Work
 from tenantry.application import dto
 from tenantry.application.app import Tenantry
-from tenantry.domain.errors import InvalidField, NotFound, NothingChanged, PermissionDenied
+from tenantry.domain.errors import InvalidField, NotFound, PermissionDenied
 
 SERVICE: Final = pb.DESCRIPTOR.services_by_name["RolesService"]
 PAGE_SIZE_MAX: Final = 100
 READ, WRITE = "roles:read", "roles:write"
-
-T = TypeVar("T")
 
 
 class EnvironmentRolesRestricted(PermissionDenied):
@@ -50,14 +48,6 @@ class PermissionNotGranted(NotFound):
     def __init__(self, name: str, where: str) -> None:
         super().__init__(f"permission {name!r} is not granted by {where}")
         self.name = name
-
-
-def unchanged_ok(change: Callable[[], T], current: Callable[[], T]) -> T:
-    """``change()``; asking for what already is answers ``current()`` (as the REST API does)."""
-    try:
-        return change()
-    except NothingChanged:
-        return current()
 
 
 class Roles:

@@ -9,8 +9,7 @@ sends only those); profile fields tenantry does not keep are refused, naming the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, Final
 
@@ -162,27 +161,3 @@ def _profile(message: Message, given: Any) -> dict[str, str | None]:
             raise InvalidField(f"user_profile.{alias}", f"must match {name} when both are given")
         out[name] = value
     return out
-
-
-@contextmanager
-def fields_as_sent(renames: Mapping[str, str]) -> Iterator[None]:
-    """Names the application's invalid fields where the request carries them: ``renames`` maps
-    an application name (and every name under it) to the request's."""
-    try:
-        yield
-    except InvalidField as error:
-        field = _as_sent(error.field, renames)
-        if field == error.field:
-            raise
-        renamed = type(error).__new__(type(error))  # its __init__ may take other arguments
-        renamed.__dict__.update(vars(error))
-        renamed.field, renamed.message = field, f"{field}: {error.rule}"
-        renamed.args = (renamed.message,)
-        raise renamed from None
-
-
-def _as_sent(field: str, renames: Mapping[str, str]) -> str:
-    for name, sent in renames.items():
-        if field == name or field.startswith(f"{name}."):
-            return sent + field[len(name) :]
-    return field

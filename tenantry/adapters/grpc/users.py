@@ -13,26 +13,26 @@ methods answer UNIMPLEMENTED, naming the method."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from typing import Any, Final, TypeVar
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
 
 from google.protobuf import empty_pb2
 from scalekit.v1.commons.commons_pb2 import OrganizationMembership
 from scalekit.v1.users import users_pb2 as pb
 
+from tenantry.adapters.field_names import fields_as_sent
 from tenantry.adapters.grpc import user_messages as um
-from tenantry.adapters.grpc.calls import Caller
+from tenantry.adapters.grpc.calls import Caller, unchanged_ok
 from tenantry.adapters.grpc.organizations import READ_TIMEOUT
 from tenantry.adapters.grpc.service import Work
 from tenantry.adapters.projections.read_options import ReadOptions
 from tenantry.adapters.projections.store import ProjectionStore
 from tenantry.application import dto
 from tenantry.application.app import UNSET, Tenantry
-from tenantry.domain.errors import InvalidField, NothingChanged, PermissionDenied, UserNotFound
+from tenantry.domain.errors import InvalidField, PermissionDenied, UserNotFound
 from tenantry.projections.user_pages import UserPage
 
 SERVICE: Final = pb.DESCRIPTOR.services_by_name["UserService"]
-T = TypeVar("T")
 
 _CREATE_USER: Final = {
     "email": "user.email",
@@ -70,14 +70,6 @@ class CascadeNotSupported(InvalidField):
 
     def __init__(self) -> None:
         super().__init__("cascade", "tenantry keeps the user; delete it with DeleteUser")
-
-
-def _unchanged_ok(change: Callable[[], T], current: Callable[[], T]) -> T:
-    """Asking for what already is answers it, as the REST API does."""
-    try:
-        return change()
-    except NothingChanged:
-        return current()
 
 
 class Users:
@@ -217,11 +209,11 @@ class Users:
             fields["external_id"] = given.external_id
         if given.metadata:
             fields["metadata"] = dict(given.metadata)
-        with um.fields_as_sent(_UPDATE_USER):
+        with fields_as_sent(_UPDATE_USER):
             if given.HasField("user_profile"):
                 fields["user_profile"] = um.profile_changes(given.user_profile)
             user_id = self._user(request).id
-            updated = _unchanged_ok(
+            updated = unchanged_ok(
                 lambda: self.t.update_user(user_id, **fields, actor=caller.actor),
                 lambda: self.t.get_user(user_id),
             )
@@ -239,7 +231,7 @@ class Users:
     ) -> pb.CreateUserAndMembershipResponse:
         organization_id = caller.organization(request.organization_id)
         given = request.user
-        with um.fields_as_sent(_CREATE_USER):
+        with fields_as_sent(_CREATE_USER):
             made = self.t.create_user_and_membership(
                 organization_id,
                 given.email,
@@ -262,7 +254,7 @@ class Users:
     ) -> pb.CreateMembershipResponse:
         organization_id = caller.organization(request.organization_id)
         email = self.t.get_user(self._member_id(request)).email
-        with um.fields_as_sent(_MEMBERSHIP):
+        with fields_as_sent(_MEMBERSHIP):
             terms = um.membership_terms(request.membership)
             if _send_invitation(request):
                 made = self.t.invite_member(organization_id, email, **terms, actor=caller.actor)
@@ -284,8 +276,8 @@ class Users:
             fields["roles"] = roles
         if given.metadata:
             fields["metadata"] = dict(given.metadata)
-        with um.fields_as_sent(_MEMBERSHIP):
-            updated = _unchanged_ok(
+        with fields_as_sent(_MEMBERSHIP):
+            updated = unchanged_ok(
                 lambda: self.t.update_membership(
                     organization_id,
                     user_id,
@@ -370,7 +362,7 @@ class Users:
             if not role.role_name:
                 raise InvalidField("roles.role_name", "give each role's name (not its id)")
             names.append(role.role_name)
-        _unchanged_ok(
+        unchanged_ok(
             lambda: self.t.assign_member_roles(organization_id, user_id, names, actor=caller.actor),
             lambda: self.t.get_membership(organization_id, user_id),
         )

@@ -4,13 +4,8 @@
 // the directory and the time come from the environment (ORGANIZATION_ID, DIRECTORY_ID,
 // UPDATED_AFTER). Prints one JSON document of what it saw;
 // tests/e2e/test_sdk_node_directories.py checks it.
-const { ScalekitClient } = require('@scalekit-sdk/node');
+const { scalekit, run } = require('./support');
 
-const scalekit = new ScalekitClient(
-  process.env.SCALEKIT_ENVIRONMENT_URL,
-  process.env.SCALEKIT_CLIENT_ID,
-  process.env.SCALEKIT_CLIENT_SECRET,
-);
 const organizationId = process.env.ORGANIZATION_ID;
 const directoryId = process.env.DIRECTORY_ID;
 
@@ -51,7 +46,4 @@ async function main() {
   console.log(JSON.stringify(seen));
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+run(main);

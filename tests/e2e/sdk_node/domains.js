@@ -2,26 +2,12 @@
 // create, get, list and delete a domain; list an organization's connections and the connections
 // of a verified domain (both prepared by the test over REST: SSO_ORGANIZATION_ID, SSO_DOMAIN),
 // and create one. Prints one JSON document of what it saw; test_sdk_node_domains.py checks it.
-const { ScalekitClient } = require('@scalekit-sdk/node');
+const { scalekit, refusal, run } = require('./support');
 const { ConnectionProvider, ConnectionType } = require(
   '@scalekit-sdk/node/lib/pkg/grpc/scalekit/v1/connections/connections_pb',
 );
 
-const scalekit = new ScalekitClient(
-  process.env.SCALEKIT_ENVIRONMENT_URL,
-  process.env.SCALEKIT_CLIENT_ID,
-  process.env.SCALEKIT_CLIENT_SECRET,
-);
 const orgId = process.env.SSO_ORGANIZATION_ID;
-
-async function refusal(call) {
-  try {
-    await call();
-    return null;
-  } catch (e) {
-    return { name: e.constructor.name, errorCode: e.errorCode, grpcStatus: e.grpcStatus, message: e.message };
-  }
-}
 
 async function main() {
   const seen = {};
@@ -45,7 +31,4 @@ async function main() {
   console.log(JSON.stringify(seen));
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+run(main);

@@ -1,22 +1,8 @@
 // The official Node SDK (@scalekit-sdk/node) against `tenantry serve --http2`: roles created,
 // listed and read, and refused. Prints one JSON document of what it saw;
 // tests/e2e/test_sdk_node_roles.py checks it.
-const { ScalekitClient } = require('@scalekit-sdk/node');
+const { scalekit, refusal, run } = require('./support');
 
-const scalekit = new ScalekitClient(
-  process.env.SCALEKIT_ENVIRONMENT_URL,
-  process.env.SCALEKIT_CLIENT_ID,
-  process.env.SCALEKIT_CLIENT_SECRET,
-);
-
-async function refusal(call) {
-  try {
-    await call();
-    return null;
-  } catch (e) {
-    return { name: e.constructor.name, errorCode: e.errorCode, grpcStatus: e.grpcStatus, message: e.message };
-  }
-}
 
 function shown(role) {
   return {
@@ -51,7 +37,4 @@ async function main() {
   console.log(JSON.stringify(seen));
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+run(main);

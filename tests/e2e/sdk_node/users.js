@@ -3,23 +3,9 @@
 // firstName/lastName), list the organization's users page by page, and the refusal at the
 // seat limit. ORGANIZATION_ID names an organization with two seats, set up by the test.
 // Prints one JSON document of what it saw; tests/e2e/test_sdk_node_users.py checks it.
-const { ScalekitClient } = require('@scalekit-sdk/node');
+const { scalekit, refusal, run } = require('./support');
 
-const scalekit = new ScalekitClient(
-  process.env.SCALEKIT_ENVIRONMENT_URL,
-  process.env.SCALEKIT_CLIENT_ID,
-  process.env.SCALEKIT_CLIENT_SECRET,
-);
 const organizationId = process.env.ORGANIZATION_ID;
-
-async function refusal(call) {
-  try {
-    await call();
-    return null;
-  } catch (e) {
-    return { name: e.constructor.name, errorCode: e.errorCode, grpcStatus: e.grpcStatus, message: e.message };
-  }
-}
 
 async function main() {
   const seen = {};
@@ -64,7 +50,4 @@ async function main() {
   console.log(JSON.stringify(seen));
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+run(main);

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fastapi import Response
 
+from tenantry.adapters.field_names import fields_as_sent
 from tenantry.adapters.http import lifecycle_schemas as bodies
 from tenantry.adapters.http import schemas
-from tenantry.adapters.http.errors import fields_as_sent
 from tenantry.adapters.http.routing import App, By, OrgId, Routes, written
 
 routes = Routes("organizations")

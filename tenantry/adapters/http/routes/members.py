@@ -7,8 +7,8 @@ from typing import Annotated, Any, Final
 
 from fastapi import Body, Query, Response
 
+from tenantry.adapters.field_names import fields_as_sent
 from tenantry.adapters.http import schemas, user_schemas
-from tenantry.adapters.http.errors import fields_as_sent
 from tenantry.adapters.http.routing import (
     Acting,
     App,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import Response
 
+from tenantry.adapters.field_names import fields_as_sent
 from tenantry.adapters.http import schemas
-from tenantry.adapters.http.errors import fields_as_sent
 from tenantry.adapters.http.routing import (
     App,
     By,
